@@ -1,0 +1,675 @@
+//! The ticket aggregate: its state, its messages, and the commands that move it.
+//!
+//! Every command is a method that checks the rules of `domain.md` against the acting party
+//! and the tenant's policy, and returns a [`TicketChange`] (the new state, the message it
+//! added, the audit events) or a [`DomainError`]. Nothing here does I/O: the caller loads,
+//! decides here, and saves the change atomically with a version check.
+
+use time::OffsetDateTime;
+
+use crate::attachment::Attachment;
+use crate::error::{DomainError, InvalidValue, Rule};
+use crate::event::{AuditEvent, EventData, FieldChange};
+use crate::ids::{AgentId, CategoryId, CustomerId, EventId, IdSource, MessageId, TicketId};
+use crate::number::TicketNumber;
+use crate::party::{Actor, TenantPolicy};
+use crate::status::{AuthorType, Priority, Source, Status};
+use crate::text::{Description, ExternalRef, MessageBody, ResolutionNote, Subject, Tags, TenantKey};
+
+/// A support ticket's current state. Messages and events live beside it, not in it, so a
+/// command never needs the whole thread.
+///
+/// Fields are public for reading and for adapters that rebuild a ticket from storage; change
+/// a ticket only through its commands, which keep the invariants of `domain.md`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ticket {
+    /// Its UUID.
+    pub id: TicketId,
+    /// The tenant it belongs to.
+    pub tenant: TenantKey,
+    /// Its number within the tenant.
+    pub number: TicketNumber,
+    /// The customer it is for.
+    pub customer_id: CustomerId,
+    /// Its category (top-level or subcategory).
+    pub category_id: CategoryId,
+    /// Its subject.
+    pub subject: Subject,
+    /// Where it is in its life.
+    pub status: Status,
+    /// How urgent it is.
+    pub priority: Priority,
+    /// The channel it came through.
+    pub source: Source,
+    /// The shop order it is about, if any.
+    pub order_id: Option<ExternalRef>,
+    /// The delivery it is about, if any.
+    pub delivery_id: Option<ExternalRef>,
+    /// The agent working on it, if any.
+    pub assignee_id: Option<AgentId>,
+    /// Its tags.
+    pub tags: Tags,
+    /// Why it was resolved or closed; only while `resolved` or `closed`.
+    pub resolution_note: Option<ResolutionNote>,
+    /// When it was opened.
+    pub created_at: OffsetDateTime,
+    /// When it last changed in any way.
+    pub updated_at: OffsetDateTime,
+    /// When the last message (of anyone) was added.
+    pub last_activity_at: OffsetDateTime,
+    /// When the customer's last message was added.
+    pub last_customer_message_at: Option<OffsetDateTime>,
+    /// When an agent's last message (reply or note) was added.
+    pub last_agent_message_at: Option<OffsetDateTime>,
+    /// When an agent first replied publicly; never changes after.
+    pub first_responded_at: Option<OffsetDateTime>,
+    /// When it entered `resolved`; cleared on reopening.
+    pub resolved_at: Option<OffsetDateTime>,
+    /// When it entered `closed`; cleared on reopening.
+    pub closed_at: Option<OffsetDateTime>,
+    /// Bumped by every change; the `ETag`.
+    pub version: i64,
+}
+
+/// One message of a ticket's thread: a public reply or an internal note.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    /// Its id (time-ordered).
+    pub id: MessageId,
+    /// The ticket it belongs to.
+    pub ticket_id: TicketId,
+    /// Who wrote it.
+    pub author: Actor,
+    /// What they wrote.
+    pub body: MessageBody,
+    /// Internal notes are for agents only; customers never see them.
+    pub internal: bool,
+    /// Files it refers to.
+    pub attachments: Vec<Attachment>,
+    /// When it was written.
+    pub created_at: OffsetDateTime,
+}
+
+/// What a command needs besides its own input: who acts, under which policy, when, and
+/// where new ids come from.
+#[derive(Clone, Copy)]
+pub struct CommandContext<'a> {
+    /// The acting customer or agent.
+    pub actor: &'a Actor,
+    /// The tenant's policy.
+    pub policy: TenantPolicy,
+    /// The time of the command.
+    pub now: OffsetDateTime,
+    /// Where new ids come from.
+    pub ids: &'a dyn IdSource,
+}
+
+impl CommandContext<'_> {
+    fn event(&self, ticket_id: TicketId, data: EventData) -> AuditEvent {
+        AuditEvent {
+            id: EventId::from_uuid(self.ids.next_uuid()),
+            ticket_id,
+            actor: self.actor.clone(),
+            data,
+            created_at: self.now,
+        }
+    }
+
+    fn require_agent(&self) -> Result<(), DomainError> {
+        if self.actor.is_agent() {
+            Ok(())
+        } else {
+            Err(DomainError::WrongActor("agents"))
+        }
+    }
+}
+
+/// The input of [`Ticket::open`]: everything a new ticket is made of.
+#[derive(Debug, Clone)]
+pub struct OpenTicket {
+    /// The tenant.
+    pub tenant: TenantKey,
+    /// The customer it is for (the actor, or the customer an agent acts for).
+    pub customer_id: CustomerId,
+    /// An active category of the tenant.
+    pub category_id: CategoryId,
+    /// The subject; made from the description when absent.
+    pub subject: Option<Subject>,
+    /// The first message.
+    pub description: Description,
+    /// Defaults to `normal`.
+    pub priority: Priority,
+    /// Defaults to `api`; `storefront` requires an order.
+    pub source: Source,
+    /// The shop order it is about.
+    pub order_id: Option<ExternalRef>,
+    /// The delivery it is about.
+    pub delivery_id: Option<ExternalRef>,
+    /// Files attached to the first message.
+    pub attachments: Vec<Attachment>,
+}
+
+/// A ticket that has been decided but not yet numbered: the store numbers it when it saves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTicket {
+    ticket: Ticket,
+}
+
+impl NewTicket {
+    /// The ticket as it will be saved, once it has `number`.
+    pub fn into_ticket(mut self, number: TicketNumber) -> Ticket {
+        self.ticket.number = number;
+        self.ticket
+    }
+
+    /// The new ticket's id.
+    pub fn id(&self) -> TicketId {
+        self.ticket.id
+    }
+
+    /// The tenant it will belong to.
+    pub fn tenant(&self) -> &TenantKey {
+        &self.ticket.tenant
+    }
+
+    /// The order it is about, for the one-unfinished-ticket-per-order rule.
+    pub fn order_id(&self) -> Option<&ExternalRef> {
+        self.ticket.order_id.as_ref()
+    }
+
+    /// The delivery it is about, for the one-unfinished-ticket-per-delivery rule.
+    pub fn delivery_id(&self) -> Option<&ExternalRef> {
+        self.ticket.delivery_id.as_ref()
+    }
+
+    /// The customer it is for.
+    pub fn customer_id(&self) -> CustomerId {
+        self.ticket.customer_id
+    }
+}
+
+/// What opening a ticket produced: the ticket to number and save, its first message and its
+/// `created` event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenedTicket {
+    /// The ticket, without its number yet.
+    pub ticket: NewTicket,
+    /// The description as the first message.
+    pub message: Message,
+    /// `created`, then `message_added` for the description.
+    pub events: Vec<AuditEvent>,
+}
+
+/// What a command changed: the ticket after, the message it added, its audit events, and
+/// the version the ticket had before (for the store's optimistic check).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketChange {
+    /// The version the change was decided on; the store saves only if it is still current.
+    pub expected_version: i64,
+    /// The ticket after the change (version already bumped).
+    pub ticket: Ticket,
+    /// The message or note the command added, if any.
+    pub message: Option<Message>,
+    /// The audit events, in the order they happened.
+    pub events: Vec<AuditEvent>,
+}
+
+/// The triage fields an agent may change; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct Triage {
+    /// A new priority.
+    pub priority: Option<Priority>,
+    /// A new category (must be an active category of the tenant: the caller checks).
+    pub category_id: Option<CategoryId>,
+    /// The new, complete set of tags.
+    pub tags: Option<Tags>,
+    /// A new subject.
+    pub subject: Option<Subject>,
+}
+
+/// An agent's reply or internal note, with an optional status change in the same step.
+#[derive(Debug, Clone)]
+pub struct AgentReply {
+    /// What the agent wrote.
+    pub body: MessageBody,
+    /// An internal note rather than a public reply.
+    pub internal: bool,
+    /// Files attached.
+    pub attachments: Vec<Attachment>,
+    /// A status to move to after the message is added (e.g. reply and resolve).
+    pub status: Option<Status>,
+    /// Why, when `status` is `resolved` or `closed`.
+    pub resolution_note: Option<ResolutionNote>,
+}
+
+/// A change being built: the ticket as it becomes, and the events so far.
+struct Draft<'a> {
+    ctx: CommandContext<'a>,
+    before: i64,
+    ticket: Ticket,
+    message: Option<Message>,
+    events: Vec<AuditEvent>,
+}
+
+impl<'a> Draft<'a> {
+    fn new(ticket: &Ticket, ctx: CommandContext<'a>) -> Self {
+        Self { ctx, before: ticket.version, ticket: ticket.clone(), message: None, events: Vec::new() }
+    }
+
+    fn record(&mut self, data: EventData) {
+        let event = self.ctx.event(self.ticket.id, data);
+        self.events.push(event);
+    }
+
+    fn add_message(&mut self, body: MessageBody, internal: bool, attachments: Vec<Attachment>) {
+        let now = self.ctx.now;
+        let message = Message {
+            id: MessageId::from_uuid(self.ctx.ids.next_uuid()),
+            ticket_id: self.ticket.id,
+            author: self.ctx.actor.clone(),
+            body,
+            internal,
+            attachments,
+            created_at: now,
+        };
+        self.ticket.last_activity_at = now;
+        match self.ctx.actor.kind {
+            AuthorType::Customer => self.ticket.last_customer_message_at = Some(now),
+            AuthorType::Agent | AuthorType::System => self.ticket.last_agent_message_at = Some(now),
+        }
+        let message_id = message.id;
+        self.message = Some(message);
+        self.record(if internal { EventData::NoteAdded { message_id } } else { EventData::MessageAdded { message_id } });
+    }
+
+    /// Moves the status and applies its side effects; staying put records nothing.
+    fn move_to(&mut self, to: Status, note: Option<ResolutionNote>) {
+        let from = self.ticket.status;
+        if from == to {
+            return;
+        }
+        let now = self.ctx.now;
+        let ticket = &mut self.ticket;
+        ticket.status = to;
+        match to {
+            Status::Resolved => {
+                ticket.resolved_at = Some(now);
+                ticket.closed_at = None;
+                ticket.resolution_note = note.clone();
+            }
+            Status::Closed => {
+                ticket.closed_at = Some(now);
+                if note.is_some() {
+                    ticket.resolution_note = note.clone();
+                }
+            }
+            Status::Open | Status::InProgress | Status::Answered => {
+                ticket.resolved_at = None;
+                ticket.closed_at = None;
+                ticket.resolution_note = None;
+            }
+        }
+        self.record(EventData::StatusChanged {
+            from,
+            to,
+            resolution_note: note.map(ResolutionNote::into_string),
+        });
+    }
+
+    /// The change, or `None` when nothing happened.
+    fn finish(mut self) -> Option<TicketChange> {
+        if self.events.is_empty() {
+            return None;
+        }
+        self.ticket.version = self.before + 1;
+        self.ticket.updated_at = self.ctx.now;
+        Some(TicketChange { expected_version: self.before, ticket: self.ticket, message: self.message, events: self.events })
+    }
+
+    /// The change of a command that always changes something.
+    fn finish_changed(self) -> TicketChange {
+        let before = self.before;
+        let ticket = self.ticket.clone();
+        self.finish().unwrap_or(TicketChange { expected_version: before, ticket, message: None, events: Vec::new() })
+    }
+}
+
+/// `resolutionNote` is accepted only when the target is `resolved` or `closed`.
+fn check_resolution_note(to: Option<Status>, note: Option<&ResolutionNote>) -> Result<(), DomainError> {
+    let allowed = matches!(to, Some(Status::Resolved | Status::Closed));
+    if note.is_some() && !allowed {
+        return Err(InvalidValue::new(
+            "resolutionNote",
+            Rule::Format("given only when the status becomes resolved or closed"),
+        )
+        .into());
+    }
+    Ok(())
+}
+
+impl Ticket {
+    /// Opens a ticket for a customer, by the customer or by an agent on their behalf.
+    ///
+    /// ```
+    /// use supportdesk_domain::*;
+    /// use time::macros::datetime;
+    ///
+    /// let customer = CustomerId::from_uuid(uuid::Uuid::now_v7());
+    /// let actor = Actor::customer(customer, "Alex");
+    /// let ids = SequentialIds::default();
+    /// let ctx = CommandContext {
+    ///     actor: &actor,
+    ///     policy: TenantPolicy::default(),
+    ///     now: datetime!(2026-03-17 10:05 UTC),
+    ///     ids: &ids,
+    /// };
+    /// let opened = Ticket::open(
+    ///     &ctx,
+    ///     OpenTicket {
+    ///         tenant: TenantKey::default(),
+    ///         customer_id: customer,
+    ///         category_id: CategoryId::from_uuid(uuid::Uuid::now_v7()),
+    ///         subject: None,
+    ///         description: Description::parse("My parcel never arrived. It was due Monday.").unwrap(),
+    ///         priority: Priority::Normal,
+    ///         source: Source::Api,
+    ///         order_id: None,
+    ///         delivery_id: None,
+    ///         attachments: vec![],
+    ///     },
+    /// )
+    /// .unwrap();
+    /// let ticket = opened.ticket.into_ticket(TicketNumber::new(1).unwrap());
+    /// assert_eq!(ticket.status, Status::Open);
+    /// assert_eq!(ticket.subject.as_str(), "My parcel never arrived.");
+    /// assert_eq!(opened.events[0].data.kind(), "created");
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`DomainError::Invalid`] for `orderId` when the source is `storefront` and no order is
+    /// given; [`DomainError::NotOwner`] when a customer opens a ticket for someone else.
+    pub fn open(ctx: &CommandContext<'_>, input: OpenTicket) -> Result<OpenedTicket, DomainError> {
+        if input.source == Source::Storefront && input.order_id.is_none() {
+            return Err(InvalidValue::new("orderId", Rule::Format("given when the source is storefront")).into());
+        }
+        if ctx.actor.kind == AuthorType::Customer && !ctx.actor.is_customer(input.customer_id) {
+            return Err(DomainError::NotOwner);
+        }
+        Attachment::check_count(input.attachments.len())?;
+        let now = ctx.now;
+        let id = TicketId::from_uuid(ctx.ids.next_uuid());
+        let subject = input.subject.unwrap_or_else(|| Subject::from_description(&input.description));
+        let by_customer = ctx.actor.kind == AuthorType::Customer;
+        let ticket = Ticket {
+            id,
+            tenant: input.tenant,
+            // Replaced by the store's number when it saves the ticket.
+            number: TicketNumber::new(1)?,
+            customer_id: input.customer_id,
+            category_id: input.category_id,
+            subject,
+            status: Status::Open,
+            priority: input.priority,
+            source: input.source,
+            order_id: input.order_id,
+            delivery_id: input.delivery_id,
+            assignee_id: None,
+            tags: Tags::default(),
+            resolution_note: None,
+            created_at: now,
+            updated_at: now,
+            last_activity_at: now,
+            last_customer_message_at: by_customer.then_some(now),
+            last_agent_message_at: (!by_customer).then_some(now),
+            first_responded_at: None,
+            resolved_at: None,
+            closed_at: None,
+            version: 1,
+        };
+        let message = Message {
+            id: MessageId::from_uuid(ctx.ids.next_uuid()),
+            ticket_id: id,
+            author: ctx.actor.clone(),
+            body: MessageBody::parse(input.description.as_str())?,
+            internal: false,
+            attachments: input.attachments,
+            created_at: now,
+        };
+        let created = ctx.event(
+            id,
+            EventData::Created {
+                status: Status::Open,
+                priority: ticket.priority,
+                category_id: ticket.category_id,
+                subject: ticket.subject.as_str().to_owned(),
+                source: ticket.source,
+            },
+        );
+        let added = ctx.event(id, EventData::MessageAdded { message_id: message.id });
+        Ok(OpenedTicket { ticket: NewTicket { ticket }, message, events: vec![created, added] })
+    }
+
+    /// The owner replies: `answered` and `resolved` tickets go back to `open`; a closed
+    /// ticket is refused unless the policy reopens it.
+    ///
+    /// # Errors
+    ///
+    /// [`DomainError::NotOwner`] for another customer, [`DomainError::WrongActor`] for an
+    /// agent, [`DomainError::TicketClosed`] for a closed ticket the policy does not reopen.
+    pub fn customer_reply(
+        &self,
+        ctx: &CommandContext<'_>,
+        body: MessageBody,
+        attachments: Vec<Attachment>,
+    ) -> Result<TicketChange, DomainError> {
+        self.require_owner(ctx)?;
+        Attachment::check_count(attachments.len())?;
+        let to = match self.status {
+            Status::Open | Status::InProgress => self.status,
+            Status::Answered | Status::Resolved => Status::Open,
+            Status::Closed if ctx.policy.reopen_closed_on_customer_reply => Status::Open,
+            Status::Closed => return Err(DomainError::TicketClosed),
+        };
+        let mut draft = Draft::new(self, *ctx);
+        draft.add_message(body, false, attachments);
+        draft.move_to(to, None);
+        Ok(draft.finish_changed())
+    }
+
+    /// An agent replies publicly or adds an internal note, then optionally moves the status.
+    ///
+    /// A public reply answers the ticket (`open`, `in_progress`, `answered` -> `answered`;
+    /// `resolved` stays) and sets `firstRespondedAt` once. The optional status change is then
+    /// checked like [`Ticket::set_status`], from the status the reply left.
+    ///
+    /// # Errors
+    ///
+    /// [`DomainError::TicketClosed`] for a public reply to a closed ticket;
+    /// [`DomainError::InvalidTransition`] for a refused status change;
+    /// [`DomainError::Invalid`] for a resolution note without `resolved`/`closed`.
+    pub fn agent_reply(&self, ctx: &CommandContext<'_>, reply: AgentReply) -> Result<TicketChange, DomainError> {
+        ctx.require_agent()?;
+        Attachment::check_count(reply.attachments.len())?;
+        check_resolution_note(reply.status, reply.resolution_note.as_ref())?;
+        let mut draft = Draft::new(self, *ctx);
+        if !reply.internal {
+            let answered = match self.status {
+                Status::Open | Status::InProgress | Status::Answered => Status::Answered,
+                Status::Resolved => Status::Resolved,
+                Status::Closed => return Err(DomainError::TicketClosed),
+            };
+            draft.add_message(reply.body, false, reply.attachments);
+            if draft.ticket.first_responded_at.is_none() {
+                draft.ticket.first_responded_at = Some(ctx.now);
+            }
+            draft.move_to(answered, None);
+        } else {
+            draft.add_message(reply.body, true, reply.attachments);
+        }
+        if let Some(to) = reply.status {
+            let from = draft.ticket.status;
+            if from != to && !from.agent_may_set(to) {
+                return Err(DomainError::InvalidTransition { from, to });
+            }
+            draft.move_to(to, reply.resolution_note);
+        }
+        Ok(draft.finish_changed())
+    }
+
+    /// An agent sets the status. Staying put is no change (`Ok(None)`), not an error.
+    ///
+    /// # Errors
+    ///
+    /// [`DomainError::InvalidTransition`] when `domain.md` does not allow the move (including
+    /// any move to `answered`, which only a public reply makes);
+    /// [`DomainError::Invalid`] for a resolution note without `resolved`/`closed`.
+    pub fn set_status(
+        &self,
+        ctx: &CommandContext<'_>,
+        to: Status,
+        resolution_note: Option<ResolutionNote>,
+    ) -> Result<Option<TicketChange>, DomainError> {
+        ctx.require_agent()?;
+        check_resolution_note(Some(to), resolution_note.as_ref())?;
+        if self.status == to {
+            return Ok(None);
+        }
+        if !self.status.agent_may_set(to) {
+            return Err(DomainError::InvalidTransition { from: self.status, to });
+        }
+        let mut draft = Draft::new(self, *ctx);
+        draft.move_to(to, resolution_note);
+        Ok(draft.finish())
+    }
+
+    /// An agent assigns the ticket (`Some`) or clears the assignee (`None`). Assigning an
+    /// `open` ticket puts it `in_progress`. The caller checks that the assignee is an active
+    /// agent of the tenant.
+    ///
+    /// # Errors
+    ///
+    /// [`DomainError::WrongActor`] when the actor is not an agent.
+    pub fn assign(
+        &self,
+        ctx: &CommandContext<'_>,
+        assignee: Option<(AgentId, &str)>,
+    ) -> Result<Option<TicketChange>, DomainError> {
+        ctx.require_agent()?;
+        let mut draft = Draft::new(self, *ctx);
+        match (self.assignee_id, assignee) {
+            (Some(current), Some((new, _))) if current == new => return Ok(None),
+            (None, None) => return Ok(None),
+            (previous, Some((assignee_id, name))) => {
+                draft.ticket.assignee_id = Some(assignee_id);
+                draft.record(EventData::Assigned {
+                    assignee_id,
+                    assignee_name: name.to_owned(),
+                    previous_assignee_id: previous,
+                });
+                if self.status == Status::Open {
+                    draft.move_to(Status::InProgress, None);
+                }
+            }
+            (Some(previous), None) => {
+                draft.ticket.assignee_id = None;
+                draft.record(EventData::Unassigned { previous_assignee_id: previous });
+            }
+        }
+        Ok(draft.finish())
+    }
+
+    /// An agent changes priority, category, tags or subject. Fields equal to the current
+    /// value are no change; nothing changed is `Ok(None)`.
+    ///
+    /// # Errors
+    ///
+    /// [`DomainError::WrongActor`] when the actor is not an agent.
+    pub fn triage(&self, ctx: &CommandContext<'_>, triage: Triage) -> Result<Option<TicketChange>, DomainError> {
+        ctx.require_agent()?;
+        fn diff<T: PartialEq + Clone>(current: &T, new: Option<T>) -> Option<FieldChange<T>> {
+            new.filter(|value| value != current).map(|to| FieldChange { from: current.clone(), to })
+        }
+        let priority = diff(&self.priority, triage.priority);
+        let category_id = diff(&self.category_id, triage.category_id);
+        let tags = diff(&self.tags, triage.tags);
+        let subject = diff(&self.subject, triage.subject);
+        if priority.is_none() && category_id.is_none() && tags.is_none() && subject.is_none() {
+            return Ok(None);
+        }
+        let mut draft = Draft::new(self, *ctx);
+        if let Some(change) = &priority {
+            draft.ticket.priority = change.to;
+        }
+        if let Some(change) = &category_id {
+            draft.ticket.category_id = change.to;
+        }
+        if let Some(change) = &tags {
+            draft.ticket.tags = change.to.clone();
+        }
+        if let Some(change) = &subject {
+            draft.ticket.subject = change.to.clone();
+        }
+        let as_strings = |tags: &Tags| tags.iter_str().map(str::to_owned).collect::<Vec<_>>();
+        draft.record(EventData::Triaged {
+            priority,
+            category_id,
+            tags: tags.map(|c| FieldChange { from: as_strings(&c.from), to: as_strings(&c.to) }),
+            subject: subject.map(|c| FieldChange { from: c.from.into_string(), to: c.to.into_string() }),
+        });
+        Ok(draft.finish())
+    }
+
+    /// The owner closes their ticket, where the tenant's policy allows it. Closing a closed
+    /// ticket is no change.
+    ///
+    /// # Errors
+    ///
+    /// [`DomainError::CustomerCloseDisabled`] when the policy forbids it;
+    /// [`DomainError::NotOwner`] for another customer.
+    pub fn customer_close(&self, ctx: &CommandContext<'_>) -> Result<Option<TicketChange>, DomainError> {
+        self.require_owner(ctx)?;
+        if !ctx.policy.allow_customer_close {
+            return Err(DomainError::CustomerCloseDisabled);
+        }
+        let mut draft = Draft::new(self, *ctx);
+        draft.move_to(Status::Closed, None);
+        Ok(draft.finish())
+    }
+
+    /// The owner reopens an `answered` or `resolved` ticket, or a `closed` one where the
+    /// policy reopens closed tickets on customer replies. An `open` ticket is no change.
+    ///
+    /// # Errors
+    ///
+    /// [`DomainError::InvalidTransition`] from `in_progress`, and from `closed` unless the
+    /// policy allows it; [`DomainError::NotOwner`] for another customer.
+    pub fn customer_reopen(&self, ctx: &CommandContext<'_>) -> Result<Option<TicketChange>, DomainError> {
+        self.require_owner(ctx)?;
+        let allowed = match self.status {
+            Status::Open => return Ok(None),
+            Status::Answered | Status::Resolved => true,
+            Status::Closed => ctx.policy.reopen_closed_on_customer_reply,
+            Status::InProgress => false,
+        };
+        if !allowed {
+            return Err(DomainError::InvalidTransition { from: self.status, to: Status::Open });
+        }
+        let mut draft = Draft::new(self, *ctx);
+        draft.move_to(Status::Open, None);
+        Ok(draft.finish())
+    }
+
+    fn require_owner(&self, ctx: &CommandContext<'_>) -> Result<(), DomainError> {
+        match ctx.actor.kind {
+            AuthorType::Customer if ctx.actor.is_customer(self.customer_id) => Ok(()),
+            AuthorType::Customer => Err(DomainError::NotOwner),
+            AuthorType::Agent | AuthorType::System => Err(DomainError::WrongActor("the ticket's customer")),
+        }
+    }
+
+    /// Whether this ticket blocks another unfinished ticket for the same order or delivery.
+    pub fn is_unfinished(&self) -> bool {
+        self.status.is_unfinished()
+    }
+}
