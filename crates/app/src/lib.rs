@@ -1,1 +1,223 @@
-//! placeholder
+//! # supportdesk-app
+//!
+//! The ports supportdesk needs from the world (stores, clock, password hasher) and one use
+//! case per operation of the HTTP API, as methods of [`App`]. Authorization (role,
+//! permission, tenant) is checked here, so an embedder gets the same guarantees as the HTTP
+//! service.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use supportdesk_app::{App, CategoryKey, OpenTicketInput, Principal};
+//! use supportdesk_domain::*;
+//! use supportdesk_store_memory::MemoryStore;
+//!
+//! # tokio_test_runtime(async {
+//! let app = App::builder(Arc::new(MemoryStore::new())).build();
+//! let alex = Principal::customer(TenantKey::default(), uuid::Uuid::now_v7()).named("Alex");
+//! let input = OpenTicketInput::new(
+//!     CategoryKey::parse("order").unwrap(),
+//!     Description::parse("My parcel never arrived. It was due on Monday.").unwrap(),
+//! );
+//! let created = app.open_ticket(&alex, input, None).await.unwrap();
+//! assert_eq!(created.value.summary.ticket.number.get(), 1);
+//! assert_eq!(created.value.summary.ticket.subject.as_str(), "My parcel never arrived.");
+//! # });
+//! # fn tokio_test_runtime(f: impl std::future::Future<Output = ()>) {
+//! #     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
+//! # }
+//! ```
+
+mod accounts;
+mod auth;
+mod categories;
+mod error;
+mod model;
+mod password;
+mod ports;
+mod tickets;
+
+#[cfg(feature = "testkit")]
+pub mod testkit;
+
+use std::collections::HashSet;
+use std::sync::{Arc, RwLock};
+
+use supportdesk_domain::{Category, CategoryId, CategoryName, IdSource, Slug, TenantKey, UuidV7, DEFAULT_CATEGORIES};
+
+pub use accounts::{AgentPatch, AuthenticatedUser, CustomerProfile, NewAgent, Password, RegisterInput};
+pub use auth::Principal;
+pub use categories::{CategoryPatch, NewCategory};
+pub use error::{AppError, FieldError, StoreError, Validator};
+pub use model::{
+    AssigneeFilter, CategoryFilter, CategoryKey, CategorySummary, Idempotency, IdempotencyKey, IdempotencyRecord,
+    Login, Page, PageRequest, PersonSummary, SearchText, TicketEvent, TicketQuery, TicketSort, TicketSummary,
+    TicketView, Visibility,
+};
+pub use password::Argon2Hasher;
+pub use ports::{
+    AccountStore, CategoryStore, Clock, PasswordHasher, Store, StoreResult, SystemClock, TenantStore, TicketStore,
+};
+pub use tickets::{AgentReplyInput, OpenTicketInput, Outcome, ReplyResult, TriageInput};
+
+/// Settings of the application itself (not of a tenant).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AppSettings {
+    /// Whether `register` creates customer accounts (`SUPPORTDESK_ALLOW_REGISTRATION`).
+    pub allow_registration: bool,
+}
+
+impl Default for AppSettings {
+    fn default() -> Self {
+        Self { allow_registration: true }
+    }
+}
+
+/// The use cases, over the ports given at construction. Cheap to share: wrap it in an `Arc`.
+pub struct App {
+    tickets: Arc<dyn TicketStore>,
+    categories: Arc<dyn CategoryStore>,
+    accounts: Arc<dyn AccountStore>,
+    tenants: Arc<dyn TenantStore>,
+    hasher: Arc<dyn PasswordHasher>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdSource>,
+    settings: AppSettings,
+    /// Tenants known to exist, so `ensure_tenant` runs once per tenant and process.
+    known_tenants: RwLock<HashSet<TenantKey>>,
+    /// Customers known to be provisioned, so JIT provisioning runs once per customer.
+    known_customers: RwLock<HashSet<(TenantKey, uuid::Uuid)>>,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App").field("settings", &self.settings).finish_non_exhaustive()
+    }
+}
+
+/// Builds an [`App`]: a store is required, everything else has a production default.
+pub struct AppBuilder {
+    tickets: Arc<dyn TicketStore>,
+    categories: Arc<dyn CategoryStore>,
+    accounts: Arc<dyn AccountStore>,
+    tenants: Arc<dyn TenantStore>,
+    hasher: Option<Arc<dyn PasswordHasher>>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdSource>,
+    settings: AppSettings,
+}
+
+impl AppBuilder {
+    /// Use this password hasher (default: [`Argon2Hasher`] with OWASP parameters, 2 at once).
+    #[must_use]
+    pub fn hasher(mut self, hasher: Arc<dyn PasswordHasher>) -> Self {
+        self.hasher = Some(hasher);
+        self
+    }
+
+    /// Use this clock (default: [`SystemClock`]).
+    #[must_use]
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Use this id source (default: [`UuidV7`]).
+    #[must_use]
+    pub fn ids(mut self, ids: Arc<dyn IdSource>) -> Self {
+        self.ids = ids;
+        self
+    }
+
+    /// Use these settings.
+    #[must_use]
+    pub fn settings(mut self, settings: AppSettings) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    /// The application.
+    pub fn build(self) -> App {
+        let hasher = self.hasher.unwrap_or_else(|| match Argon2Hasher::new(2) {
+            Ok(hasher) => Arc::new(hasher),
+            Err(_) => Arc::new(accounts::RefusingHasher),
+        });
+        App {
+            tickets: self.tickets,
+            categories: self.categories,
+            accounts: self.accounts,
+            tenants: self.tenants,
+            hasher,
+            clock: self.clock,
+            ids: self.ids,
+            settings: self.settings,
+            known_tenants: RwLock::new(HashSet::new()),
+            known_customers: RwLock::new(HashSet::new()),
+        }
+    }
+}
+
+impl App {
+    /// Starts building an app over `store`, an adapter that implements every store port.
+    pub fn builder<S: Store + 'static>(store: Arc<S>) -> AppBuilder {
+        AppBuilder {
+            tickets: store.clone(),
+            categories: store.clone(),
+            accounts: store.clone(),
+            tenants: store,
+            hasher: None,
+            clock: Arc::new(SystemClock),
+            ids: Arc::new(UuidV7),
+            settings: AppSettings::default(),
+        }
+    }
+
+    /// The application's settings.
+    pub fn settings(&self) -> AppSettings {
+        self.settings
+    }
+
+    /// Whether the store answers.
+    ///
+    /// # Errors
+    ///
+    /// [`AppError::Internal`] with the store's failure.
+    pub async fn ready(&self) -> Result<(), AppError> {
+        Ok(self.tenants.ping().await?)
+    }
+
+    /// The six default categories, as a new tenant gets them.
+    pub fn default_categories(&self, tenant: &TenantKey) -> Vec<Category> {
+        DEFAULT_CATEGORIES
+            .iter()
+            .zip(0..)
+            .filter_map(|((slug, name), position)| {
+                Some(Category {
+                    id: CategoryId::from_uuid(self.ids.next_uuid()),
+                    tenant: tenant.clone(),
+                    slug: Slug::parse(slug).ok()?,
+                    name: CategoryName::parse(name).ok()?,
+                    parent_id: None,
+                    active: true,
+                    position,
+                })
+            })
+            .collect()
+    }
+
+    /// Makes sure the tenant exists (with its default categories), once per process.
+    ///
+    /// # Errors
+    ///
+    /// [`AppError::Internal`] when the store fails.
+    pub async fn ensure_tenant(&self, tenant: &TenantKey) -> Result<(), AppError> {
+        let known = self.known_tenants.read().map(|set| set.contains(tenant)).unwrap_or(false);
+        if known {
+            return Ok(());
+        }
+        self.tenants.ensure_tenant(tenant, &self.default_categories(tenant)).await?;
+        if let Ok(mut set) = self.known_tenants.write() {
+            set.insert(tenant.clone());
+        }
+        Ok(())
+    }
+}

@@ -43,10 +43,7 @@ impl Attachment {
             "a media type like image/jpeg",
         )?;
         if content_type.split('/').count() != 2 || content_type.starts_with('/') || content_type.ends_with('/') {
-            return Err(InvalidValue::new(
-                "attachments.contentType",
-                Rule::Format("a media type like image/jpeg"),
-            ));
+            return Err(InvalidValue::new("attachments.contentType", Rule::Format("a media type like image/jpeg")));
         }
         if size_bytes > Self::MAX_SIZE_BYTES {
             return Err(InvalidValue::new(

@@ -73,10 +73,12 @@ pub use number::{TicketNumber, TicketRef};
 pub use party::{Actor, Agent, Category, Customer, TenantPolicy, DEFAULT_CATEGORIES};
 pub use status::{AuthorType, Permission, Priority, Role, Source, Status};
 pub use text::{
-    CategoryName, Description, Email, ExternalRef, MessageBody, PersonName, ResolutionNote, Slug, Subject, Tag,
-    Tags, TenantKey,
+    CategoryName, Description, Email, ExternalRef, MessageBody, PersonName, ResolutionNote, Slug, Subject, Tag, Tags,
+    TenantKey,
 };
-pub use ticket::{AgentReply, CommandContext, Message, NewTicket, OpenTicket, OpenedTicket, Ticket, TicketChange, Triage};
+pub use ticket::{
+    AgentReply, CommandContext, Message, NewTicket, OpenTicket, OpenedTicket, Ticket, TicketChange, Triage,
+};
 
 /// Re-exported so embedders name the same `uuid` and `time` types the domain uses.
 pub use time;

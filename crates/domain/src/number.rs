@@ -42,9 +42,8 @@ impl TicketNumber {
         if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
             return Err(InvalidValue::new("number", Rule::Format("a ticket number like 42 or #000042")));
         }
-        let value: i64 = digits
-            .parse()
-            .map_err(|_| InvalidValue::new("number", Rule::Range { min: 1, max: Self::MAX }))?;
+        let value: i64 =
+            digits.parse().map_err(|_| InvalidValue::new("number", Rule::Range { min: 1, max: Self::MAX }))?;
         Self::new(value)
     }
 

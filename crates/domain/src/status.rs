@@ -233,10 +233,6 @@ named_enum!(
 
 impl Permission {
     /// What a new agent gets unless told otherwise.
-    pub const AGENT_DEFAULTS: &'static [Permission] = &[
-        Permission::TicketsRead,
-        Permission::TicketsReply,
-        Permission::TicketsUpdate,
-        Permission::TicketsAssign,
-    ];
+    pub const AGENT_DEFAULTS: &'static [Permission] =
+        &[Permission::TicketsRead, Permission::TicketsReply, Permission::TicketsUpdate, Permission::TicketsAssign];
 }

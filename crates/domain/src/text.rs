@@ -145,9 +145,12 @@ impl Subject {
                 return subject;
             }
         }
-        // A description has at least 10 non-blank characters, so the loop above always
-        // returns; this keeps the function total without a panic path.
-        Self(cut_at_word_boundary(text, Self::GENERATED_MAX_CHARS).to_owned())
+        // A cut at a word boundary can be too short ("a" then a long word, or "a" then many
+        // spaces): take the first characters with whitespace collapsed instead. A description
+        // is at least 10 characters after trimming, so this is at least 3 ("a b").
+        let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let head: String = collapsed.chars().take(Self::GENERATED_MAX_CHARS).collect();
+        Self(head.trim_end().to_owned())
     }
 
     /// Most characters of a subject made from a description.
@@ -424,10 +427,7 @@ mod tests {
     #[test]
     fn subject_length_is_counted_in_characters_not_bytes() {
         assert!(Subject::parse("ééé").is_ok());
-        assert_eq!(
-            Subject::parse(&"é".repeat(201)).unwrap_err().rule,
-            Rule::Length { min: 3, max: 200 }
-        );
+        assert_eq!(Subject::parse(&"é".repeat(201)).unwrap_err().rule, Rule::Length { min: 3, max: 200 });
     }
 
     #[test]

@@ -279,7 +279,11 @@ impl<'a> Draft<'a> {
         }
         let message_id = message.id;
         self.message = Some(message);
-        self.record(if internal { EventData::NoteAdded { message_id } } else { EventData::MessageAdded { message_id } });
+        self.record(if internal {
+            EventData::NoteAdded { message_id }
+        } else {
+            EventData::MessageAdded { message_id }
+        });
     }
 
     /// Moves the status and applies its side effects; staying put records nothing.
@@ -309,11 +313,7 @@ impl<'a> Draft<'a> {
                 ticket.resolution_note = None;
             }
         }
-        self.record(EventData::StatusChanged {
-            from,
-            to,
-            resolution_note: note.map(ResolutionNote::into_string),
-        });
+        self.record(EventData::StatusChanged { from, to, resolution_note: note.map(ResolutionNote::into_string) });
     }
 
     /// The change, or `None` when nothing happened.
@@ -323,7 +323,12 @@ impl<'a> Draft<'a> {
         }
         self.ticket.version = self.before + 1;
         self.ticket.updated_at = self.ctx.now;
-        Some(TicketChange { expected_version: self.before, ticket: self.ticket, message: self.message, events: self.events })
+        Some(TicketChange {
+            expected_version: self.before,
+            ticket: self.ticket,
+            message: self.message,
+            events: self.events,
+        })
     }
 
     /// The change of a command that always changes something.

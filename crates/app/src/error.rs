@@ -1,0 +1,189 @@
+//! The errors of the use cases and of the store ports.
+
+use std::error::Error as StdError;
+
+use supportdesk_domain::{DomainError, InvalidValue, Status, TicketId, TicketNumber};
+
+/// What a store adapter reports besides success. Adapters translate their own failures
+/// (a unique violation, a lost connection) into these, never into strings.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// An unfinished ticket of the tenant already has the order or delivery.
+    #[error("an unfinished ticket already exists for this order or delivery")]
+    OpenTicketExists {
+        /// The ticket that holds the order or delivery.
+        existing_id: TicketId,
+        /// Its number.
+        existing_number: TicketNumber,
+    },
+    /// The ticket's version is no longer the one the change was decided on.
+    #[error("the ticket was changed by someone else")]
+    VersionConflict,
+    /// The idempotency key was claimed by a concurrent request first.
+    #[error("the idempotency key was claimed by another request")]
+    IdempotencyKeyTaken,
+    /// A unique value (a category slug, a login email) is taken; the field is named.
+    #[error("{0} is already taken")]
+    Duplicate(&'static str),
+    /// The row to change does not exist.
+    #[error("not found")]
+    NotFound,
+    /// The store could not be reached or failed; the cause says why.
+    #[error("the store is unavailable")]
+    Unavailable(#[source] Box<dyn StdError + Send + Sync>),
+}
+
+impl StoreError {
+    /// Wraps any failure as [`StoreError::Unavailable`].
+    pub fn unavailable(error: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
+        StoreError::Unavailable(error.into())
+    }
+}
+
+/// One invalid field of a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// The field, as clients spell it.
+    pub field: String,
+    /// What is wrong with it, readable on its own.
+    pub message: String,
+}
+
+impl From<InvalidValue> for FieldError {
+    fn from(error: InvalidValue) -> Self {
+        Self { field: error.field.to_owned(), message: error.rule.to_string() }
+    }
+}
+
+/// Why a use case refused or failed. Each case maps to one status and code of `api.md`.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Input broke a rule: 400 `validation_failed`.
+    #[error("request validation failed")]
+    Validation(Vec<FieldError>),
+    /// No valid identity: 401 `unauthorized`.
+    #[error("unauthorized")]
+    Unauthorized,
+    /// Email or password wrong, or the account inactive: 401, the same either way.
+    #[error("invalid email or password")]
+    InvalidCredentials,
+    /// Authenticated, but not allowed: 403 `forbidden`.
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
+    /// Missing, or another customer's or tenant's: 404 `not_found`.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// 409 `open_ticket_exists`.
+    #[error("an unfinished ticket already exists for this order or delivery")]
+    OpenTicketExists {
+        /// The ticket that holds the order or delivery.
+        existing_id: TicketId,
+        /// Its number.
+        existing_number: TicketNumber,
+    },
+    /// 409 `invalid_transition`.
+    #[error("cannot move a ticket from {from} to {to}")]
+    InvalidTransition {
+        /// The current status.
+        from: Status,
+        /// The status asked for.
+        to: Status,
+    },
+    /// 409 `ticket_closed`.
+    #[error("the ticket is closed")]
+    TicketClosed,
+    /// 409 `idempotency_key_reused`.
+    #[error("the idempotency key was used with a different request")]
+    IdempotencyKeyReused,
+    /// 409 `email_taken` / `slug_taken`: the field is named.
+    #[error("{0} is already taken")]
+    Conflict(&'static str),
+    /// 412 `precondition_failed`.
+    #[error("the ticket's version is {current}, not the expected one")]
+    PreconditionFailed {
+        /// The ticket's current version.
+        current: i64,
+    },
+    /// 500 `internal` (or 503 for readiness): the cause is logged, never shown.
+    #[error("internal error")]
+    Internal(#[source] Box<dyn StdError + Send + Sync>),
+}
+
+impl AppError {
+    /// A validation error for one field.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        AppError::Validation(vec![FieldError { field: field.into(), message: message.into() }])
+    }
+}
+
+impl From<InvalidValue> for AppError {
+    fn from(error: InvalidValue) -> Self {
+        AppError::Validation(vec![error.into()])
+    }
+}
+
+impl From<DomainError> for AppError {
+    fn from(error: DomainError) -> Self {
+        match error {
+            DomainError::InvalidTransition { from, to } => AppError::InvalidTransition { from, to },
+            DomainError::TicketClosed => AppError::TicketClosed,
+            DomainError::CustomerCloseDisabled => AppError::Forbidden("customers may not close tickets here"),
+            DomainError::NotOwner => AppError::NotFound("ticket"),
+            DomainError::WrongActor(_) => AppError::Forbidden("this role may not do that"),
+            DomainError::Invalid(invalid) => invalid.into(),
+        }
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::OpenTicketExists { existing_id, existing_number } => {
+                AppError::OpenTicketExists { existing_id, existing_number }
+            }
+            StoreError::Duplicate(field) => AppError::Conflict(field),
+            StoreError::NotFound => AppError::NotFound("resource"),
+            StoreError::VersionConflict => AppError::Internal("a version conflict escaped the retry loop".into()),
+            StoreError::IdempotencyKeyTaken => AppError::Internal("an idempotency race escaped the replay loop".into()),
+            StoreError::Unavailable(cause) => AppError::Internal(cause),
+        }
+    }
+}
+
+/// Collects the field errors of several parses, so a client learns every problem at once.
+#[derive(Debug, Default)]
+pub struct Validator {
+    errors: Vec<FieldError>,
+}
+
+impl Validator {
+    /// Keeps the value, or remembers its error and returns `None`.
+    pub fn check<T>(&mut self, result: Result<T, InvalidValue>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(error) => {
+                self.errors.push(error.into());
+                None
+            }
+        }
+    }
+
+    /// Like [`Validator::check`] for an optional raw value.
+    pub fn check_opt<T>(&mut self, result: Option<Result<T, InvalidValue>>) -> Option<T> {
+        result.and_then(|r| self.check(r))
+    }
+
+    /// Remembers an error found by other means.
+    pub fn push(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.errors.push(FieldError { field: field.into(), message: message.into() });
+    }
+
+    /// `Ok` when nothing was wrong, else every error at once.
+    pub fn finish(self) -> Result<(), AppError> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::Validation(self.errors))
+        }
+    }
+}

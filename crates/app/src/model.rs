@@ -1,0 +1,433 @@
+//! What the use cases read and write besides the domain's own types: views joined for
+//! display, list queries and pages, idempotency records, logins.
+
+use supportdesk_domain::{
+    AgentId, AuditEvent, Category, CategoryId, CustomerId, Email, ExternalRef, InvalidValue, Message, MessageId,
+    Priority, Role, Rule, Source, Status, Tag, TenantKey, Ticket, TicketId, TicketNumber,
+};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// A customer or agent as shown next to a ticket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonSummary {
+    /// Their id.
+    pub id: Uuid,
+    /// Their display name.
+    pub name: String,
+    /// Their email, if known.
+    pub email: Option<String>,
+    /// Their avatar, if any.
+    pub image_url: Option<String>,
+}
+
+/// A category as shown on a ticket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CategorySummary {
+    /// Its id.
+    pub id: CategoryId,
+    /// Its slug.
+    pub slug: String,
+    /// Its name.
+    pub name: String,
+}
+
+impl From<&Category> for CategorySummary {
+    fn from(category: &Category) -> Self {
+        Self { id: category.id, slug: category.slug.to_string(), name: category.name.to_string() }
+    }
+}
+
+/// A ticket with the names it refers to: one list item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketSummary {
+    /// The ticket.
+    pub ticket: Ticket,
+    /// Its customer.
+    pub customer: PersonSummary,
+    /// Its category.
+    pub category: CategorySummary,
+    /// Its assignee, if any.
+    pub assignee: Option<PersonSummary>,
+}
+
+/// A ticket with its thread: the detail view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketView {
+    /// The ticket and its names.
+    pub summary: TicketSummary,
+    /// Its messages, oldest first; internal notes only for agents.
+    pub messages: Vec<Message>,
+}
+
+/// Who may see what of a ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visibility {
+    /// Staff of the tenant: every ticket, internal notes included.
+    Staff,
+    /// A customer: their own tickets, public messages only.
+    Customer(CustomerId),
+}
+
+impl Visibility {
+    /// Whether internal notes are shown.
+    pub fn shows_internal_notes(self) -> bool {
+        matches!(self, Visibility::Staff)
+    }
+
+    /// The customer the view is limited to, if any.
+    pub fn customer(self) -> Option<CustomerId> {
+        match self {
+            Visibility::Staff => None,
+            Visibility::Customer(id) => Some(id),
+        }
+    }
+}
+
+/// The order of a ticket list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TicketSort {
+    /// Oldest first.
+    CreatedAsc,
+    /// Newest first (the default).
+    #[default]
+    CreatedDesc,
+    /// Least recently active first.
+    ActivityAsc,
+    /// Most recently active first.
+    ActivityDesc,
+    /// Lowest priority first.
+    PriorityAsc,
+    /// Most urgent first.
+    PriorityDesc,
+}
+
+impl TicketSort {
+    /// Every sort, for tests and documentation.
+    pub const ALL: [TicketSort; 6] = [
+        TicketSort::CreatedAsc,
+        TicketSort::CreatedDesc,
+        TicketSort::ActivityAsc,
+        TicketSort::ActivityDesc,
+        TicketSort::PriorityAsc,
+        TicketSort::PriorityDesc,
+    ];
+
+    /// Parses `createdAt`, `-createdAt`, `lastActivityAt`, `-lastActivityAt`, `priority`, `-priority`.
+    pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
+        Ok(match raw.trim() {
+            "createdAt" => TicketSort::CreatedAsc,
+            "-createdAt" => TicketSort::CreatedDesc,
+            "lastActivityAt" => TicketSort::ActivityAsc,
+            "-lastActivityAt" => TicketSort::ActivityDesc,
+            "priority" => TicketSort::PriorityAsc,
+            "-priority" => TicketSort::PriorityDesc,
+            _ => {
+                return Err(InvalidValue::new(
+                    "sort",
+                    Rule::OneOf("createdAt, -createdAt, lastActivityAt, -lastActivityAt, priority, -priority"),
+                ))
+            }
+        })
+    }
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TicketSort::CreatedAsc => "createdAt",
+            TicketSort::CreatedDesc => "-createdAt",
+            TicketSort::ActivityAsc => "lastActivityAt",
+            TicketSort::ActivityDesc => "-lastActivityAt",
+            TicketSort::PriorityAsc => "priority",
+            TicketSort::PriorityDesc => "-priority",
+        }
+    }
+}
+
+/// Which page of a list: `page` >= 1, `size` 1..=100.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    page: u32,
+    size: u32,
+}
+
+impl PageRequest {
+    /// The largest page size.
+    pub const MAX_SIZE: u32 = 100;
+    /// The page size when none is asked for.
+    pub const DEFAULT_SIZE: u32 = 20;
+
+    /// Checks the bounds; out-of-range values are refused, not clamped.
+    pub fn new(page: i64, size: i64) -> Result<Self, InvalidValue> {
+        let page = u32::try_from(page)
+            .ok()
+            .filter(|p| *p >= 1 && *p <= 1_000_000)
+            .ok_or(InvalidValue::new("page", Rule::Range { min: 1, max: 1_000_000 }))?;
+        let size = u32::try_from(size)
+            .ok()
+            .filter(|s| (1..=Self::MAX_SIZE).contains(s))
+            .ok_or(InvalidValue::new("size", Rule::Range { min: 1, max: i64::from(Self::MAX_SIZE) }))?;
+        Ok(Self { page, size })
+    }
+
+    /// The page number, from 1.
+    pub fn page(self) -> u32 {
+        self.page
+    }
+
+    /// Items per page.
+    pub fn size(self) -> u32 {
+        self.size
+    }
+
+    /// How many items come before this page.
+    pub fn offset(self) -> u64 {
+        u64::from(self.page - 1) * u64::from(self.size)
+    }
+}
+
+impl Default for PageRequest {
+    fn default() -> Self {
+        Self { page: 1, size: Self::DEFAULT_SIZE }
+    }
+}
+
+/// One page of a list, and how many items match in all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    /// The items of this page.
+    pub items: Vec<T>,
+    /// Which page this is.
+    pub request: PageRequest,
+    /// How many items match. Exact up to [`Page::TOTAL_CAP`]; a store may stop counting
+    /// there, and then reports the cap (`totalIsCapped` tells clients).
+    pub total: u64,
+}
+
+impl<T> Page<T> {
+    /// Past this many matches a store may stop counting (see `docs/storage.md`).
+    pub const TOTAL_CAP: u64 = 10_000;
+
+    /// Whether `total` is the cap rather than an exact count.
+    pub fn total_is_capped(&self) -> bool {
+        self.total >= Self::TOTAL_CAP
+    }
+}
+
+/// The `q` filter: a subject substring, or a ticket number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchText {
+    text: String,
+    number: Option<TicketNumber>,
+}
+
+impl SearchText {
+    /// 1..=200 characters after trimming; also read as a ticket number when it is one.
+    pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
+        let text = raw.trim();
+        let length = text.chars().count();
+        if !(1..=200).contains(&length) {
+            return Err(InvalidValue::new("q", Rule::Length { min: 1, max: 200 }));
+        }
+        Ok(Self { text: text.to_owned(), number: TicketNumber::parse(text).ok() })
+    }
+
+    /// The text, trimmed.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The lower-cased text, for case-insensitive matching.
+    pub fn lowercase(&self) -> String {
+        self.text.to_lowercase()
+    }
+
+    /// The ticket number the text names, if it names one.
+    pub fn number(&self) -> Option<TicketNumber> {
+        self.number
+    }
+}
+
+/// Whom a list is limited to by assignee.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AssigneeFilter {
+    /// Tickets of this agent.
+    Agent(AgentId),
+    /// Tickets of nobody.
+    Unassigned,
+}
+
+/// A ticket list: every filter of the customer list and the agent queue. `None` and empty
+/// lists mean "any".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TicketQuery {
+    /// Only this customer's tickets (always set for customers).
+    pub customer_id: Option<CustomerId>,
+    /// Only these statuses; empty means all.
+    pub statuses: Vec<Status>,
+    /// Only this category.
+    pub category_id: Option<CategoryId>,
+    /// Only this priority.
+    pub priority: Option<Priority>,
+    /// Only this source.
+    pub source: Option<Source>,
+    /// Only this order.
+    pub order_id: Option<ExternalRef>,
+    /// Only this assignee, or only unassigned tickets.
+    pub assignee: Option<AssigneeFilter>,
+    /// Only tickets with this tag.
+    pub tag: Option<Tag>,
+    /// Subject substring (case-insensitive) or ticket number.
+    pub text: Option<SearchText>,
+    /// The order.
+    pub sort: TicketSort,
+    /// The page.
+    pub page: PageRequest,
+}
+
+impl TicketQuery {
+    /// Whether `ticket` passes every filter (paging and sort aside). The memory store uses
+    /// this; SQL adapters express the same rules in their queries.
+    pub fn matches(&self, ticket: &Ticket) -> bool {
+        let text_matches = self.text.as_ref().is_none_or(|q| {
+            q.number() == Some(ticket.number) || ticket.subject.as_str().to_lowercase().contains(&q.lowercase())
+        });
+        self.customer_id.is_none_or(|id| id == ticket.customer_id)
+            && (self.statuses.is_empty() || self.statuses.contains(&ticket.status))
+            && self.category_id.is_none_or(|id| id == ticket.category_id)
+            && self.priority.is_none_or(|p| p == ticket.priority)
+            && self.source.is_none_or(|s| s == ticket.source)
+            && self.order_id.as_ref().is_none_or(|o| ticket.order_id.as_ref() == Some(o))
+            && self.assignee.is_none_or(|a| match a {
+                AssigneeFilter::Agent(id) => ticket.assignee_id == Some(id),
+                AssigneeFilter::Unassigned => ticket.assignee_id.is_none(),
+            })
+            && self.tag.as_ref().is_none_or(|t| ticket.tags.contains(t))
+            && text_matches
+    }
+
+    /// Orders two tickets as `sort` says; ties break on the id (time-ordered), the same way.
+    pub fn compare(&self, a: &Ticket, b: &Ticket) -> std::cmp::Ordering {
+        use std::cmp::Ordering;
+        let (ordering, descending): (Ordering, bool) = match self.sort {
+            TicketSort::CreatedAsc => (a.created_at.cmp(&b.created_at), false),
+            TicketSort::CreatedDesc => (a.created_at.cmp(&b.created_at), true),
+            TicketSort::ActivityAsc => (a.last_activity_at.cmp(&b.last_activity_at), false),
+            TicketSort::ActivityDesc => (a.last_activity_at.cmp(&b.last_activity_at), true),
+            TicketSort::PriorityAsc => (a.priority.cmp(&b.priority), false),
+            TicketSort::PriorityDesc => (a.priority.cmp(&b.priority), true),
+        };
+        let ordering = ordering.then_with(|| a.id.cmp(&b.id));
+        if descending {
+            ordering.reverse()
+        } else {
+            ordering
+        }
+    }
+}
+
+/// A client-chosen key that makes a POST safe to retry: 1..=255 visible ASCII characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    /// Checks the key.
+    pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
+        let ok = (1..=255).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_graphic());
+        if ok {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(InvalidValue::new("Idempotency-Key", Rule::Format("1 to 255 visible ASCII characters")))
+        }
+    }
+
+    /// The key.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A request made idempotent: its key, and a fingerprint of what was asked (the same key
+/// with another fingerprint is refused).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Idempotency {
+    /// The client's key.
+    pub key: IdempotencyKey,
+    /// A digest of the operation and its input, e.g. SHA-256 of method, path and body.
+    pub fingerprint: String,
+}
+
+/// What an idempotent request produced, stored atomically with its write so a retry can
+/// answer the same.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyRecord {
+    /// The tenant.
+    pub tenant: TenantKey,
+    /// The caller (customer or agent id) the key belongs to.
+    pub principal_id: Uuid,
+    /// The key.
+    pub key: IdempotencyKey,
+    /// The fingerprint of the first request.
+    pub fingerprint: String,
+    /// The ticket it created or replied to.
+    pub ticket_id: TicketId,
+    /// The message it added, for replies.
+    pub message_id: Option<MessageId>,
+    /// The ticket's status right after the first request.
+    pub status: Status,
+    /// When the first request was made; records live 24 hours.
+    pub created_at: OffsetDateTime,
+}
+
+impl IdempotencyRecord {
+    /// How long a key is remembered.
+    pub const LIFETIME: time::Duration = time::Duration::hours(24);
+}
+
+/// A login: the credentials of a customer or agent account of the service itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Login {
+    /// The tenant.
+    pub tenant: TenantKey,
+    /// The login email, unique in the tenant.
+    pub email: Email,
+    /// The customer's or agent's id.
+    pub principal_id: Uuid,
+    /// Their role.
+    pub role: Role,
+    /// The Argon2id PHC string.
+    pub password_hash: String,
+}
+
+/// Which categories to list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CategoryFilter {
+    /// Include deactivated categories (staff only).
+    pub include_inactive: bool,
+    /// Only the children of this category.
+    pub parent_id: Option<CategoryId>,
+}
+
+/// A category named by id or by slug, as clients may name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CategoryKey {
+    /// By UUID.
+    Id(CategoryId),
+    /// By slug.
+    Slug(supportdesk_domain::Slug),
+}
+
+impl CategoryKey {
+    /// A UUID, else a slug.
+    pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
+        if let Ok(id) = CategoryId::parse(raw) {
+            return Ok(CategoryKey::Id(id));
+        }
+        supportdesk_domain::Slug::parse(raw)
+            .map(CategoryKey::Slug)
+            .map_err(|_| InvalidValue::new("category", Rule::Format("a category slug or id")))
+    }
+}
+
+/// An audit event of a ticket, as the trail lists it.
+pub type TicketEvent = AuditEvent;

@@ -1,0 +1,207 @@
+//! The outbound ports: what the use cases need from the world. Each is an object-safe
+//! `async` trait, `Send + Sync`, held as `Arc<dyn Port>`.
+//!
+//! A store adapter implements [`TicketStore`], [`CategoryStore`], [`AccountStore`] and
+//! [`TenantStore`]; the port contract suite (`testkit` feature) checks that it keeps every
+//! promise written here.
+
+use async_trait::async_trait;
+use supportdesk_domain::{
+    Agent, AgentId, AuditEvent, Category, Customer, CustomerId, Email, Message, MessageId, OpenedTicket, TenantKey,
+    TenantPolicy, Ticket, TicketChange, TicketId, TicketRef,
+};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::error::{AppError, StoreError};
+use crate::model::{
+    CategoryFilter, CategoryKey, IdempotencyKey, IdempotencyRecord, Login, Page, TicketQuery, TicketSummary,
+    TicketView, Visibility,
+};
+
+/// Shorthand for a store call's result.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Tickets, their messages, their audit trail, and the idempotency records of the writes
+/// that made them.
+#[async_trait]
+pub trait TicketStore: Send + Sync {
+    /// Saves a new ticket with the next number of its tenant, its first message, its events
+    /// and (when given) the idempotency record, all in one transaction.
+    ///
+    /// # Errors
+    ///
+    /// MUST return [`StoreError::OpenTicketExists`] when an unfinished ticket of the tenant
+    /// has the same order or delivery, also when the two creates race. MUST return
+    /// [`StoreError::IdempotencyKeyTaken`] when a live record with the same tenant, principal
+    /// and key exists, and then write nothing. Numbers MUST be unique per tenant, never
+    /// reused, and increase with creation order.
+    async fn create_ticket(&self, opened: OpenedTicket, idempotency: Option<IdempotencyRecord>) -> StoreResult<Ticket>;
+
+    /// Saves a decided change: the ticket, the message it added, its events, and the
+    /// idempotency record, in one transaction, only if the stored version is still
+    /// `change.expected_version`.
+    ///
+    /// # Errors
+    ///
+    /// MUST return [`StoreError::VersionConflict`] (and write nothing) when the version moved,
+    /// [`StoreError::NotFound`] when the ticket is gone, [`StoreError::OpenTicketExists`]
+    /// when reopening would give an order or delivery two unfinished tickets, and
+    /// [`StoreError::IdempotencyKeyTaken`] as for [`TicketStore::create_ticket`].
+    async fn save_change(&self, change: &TicketChange, idempotency: Option<IdempotencyRecord>) -> StoreResult<()>;
+
+    /// The ticket of the tenant named by id or number, if it exists.
+    async fn load_ticket(&self, tenant: &TenantKey, ticket: TicketRef) -> StoreResult<Option<Ticket>>;
+
+    /// The ticket with its names and the messages `visibility` allows, oldest first; `None`
+    /// when it does not exist in the tenant or belongs to another customer.
+    async fn ticket_view(
+        &self,
+        tenant: &TenantKey,
+        ticket: TicketRef,
+        visibility: Visibility,
+    ) -> StoreResult<Option<TicketView>>;
+
+    /// One page of the tenant's tickets that match `query`, in its order, with the total.
+    async fn list_tickets(&self, tenant: &TenantKey, query: &TicketQuery) -> StoreResult<Page<TicketSummary>>;
+
+    /// One message of the tenant, if it exists.
+    async fn message(&self, tenant: &TenantKey, id: MessageId) -> StoreResult<Option<Message>>;
+
+    /// The ticket's audit trail, oldest first (empty for another tenant's ticket).
+    async fn events(&self, tenant: &TenantKey, ticket: TicketId) -> StoreResult<Vec<AuditEvent>>;
+
+    /// The idempotency record of this tenant, principal and key made at or after
+    /// `not_before`, if any.
+    async fn idempotency_record(
+        &self,
+        tenant: &TenantKey,
+        principal_id: Uuid,
+        key: &IdempotencyKey,
+        not_before: OffsetDateTime,
+    ) -> StoreResult<Option<IdempotencyRecord>>;
+}
+
+/// Ticket categories and subcategories.
+#[async_trait]
+pub trait CategoryStore: Send + Sync {
+    /// The tenant's categories that pass `filter`, ordered by position, then name.
+    async fn list_categories(&self, tenant: &TenantKey, filter: CategoryFilter) -> StoreResult<Vec<Category>>;
+
+    /// One category of the tenant by id or slug, active or not.
+    async fn find_category(&self, tenant: &TenantKey, key: &CategoryKey) -> StoreResult<Option<Category>>;
+
+    /// Adds a category.
+    ///
+    /// # Errors
+    ///
+    /// MUST return `Duplicate("slug")` when the slug is taken in the tenant.
+    async fn insert_category(&self, category: &Category) -> StoreResult<()>;
+
+    /// Replaces a category's fields.
+    ///
+    /// # Errors
+    ///
+    /// `NotFound` when it does not exist in its tenant; `Duplicate("slug")` as above.
+    async fn update_category(&self, category: &Category) -> StoreResult<()>;
+}
+
+/// Customers, agents and logins.
+#[async_trait]
+pub trait AccountStore: Send + Sync {
+    /// A customer of the tenant.
+    async fn customer(&self, tenant: &TenantKey, id: CustomerId) -> StoreResult<Option<Customer>>;
+
+    /// Inserts the customer, or replaces the name, email and image of an existing one
+    /// (keeping its `created_at`); returns what is stored.
+    async fn upsert_customer(&self, customer: &Customer) -> StoreResult<Customer>;
+
+    /// Inserts the customer unless one with its id exists (then changes nothing); returns
+    /// what is stored. Used to provision customers from tokens, concurrently safe.
+    async fn provision_customer(&self, customer: &Customer) -> StoreResult<Customer>;
+
+    /// Inserts a customer with a login, atomically.
+    ///
+    /// # Errors
+    ///
+    /// MUST return `Duplicate("email")` when the login email is taken in the tenant.
+    async fn register_customer(&self, customer: &Customer, login: &Login) -> StoreResult<()>;
+
+    /// An agent of the tenant.
+    async fn agent(&self, tenant: &TenantKey, id: AgentId) -> StoreResult<Option<Agent>>;
+
+    /// The tenant's agents, by name.
+    async fn list_agents(&self, tenant: &TenantKey) -> StoreResult<Vec<Agent>>;
+
+    /// Inserts an agent with a login, atomically.
+    ///
+    /// # Errors
+    ///
+    /// MUST return `Duplicate("email")` when the login email is taken in the tenant.
+    async fn insert_agent(&self, agent: &Agent, password_hash: &str) -> StoreResult<()>;
+
+    /// Replaces an agent's fields, and its login's email, role and (when given) password.
+    ///
+    /// # Errors
+    ///
+    /// `NotFound`, or `Duplicate("email")` as above.
+    async fn update_agent(&self, agent: &Agent, password_hash: Option<&str>) -> StoreResult<()>;
+
+    /// The login of this email in the tenant, if any.
+    async fn login(&self, tenant: &TenantKey, email: &Email) -> StoreResult<Option<Login>>;
+
+    /// Whether the tenant has an active admin.
+    async fn has_admin(&self, tenant: &TenantKey) -> StoreResult<bool>;
+}
+
+/// Tenants and their policy.
+#[async_trait]
+pub trait TenantStore: Send + Sync {
+    /// Creates the tenant with `default_categories` unless it exists; safe to call often and
+    /// concurrently. Returns whether it was created now.
+    async fn ensure_tenant(&self, tenant: &TenantKey, default_categories: &[Category]) -> StoreResult<bool>;
+
+    /// The tenant's policy (the default when never set).
+    async fn policy(&self, tenant: &TenantKey) -> StoreResult<TenantPolicy>;
+
+    /// Replaces the tenant's policy.
+    async fn save_policy(&self, tenant: &TenantKey, policy: TenantPolicy) -> StoreResult<()>;
+
+    /// Whether the store answers at all (for readiness checks).
+    async fn ping(&self) -> StoreResult<()>;
+}
+
+/// Every store port at once: what an adapter provides.
+pub trait Store: TicketStore + CategoryStore + AccountStore + TenantStore {}
+
+impl<T: TicketStore + CategoryStore + AccountStore + TenantStore> Store for T {}
+
+/// The time. Tests fix it; production reads the system clock.
+pub trait Clock: Send + Sync {
+    /// Now, in UTC.
+    fn now(&self) -> OffsetDateTime;
+}
+
+/// The system clock, truncated to microseconds so that a value reads back equal from every
+/// store.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> OffsetDateTime {
+        let now = OffsetDateTime::now_utc();
+        now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000).unwrap_or(now)
+    }
+}
+
+/// Hashes and checks passwords. Implementations run the work off the async workers.
+#[async_trait]
+pub trait PasswordHasher: Send + Sync {
+    /// A PHC string for `password`.
+    async fn hash(&self, password: &str) -> Result<String, AppError>;
+
+    /// Whether `password` matches `hash`. With `None` it MUST still spend the time of a real
+    /// check (against a dummy hash) and return `false`, so that an unknown email and a wrong
+    /// password take the same time.
+    async fn verify(&self, password: &str, hash: Option<&str>) -> Result<bool, AppError>;
+}
