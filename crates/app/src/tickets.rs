@@ -138,6 +138,9 @@ impl From<StoreError> for Attempt {
 /// How often a write without `If-Match` is retried after losing a version race.
 const MAX_ATTEMPTS: usize = 16;
 
+/// A command on a loaded ticket: `None` when it changes nothing.
+type Decide<'f> = dyn Fn(&Ticket, &CommandContext<'_>) -> Result<Option<TicketChange>, DomainError> + Send + Sync + 'f;
+
 /// The result of a change on a ticket.
 struct Modified {
     ticket: Ticket,
@@ -543,7 +546,7 @@ impl App {
         ticket: TicketRef,
         expected_version: Option<i64>,
         idempotency: Option<&Idempotency>,
-        decide: &(dyn Fn(&Ticket, &CommandContext<'_>) -> Result<Option<TicketChange>, DomainError> + Send + Sync),
+        decide: &Decide<'_>,
     ) -> Result<Modified, Attempt> {
         let policy = match principal.role {
             Role::Customer => self.tenants.policy(&principal.tenant).await?,

@@ -100,10 +100,12 @@ impl Status {
 
 named_enum!(
     /// How urgent a ticket is; sorts `low < normal < high < urgent`.
+    #[derive(Default)]
     Priority, "priority", "low, normal, high, urgent" {
         /// Can wait.
         Low = "low",
         /// The default.
+        #[default]
         Normal = "normal",
         /// Soon.
         High = "high",
@@ -135,12 +137,6 @@ impl Priority {
     }
 }
 
-impl Default for Priority {
-    fn default() -> Self {
-        Priority::Normal
-    }
-}
-
 impl PartialOrd for Priority {
     fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
         Some(self.cmp(other))
@@ -155,8 +151,10 @@ impl Ord for Priority {
 
 named_enum!(
     /// The channel a ticket came in through.
+    #[derive(Default)]
     Source, "source", "api, customer_portal, storefront, email, phone, chat" {
         /// Through the API directly (the default).
+        #[default]
         Api = "api",
         /// The shop's customer portal.
         CustomerPortal = "customer_portal",
@@ -170,12 +168,6 @@ named_enum!(
         Chat = "chat",
     }
 );
-
-impl Default for Source {
-    fn default() -> Self {
-        Source::Api
-    }
-}
 
 named_enum!(
     /// What kind of party wrote a message or caused an event.

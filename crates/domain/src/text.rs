@@ -141,7 +141,8 @@ impl Subject {
         let candidates = [first_sentence(first_line), first_line, text];
         for candidate in candidates {
             let cut = cut_at_word_boundary(candidate, Self::GENERATED_MAX_CHARS);
-            if let Ok(subject) = Self::parse(cut) {
+            // A subject is one line: newlines and runs of spaces become one space.
+            if let Ok(subject) = Self::parse(&cut.split_whitespace().collect::<Vec<_>>().join(" ")) {
                 return subject;
             }
         }
@@ -379,6 +380,7 @@ impl<'de> serde::Deserialize<'de> for Tags {
 }
 
 #[cfg(test)]
+#[expect(clippy::unwrap_used, reason = "tests")]
 mod tests {
     use super::*;
 

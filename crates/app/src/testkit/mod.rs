@@ -1,1 +1,112 @@
-//! The port contract suite (being written).
+//! The port contract suite: one set of behavioural cases that every store adapter must
+//! pass. Memory, SQLite and PostgreSQL run the very same cases; a team that writes its own
+//! adapter runs them too, and so knows it can swap it in.
+//!
+//! In the adapter's tests (with `tokio` as a dev-dependency):
+//!
+//! ```ignore
+//! use std::sync::Arc;
+//! use supportdesk_app::testkit::ContractStore;
+//!
+//! async fn fresh_store() -> Option<ContractStore<MyStore>> {
+//!     Some(ContractStore::new(Arc::new(MyStore::new())))
+//! }
+//!
+//! supportdesk_app::store_contract_tests!(fresh_store);
+//! ```
+//!
+//! Each case becomes its own `#[tokio::test]` with the case's name. A factory that returns
+//! `None` (its backend is not available) makes every case print a loud `SKIPPED` line.
+
+pub mod cases;
+mod world;
+
+use std::any::Any;
+use std::sync::Arc;
+
+pub use world::World;
+
+/// The store under test, and whatever must live as long as it (a temporary file, a
+/// database that is dropped at the end).
+pub struct ContractStore<S> {
+    /// The adapter.
+    pub store: Arc<S>,
+    _guard: Option<Box<dyn Any + Send + Sync>>,
+}
+
+impl<S> ContractStore<S> {
+    /// A store that needs nothing else.
+    pub fn new(store: Arc<S>) -> Self {
+        Self { store, _guard: None }
+    }
+
+    /// A store that needs `guard` to stay alive until the case ends.
+    pub fn with_guard(store: Arc<S>, guard: impl Any + Send + Sync) -> Self {
+        Self { store, _guard: Some(Box::new(guard)) }
+    }
+}
+
+/// Prints the loud line a skipped backend leaves in the test output.
+pub fn report_skipped(case: &str, why: &str) {
+    eprintln!("SKIPPED {case}: {why}");
+}
+
+/// Generates one `#[tokio::test]` per contract case, each calling `$factory().await` for a
+/// fresh store. See the [module documentation](crate::testkit).
+#[macro_export]
+macro_rules! store_contract_tests {
+    ($factory:path) => {
+        $crate::store_contract_tests!(@cases $factory;
+            creates_a_ticket_and_reads_it_back_by_id_and_by_number,
+            numbers_start_at_one_and_increase_per_tenant,
+            the_first_message_is_the_description_and_the_trail_starts_with_created,
+            values_read_back_exactly_as_written,
+            lists_filter_by_status,
+            lists_filter_by_category,
+            lists_filter_by_priority_and_source,
+            lists_filter_by_order_id,
+            lists_filter_by_customer,
+            lists_filter_by_assignee_and_unassigned,
+            lists_filter_by_tag,
+            lists_filter_by_subject_text_case_insensitively,
+            lists_filter_by_ticket_number_text,
+            paging_returns_the_requested_slice_and_the_total,
+            a_page_past_the_end_is_empty_but_keeps_the_total,
+            lists_sort_by_every_sort_key,
+            one_unfinished_ticket_per_order,
+            one_unfinished_ticket_per_delivery,
+            a_resolved_ticket_frees_its_order_for_a_new_ticket,
+            reopening_is_refused_when_the_order_has_a_newer_unfinished_ticket,
+            twenty_concurrent_creates_for_one_order_give_exactly_one_ticket,
+            a_stale_version_is_refused_and_changes_nothing,
+            concurrent_updates_from_one_version_let_exactly_one_win,
+            concurrent_replies_without_a_version_all_land,
+            an_idempotent_create_replays_the_first_ticket,
+            an_idempotency_key_with_another_body_is_refused,
+            ten_concurrent_retries_with_one_key_create_one_ticket,
+            an_idempotent_reply_replays_the_first_message,
+            idempotency_keys_belong_to_one_principal,
+            tickets_of_another_tenant_are_invisible,
+            categories_accounts_and_settings_of_another_tenant_are_invisible,
+            customers_see_neither_internal_notes_nor_other_customers_tickets,
+            the_audit_trail_records_every_change_in_order,
+            a_new_tenant_gets_the_six_default_categories_once,
+            category_slugs_are_unique_per_tenant,
+            login_emails_are_unique_per_tenant,
+            agents_round_trip_and_update_with_their_login,
+            customer_profiles_upsert_and_provision,
+            tenant_settings_round_trip,
+        );
+    };
+    (@cases $factory:path; $($case:ident),+ $(,)?) => {
+        $(
+            #[::tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $case() {
+                match $factory().await {
+                    Some(store) => $crate::testkit::cases::$case(store).await,
+                    None => $crate::testkit::report_skipped(stringify!($case), "backend not available"),
+                }
+            }
+        )+
+    };
+}

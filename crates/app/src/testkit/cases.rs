@@ -1,0 +1,830 @@
+//! The contract cases. Each is a public async function over a fresh store; the
+//! [`store_contract_tests!`](crate::store_contract_tests) macro turns each into a test.
+//! They drive the store through the use cases (as the service does) and, where a promise
+//! is the store's alone (version checks, numbering), through the port directly.
+
+#![expect(clippy::unwrap_used, reason = "test code")]
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use supportdesk_domain::{
+    AgentId, Attachment, CategoryName, CommandContext, Email, ExternalRef, IdSource, MessageBody, PersonName, Priority,
+    ResolutionNote, Role, Slug, Source, Status, Subject, Tags, TenantPolicy, TicketRef, UuidV7,
+};
+use uuid::Uuid;
+
+use super::{ContractStore, World};
+use crate::{
+    AgentPatch, AgentReplyInput, AppError, AssigneeFilter, CategoryFilter, CategoryKey, CustomerProfile, Idempotency,
+    IdempotencyKey, NewAgent, NewCategory, PageRequest, Password, Principal, RegisterInput, SearchText, Store,
+    StoreError, TicketQuery, TicketSort, TicketView, TriageInput,
+};
+
+async fn world<S: Store + 'static>(subject: ContractStore<S>) -> (World<S>, ContractStore<S>) {
+    (World::new(subject.store.clone()).await, subject)
+}
+
+fn by_id(view: &TicketView) -> TicketRef {
+    TicketRef::Id(view.summary.ticket.id)
+}
+
+fn query() -> TicketQuery {
+    TicketQuery::default()
+}
+
+fn numbers(page: &crate::Page<crate::TicketSummary>) -> Vec<i64> {
+    page.items.iter().map(|s| s.ticket.number.get()).collect()
+}
+
+fn idem(key: &str, fingerprint: &str) -> Option<Idempotency> {
+    Some(Idempotency { key: IdempotencyKey::parse(key).unwrap(), fingerprint: fingerprint.to_owned() })
+}
+
+fn reply(body: &str) -> AgentReplyInput {
+    AgentReplyInput {
+        body: MessageBody::parse(body).unwrap(),
+        internal: false,
+        attachments: vec![],
+        status: None,
+        resolution_note: None,
+    }
+}
+
+/// A created ticket reads back by id and by number, with its names.
+pub async fn creates_a_ticket_and_reads_it_back_by_id_and_by_number<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let created = w.open(&w.alex, "Order not received").await;
+    let ticket = &created.summary.ticket;
+    let by_id = w.app.get_ticket(&w.admin, by_id(&created)).await.unwrap();
+    let by_number = w.app.get_ticket(&w.admin, TicketRef::Number(ticket.number)).await.unwrap();
+    assert_eq!(by_id, by_number);
+    assert_eq!(by_id.summary.ticket, *ticket);
+    assert_eq!(by_id.summary.customer.name, "Alex");
+    assert_eq!(by_id.summary.customer.email.as_deref(), Some("alex@example.com"));
+    assert_eq!(by_id.summary.category.slug, "order");
+    assert_eq!(by_id.summary.assignee, None);
+    assert_eq!(ticket.status, Status::Open);
+    assert_eq!(ticket.version, 1);
+}
+
+/// Numbers start at 1 in each tenant and increase with creation order, independently.
+pub async fn numbers_start_at_one_and_increase_per_tenant<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let mut alpha = Vec::new();
+    let mut beta = Vec::new();
+    for i in 0..4 {
+        alpha.push(w.open(&w.alex, &format!("Alpha ticket {i}")).await.summary.ticket.number.get());
+        beta.push(w.open(&w.casey, &format!("Beta ticket {i}")).await.summary.ticket.number.get());
+    }
+    assert_eq!(alpha, [1, 2, 3, 4]);
+    assert_eq!(beta, [1, 2, 3, 4]);
+}
+
+/// The description is the first message, and the trail starts with `created`.
+pub async fn the_first_message_is_the_description_and_the_trail_starts_with_created<S: Store + 'static>(
+    s: ContractStore<S>,
+) {
+    let (w, _s) = world(s).await;
+    let created = w.open(&w.alex, "Parcel damaged").await;
+    let view = w.app.get_ticket(&w.alex, by_id(&created)).await.unwrap();
+    assert_eq!(view.messages.len(), 1);
+    assert_eq!(view.messages[0].body.as_str(), "Parcel damaged. Please help with this.");
+    assert_eq!(view.messages[0].author.name, "Alex");
+    let events = w.app.ticket_events(&w.admin, by_id(&created)).await.unwrap();
+    let kinds: Vec<&str> = events.iter().map(|e| e.data.kind()).collect();
+    assert_eq!(kinds, ["created", "message_added"]);
+    assert_eq!(events[0].actor.name, "Alex");
+}
+
+/// Every field reads back as written: attachments, tags, references, timestamps.
+pub async fn values_read_back_exactly_as_written<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let mut input = World::<S>::input("Wrong colour");
+    input.subject = Some(Subject::parse("Wrong colour — ünïcödé ✓").unwrap());
+    input.priority = Priority::High;
+    input.source = Source::Storefront;
+    input.order_id = Some(ExternalRef::parse("ORD-1001").unwrap());
+    input.delivery_id = Some(ExternalRef::parse("DLV-77").unwrap());
+    input.attachments =
+        vec![Attachment::parse("photo.jpg", "https://cdn.example.com/p.jpg", "image/jpeg", 12_345).unwrap()];
+    let created = w.try_open(&w.alex, input).await.unwrap();
+    let tags = Tags::parse(&["vip", "colour"]).unwrap();
+    let triage = TriageInput { tags: Some(tags.clone()), ..TriageInput::default() };
+    let triaged = w.app.triage(&w.admin, by_id(&created), triage, None).await.unwrap();
+    let read = w.app.get_ticket(&w.admin, by_id(&created)).await.unwrap();
+    assert_eq!(read, triaged);
+    let ticket = &read.summary.ticket;
+    assert_eq!(ticket.subject.as_str(), "Wrong colour — ünïcödé ✓");
+    assert_eq!(ticket.priority, Priority::High);
+    assert_eq!(ticket.source, Source::Storefront);
+    assert_eq!(ticket.order_id.as_ref().map(ExternalRef::as_str), Some("ORD-1001"));
+    assert_eq!(ticket.delivery_id.as_ref().map(ExternalRef::as_str), Some("DLV-77"));
+    assert_eq!(ticket.tags, tags);
+    assert_eq!(ticket.created_at, created.summary.ticket.created_at);
+    assert_eq!(read.messages[0].attachments, created.messages[0].attachments);
+    assert_eq!(read.messages[0].attachments[0].size_bytes(), 12_345);
+}
+
+/// `status` filters on one status or several.
+pub async fn lists_filter_by_status<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let open = w.open(&w.alex, "Stays open").await;
+    let resolved = w.open(&w.alex, "Gets resolved").await;
+    let closed = w.open(&w.alex, "Gets closed").await;
+    w.move_to(&resolved, Status::Resolved).await;
+    w.move_to(&closed, Status::Closed).await;
+    let only = |statuses: Vec<Status>| TicketQuery { statuses, ..query() };
+    let page = w.app.list_tickets(&w.admin, only(vec![Status::Open])).await.unwrap();
+    assert_eq!(numbers(&page), [open.summary.ticket.number.get()]);
+    let page = w.app.list_tickets(&w.admin, only(vec![Status::Resolved, Status::Closed])).await.unwrap();
+    assert_eq!(page.total, 2);
+    let page = w.app.list_tickets(&w.admin, only(vec![])).await.unwrap();
+    assert_eq!(page.total, 3);
+}
+
+/// `category` filters on one category.
+pub async fn lists_filter_by_category<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    w.open(&w.alex, "About an order").await;
+    let mut input = World::<S>::input("About a payment");
+    input.category = CategoryKey::parse("payment").unwrap();
+    let payment = w.try_open(&w.alex, input).await.unwrap();
+    let category_id = payment.summary.category.id;
+    let page = w.app.list_tickets(&w.admin, TicketQuery { category_id: Some(category_id), ..query() }).await.unwrap();
+    assert_eq!(numbers(&page), [payment.summary.ticket.number.get()]);
+    assert_eq!(page.items[0].category.slug, "payment");
+}
+
+/// `priority` and `source` filter on one value each.
+pub async fn lists_filter_by_priority_and_source<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let mut urgent = World::<S>::input("Urgent matter");
+    urgent.priority = Priority::Urgent;
+    urgent.source = Source::Email;
+    let urgent = w.try_open(&w.alex, urgent).await.unwrap();
+    w.open(&w.alex, "Normal matter").await;
+    let page = w.app.list_tickets(&w.admin, TicketQuery { priority: Some(Priority::Urgent), ..query() }).await.unwrap();
+    assert_eq!(numbers(&page), [urgent.summary.ticket.number.get()]);
+    let page = w.app.list_tickets(&w.admin, TicketQuery { source: Some(Source::Email), ..query() }).await.unwrap();
+    assert_eq!(numbers(&page), [urgent.summary.ticket.number.get()]);
+    let page = w.app.list_tickets(&w.admin, TicketQuery { source: Some(Source::Phone), ..query() }).await.unwrap();
+    assert_eq!(page.total, 0);
+}
+
+/// `orderId` filters on the exact order reference.
+pub async fn lists_filter_by_order_id<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let with_order = w.try_open(&w.alex, World::<S>::about_order(World::<S>::input("Late"), "ORD-1")).await.unwrap();
+    w.try_open(&w.alex, World::<S>::about_order(World::<S>::input("Late too"), "ORD-10")).await.unwrap();
+    let order = Some(ExternalRef::parse("ORD-1").unwrap());
+    let page = w.app.list_tickets(&w.alex, TicketQuery { order_id: order, ..query() }).await.unwrap();
+    assert_eq!(numbers(&page), [with_order.summary.ticket.number.get()]);
+}
+
+/// A customer lists only their own tickets; staff filter by customer.
+pub async fn lists_filter_by_customer<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let alex = w.open(&w.alex, "Alex's ticket").await;
+    let blake = w.open(&w.blake, "Blake's ticket").await;
+    let mine = w.app.list_tickets(&w.alex, query()).await.unwrap();
+    assert_eq!(numbers(&mine), [alex.summary.ticket.number.get()]);
+    // A customer cannot widen the filter to someone else.
+    let sneaky = TicketQuery { customer_id: Some(World::<S>::customer_id(&w.blake)), ..query() };
+    let mine = w.app.list_tickets(&w.alex, sneaky).await.unwrap();
+    assert_eq!(numbers(&mine), [alex.summary.ticket.number.get()]);
+    let for_blake = TicketQuery { customer_id: Some(World::<S>::customer_id(&w.blake)), ..query() };
+    let page = w.app.list_tickets(&w.admin, for_blake).await.unwrap();
+    assert_eq!(numbers(&page), [blake.summary.ticket.number.get()]);
+}
+
+/// `assigneeId` and `unassigned=true` filter on the assignee.
+pub async fn lists_filter_by_assignee_and_unassigned<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let assigned = w.open(&w.alex, "Assigned one").await;
+    let free = w.open(&w.alex, "Unassigned one").await;
+    let sam = World::<S>::agent_id(&w.sam);
+    let view = w.app.assign(&w.admin, by_id(&assigned), Some(sam), None).await.unwrap();
+    assert_eq!(view.summary.assignee.as_ref().map(|a| a.name.as_str()), Some("Sam Agent"));
+    let page = w
+        .app
+        .list_tickets(&w.admin, TicketQuery { assignee: Some(AssigneeFilter::Agent(sam)), ..query() })
+        .await
+        .unwrap();
+    assert_eq!(numbers(&page), [assigned.summary.ticket.number.get()]);
+    assert_eq!(page.items[0].assignee.as_ref().map(|a| a.id), Some(sam.as_uuid()));
+    let page =
+        w.app.list_tickets(&w.admin, TicketQuery { assignee: Some(AssigneeFilter::Unassigned), ..query() }).await;
+    assert_eq!(numbers(&page.unwrap()), [free.summary.ticket.number.get()]);
+}
+
+/// `tag` filters on one tag.
+pub async fn lists_filter_by_tag<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let tagged = w.open(&w.alex, "Tagged").await;
+    w.open(&w.alex, "Not tagged").await;
+    let tags = Tags::parse(&["vip", "refund"]).unwrap();
+    w.app
+        .triage(&w.admin, by_id(&tagged), TriageInput { tags: Some(tags), ..TriageInput::default() }, None)
+        .await
+        .unwrap();
+    let tag = supportdesk_domain::Tag::parse("refund").unwrap();
+    let page = w.app.list_tickets(&w.admin, TicketQuery { tag: Some(tag), ..query() }).await.unwrap();
+    assert_eq!(numbers(&page), [tagged.summary.ticket.number.get()]);
+    let tag = supportdesk_domain::Tag::parse("ref").unwrap();
+    let page = w.app.list_tickets(&w.admin, TicketQuery { tag: Some(tag), ..query() }).await.unwrap();
+    assert_eq!(page.total, 0, "tags match whole, not by prefix");
+}
+
+/// `q` matches a subject substring regardless of case, and treats `%` and `_` literally.
+pub async fn lists_filter_by_subject_text_case_insensitively<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let parcel = w.open(&w.alex, "My PARCEL is missing").await;
+    let percent = w.open(&w.alex, "Charged 100% twice").await;
+    w.open(&w.alex, "Wrong size").await;
+    let text = |q: &str| TicketQuery { text: Some(SearchText::parse(q).unwrap()), ..query() };
+    let page = w.app.list_tickets(&w.admin, text("parcel")).await.unwrap();
+    assert_eq!(numbers(&page), [parcel.summary.ticket.number.get()]);
+    let page = w.app.list_tickets(&w.admin, text("0%")).await.unwrap();
+    assert_eq!(numbers(&page), [percent.summary.ticket.number.get()]);
+    let page = w.app.list_tickets(&w.admin, text("s_ze")).await.unwrap();
+    assert_eq!(page.total, 0, "_ is not a wildcard");
+}
+
+/// `q` that is a ticket number finds that ticket, in any spelling.
+pub async fn lists_filter_by_ticket_number_text<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    w.open(&w.alex, "First").await;
+    let second = w.open(&w.alex, "Second").await;
+    for spelling in ["2", "#000002", "000002"] {
+        let q = TicketQuery { text: Some(SearchText::parse(spelling).unwrap()), ..query() };
+        let page = w.app.list_tickets(&w.admin, q).await.unwrap();
+        assert_eq!(numbers(&page), [second.summary.ticket.number.get()], "q={spelling}");
+    }
+}
+
+/// A page is the requested slice, and the total counts every match.
+pub async fn paging_returns_the_requested_slice_and_the_total<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    for i in 0..7 {
+        w.open(&w.alex, &format!("Ticket number {i}")).await;
+    }
+    let page2 = TicketQuery { sort: TicketSort::CreatedAsc, page: PageRequest::new(2, 3).unwrap(), ..query() };
+    let page = w.app.list_tickets(&w.admin, page2).await.unwrap();
+    assert_eq!(numbers(&page), [4, 5, 6]);
+    assert_eq!(page.total, 7);
+    assert_eq!(page.request.page(), 2);
+    assert_eq!(page.request.size(), 3);
+    let last = TicketQuery { sort: TicketSort::CreatedAsc, page: PageRequest::new(3, 3).unwrap(), ..query() };
+    assert_eq!(numbers(&w.app.list_tickets(&w.admin, last).await.unwrap()), [7]);
+}
+
+/// A page past the end is empty and still reports the total.
+pub async fn a_page_past_the_end_is_empty_but_keeps_the_total<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    w.open(&w.alex, "Only one").await;
+    let far = TicketQuery { page: PageRequest::new(5, 20).unwrap(), ..query() };
+    let page = w.app.list_tickets(&w.admin, far).await.unwrap();
+    assert!(page.items.is_empty());
+    assert_eq!(page.total, 1);
+}
+
+/// Every sort orders as documented: created, last activity, priority, both ways.
+pub async fn lists_sort_by_every_sort_key<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let mut created = Vec::new();
+    for (i, priority) in [Priority::High, Priority::Low, Priority::Urgent].into_iter().enumerate() {
+        let mut input = World::<S>::input(&format!("Sorted ticket {i}"));
+        input.priority = priority;
+        created.push(w.try_open(&w.alex, input).await.unwrap());
+    }
+    // The first ticket becomes the most recently active.
+    w.app
+        .customer_reply(&w.alex, by_id(&created[0]), MessageBody::parse("Any news?").unwrap(), vec![], None, None)
+        .await
+        .unwrap();
+    let expected: [(TicketSort, [i64; 3]); 6] = [
+        (TicketSort::CreatedAsc, [1, 2, 3]),
+        (TicketSort::CreatedDesc, [3, 2, 1]),
+        (TicketSort::ActivityAsc, [2, 3, 1]),
+        (TicketSort::ActivityDesc, [1, 3, 2]),
+        (TicketSort::PriorityAsc, [2, 1, 3]),
+        (TicketSort::PriorityDesc, [3, 1, 2]),
+    ];
+    for (sort, order) in expected {
+        let page = w.app.list_tickets(&w.admin, TicketQuery { sort, ..query() }).await.unwrap();
+        assert_eq!(numbers(&page), order, "sort {}", sort.as_str());
+    }
+}
+
+async fn refused_while_unfinished<S: Store + 'static>(w: &World<S>, first: TicketView, second: crate::OpenTicketInput) {
+    let refused = w.try_open(&w.blake, second).await;
+    match refused {
+        Err(AppError::OpenTicketExists { existing_id, existing_number }) => {
+            assert_eq!(existing_id, first.summary.ticket.id);
+            assert_eq!(existing_number, first.summary.ticket.number);
+        }
+        other => panic!("expected OpenTicketExists, got {other:?}"),
+    }
+    let page = w.app.list_tickets(&w.admin, query()).await.unwrap();
+    assert_eq!(page.total, 1, "the refused ticket was not saved");
+}
+
+/// A second unfinished ticket for the same order is refused, naming the first.
+pub async fn one_unfinished_ticket_per_order<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let first = w.try_open(&w.alex, World::<S>::about_order(World::<S>::input("Late"), "ORD-9")).await.unwrap();
+    w.move_to(&first, Status::Answered).await;
+    refused_while_unfinished(&w, first, World::<S>::about_order(World::<S>::input("Late again"), "ORD-9")).await;
+}
+
+/// A second unfinished ticket for the same delivery is refused, naming the first.
+pub async fn one_unfinished_ticket_per_delivery<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let mut input = World::<S>::input("Courier lost it");
+    input.delivery_id = Some(ExternalRef::parse("DLV-1").unwrap());
+    let first = w.try_open(&w.alex, input.clone()).await.unwrap();
+    w.move_to(&first, Status::InProgress).await;
+    refused_while_unfinished(&w, first, input).await;
+}
+
+/// Once resolved (or closed), the order may get a new ticket.
+pub async fn a_resolved_ticket_frees_its_order_for_a_new_ticket<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let input = World::<S>::about_order(World::<S>::input("Late"), "ORD-5");
+    let first = w.try_open(&w.alex, input.clone()).await.unwrap();
+    w.move_to(&first, Status::Resolved).await;
+    let second = w.try_open(&w.alex, input.clone()).await.unwrap();
+    w.move_to(&second, Status::Closed).await;
+    let third = w.try_open(&w.alex, input).await.unwrap();
+    assert_eq!(third.summary.ticket.number.get(), 3);
+}
+
+/// Reopening a resolved ticket is refused while a newer ticket holds its order.
+pub async fn reopening_is_refused_when_the_order_has_a_newer_unfinished_ticket<S: Store + 'static>(
+    s: ContractStore<S>,
+) {
+    let (w, _s) = world(s).await;
+    let input = World::<S>::about_order(World::<S>::input("Late"), "ORD-6");
+    let first = w.try_open(&w.alex, input.clone()).await.unwrap();
+    w.move_to(&first, Status::Resolved).await;
+    let second = w.try_open(&w.alex, input).await.unwrap();
+    let reopened = w.app.set_status(&w.admin, by_id(&first), Status::Open, None, None).await;
+    assert!(
+        matches!(reopened, Err(AppError::OpenTicketExists { existing_id, .. }) if existing_id == second.summary.ticket.id),
+        "got {reopened:?}"
+    );
+    let first_now = w.app.get_ticket(&w.admin, by_id(&first)).await.unwrap();
+    assert_eq!(first_now.summary.ticket.status, Status::Resolved);
+}
+
+/// Twenty concurrent creates for one order: exactly one ticket, nineteen refusals.
+pub async fn twenty_concurrent_creates_for_one_order_give_exactly_one_ticket<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let w = Arc::new(w);
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let w = w.clone();
+        tasks.push(tokio::spawn(async move {
+            let customer = if i % 2 == 0 { w.alex.clone() } else { w.blake.clone() };
+            let input = World::<S>::about_order(World::<S>::input(&format!("Race {i}")), "ORD-RACE");
+            w.try_open(&customer, input).await
+        }));
+    }
+    let mut won = 0;
+    let mut refused = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => won += 1,
+            Err(AppError::OpenTicketExists { .. }) => refused += 1,
+            Err(other) => panic!("unexpected error {other:?}"),
+        }
+    }
+    assert_eq!((won, refused), (1, 19));
+    let page = w.app.list_tickets(&w.admin, query()).await.unwrap();
+    assert_eq!(page.total, 1);
+}
+
+/// A change decided on an old version is refused by the store and writes nothing.
+pub async fn a_stale_version_is_refused_and_changes_nothing<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, s) = world(s).await;
+    let created = w.open(&w.alex, "Versioned").await;
+    let ticket = created.summary.ticket.clone();
+    let actor = w.admin.actor();
+    let ctx = CommandContext { actor: &actor, policy: TenantPolicy::default(), now: ticket.created_at, ids: &UuidV7 };
+    let first = ticket.set_status(&ctx, Status::InProgress, None).unwrap().unwrap();
+    let second = ticket.set_status(&ctx, Status::Resolved, None).unwrap().unwrap();
+    s.store.save_change(&first, None).await.unwrap();
+    let stale = s.store.save_change(&second, None).await;
+    assert!(matches!(stale, Err(StoreError::VersionConflict)), "got {stale:?}");
+    let now = s.store.load_ticket(&w.alpha, TicketRef::Id(ticket.id)).await.unwrap().unwrap();
+    assert_eq!(now.status, Status::InProgress);
+    assert_eq!(now.version, 2);
+    let events = s.store.events(&w.alpha, ticket.id).await.unwrap();
+    assert_eq!(events.len(), 3, "created, message_added, one status_changed");
+    // Through the use case, a stale If-Match is a precondition failure.
+    let refused = w.app.set_status(&w.admin, by_id(&created), Status::Open, None, Some(1)).await;
+    assert!(matches!(refused, Err(AppError::PreconditionFailed { current: 2 })), "got {refused:?}");
+}
+
+/// Many updates decided on the same version: exactly one is saved.
+pub async fn concurrent_updates_from_one_version_let_exactly_one_win<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, s) = world(s).await;
+    let created = w.open(&w.alex, "Contended").await;
+    let ticket = created.summary.ticket.clone();
+    let mut tasks = Vec::new();
+    for i in 0..10 {
+        let store = s.store.clone();
+        let ticket = ticket.clone();
+        let admin = w.admin.clone();
+        tasks.push(tokio::spawn(async move {
+            let actor = admin.actor();
+            let ctx =
+                CommandContext { actor: &actor, policy: TenantPolicy::default(), now: ticket.created_at, ids: &UuidV7 };
+            let note = MessageBody::parse(&format!("note {i}")).unwrap();
+            let change = ticket
+                .agent_reply(
+                    &ctx,
+                    supportdesk_domain::AgentReply {
+                        body: note,
+                        internal: true,
+                        attachments: vec![],
+                        status: None,
+                        resolution_note: None,
+                    },
+                )
+                .unwrap();
+            store.save_change(&change, None).await
+        }));
+    }
+    let mut won = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(()) => won += 1,
+            Err(StoreError::VersionConflict) => {}
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(won, 1);
+    let view = w.app.get_ticket(&w.admin, by_id(&created)).await.unwrap();
+    assert_eq!(view.summary.ticket.version, 2);
+    assert_eq!(view.messages.len(), 2);
+}
+
+/// Without `If-Match`, concurrent replies retry past each other and all land.
+pub async fn concurrent_replies_without_a_version_all_land<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let created = w.open(&w.alex, "Busy ticket").await;
+    let w = Arc::new(w);
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let w = w.clone();
+        let id = by_id(&created);
+        tasks.push(tokio::spawn(async move {
+            let mut note = reply(&format!("Note {i}"));
+            note.internal = true;
+            w.app.agent_reply(&w.sam, id, note, None, None).await
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    let view = w.app.get_ticket(&w.admin, by_id(&created)).await.unwrap();
+    assert_eq!(view.messages.len(), 9);
+    assert_eq!(view.summary.ticket.version, 9);
+}
+
+/// A create retried with the same key returns the first ticket and creates nothing.
+pub async fn an_idempotent_create_replays_the_first_ticket<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let first = w.app.open_ticket(&w.alex, World::<S>::input("Once"), idem("key-1", "body-a")).await.unwrap();
+    let again = w.app.open_ticket(&w.alex, World::<S>::input("Once"), idem("key-1", "body-a")).await.unwrap();
+    assert!(!first.replayed);
+    assert!(again.replayed);
+    assert_eq!(first.value.summary.ticket.id, again.value.summary.ticket.id);
+    assert_eq!(w.app.list_tickets(&w.admin, query()).await.unwrap().total, 1);
+}
+
+/// The same key with another request body is refused and creates nothing.
+pub async fn an_idempotency_key_with_another_body_is_refused<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    w.app.open_ticket(&w.alex, World::<S>::input("Once"), idem("key-2", "body-a")).await.unwrap();
+    let other = w.app.open_ticket(&w.alex, World::<S>::input("Other"), idem("key-2", "body-b")).await;
+    assert!(matches!(other, Err(AppError::IdempotencyKeyReused)), "got {other:?}");
+    assert_eq!(w.app.list_tickets(&w.admin, query()).await.unwrap().total, 1);
+}
+
+/// Ten racing retries with one key create one ticket and all answer with it.
+pub async fn ten_concurrent_retries_with_one_key_create_one_ticket<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let w = Arc::new(w);
+    let mut tasks = Vec::new();
+    for _ in 0..10 {
+        let w = w.clone();
+        tasks.push(tokio::spawn(async move {
+            let input = World::<S>::about_order(World::<S>::input("Retried"), "ORD-IDEM");
+            w.app.open_ticket(&w.alex, input, idem("retry-key", "same-body")).await
+        }));
+    }
+    let mut ids = HashSet::new();
+    let mut fresh = 0;
+    for task in tasks {
+        let outcome = task.await.unwrap().unwrap();
+        ids.insert(outcome.value.summary.ticket.id);
+        if !outcome.replayed {
+            fresh += 1;
+        }
+    }
+    assert_eq!(ids.len(), 1);
+    assert_eq!(fresh, 1);
+    assert_eq!(w.app.list_tickets(&w.admin, query()).await.unwrap().total, 1);
+}
+
+/// A reply retried with the same key returns the first message and adds nothing.
+pub async fn an_idempotent_reply_replays_the_first_message<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let created = w.open(&w.alex, "Replied").await;
+    w.move_to(&created, Status::Answered).await;
+    let body = || MessageBody::parse("Thanks, still waiting").unwrap();
+    let first =
+        w.app.customer_reply(&w.alex, by_id(&created), body(), vec![], None, idem("r-1", "reply")).await.unwrap();
+    let again =
+        w.app.customer_reply(&w.alex, by_id(&created), body(), vec![], None, idem("r-1", "reply")).await.unwrap();
+    assert!(again.replayed);
+    assert_eq!(first.value, again.value);
+    assert_eq!(first.value.status, Status::Open);
+    let view = w.app.get_ticket(&w.admin, by_id(&created)).await.unwrap();
+    assert_eq!(view.messages.len(), 3);
+}
+
+/// Two principals may use the same key without seeing each other's results.
+pub async fn idempotency_keys_belong_to_one_principal<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let alex = w.app.open_ticket(&w.alex, World::<S>::input("Alex"), idem("shared", "x")).await.unwrap();
+    let blake = w.app.open_ticket(&w.blake, World::<S>::input("Blake"), idem("shared", "y")).await.unwrap();
+    assert!(!blake.replayed);
+    assert_ne!(alex.value.summary.ticket.id, blake.value.summary.ticket.id);
+}
+
+/// Nothing of one tenant's tickets is visible from another: by id, by number, in lists,
+/// events and messages.
+pub async fn tickets_of_another_tenant_are_invisible<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, s) = world(s).await;
+    let alpha = w.open(&w.alex, "Alpha only").await;
+    let id = alpha.summary.ticket.id;
+    let beta = &w.beta;
+    assert!(s.store.load_ticket(beta, TicketRef::Id(id)).await.unwrap().is_none());
+    assert!(s.store.load_ticket(beta, TicketRef::Number(alpha.summary.ticket.number)).await.unwrap().is_none());
+    assert!(s.store.ticket_view(beta, TicketRef::Id(id), crate::Visibility::Staff).await.unwrap().is_none());
+    assert!(s.store.events(beta, id).await.unwrap().is_empty());
+    assert!(s.store.message(beta, alpha.messages[0].id).await.unwrap().is_none());
+    assert_eq!(s.store.list_tickets(beta, &query()).await.unwrap().total, 0);
+    let as_beta = w.app.get_ticket(&w.beta_admin, TicketRef::Id(id)).await;
+    assert!(matches!(as_beta, Err(AppError::NotFound(_))), "got {as_beta:?}");
+    let reply = w.app.agent_reply(&w.beta_admin, TicketRef::Id(id), reply("Hello"), None, None).await;
+    assert!(matches!(reply, Err(AppError::NotFound(_))), "got {reply:?}");
+}
+
+/// Categories, customers, agents and settings are per tenant.
+pub async fn categories_accounts_and_settings_of_another_tenant_are_invisible<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, s) = world(s).await;
+    let order = s.store.find_category(&w.alpha, &CategoryKey::parse("order").unwrap()).await.unwrap().unwrap();
+    assert!(s.store.find_category(&w.beta, &CategoryKey::Id(order.id)).await.unwrap().is_none());
+    let casey_from_alpha = w.app.get_customer(&w.admin, World::<S>::customer_id(&w.casey)).await;
+    assert!(matches!(casey_from_alpha, Err(AppError::NotFound(_))));
+    let agents = w.app.list_agents(&w.beta_admin).await.unwrap();
+    assert_eq!(agents.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(), ["Bea Admin"]);
+    let strict = TenantPolicy { allow_customer_close: false, reopen_closed_on_customer_reply: true };
+    w.app.set_tenant_policy(&w.admin, strict).await.unwrap();
+    assert_eq!(w.app.tenant_policy(&w.beta_admin).await.unwrap(), TenantPolicy::default());
+    let assign_foreign =
+        w.app.assign(&w.admin, TicketRef::Number(supportdesk_domain::TicketNumber::new(1).unwrap()), None, None).await;
+    assert!(matches!(assign_foreign, Err(AppError::NotFound(_))));
+    let sam = World::<S>::agent_id(&w.sam);
+    let beta_ticket = w.open(&w.casey, "Beta ticket").await;
+    let cross = w.app.assign(&w.beta_admin, by_id(&beta_ticket), Some(sam), None).await;
+    assert!(matches!(cross, Err(AppError::NotFound(_))), "an alpha agent cannot be assigned in beta: {cross:?}");
+}
+
+/// A customer never sees internal notes, nor another customer's ticket.
+pub async fn customers_see_neither_internal_notes_nor_other_customers_tickets<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let created = w.open(&w.alex, "Private").await;
+    let mut note = reply("Customer seems upset");
+    note.internal = true;
+    w.app.agent_reply(&w.sam, by_id(&created), note, None, None).await.unwrap();
+    w.app.agent_reply(&w.sam, by_id(&created), reply("We are looking into it"), None, None).await.unwrap();
+    let as_alex = w.app.get_ticket(&w.alex, by_id(&created)).await.unwrap();
+    assert_eq!(as_alex.messages.len(), 2);
+    assert!(as_alex.messages.iter().all(|m| !m.internal));
+    let as_staff = w.app.get_ticket(&w.sam, by_id(&created)).await.unwrap();
+    assert_eq!(as_staff.messages.len(), 3);
+    let as_blake = w.app.get_ticket(&w.blake, by_id(&created)).await;
+    assert!(matches!(as_blake, Err(AppError::NotFound(_))));
+    let blake_reply =
+        w.app.customer_reply(&w.blake, by_id(&created), MessageBody::parse("Hi").unwrap(), vec![], None, None).await;
+    assert!(matches!(blake_reply, Err(AppError::NotFound(_))));
+}
+
+/// The trail lists every change, oldest first, with actors and data.
+pub async fn the_audit_trail_records_every_change_in_order<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let created = w.open(&w.alex, "Audited").await;
+    let id = by_id(&created);
+    let sam = World::<S>::agent_id(&w.sam);
+    w.app.assign(&w.admin, id, Some(sam), None).await.unwrap();
+    let triage = TriageInput { priority: Some(Priority::High), ..TriageInput::default() };
+    w.app.triage(&w.sam, id, triage, None).await.unwrap();
+    let mut resolve = reply("Fixed it");
+    resolve.status = Some(Status::Resolved);
+    resolve.resolution_note = Some(ResolutionNote::parse("Refunded").unwrap());
+    w.app.agent_reply(&w.sam, id, resolve, None, None).await.unwrap();
+    w.app.assign(&w.admin, id, None, None).await.unwrap();
+    let events = w.app.ticket_events(&w.admin, id).await.unwrap();
+    let kinds: Vec<&str> = events.iter().map(|e| e.data.kind()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "created",
+            "message_added",
+            "assigned",
+            "status_changed",
+            "triaged",
+            "message_added",
+            "status_changed",
+            "status_changed",
+            "unassigned"
+        ]
+    );
+    assert!(events.windows(2).all(|pair| pair[0].created_at <= pair[1].created_at));
+    assert_eq!(events[2].actor.name, "Ada Admin");
+    assert_eq!(events[4].actor.name, "Sam Agent");
+    match &events[7].data {
+        supportdesk_domain::EventData::StatusChanged { from, to, resolution_note } => {
+            assert_eq!((*from, *to), (Status::Answered, Status::Resolved));
+            assert_eq!(resolution_note.as_deref(), Some("Refunded"));
+        }
+        other => panic!("expected status_changed, got {other:?}"),
+    }
+}
+
+/// A new tenant gets the six default categories, once, even when set up concurrently.
+pub async fn a_new_tenant_gets_the_six_default_categories_once<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, s) = world(s).await;
+    let gamma = supportdesk_domain::TenantKey::parse("gamma").unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..6 {
+        let store = s.store.clone();
+        let defaults = w.app.default_categories(&gamma);
+        let gamma = gamma.clone();
+        tasks.push(tokio::spawn(
+            async move { crate::TenantStore::ensure_tenant(store.as_ref(), &gamma, &defaults).await },
+        ));
+    }
+    let mut created = 0;
+    for task in tasks {
+        if task.await.unwrap().unwrap() {
+            created += 1;
+        }
+    }
+    assert_eq!(created, 1);
+    let categories = s.store.list_categories(&gamma, CategoryFilter::default()).await.unwrap();
+    let slugs: Vec<&str> = categories.iter().map(|c| c.slug.as_str()).collect();
+    assert_eq!(slugs, ["order", "product", "account", "technical", "payment", "general"]);
+}
+
+/// Slugs are unique per tenant; deactivated categories stay but cannot be chosen.
+pub async fn category_slugs_are_unique_per_tenant<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let new = |slug: &str, parent| NewCategory {
+        slug: Slug::parse(slug).unwrap(),
+        name: CategoryName::parse("Returns").unwrap(),
+        parent_id: parent,
+        position: 10,
+        active: true,
+    };
+    let order = w.app.list_categories(&w.admin, None).await.unwrap().into_iter().find(|c| c.slug.as_str() == "order");
+    let returns = w.app.create_category(&w.admin, new("returns", order.map(|c| c.id))).await.unwrap();
+    let again = w.app.create_category(&w.admin, new("returns", None)).await;
+    assert!(matches!(again, Err(AppError::Conflict("slug"))), "got {again:?}");
+    w.app.create_category(&w.beta_admin, new("returns", None)).await.unwrap();
+    let taken = w
+        .app
+        .update_category(
+            &w.admin,
+            returns.id,
+            crate::CategoryPatch { slug: Some(Slug::parse("order").unwrap()), ..crate::CategoryPatch::default() },
+        )
+        .await;
+    assert!(matches!(taken, Err(AppError::Conflict("slug"))), "got {taken:?}");
+    let children = w.app.list_categories(&w.alex, returns.parent_id).await.unwrap();
+    assert_eq!(children.iter().map(|c| c.slug.as_str()).collect::<Vec<_>>(), ["returns"]);
+    w.app.deactivate_category(&w.admin, returns.id).await.unwrap();
+    let visible = w.app.list_categories(&w.alex, None).await.unwrap();
+    assert!(visible.iter().all(|c| c.slug.as_str() != "returns"));
+    let staff = w.app.list_categories(&w.admin, None).await.unwrap();
+    assert!(staff.iter().any(|c| c.slug.as_str() == "returns" && !c.active));
+    let mut input = World::<S>::input("Return this");
+    input.category = CategoryKey::parse("returns").unwrap();
+    assert!(matches!(w.try_open(&w.alex, input).await, Err(AppError::Validation(_))));
+}
+
+/// A login email is unique within a tenant, across customers and agents.
+pub async fn login_emails_are_unique_per_tenant<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let register = |tenant: &supportdesk_domain::TenantKey, email: &str| RegisterInput {
+        tenant: tenant.clone(),
+        email: Email::parse(email).unwrap(),
+        password: Password::parse("long enough password").unwrap(),
+        name: PersonName::parse("Robin").unwrap(),
+    };
+    let robin = w.app.register(register(&w.alpha, "robin@example.com")).await.unwrap();
+    let twice = w.app.register(register(&w.alpha, "ROBIN@example.com")).await;
+    assert!(matches!(twice, Err(AppError::Conflict("email"))), "got {twice:?}");
+    let agent_email = w.app.register(register(&w.alpha, "sam@alpha.example")).await;
+    assert!(matches!(agent_email, Err(AppError::Conflict("email"))), "got {agent_email:?}");
+    w.app.register(register(&w.beta, "robin@example.com")).await.unwrap();
+    let login =
+        w.app.login(&w.alpha, &Email::parse("robin@example.com").unwrap(), "long enough password").await.unwrap();
+    assert_eq!((login.id, login.role), (robin.id.as_uuid(), Role::Customer));
+    let wrong = w.app.login(&w.alpha, &Email::parse("robin@example.com").unwrap(), "wrong password!").await;
+    assert!(matches!(wrong, Err(AppError::InvalidCredentials)));
+}
+
+/// Agents read back as written, and an update changes their login too.
+pub async fn agents_round_trip_and_update_with_their_login<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let kim = w
+        .app
+        .create_agent(
+            &w.admin,
+            NewAgent {
+                email: Email::parse("kim@alpha.example").unwrap(),
+                name: PersonName::parse("Kim").unwrap(),
+                password: Password::parse("first password").unwrap(),
+                role: Role::Agent,
+                permissions: Some(vec![supportdesk_domain::Permission::TicketsRead]),
+                active: true,
+            },
+        )
+        .await
+        .unwrap();
+    let listed = w.app.list_agents(&w.admin).await.unwrap();
+    assert!(listed.contains(&kim));
+    let patch = AgentPatch {
+        email: Some(Email::parse("kim.new@alpha.example").unwrap()),
+        password: Some(Password::parse("second password").unwrap()),
+        ..AgentPatch::default()
+    };
+    w.app.update_agent(&w.admin, kim.id, patch).await.unwrap();
+    let tenant = &w.alpha;
+    let old = w.app.login(tenant, &Email::parse("kim@alpha.example").unwrap(), "first password").await;
+    assert!(matches!(old, Err(AppError::InvalidCredentials)));
+    let new = w.app.login(tenant, &Email::parse("kim.new@alpha.example").unwrap(), "second password").await.unwrap();
+    assert_eq!(new.permissions, [supportdesk_domain::Permission::TicketsRead]);
+    let deactivate = AgentPatch { active: Some(false), ..AgentPatch::default() };
+    w.app.update_agent(&w.admin, kim.id, deactivate).await.unwrap();
+    let inactive = w.app.login(tenant, &Email::parse("kim.new@alpha.example").unwrap(), "second password").await;
+    assert!(matches!(inactive, Err(AppError::InvalidCredentials)));
+    let ticket = w.open(&w.alex, "For Kim").await;
+    let assign = w.app.assign(&w.admin, by_id(&ticket), Some(kim.id), None).await;
+    assert!(matches!(assign, Err(AppError::NotFound(_))), "inactive agents cannot be assigned");
+    let unknown = w.app.update_agent(&w.admin, AgentId::from_uuid(Uuid::now_v7()), AgentPatch::default()).await;
+    assert!(matches!(unknown, Err(AppError::NotFound(_))));
+}
+
+/// Upsert replaces a profile and keeps `created_at`; provisioning never overwrites.
+pub async fn customer_profiles_upsert_and_provision<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let id = supportdesk_domain::CustomerId::from_uuid(UuidV7.next_uuid());
+    let profile = |name: &str| CustomerProfile::parse(name, Some("dana@example.com"), None).unwrap();
+    let first = w.app.upsert_customer(&w.admin, id, profile("Dana")).await.unwrap();
+    let second = w.app.upsert_customer(&w.admin, id, profile("Dana Smith")).await.unwrap();
+    assert_eq!(second.name.as_str(), "Dana Smith");
+    assert_eq!(second.created_at, first.created_at);
+    let from_token = Principal::customer(w.alpha.clone(), id.as_uuid()).named("Someone Else");
+    let provisioned = w.app.provision_customer(&from_token).await.unwrap();
+    assert_eq!(provisioned.name.as_str(), "Dana Smith");
+    let read = w.app.get_customer(&w.admin, id).await.unwrap();
+    assert_eq!(read, second);
+    // A token for an unknown customer provisions them on first use.
+    let newcomer = Principal::customer(w.alpha.clone(), Uuid::now_v7()).named("Newcomer");
+    let ticket = w.open(&newcomer, "First time here").await;
+    assert_eq!(ticket.summary.customer.name, "Newcomer");
+}
+
+/// The policy reads back as saved, and customers are held to it.
+pub async fn tenant_settings_round_trip<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    assert_eq!(w.app.tenant_policy(&w.admin).await.unwrap(), TenantPolicy::default());
+    let strict = TenantPolicy { allow_customer_close: false, reopen_closed_on_customer_reply: true };
+    w.app.set_tenant_policy(&w.admin, strict).await.unwrap();
+    assert_eq!(w.app.tenant_policy(&w.admin).await.unwrap(), strict);
+    let created = w.open(&w.alex, "Policy").await;
+    let close = w.app.customer_set_status(&w.alex, by_id(&created), Status::Closed, None).await;
+    assert!(matches!(close, Err(AppError::Forbidden(_))), "got {close:?}");
+    w.move_to(&created, Status::Closed).await;
+    let body = MessageBody::parse("Reopen please").unwrap();
+    let reply = w.app.customer_reply(&w.alex, by_id(&created), body, vec![], None, None).await.unwrap();
+    assert_eq!(reply.value.status, Status::Open);
+}
