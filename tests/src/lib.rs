@@ -1,1 +1,223 @@
-//! Black-box tests live in tests/.
+//! The black-box harness: starts the real `supportdesk` binary on a random port, with a
+//! fresh SQLite file or a fresh PostgreSQL database, and drives it over HTTP like a client.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use serde_json::{json, Value};
+
+/// The bootstrap admin every test server starts with.
+pub const ADMIN_EMAIL: &str = "admin@shop.example";
+/// Its password.
+pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
+
+/// A database for one server: a temporary SQLite file, or a PostgreSQL database dropped at
+/// the end.
+pub enum Database {
+    /// A file in a temporary folder.
+    Sqlite(tempfile::TempDir),
+    /// A database created for this test on the `TEST_POSTGRES_URL` server.
+    Postgres {
+        /// The URL of the maintenance database.
+        admin_url: String,
+        /// The created database's name.
+        name: String,
+    },
+}
+
+impl Database {
+    /// A fresh SQLite file (in a folder that does not exist yet, to check it is created).
+    ///
+    /// # Panics
+    ///
+    /// When no temporary folder can be made.
+    #[expect(clippy::expect_used, reason = "test harness")]
+    pub fn sqlite() -> Self {
+        Database::Sqlite(tempfile::tempdir().expect("temporary folder"))
+    }
+
+    /// A fresh PostgreSQL database, or `None` (with a loud line) when `TEST_POSTGRES_URL`
+    /// is not set.
+    ///
+    /// # Panics
+    ///
+    /// When the server named by `TEST_POSTGRES_URL` refuses.
+    #[expect(clippy::expect_used, reason = "test harness")]
+    pub fn postgres() -> Option<Self> {
+        let Ok(admin_url) = std::env::var("TEST_POSTGRES_URL") else {
+            eprintln!("SKIPPED: TEST_POSTGRES_URL is not set: the PostgreSQL black-box test did not run");
+            return None;
+        };
+        let name = format!("sd_blackbox_{}", uuid::Uuid::now_v7().simple());
+        let mut conn = PgConnection::establish(&admin_url).expect("connect to TEST_POSTGRES_URL");
+        diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut conn).expect("create database");
+        Some(Database::Postgres { admin_url, name })
+    }
+
+    /// The URL the server is given.
+    pub fn url(&self) -> String {
+        match self {
+            Database::Sqlite(dir) => format!("sqlite://{}", dir.path().join("nested/supportdesk.db").display()),
+            Database::Postgres { admin_url, name } => {
+                let base = admin_url.rsplit_once('/').map_or(admin_url.as_str(), |(base, _)| base);
+                format!("{base}/{name}")
+            }
+        }
+    }
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        if let Database::Postgres { admin_url, name } = self {
+            if let Ok(mut conn) = PgConnection::establish(admin_url) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn);
+            }
+        }
+    }
+}
+
+/// A running server process.
+pub struct Server {
+    child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// An HTTP client.
+    pub http: reqwest::Client,
+}
+
+/// The path of the `supportdesk` binary next to this test binary, built if missing.
+///
+/// # Panics
+///
+/// When it cannot be found or built.
+#[expect(clippy::expect_used, reason = "test harness")]
+pub fn binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let profile_dir = exe.parent().and_then(|deps| deps.parent()).expect("target profile folder");
+    let binary = profile_dir.join("supportdesk");
+    if !binary.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+        let status = Command::new(cargo).args(["build", "-p", "supportdesk"]).status().expect("run cargo build");
+        assert!(status.success(), "cargo build -p supportdesk failed");
+    }
+    binary
+}
+
+impl Server {
+    /// Starts the binary on a random port over `database`, with the bootstrap admin.
+    ///
+    /// # Panics
+    ///
+    /// When it does not say it listens within a minute.
+    pub fn start(database: &Database) -> Self {
+        Self::start_with(database, &[])
+    }
+
+    /// Like [`Server::start`], with extra environment variables.
+    ///
+    /// # Panics
+    ///
+    /// When it does not say it listens within a minute.
+    #[expect(clippy::expect_used, reason = "test harness")]
+    pub fn start_with(database: &Database, env: &[(&str, &str)]) -> Self {
+        let mut command = Command::new(binary());
+        command
+            .arg("serve")
+            .env("SUPPORTDESK_DATABASE_URL", database.url())
+            .env("SUPPORTDESK_BIND", "127.0.0.1:0")
+            .env("SUPPORTDESK_JWT_SECRET", "black-box-test-secret-of-at-least-32-bytes")
+            .env("SUPPORTDESK_ADMIN_EMAIL", ADMIN_EMAIL)
+            .env("SUPPORTDESK_ADMIN_PASSWORD", ADMIN_PASSWORD)
+            .env("SUPPORTDESK_LOG", "warn,supportdesk=info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let mut child = command.spawn().expect("start supportdesk");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = mpsc::channel();
+        // Keep reading so the server never blocks on a full pipe.
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some((_, address)) = line.split_once("listening on http://") {
+                    let address: String = address.chars().take_while(|c| !c.is_whitespace() && *c != '"').collect();
+                    let _ = tx.send(address);
+                }
+            }
+        });
+        let address = rx.recv_timeout(Duration::from_secs(60)).expect("server said where it listens");
+        Server { child, base: format!("http://{address}"), http: reqwest::Client::new() }
+    }
+
+    /// The URL of `path` (which starts with `/`).
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends SIGTERM and waits for the process to end; returns whether it exited cleanly.
+    ///
+    /// # Panics
+    ///
+    /// When the signal cannot be sent.
+    #[expect(clippy::expect_used, reason = "test harness")]
+    pub fn terminate(mut self) -> bool {
+        let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().expect("kill");
+        assert!(status.success());
+        self.child.wait().map(|s| s.success()).unwrap_or(false)
+    }
+
+    /// Logs in and returns the access token.
+    ///
+    /// # Panics
+    ///
+    /// When the login fails.
+    #[expect(clippy::expect_used, reason = "test harness")]
+    pub async fn login(&self, email: &str, password: &str) -> String {
+        let response = self
+            .http
+            .post(self.url("/api/v1/auth/login"))
+            .json(&json!({"email": email, "password": password}))
+            .send()
+            .await
+            .expect("login request");
+        assert_eq!(response.status(), 200, "login of {email}");
+        let body: Value = response.json().await.expect("login body");
+        body["accessToken"].as_str().expect("accessToken").to_owned()
+    }
+
+    /// Registers a customer and logs them in; returns the token.
+    ///
+    /// # Panics
+    ///
+    /// When registration fails.
+    #[expect(clippy::expect_used, reason = "test harness")]
+    pub async fn customer(&self, email: &str) -> String {
+        let password = "customer password 1";
+        let response = self
+            .http
+            .post(self.url("/api/v1/auth/register"))
+            .json(&json!({"email": email, "password": password, "name": "Alex Customer"}))
+            .send()
+            .await
+            .expect("register request");
+        assert_eq!(response.status(), 201, "register {email}");
+        self.login(email, password).await
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

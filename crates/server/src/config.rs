@@ -1,0 +1,181 @@
+//! The server's configuration: one typed struct read once from the environment, with
+//! command-line flags overriding it (clap's `env` support), passed down to the wiring.
+//!
+//! Every option's value name is its environment variable, so a bad value stops start-up
+//! with a message that names the variable.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+
+/// The `supportdesk` command line.
+#[derive(Debug, Parser)]
+#[command(name = "supportdesk", version, about = "A support-ticket service for online shops")]
+pub struct Cli {
+    /// What to do (default: serve).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// The configuration, from flags or the environment.
+    #[command(flatten)]
+    pub config: Config,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the HTTP API (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage accounts.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+/// `supportdesk admin ...`
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an admin account.
+    Create {
+        /// The admin's login email.
+        #[arg(long)]
+        email: String,
+        /// The admin's password (10 to 128 characters).
+        #[arg(long)]
+        password: String,
+        /// The admin's display name.
+        #[arg(long, default_value = "Admin")]
+        name: String,
+        /// The tenant the admin belongs to.
+        #[arg(long, default_value = "default")]
+        tenant: String,
+    },
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Every setting of the server.
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Database: `sqlite://PATH` (created on first start) or `postgres://...`.
+    #[arg(long, global = true, env = "SUPPORTDESK_DATABASE_URL", value_name = "SUPPORTDESK_DATABASE_URL",
+          default_value = "sqlite://./data/supportdesk.db", hide_env_values = true)]
+    pub database_url: String,
+
+    /// Address to listen on.
+    #[arg(long, global = true, env = "SUPPORTDESK_BIND", value_name = "SUPPORTDESK_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+
+    /// HS256 secret for tokens, at least 32 bytes. Without one a random secret is generated
+    /// and tokens do not survive a restart.
+    #[arg(long, global = true, env = "SUPPORTDESK_JWT_SECRET", value_name = "SUPPORTDESK_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+
+    /// Lifetime of the tokens the service issues, in seconds.
+    #[arg(long, global = true, env = "SUPPORTDESK_TOKEN_TTL_SECS", value_name = "SUPPORTDESK_TOKEN_TTL_SECS",
+          default_value_t = 3600, value_parser = clap::value_parser!(u64).range(60..=86_400 * 30))]
+    pub token_ttl_secs: u64,
+
+    /// Email of the first admin, created at start-up when the tenant has no admin.
+    #[arg(long, global = true, env = "SUPPORTDESK_ADMIN_EMAIL", value_name = "SUPPORTDESK_ADMIN_EMAIL")]
+    pub admin_email: Option<String>,
+
+    /// Password of the first admin.
+    #[arg(long, global = true, env = "SUPPORTDESK_ADMIN_PASSWORD", value_name = "SUPPORTDESK_ADMIN_PASSWORD",
+          hide_env_values = true)]
+    pub admin_password: Option<String>,
+
+    /// Tenant of the first admin.
+    #[arg(long, global = true, env = "SUPPORTDESK_ADMIN_TENANT", value_name = "SUPPORTDESK_ADMIN_TENANT",
+          default_value = "default")]
+    pub admin_tenant: String,
+
+    /// Whether customers may register accounts with the service.
+    #[arg(long, global = true, env = "SUPPORTDESK_ALLOW_REGISTRATION", value_name = "SUPPORTDESK_ALLOW_REGISTRATION",
+          default_value_t = true, action = ArgAction::Set)]
+    pub allow_registration: bool,
+
+    /// Largest request body, in bytes.
+    #[arg(long, global = true, env = "SUPPORTDESK_BODY_LIMIT", value_name = "SUPPORTDESK_BODY_LIMIT",
+          default_value_t = 256 * 1024, value_parser = clap::value_parser!(u64).range(1024..=16 * 1024 * 1024))]
+    pub body_limit: u64,
+
+    /// Database connections for reads (SQLite adds one writer; PostgreSQL uses this many).
+    #[arg(long, global = true, env = "SUPPORTDESK_DB_POOL_SIZE", value_name = "SUPPORTDESK_DB_POOL_SIZE",
+          default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub db_pool_size: u32,
+
+    /// How long a request waits for a database connection, in milliseconds.
+    #[arg(long, global = true, env = "SUPPORTDESK_DB_TIMEOUT_MS", value_name = "SUPPORTDESK_DB_TIMEOUT_MS",
+          default_value_t = 5000, value_parser = clap::value_parser!(u64).range(10..=600_000))]
+    pub db_timeout_ms: u64,
+
+    /// HTTP worker threads (default: one per core).
+    #[arg(long, global = true, env = "SUPPORTDESK_WORKERS", value_name = "SUPPORTDESK_WORKERS",
+          value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub workers: Option<u16>,
+
+    /// Seconds in-flight requests get to finish on SIGTERM/SIGINT.
+    #[arg(long, global = true, env = "SUPPORTDESK_SHUTDOWN_TIMEOUT_SECS", value_name = "SUPPORTDESK_SHUTDOWN_TIMEOUT_SECS",
+          default_value_t = 30)]
+    pub shutdown_timeout_secs: u64,
+
+    /// Log filter, in `tracing`'s `EnvFilter` syntax (e.g. `info`, `supportdesk=debug`).
+    #[arg(long, global = true, env = "SUPPORTDESK_LOG", value_name = "SUPPORTDESK_LOG", default_value = "info")]
+    pub log: String,
+
+    /// Log format.
+    #[arg(long, global = true, env = "SUPPORTDESK_LOG_FORMAT", value_name = "SUPPORTDESK_LOG_FORMAT",
+          value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+impl Config {
+    /// How long a request waits for a database connection.
+    pub fn db_timeout(&self) -> Duration {
+        Duration::from_millis(self.db_timeout_ms)
+    }
+}
+
+#[cfg(test)]
+#[expect(clippy::unwrap_used, reason = "tests")]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[test]
+    fn defaults_serve_sqlite_on_localhost_8080() {
+        let cli = Cli::try_parse_from(["supportdesk"]).unwrap();
+        assert!(cli.command.is_none());
+        assert_eq!(cli.config.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(cli.config.database_url, "sqlite://./data/supportdesk.db");
+        assert_eq!(cli.config.body_limit, 256 * 1024);
+        assert!(cli.config.allow_registration);
+    }
+
+    #[test]
+    fn a_bad_value_is_refused_with_the_variable_named() {
+        let error = Cli::try_parse_from(["supportdesk", "--body-limit", "lots"]).unwrap_err().to_string();
+        assert!(error.contains("SUPPORTDESK_BODY_LIMIT"), "{error}");
+        let error = Cli::try_parse_from(["supportdesk", "--bind", "nowhere"]).unwrap_err().to_string();
+        assert!(error.contains("SUPPORTDESK_BIND"), "{error}");
+    }
+
+    #[test]
+    fn flags_parse_for_admin_create() {
+        let cli = Cli::try_parse_from([
+            "supportdesk", "admin", "create", "--email", "a@b.example", "--password", "0123456789",
+        ])
+        .unwrap();
+        assert!(matches!(cli.command, Some(Command::Admin(AdminCommand::Create { .. }))));
+    }
+}
