@@ -1,1 +1,185 @@
-fn main() {}
+//! The `supportdesk` binary: reads the configuration, wires the Diesel store, the use cases
+//! and the HTTP API together, and serves, migrates or creates an admin.
+
+mod config;
+mod telemetry;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Parser;
+use supportdesk_app::{App, AppError, AppSettings, Argon2Hasher, Password};
+use supportdesk_domain::{Email, PersonName, TenantKey};
+use supportdesk_http::{ApiState, HttpConfig, JwtKeys, Metrics, PoolStats};
+use supportdesk_store_diesel::{DieselConfig, DieselStore};
+
+use crate::config::{AdminCommand, Cli, Command, Config};
+
+/// Why the server could not start or a command failed; printed once, then exit code 1.
+#[derive(Debug, thiserror::Error)]
+enum StartupError {
+    #[error("{variable}: {message}")]
+    Config { variable: &'static str, message: String },
+    #[error("database: {0}")]
+    Store(#[from] supportdesk_app::StoreError),
+    #[error("{0}")]
+    App(#[from] AppError),
+    #[error("cannot listen: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+fn config_error(variable: &'static str, message: impl std::fmt::Display) -> StartupError {
+    StartupError::Config { variable, message: message.to_string() }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Err(error) = telemetry::init(&cli.config) {
+        eprintln!("supportdesk: {error}");
+        return ExitCode::FAILURE;
+    }
+    let result = actix_web::rt::System::new().block_on(run(cli));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(error = %error, "supportdesk stopped");
+            eprintln!("supportdesk: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), StartupError> {
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(cli.config).await,
+        Command::Migrate => {
+            let store = connect(&cli.config).await?;
+            tracing::info!(backend = ?store.backend(), "migrations applied");
+            Ok(())
+        }
+        Command::Admin(AdminCommand::Create { email, password, name, tenant }) => {
+            let store = connect(&cli.config).await?;
+            let app = build_app(&cli.config, store)?;
+            let admin = app
+                .create_admin(
+                    &TenantKey::parse(&tenant).map_err(|e| config_error("--tenant", e))?,
+                    Email::parse(&email).map_err(|e| config_error("--email", e))?,
+                    Password::parse(&password).map_err(|e| config_error("--password", e))?,
+                    PersonName::parse(&name).map_err(|e| config_error("--name", e))?,
+                )
+                .await?;
+            tracing::info!(admin.id = %admin.id, tenant = %admin.tenant, "admin created");
+            Ok(())
+        }
+    }
+}
+
+/// Connects (creating a SQLite file and its folder if needed) and applies migrations, on the
+/// blocking pool.
+async fn connect(config: &Config) -> Result<Arc<DieselStore>, StartupError> {
+    let diesel_config = DieselConfig {
+        database_url: config.database_url.clone(),
+        max_connections: config.db_pool_size,
+        connection_timeout: config.db_timeout(),
+        ..DieselConfig::default()
+    };
+    let store = tokio::task::spawn_blocking(move || DieselStore::connect(&diesel_config))
+        .await
+        .map_err(|e| config_error("SUPPORTDESK_DATABASE_URL", e))??;
+    Ok(Arc::new(store))
+}
+
+fn build_app(config: &Config, store: Arc<DieselStore>) -> Result<App, StartupError> {
+    let hasher = Argon2Hasher::new(2)?;
+    Ok(App::builder(store)
+        .hasher(Arc::new(hasher))
+        .settings(AppSettings { allow_registration: config.allow_registration })
+        .build())
+}
+
+/// The JWT keys: the configured secret (at least 32 bytes), or a random one with a warning.
+fn jwt_keys(config: &Config) -> Result<JwtKeys, StartupError> {
+    match &config.jwt_secret {
+        Some(secret) => JwtKeys::new(secret.as_bytes()).map_err(|e| config_error("SUPPORTDESK_JWT_SECRET", e)),
+        None => {
+            tracing::warn!(
+                "SUPPORTDESK_JWT_SECRET is not set: using a random secret; tokens will not survive a restart \
+                 and shops cannot mint customer tokens"
+            );
+            let secret: [u8; 64] = rand::random();
+            JwtKeys::new(&secret).map_err(|e| config_error("SUPPORTDESK_JWT_SECRET", e))
+        }
+    }
+}
+
+/// Creates the first admin from `SUPPORTDESK_ADMIN_EMAIL` / `_PASSWORD` unless one exists.
+async fn bootstrap_admin(config: &Config, app: &App) -> Result<(), StartupError> {
+    let (Some(email), Some(password)) = (&config.admin_email, &config.admin_password) else {
+        if config.admin_email.is_some() != config.admin_password.is_some() {
+            return Err(config_error(
+                "SUPPORTDESK_ADMIN_PASSWORD",
+                "SUPPORTDESK_ADMIN_EMAIL and SUPPORTDESK_ADMIN_PASSWORD go together",
+            ));
+        }
+        return Ok(());
+    };
+    let tenant = TenantKey::parse(&config.admin_tenant).map_err(|e| config_error("SUPPORTDESK_ADMIN_TENANT", e))?;
+    let email = Email::parse(email).map_err(|e| config_error("SUPPORTDESK_ADMIN_EMAIL", e))?;
+    let password = Password::parse(password).map_err(|e| config_error("SUPPORTDESK_ADMIN_PASSWORD", e))?;
+    let name = PersonName::parse("Admin").map_err(|e| config_error("SUPPORTDESK_ADMIN_EMAIL", e))?;
+    match app.bootstrap_admin(&tenant, email, password, name).await {
+        Ok(Some(admin)) => tracing::info!(admin.id = %admin.id, tenant = %tenant, "bootstrap admin created"),
+        Ok(None) => tracing::info!(tenant = %tenant, "an admin exists; bootstrap admin not created"),
+        Err(AppError::Conflict(_)) => {
+            return Err(config_error("SUPPORTDESK_ADMIN_EMAIL", "belongs to an account that is not an admin"))
+        }
+        Err(other) => return Err(other.into()),
+    }
+    Ok(())
+}
+
+/// The store's pool numbers, for `/metrics`.
+struct StorePool(Arc<DieselStore>);
+
+impl PoolStats for StorePool {
+    fn in_use(&self) -> u32 {
+        let state = self.0.pool_state();
+        state.connections.saturating_sub(state.idle)
+    }
+
+    fn idle(&self) -> u32 {
+        self.0.pool_state().idle
+    }
+}
+
+async fn serve(config: Config) -> Result<(), StartupError> {
+    let store = connect(&config).await?;
+    let app = Arc::new(build_app(&config, store.clone())?);
+    bootstrap_admin(&config, &app).await?;
+    let metrics = Arc::new(Metrics::new());
+    metrics.set_pool_stats(Arc::new(StorePool(store.clone())));
+    let http_config = HttpConfig {
+        body_limit: usize::try_from(config.body_limit).map_err(|e| config_error("SUPPORTDESK_BODY_LIMIT", e))?,
+        token_ttl: Duration::from_secs(config.token_ttl_secs),
+        ..HttpConfig::default()
+    };
+    let state = ApiState::new(app, jwt_keys(&config)?, metrics, http_config);
+    let mut server = actix_web::HttpServer::new(move || {
+        let state = state.clone();
+        actix_web::App::new().wrap(supportdesk_http::RequestTelemetry::default()).configure(move |cfg| {
+            supportdesk_http::configure_app(cfg, state)
+        })
+    })
+    .shutdown_timeout(config.shutdown_timeout_secs);
+    if let Some(workers) = config.workers {
+        server = server.workers(usize::from(workers));
+    }
+    let server = server.bind(config.bind)?;
+    for address in server.addrs() {
+        tracing::info!(backend = ?store.backend(), "listening on http://{address}");
+    }
+    server.run().await?;
+    tracing::info!("stopped: in-flight requests finished");
+    Ok(())
+}
