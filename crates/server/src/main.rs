@@ -107,7 +107,8 @@ fn jwt_keys(config: &Config) -> Result<JwtKeys, StartupError> {
                 "SUPPORTDESK_JWT_SECRET is not set: using a random secret; tokens will not survive a restart \
                  and shops cannot mint customer tokens"
             );
-            let secret: [u8; 64] = rand::random();
+            let mut secret = [0u8; 64];
+            rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut secret);
             JwtKeys::new(&secret).map_err(|e| config_error("SUPPORTDESK_JWT_SECRET", e))
         }
     }

@@ -1,0 +1,170 @@
+//! The tables as the bench writes and reads them: a copy of the server's Diesel schema
+//! (`crates/store-diesel/src/schema.rs`), which mirrors `migrations/{sqlite,postgres}`.
+//!
+//! The bench keeps its own copy on purpose: it seeds and measures the database floors
+//! without reaching into the store crate's private types. If a migration changes a table,
+//! change it here too (seeding fails loudly on a missing column).
+
+diesel::table! {
+    /// One row per tenant: its ticket counter and its policy.
+    tenants (key) {
+        key -> Text,
+        last_number -> BigInt,
+        allow_customer_close -> Bool,
+        reopen_closed_on_customer_reply -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Ticket categories and subcategories.
+    categories (tenant, id) {
+        tenant -> Text,
+        id -> Text,
+        slug -> Text,
+        name -> Text,
+        parent_id -> Nullable<Text>,
+        active -> Bool,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    /// Customer profiles.
+    customers (tenant, id) {
+        tenant -> Text,
+        id -> Text,
+        name -> Text,
+        email -> Nullable<Text>,
+        image_url -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Agents and admins.
+    agents (tenant, id) {
+        tenant -> Text,
+        id -> Text,
+        email -> Text,
+        name -> Text,
+        role -> Text,
+        permissions -> Text,
+        active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Credentials, unique per tenant and email.
+    logins (tenant, email) {
+        tenant -> Text,
+        email -> Text,
+        principal_id -> Text,
+        role -> Text,
+        password_hash -> Text,
+    }
+}
+
+diesel::table! {
+    /// Tickets.
+    tickets (tenant, id) {
+        tenant -> Text,
+        id -> Text,
+        number -> BigInt,
+        customer_id -> Text,
+        category_id -> Text,
+        subject -> Text,
+        subject_search -> Text,
+        status -> Text,
+        priority -> SmallInt,
+        source -> Text,
+        order_id -> Nullable<Text>,
+        delivery_id -> Nullable<Text>,
+        assignee_id -> Nullable<Text>,
+        tags -> Text,
+        resolution_note -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        last_activity_at -> Timestamp,
+        last_customer_message_at -> Nullable<Timestamp>,
+        last_agent_message_at -> Nullable<Timestamp>,
+        first_responded_at -> Nullable<Timestamp>,
+        resolved_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// One row per tag of a ticket, for the tag filter.
+    ticket_tags (tenant, ticket_id, tag) {
+        tenant -> Text,
+        ticket_id -> Text,
+        tag -> Text,
+    }
+}
+
+diesel::table! {
+    /// Messages and internal notes.
+    messages (seq) {
+        seq -> BigInt,
+        tenant -> Text,
+        id -> Text,
+        ticket_id -> Text,
+        author_type -> Text,
+        author_id -> Text,
+        author_name -> Text,
+        author_image_url -> Nullable<Text>,
+        body -> Text,
+        internal -> Bool,
+        attachments -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// The audit trail.
+    events (seq) {
+        seq -> BigInt,
+        tenant -> Text,
+        id -> Text,
+        ticket_id -> Text,
+        actor_type -> Text,
+        actor_id -> Text,
+        actor_name -> Text,
+        actor_image_url -> Nullable<Text>,
+        kind -> Text,
+        data -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Idempotency records of writes.
+    idempotency_keys (tenant, principal_id, key) {
+        tenant -> Text,
+        principal_id -> Text,
+        key -> Text,
+        fingerprint -> Text,
+        ticket_id -> Text,
+        message_id -> Nullable<Text>,
+        status -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    tenants,
+    categories,
+    customers,
+    agents,
+    logins,
+    tickets,
+    ticket_tags,
+    messages,
+    events,
+    idempotency_keys,
+);

@@ -1,0 +1,81 @@
+//! The route handlers: short `verb_noun` functions that turn a request into a use-case call
+//! and its result into a response. One module per resource, each with its `configure`.
+
+pub mod admin_tickets;
+pub mod agents;
+pub mod auth;
+pub mod categories;
+pub mod customers;
+pub mod ops;
+pub mod settings;
+pub mod tickets;
+
+use actix_web::http::header::{HeaderName, ETAG, LOCATION};
+use actix_web::http::StatusCode;
+use actix_web::HttpResponse;
+use supportdesk_app::{App, CategoryKey, Outcome, Principal, ReplyResult, TicketView};
+use supportdesk_domain::CategoryId;
+
+use crate::dto::tickets::{ReplyResponse, TicketResponse};
+use crate::error::ApiError;
+use crate::extract::etag;
+
+/// Set on the answer to a retried idempotent request.
+pub const IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
+
+/// A ticket detail with its `ETag`.
+pub(crate) fn ticket_detail(status: StatusCode, view: &TicketView) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((ETAG, etag(view.summary.ticket.version)))
+        .json(TicketResponse::from(view))
+}
+
+/// 201 for a new (or replayed) ticket: `Location` under `base`, `ETag`, and
+/// `Idempotent-Replayed: true` for a replay.
+pub(crate) fn created_ticket(outcome: &Outcome<TicketView>, base: &str) -> HttpResponse {
+    let view = &outcome.value;
+    let mut response = HttpResponse::Created();
+    response
+        .insert_header((LOCATION, format!("{base}/{}", view.summary.ticket.id)))
+        .insert_header((ETAG, etag(view.summary.ticket.version)));
+    if outcome.replayed {
+        response.insert_header((IDEMPOTENT_REPLAYED, "true"));
+    }
+    response.json(TicketResponse::from(view))
+}
+
+/// 201 for a reply: `Location` of the ticket under `base`, and `Idempotent-Replayed: true`
+/// for a replay.
+pub(crate) fn created_reply(outcome: &Outcome<ReplyResult>, base: &str) -> HttpResponse {
+    let mut response = HttpResponse::Created();
+    response.insert_header((LOCATION, format!("{base}/{}", outcome.value.message.ticket_id)));
+    if outcome.replayed {
+        response.insert_header((IDEMPOTENT_REPLAYED, "true"));
+    }
+    response.json(ReplyResponse::from(&outcome.value))
+}
+
+/// The id of a category filter: an id as given, a slug looked up among the categories the
+/// principal may see.
+///
+/// # Errors
+///
+/// 400 for a slug no visible category has.
+pub(crate) async fn resolve_category_filter(
+    app: &App,
+    principal: &Principal,
+    key: Option<CategoryKey>,
+) -> Result<Option<CategoryId>, ApiError> {
+    match key {
+        None => Ok(None),
+        Some(CategoryKey::Id(id)) => Ok(Some(id)),
+        Some(CategoryKey::Slug(slug)) => {
+            let categories = app.list_categories(principal, None).await?;
+            categories
+                .iter()
+                .find(|c| c.slug == slug)
+                .map(|c| Some(c.id))
+                .ok_or_else(|| ApiError::invalid_field("category", "must be a category of this tenant"))
+        }
+    }
+}

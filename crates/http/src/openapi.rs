@@ -1,0 +1,157 @@
+//! The OpenAPI 3.1 document, built by `utoipa` from the handlers' `#[utoipa::path]`
+//! attributes and the DTOs' schemas, served at `GET /api/v1/openapi.json`.
+//!
+//! The test at the bottom holds the document against the list of routes the app really
+//! registers, both ways, so a route cannot be added without documenting it.
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::handlers::{admin_tickets, agents, auth, categories, customers, ops, settings, tickets};
+
+/// Adds the bearer security scheme every authenticated route names.
+struct BearerSecurity;
+
+impl Modify for BearerSecurity {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("HS256 JWT with `sub`, `role`, `tenant`, `perms`, `exp` (see api.md)"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "supportdesk API",
+        version = "1",
+        description = "Support tickets for shops: customers open and follow tickets, agents work the queue. \
+Errors are application/problem+json; every response carries X-Request-Id."
+    ),
+    paths(
+        ops::get_health,
+        ops::get_ready,
+        ops::get_metrics,
+        ops::get_openapi,
+        auth::register_customer,
+        auth::create_token,
+        tickets::open_ticket,
+        tickets::list_tickets,
+        tickets::get_ticket,
+        tickets::update_ticket,
+        tickets::create_message,
+        categories::list_categories,
+        categories::list_admin_categories,
+        categories::get_category,
+        categories::create_category,
+        categories::update_category,
+        categories::delete_category,
+        admin_tickets::list_admin_tickets,
+        admin_tickets::open_admin_ticket,
+        admin_tickets::get_admin_ticket,
+        admin_tickets::triage_ticket,
+        admin_tickets::set_ticket_status,
+        admin_tickets::assign_ticket,
+        admin_tickets::create_admin_message,
+        admin_tickets::list_ticket_events,
+        agents::list_agents,
+        agents::get_agent,
+        agents::create_agent,
+        agents::update_agent,
+        customers::get_customer,
+        customers::put_customer,
+        settings::get_settings,
+        settings::put_settings,
+    ),
+    components(schemas(crate::error::Problem, crate::error::FieldProblem)),
+    modifiers(&BearerSecurity),
+    tags(
+        (name = "tickets", description = "A customer's own tickets"),
+        (name = "categories", description = "The categories customers choose from"),
+        (name = "admin-tickets", description = "The agents' queue and ticket work"),
+        (name = "admin-categories", description = "Category management"),
+        (name = "admin-agents", description = "Agent management"),
+        (name = "admin-customers", description = "Customer profiles from the shop"),
+        (name = "admin-settings", description = "The tenant's policy"),
+        (name = "auth", description = "The service's own accounts"),
+        (name = "ops", description = "Health, readiness, metrics, this document"),
+    )
+)]
+struct ApiDoc;
+
+/// The OpenAPI 3.1 document of the whole API.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+/// The document as JSON, built once per [`crate::ApiState`].
+pub(crate) fn openapi_json() -> String {
+    openapi().to_json().unwrap_or_else(|_| "{}".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use std::collections::BTreeSet;
+
+    use super::*;
+    use crate::routes::RouteEntry;
+
+    fn registered_routes() -> BTreeSet<(String, String)> {
+        let mut registered: Vec<RouteEntry> = Vec::new();
+        let _ = actix_web::App::new().configure(|cfg| registered = crate::register_routes(cfg));
+        registered.into_iter().map(|r| (r.method.to_owned(), r.path.to_owned())).collect()
+    }
+
+    fn documented_routes() -> BTreeSet<(String, String)> {
+        let doc = serde_json::to_value(openapi()).unwrap();
+        let mut routes = BTreeSet::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for method in ["get", "post", "put", "patch", "delete", "head", "options", "trace"] {
+                if item.get(method).is_some() {
+                    routes.insert((method.to_uppercase(), path.clone()));
+                }
+            }
+        }
+        routes
+    }
+
+    #[test]
+    fn every_registered_route_is_in_the_openapi_document_and_nothing_else_is() {
+        let registered = registered_routes();
+        let documented = documented_routes();
+        let undocumented: Vec<_> = registered.difference(&documented).collect();
+        let unregistered: Vec<_> = documented.difference(&registered).collect();
+        assert!(undocumented.is_empty(), "routes missing from the OpenAPI document: {undocumented:?}");
+        assert!(unregistered.is_empty(), "documented routes the app does not serve: {unregistered:?}");
+        assert!(registered.len() >= 33, "only {} routes registered", registered.len());
+    }
+
+    #[test]
+    fn the_document_is_openapi_3_1_with_a_bearer_scheme() {
+        let doc = serde_json::to_value(openapi()).unwrap();
+        assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+        assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+        assert_eq!(doc["components"]["securitySchemes"]["bearer"]["bearerFormat"], "JWT");
+    }
+
+    #[test]
+    fn every_operation_of_the_document_has_an_operation_id_and_a_tag() {
+        let doc = serde_json::to_value(openapi()).unwrap();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, operation) in item.as_object().unwrap() {
+                assert!(operation["operationId"].is_string(), "{method} {path} has no operationId");
+                assert!(operation["tags"].is_array(), "{method} {path} has no tag");
+            }
+        }
+    }
+}

@@ -1,0 +1,226 @@
+//! [`AccountStore`]: customers, agents and logins.
+//!
+//! A login row (unique per tenant and email) belongs to a customer or an agent; agents
+//! always have one, written and changed in the same transaction as the agent.
+
+use async_trait::async_trait;
+use diesel::prelude::*;
+use diesel::upsert::excluded;
+use supportdesk_app::{AccountStore, Login, StoreError, StoreResult};
+use supportdesk_domain::{Agent, AgentId, Customer, CustomerId, Email, Role, TenantKey};
+
+use crate::db::{on_backend, write_transaction, DbConnection};
+use crate::error::{unique_as, Failure};
+use crate::rows::{id_text, AgentChangeset, AgentRead, AgentRow, CustomerRow, LoginRow};
+use crate::schema::{agents, customers, logins};
+use crate::store::DieselStore;
+
+fn email_taken() -> Failure {
+    Failure::Store(StoreError::Duplicate("email"))
+}
+
+fn insert_login(conn: &mut DbConnection, login: &LoginRow) -> Result<(), Failure> {
+    diesel::insert_into(logins::table).values(login).execute(conn).map_err(|e| unique_as(e, email_taken))?;
+    Ok(())
+}
+
+fn find_customer(conn: &mut DbConnection, tenant: &str, id: &str) -> Result<Option<Customer>, Failure> {
+    customers::table
+        .filter(customers::tenant.eq(tenant))
+        .filter(customers::id.eq(id))
+        .select(CustomerRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(Customer::try_from)
+        .transpose()
+}
+
+#[async_trait]
+impl AccountStore for DieselStore {
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant = %tenant, customer.id = %id))]
+    async fn customer(&self, tenant: &TenantKey, id: CustomerId) -> StoreResult<Option<Customer>> {
+        let (tenant, id) = (tenant.to_string(), id_text(id.as_uuid()));
+        self.read(move |conn| find_customer(conn, &tenant, &id)).await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant = %customer.tenant, customer.id = %customer.id))]
+    async fn upsert_customer(&self, customer: &Customer) -> StoreResult<Customer> {
+        let row = CustomerRow::from(customer);
+        self.write(move |conn| {
+            // One statement, so concurrent upserts of one customer cannot both insert;
+            // created_at is kept from the first insert.
+            let stored: CustomerRow = on_backend!(conn, |c| diesel::insert_into(customers::table)
+                .values(&row)
+                .on_conflict((customers::tenant, customers::id))
+                .do_update()
+                .set((
+                    customers::name.eq(excluded(customers::name)),
+                    customers::email.eq(excluded(customers::email)),
+                    customers::image_url.eq(excluded(customers::image_url)),
+                    customers::updated_at.eq(excluded(customers::updated_at)),
+                ))
+                .returning(CustomerRow::as_returning())
+                .get_result(c))?;
+            Customer::try_from(stored)
+        })
+        .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant = %customer.tenant, customer.id = %customer.id))]
+    async fn provision_customer(&self, customer: &Customer) -> StoreResult<Customer> {
+        let row = CustomerRow::from(customer);
+        self.write(move |conn| {
+            on_backend!(conn, |c| diesel::insert_into(customers::table)
+                .values(&row)
+                .on_conflict((customers::tenant, customers::id))
+                .do_nothing()
+                .execute(c))?;
+            // Customers are never deleted, so the row is there: ours or an earlier one.
+            find_customer(conn, &row.tenant, &row.id)?
+                .ok_or_else(|| Failure::Corrupt("a provisioned customer is missing".to_owned()))
+        })
+        .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant = %customer.tenant, customer.id = %customer.id))]
+    async fn register_customer(&self, customer: &Customer, login: &Login) -> StoreResult<()> {
+        let (row, login) = (CustomerRow::from(customer), LoginRow::from(login));
+        self.write(move |conn| {
+            write_transaction(conn, |conn| {
+                insert_login(conn, &login)?;
+                diesel::insert_into(customers::table).values(&row).execute(conn)?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant = %tenant, agent.id = %id))]
+    async fn agent(&self, tenant: &TenantKey, id: AgentId) -> StoreResult<Option<Agent>> {
+        let (tenant, id) = (tenant.to_string(), id_text(id.as_uuid()));
+        self.read(move |conn| {
+            agents::table
+                .filter(agents::tenant.eq(tenant))
+                .filter(agents::id.eq(id))
+                .select(AgentRead::as_select())
+                .first(conn)
+                .optional()?
+                .map(Agent::try_from)
+                .transpose()
+        })
+        .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant = %tenant))]
+    async fn list_agents(&self, tenant: &TenantKey) -> StoreResult<Vec<Agent>> {
+        let tenant = tenant.to_string();
+        self.read(move |conn| {
+            agents::table
+                .filter(agents::tenant.eq(tenant))
+                .order_by((agents::name.asc(), agents::id.asc()))
+                .select(AgentRead::as_select())
+                .load(conn)?
+                .into_iter()
+                .map(Agent::try_from)
+                .collect()
+        })
+        .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant = %agent.tenant, agent.id = %agent.id))]
+    async fn insert_agent(&self, agent: &Agent, password_hash: &str) -> StoreResult<()> {
+        let row = AgentRow::from(agent);
+        let login = LoginRow {
+            tenant: row.tenant.clone(),
+            email: row.email.clone(),
+            principal_id: row.id.clone(),
+            role: agent.role.as_str().to_owned(),
+            password_hash: password_hash.to_owned(),
+        };
+        self.write(move |conn| {
+            write_transaction(conn, |conn| {
+                insert_login(conn, &login)?;
+                diesel::insert_into(agents::table).values(&row).execute(conn)?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant = %agent.tenant, agent.id = %agent.id))]
+    async fn update_agent(&self, agent: &Agent, password_hash: Option<&str>) -> StoreResult<()> {
+        let (tenant, id) = (agent.tenant.to_string(), id_text(agent.id.as_uuid()));
+        let changes = AgentChangeset::from(agent);
+        let password_hash = password_hash.map(str::to_owned);
+        self.write(move |conn| {
+            write_transaction(conn, |conn| {
+                let updated =
+                    diesel::update(agents::table.filter(agents::tenant.eq(&tenant)).filter(agents::id.eq(&id)))
+                        .set(&changes)
+                        .execute(conn)?;
+                if updated == 0 {
+                    return Err(Failure::Store(StoreError::NotFound));
+                }
+                let login = logins::table.filter(logins::tenant.eq(&tenant)).filter(logins::principal_id.eq(&id));
+                let moved = match &password_hash {
+                    Some(hash) => diesel::update(login)
+                        .set((
+                            logins::email.eq(&changes.email),
+                            logins::role.eq(changes.role),
+                            logins::password_hash.eq(hash),
+                        ))
+                        .execute(conn),
+                    None => diesel::update(login)
+                        .set((logins::email.eq(&changes.email), logins::role.eq(changes.role)))
+                        .execute(conn),
+                }
+                .map_err(|e| unique_as(e, email_taken))?;
+                if moved == 0 {
+                    // An agent without a login (written by something else): give it one,
+                    // unusable until a password is set.
+                    insert_login(
+                        conn,
+                        &LoginRow {
+                            tenant: tenant.clone(),
+                            email: changes.email.clone(),
+                            principal_id: id.clone(),
+                            role: changes.role.to_owned(),
+                            password_hash: password_hash.clone().unwrap_or_default(),
+                        },
+                    )?;
+                }
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant = %tenant))]
+    async fn login(&self, tenant: &TenantKey, email: &Email) -> StoreResult<Option<Login>> {
+        let (tenant, email) = (tenant.to_string(), email.to_string());
+        self.read(move |conn| {
+            logins::table
+                .filter(logins::tenant.eq(tenant))
+                .filter(logins::email.eq(email))
+                .select(LoginRow::as_select())
+                .first(conn)
+                .optional()?
+                .map(Login::try_from)
+                .transpose()
+        })
+        .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant = %tenant))]
+    async fn has_admin(&self, tenant: &TenantKey) -> StoreResult<bool> {
+        let tenant = tenant.to_string();
+        self.read(move |conn| {
+            let admin = agents::table
+                .filter(agents::tenant.eq(tenant))
+                .filter(agents::role.eq(Role::Admin.as_str()))
+                .filter(agents::active.eq(true));
+            Ok(diesel::select(diesel::dsl::exists(admin)).get_result::<bool>(conn)?)
+        })
+        .await
+    }
+}

@@ -1,0 +1,168 @@
+//! The connection: one type over both backends (Diesel's `MultiConnection`), the r2d2
+//! manager that opens and prepares it (pragmas, timeouts), and the write transaction.
+//!
+//! Queries written against [`DbConnection`] compile once and run on either backend. Two
+//! things Diesel's `MultiBackend` cannot express go through [`on_backend!`] instead, which
+//! expands the same DSL once per concrete connection: `ON CONFLICT` clauses (upserts), and
+//! `BEGIN IMMEDIATE` (SQLite only).
+
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, InstrumentationEvent, SimpleConnection, TransactionManager};
+use diesel::r2d2::R2D2Connection;
+use diesel::{Connection, PgConnection, SqliteConnection};
+
+use crate::config::Target;
+
+/// A connection to either backend. Diesel generates `MultiBackend` beside it, the backend
+/// type that queries against this connection are checked for.
+#[derive(diesel::MultiConnection)]
+pub(crate) enum DbConnection {
+    /// PostgreSQL.
+    Pg(PgConnection),
+    /// SQLite.
+    Sqlite(SqliteConnection),
+}
+
+/// Runs the same Diesel code on the concrete connection inside a [`DbConnection`], for the
+/// statements `MultiBackend` does not support (`ON CONFLICT`). The body is compiled once
+/// per backend, so it stays one piece of code.
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Pg($c) => $body,
+            $crate::db::DbConnection::Sqlite($c) => $body,
+        }
+    };
+}
+pub(crate) use on_backend;
+
+/// Runs `work` in a write transaction and commits it, or rolls it back when `work` fails.
+///
+/// On SQLite the transaction begins `IMMEDIATE`: it takes the write lock up front, so a
+/// writer in another process makes it wait (`busy_timeout`) instead of failing later with
+/// `SQLITE_BUSY` when a deferred transaction tries to upgrade its lock. On PostgreSQL it is
+/// an ordinary `READ COMMITTED` transaction: the invariants are constraints, and conflicting
+/// writers wait on row and index locks.
+pub(crate) fn write_transaction<T, E>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        DbConnection::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+        DbConnection::Pg(c) => <AnsiTransactionManager as TransactionManager<PgConnection>>::begin_transaction(c)?,
+    }
+    // The rest mirrors Diesel's own `TransactionManager::transaction`; the derived
+    // connection delegates commit and rollback to the inner connection's manager, which
+    // has just counted the transaction begun above.
+    match work(conn) {
+        Ok(value) => {
+            <DbConnection as TransactionManager<DbConnection>>::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(error) => match <DbConnection as TransactionManager<DbConnection>>::rollback_transaction(conn) {
+            Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(error),
+            Err(rollback) => Err(rollback.into()),
+        },
+    }
+}
+
+/// The target of the SQL log: `RUST_LOG=supportdesk_store_diesel::sql=trace` prints every
+/// statement as it starts.
+pub(crate) const SQL_LOG: &str = "supportdesk_store_diesel::sql";
+
+/// Logs a statement's SQL at TRACE, without its bind values (they hold emails, password
+/// hashes and message bodies).
+fn log_sql(event: InstrumentationEvent<'_>) {
+    if let InstrumentationEvent::StartQuery { query, .. } = event {
+        if tracing::enabled!(target: SQL_LOG, tracing::Level::TRACE) {
+            let text = query.to_string();
+            let sql = text.split(" -- binds: ").next().unwrap_or_default();
+            tracing::trace!(target: SQL_LOG, sql, "statement");
+        }
+    }
+}
+
+/// What a pooled connection is for: SQLite readers are opened `query_only`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Role {
+    /// Reads and writes.
+    Writer,
+    /// Reads only.
+    Reader,
+}
+
+/// Opens connections for an r2d2 pool and prepares each one once.
+#[derive(Debug)]
+pub(crate) struct Manager {
+    target: Target,
+    role: Role,
+    busy_timeout: Duration,
+    statement_timeout: Option<Duration>,
+}
+
+impl Manager {
+    pub(crate) fn new(target: Target, role: Role, busy_timeout: Duration, statement_timeout: Option<Duration>) -> Self {
+        Self { target, role, busy_timeout, statement_timeout }
+    }
+
+    /// The statements that prepare a new connection.
+    fn setup_sql(&self) -> String {
+        match (&self.target, self.role) {
+            (Target::Sqlite(_), role) => {
+                // busy_timeout first: the statements after it may need a lock. journal_mode
+                // is stored in the file, so the writer sets it once for everyone; readers
+                // never block the writer in WAL mode. NORMAL is durable in WAL mode except
+                // for the last transactions before a power loss, and twice as fast as FULL.
+                let busy = format!("PRAGMA busy_timeout = {};", self.busy_timeout.as_millis());
+                let common = "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;";
+                match role {
+                    Role::Writer => format!("{busy} PRAGMA journal_mode = WAL; {common}"),
+                    Role::Reader => format!("{busy} {common} PRAGMA query_only = ON;"),
+                }
+            }
+            (Target::Postgres(_), _) => match self.statement_timeout {
+                Some(timeout) => format!("SET statement_timeout = {}", timeout.as_millis()),
+                None => String::new(),
+            },
+        }
+    }
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, Self::Error> {
+        let mut conn = match &self.target {
+            Target::Sqlite(path) => {
+                let path = path.to_str().ok_or_else(|| {
+                    diesel::r2d2::Error::ConnectionError(diesel::ConnectionError::InvalidConnectionUrl(
+                        "the SQLite path is not valid UTF-8".to_owned(),
+                    ))
+                })?;
+                DbConnection::Sqlite(SqliteConnection::establish(path).map_err(diesel::r2d2::Error::ConnectionError)?)
+            }
+            Target::Postgres(url) => {
+                DbConnection::Pg(PgConnection::establish(url).map_err(diesel::r2d2::Error::ConnectionError)?)
+            }
+        };
+        let setup = self.setup_sql();
+        if !setup.is_empty() {
+            conn.batch_execute(&setup).map_err(diesel::r2d2::Error::QueryError)?;
+        }
+        conn.set_instrumentation(log_sql);
+        Ok(conn)
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
+        conn.ping().map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        conn.is_broken()
+    }
+}

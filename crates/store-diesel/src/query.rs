@@ -1,0 +1,290 @@
+//! Reading tickets with their names: the joined source (tickets with their customer,
+//! category and assignee), the list filters (the same for a page and its count), the
+//! orders, and the capped count. Each list or view is a fixed number of queries, whatever
+//! the size of the data: one for the tickets with their names, one for the count or the
+//! thread.
+
+use diesel::backend::Backend;
+use diesel::dsl::{sql, AsSelect, Nullable};
+use diesel::prelude::*;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::sql_types::{BigInt, Integer};
+use supportdesk_app::{AssigneeFilter, CategorySummary, Page, PersonSummary, TicketQuery, TicketSort, TicketSummary};
+use supportdesk_domain::{TenantKey, Ticket};
+
+use crate::db::MultiBackend;
+use crate::error::Failure;
+use crate::rows::{id_text, TicketRow};
+use crate::schema::{agents, categories, customers, ticket_tags, tickets};
+
+/// Tickets with the rows that name their customer, category and assignee. Left joins: a
+/// ticket whose customer or category row is missing still lists, with empty names (as the
+/// memory store does).
+#[diesel::dsl::auto_type]
+pub(crate) fn summary_source() -> _ {
+    tickets::table
+        .left_join(
+            customers::table.on(customers::tenant.eq(tickets::tenant).and(customers::id.eq(tickets::customer_id))),
+        )
+        .left_join(
+            categories::table.on(categories::tenant.eq(tickets::tenant).and(categories::id.eq(tickets::category_id))),
+        )
+        .left_join(
+            agents::table.on(agents::tenant.eq(tickets::tenant).and(agents::id.nullable().eq(tickets::assignee_id))),
+        )
+}
+
+/// The joined source, boxed so filters can be added one by one.
+pub(crate) type Boxed = diesel::dsl::IntoBoxed<'static, summary_source, MultiBackend>;
+
+/// The columns of one list item.
+pub(crate) type SummaryColumns = (
+    AsSelect<TicketRow, MultiBackend>,
+    Nullable<customers::name>,
+    Nullable<customers::email>,
+    Nullable<customers::image_url>,
+    Nullable<categories::slug>,
+    Nullable<categories::name>,
+    Nullable<agents::name>,
+    Nullable<agents::email>,
+);
+
+/// One list item as read.
+pub(crate) type SummaryRow = (
+    TicketRow,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+pub(crate) fn summary_columns() -> SummaryColumns {
+    (
+        TicketRow::as_select(),
+        customers::name.nullable(),
+        customers::email.nullable(),
+        customers::image_url.nullable(),
+        categories::slug.nullable(),
+        categories::name.nullable(),
+        agents::name.nullable(),
+        agents::email.nullable(),
+    )
+}
+
+/// A list item from its row.
+pub(crate) fn summary(row: SummaryRow) -> Result<TicketSummary, Failure> {
+    let (ticket, customer_name, customer_email, customer_image, category_slug, category_name, agent_name, agent_email) =
+        row;
+    let ticket = Ticket::try_from(ticket)?;
+    let assignee = match (ticket.assignee_id, agent_name) {
+        (Some(id), Some(name)) => Some(PersonSummary { id: id.as_uuid(), name, email: agent_email, image_url: None }),
+        _ => None,
+    };
+    Ok(TicketSummary {
+        customer: PersonSummary {
+            id: ticket.customer_id.as_uuid(),
+            name: customer_name.unwrap_or_default(),
+            email: customer_email,
+            image_url: customer_image,
+        },
+        category: CategorySummary {
+            id: ticket.category_id,
+            slug: category_slug.unwrap_or_default(),
+            name: category_name.unwrap_or_default(),
+        },
+        assignee,
+        ticket,
+    })
+}
+
+/// Adds a [`Filter`]'s conditions to a boxed query over `tickets`, alone or joined: the
+/// page and its count filter alike, from one definition.
+macro_rules! filter_tickets {
+    ($query:expr, $filter:expr) => {{
+        let filter: &Filter = $filter;
+        let mut query = $query.filter(tickets::tenant.eq(filter.tenant.clone()));
+        if let Some(customer) = &filter.customer_id {
+            query = query.filter(tickets::customer_id.eq(customer.clone()));
+        }
+        match filter.statuses.as_slice() {
+            [] => {}
+            [status] => query = query.filter(tickets::status.eq(*status)),
+            statuses => query = query.filter(tickets::status.eq_any(statuses.to_vec())),
+        }
+        if let Some(category) = &filter.category_id {
+            query = query.filter(tickets::category_id.eq(category.clone()));
+        }
+        if let Some(priority) = filter.priority {
+            query = query.filter(tickets::priority.eq(priority));
+        }
+        if let Some(source) = filter.source {
+            query = query.filter(tickets::source.eq(source));
+        }
+        if let Some(order) = &filter.order_id {
+            query = query.filter(tickets::order_id.eq(order.clone()));
+        }
+        match &filter.assignee {
+            None => {}
+            Some(Some(agent)) => query = query.filter(tickets::assignee_id.eq(agent.clone())),
+            Some(None) => query = query.filter(tickets::assignee_id.is_null()),
+        }
+        if let Some(tag) = &filter.tag {
+            let tagged = ticket_tags::table
+                .filter(ticket_tags::tenant.eq(filter.tenant.clone()))
+                .filter(ticket_tags::tag.eq(tag.clone()))
+                .select(ticket_tags::ticket_id);
+            query = query.filter(tickets::id.eq_any(tagged));
+        }
+        if let Some((pattern, number)) = &filter.text {
+            let subject = tickets::subject_search.like(pattern.clone()).escape('\\');
+            query = match number {
+                Some(number) => query.filter(subject.or(tickets::number.eq(*number))),
+                None => query.filter(subject),
+            };
+        }
+        query
+    }};
+}
+
+/// A [`TicketQuery`]'s filters as owned SQL values, so the query can move to the blocking
+/// thread and be applied twice (page and count).
+#[derive(Debug, Clone)]
+pub(crate) struct Filter {
+    tenant: String,
+    customer_id: Option<String>,
+    statuses: Vec<&'static str>,
+    category_id: Option<String>,
+    priority: Option<i16>,
+    source: Option<&'static str>,
+    order_id: Option<String>,
+    /// `Some(None)`: unassigned tickets only.
+    assignee: Option<Option<String>>,
+    tag: Option<String>,
+    /// A LIKE pattern on the lower-cased subject, and the number the text names, if any.
+    text: Option<(String, Option<i64>)>,
+    sort: TicketSort,
+    limit: i64,
+    offset: i64,
+}
+
+impl Filter {
+    pub(crate) fn new(tenant: &TenantKey, query: &TicketQuery) -> Self {
+        Self {
+            tenant: tenant.to_string(),
+            customer_id: query.customer_id.map(|id| id_text(id.as_uuid())),
+            statuses: query.statuses.iter().map(|s| s.as_str()).collect(),
+            category_id: query.category_id.map(|id| id_text(id.as_uuid())),
+            priority: query.priority.map(|p| p.rank()),
+            source: query.source.map(|s| s.as_str()),
+            order_id: query.order_id.as_ref().map(ToString::to_string),
+            assignee: query.assignee.map(|a| match a {
+                AssigneeFilter::Agent(id) => Some(id_text(id.as_uuid())),
+                AssigneeFilter::Unassigned => None,
+            }),
+            tag: query.tag.as_ref().map(ToString::to_string),
+            text: query.text.as_ref().map(|q| (contains_pattern(&q.lowercase()), q.number().map(|n| n.get()))),
+            sort: query.sort,
+            limit: i64::from(query.page.size()),
+            offset: i64::try_from(query.page.offset()).unwrap_or(i64::MAX),
+        }
+    }
+
+    /// The tickets of the tenant that pass every filter, with their names.
+    pub(crate) fn apply(&self) -> Boxed {
+        filter_tickets!(summary_source().into_boxed(), self)
+    }
+
+    /// The same filters on `tickets` alone: without the joins PostgreSQL can count with an
+    /// index-only scan.
+    fn apply_to_tickets(&self) -> diesel::dsl::IntoBoxed<'static, tickets::table, MultiBackend> {
+        filter_tickets!(tickets::table.into_boxed(), self)
+    }
+
+    /// One page of list items, in the query's order; ties break on the id, the same way.
+    pub(crate) fn page(&self, conn: &mut crate::db::DbConnection) -> Result<Vec<TicketSummary>, Failure> {
+        let query = self.apply().select(summary_columns());
+        let query = match self.sort {
+            TicketSort::CreatedAsc => query.order_by((tickets::created_at.asc(), tickets::id.asc())),
+            TicketSort::CreatedDesc => query.order_by((tickets::created_at.desc(), tickets::id.desc())),
+            TicketSort::ActivityAsc => query.order_by((tickets::last_activity_at.asc(), tickets::id.asc())),
+            TicketSort::ActivityDesc => query.order_by((tickets::last_activity_at.desc(), tickets::id.desc())),
+            TicketSort::PriorityAsc => query.order_by((tickets::priority.asc(), tickets::id.asc())),
+            TicketSort::PriorityDesc => query.order_by((tickets::priority.desc(), tickets::id.desc())),
+        };
+        let rows: Vec<SummaryRow> = query.limit(self.limit).offset(self.offset).load(conn)?;
+        rows.into_iter().map(summary).collect()
+    }
+
+    /// How many tickets match, counting at most [`Page::TOTAL_CAP`]: the count stops at the
+    /// cap, so it costs at most that many index entries whatever the table's size.
+    pub(crate) fn capped_count(&self, conn: &mut crate::db::DbConnection) -> Result<u64, Failure> {
+        let cap = i64::try_from(Page::<()>::TOTAL_CAP).unwrap_or(i64::MAX);
+        let matching = self.apply_to_tickets().select(sql::<Integer>("1")).limit(cap);
+        let count: i64 = CappedCount(matching).get_result(conn)?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
+    /// The total for a page of `found` items: known without counting when the page is the
+    /// last one (fewer items than asked, and not past the end).
+    pub(crate) fn total(&self, found: usize, conn: &mut crate::db::DbConnection) -> Result<u64, Failure> {
+        let found = found as u64;
+        let offset = u64::try_from(self.offset).unwrap_or(0);
+        let last_page = found < u64::try_from(self.limit).unwrap_or(0) && (found > 0 || offset == 0);
+        let total = if last_page { offset + found } else { self.capped_count(conn)? };
+        Ok(total.min(Page::<()>::TOTAL_CAP))
+    }
+}
+
+/// `%text%` for LIKE, with `\`, `%` and `_` taken literally (escaped with `\`).
+pub(crate) fn contains_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// `SELECT COUNT(*) FROM (<inner>) AS capped`: counts the rows of a query that carries its
+/// own LIMIT. Diesel's DSL has no subquery in FROM, so this small fragment writes it.
+#[derive(Debug, Clone, Copy, QueryId)]
+pub(crate) struct CappedCount<Q>(pub(crate) Q);
+
+impl<Q> Query for CappedCount<Q> {
+    type SqlType = BigInt;
+}
+
+impl<Q, DB> QueryFragment<DB> for CappedCount<Q>
+where
+    DB: Backend,
+    Q: QueryFragment<DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql("SELECT COUNT(*) FROM (");
+        self.0.walk_ast(out.reborrow())?;
+        out.push_sql(") AS capped");
+        Ok(())
+    }
+}
+
+impl<Q, Conn> RunQueryDsl<Conn> for CappedCount<Q> {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_patterns_take_wildcards_literally() {
+        assert_eq!(contains_pattern("parcel"), "%parcel%");
+        assert_eq!(contains_pattern("100%"), "%100\\%%");
+        assert_eq!(contains_pattern("s_ze"), "%s\\_ze%");
+        assert_eq!(contains_pattern("a\\b"), "%a\\\\b%");
+    }
+}

@@ -1,0 +1,236 @@
+//! [`DieselStore`]: the pools, the one-hop-per-call blocking helper, migrations and pool
+//! statistics. The ports themselves live in `tickets`, `categories`, `accounts`, `tenants`.
+
+use std::time::Duration;
+
+use diesel::prelude::*;
+use supportdesk_app::{IdempotencyRecord, StoreError, StoreResult};
+use time::OffsetDateTime;
+
+use crate::config::{Backend, DieselConfig, Target};
+use crate::db::{DbConnection, Manager, Role};
+use crate::error::Failure;
+use crate::migrations;
+use crate::rows::to_db_time;
+use crate::schema::idempotency_keys;
+
+type Pool = r2d2::Pool<Manager>;
+
+/// The Diesel store: every store port of `supportdesk-app` over SQLite or PostgreSQL.
+///
+/// Cheap to clone (the pools are shared). Each port call is one unit of work on one pooled
+/// connection inside one `spawn_blocking`, never on an async worker.
+///
+/// ```no_run
+/// use std::sync::Arc;
+/// use supportdesk_app::App;
+/// use supportdesk_store_diesel::{DieselConfig, DieselStore};
+///
+/// # fn main() -> Result<(), supportdesk_app::StoreError> {
+/// let store = DieselStore::connect(&DieselConfig::new("sqlite://data/supportdesk.db"))?;
+/// let app = App::builder(Arc::new(store)).build();
+/// # let _ = app;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct DieselStore {
+    backend: Backend,
+    /// Reads. On PostgreSQL the same pool as `writer`.
+    readers: Pool,
+    /// Writes: on SQLite a pool of exactly one connection, because SQLite has one writer and
+    /// more write connections would only queue on its lock (performance.md).
+    writer: Pool,
+}
+
+/// How many connections the store holds, for `/metrics`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PoolStats {
+    /// Open connections, busy or idle (readers and the writer together).
+    pub connections: u32,
+    /// Open connections not in use.
+    pub idle: u32,
+}
+
+impl std::fmt::Debug for DieselStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DieselStore")
+            .field("backend", &self.backend)
+            .field("pool", &self.pool_state())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The configuration is unusable: a bad URL, or a SQLite folder that cannot be created.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid store configuration: {0}")]
+struct ConfigError(String);
+
+/// Logs pool connection failures through `tracing` (r2d2's default uses the `log` crate).
+#[derive(Debug)]
+struct TracingErrors;
+
+impl r2d2::HandleError<diesel::r2d2::Error> for TracingErrors {
+    fn handle_error(&self, error: diesel::r2d2::Error) {
+        tracing::warn!(error = %error, "database connection failed");
+    }
+}
+
+impl DieselStore {
+    /// Opens the database the URL names, creating a SQLite file (and its folder) on first
+    /// start, and applies pending migrations.
+    ///
+    /// `postgres://` or `postgresql://` choose PostgreSQL; `sqlite://path`, `sqlite:path` or
+    /// a plain path choose SQLite. This blocks (it opens connections and migrates): call it
+    /// before serving, or inside `spawn_blocking`.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Unavailable`] for a bad URL, an unreachable database or a failed
+    /// migration.
+    pub fn connect(config: &DieselConfig) -> Result<Self, StoreError> {
+        let target = config.target().map_err(|reason| StoreError::unavailable(ConfigError(reason)))?;
+        let backend = target.backend();
+        let readers = config.max_connections.max(1);
+        let min_idle = config.min_idle.map(|idle| idle.min(readers));
+        let store = match &target {
+            Target::Sqlite(path) => {
+                if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(parent).map_err(|e| {
+                        StoreError::unavailable(ConfigError(format!("cannot create {}: {e}", parent.display())))
+                    })?;
+                }
+                // The writer first: it creates the file and turns on WAL; the readers open
+                // after the migrations, on the finished schema.
+                let writer = build_pool(
+                    config,
+                    Manager::new(target.clone(), Role::Writer, config.busy_timeout, None),
+                    1,
+                    Some(1),
+                )?;
+                migrate(&writer)?;
+                let manager = Manager::new(target.clone(), Role::Reader, config.busy_timeout, None);
+                let readers = build_pool(config, manager, readers, min_idle)?;
+                Self { backend, readers, writer }
+            }
+            Target::Postgres(_) => {
+                let manager = Manager::new(target.clone(), Role::Writer, config.busy_timeout, config.statement_timeout);
+                let pool = build_pool(config, manager, readers, min_idle)?;
+                migrate(&pool)?;
+                Self { backend, readers: pool.clone(), writer: pool }
+            }
+        };
+        tracing::info!(backend = %backend, max_connections = readers, "store connected");
+        Ok(store)
+    }
+
+    /// Applies pending migrations; does nothing on a migrated database. Blocks.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Unavailable`] when the database is unreachable or a migration fails.
+    pub fn run_migrations(&self) -> Result<(), StoreError> {
+        migrate(&self.writer)
+    }
+
+    /// The backend in use.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Open and idle connections, readers and writer together.
+    pub fn pool_state(&self) -> PoolStats {
+        let readers = self.readers.state();
+        let mut stats = PoolStats { connections: readers.connections, idle: readers.idle_connections };
+        if self.backend == Backend::Sqlite {
+            let writer = self.writer.state();
+            stats.connections += writer.connections;
+            stats.idle += writer.idle_connections;
+        }
+        stats
+    }
+
+    /// Deletes the idempotency records older than [`IdempotencyRecord::LIFETIME`]. The
+    /// ports replace an expired record only when its key is claimed again, so without this
+    /// they accumulate: run it now and then (hourly is plenty). Returns how many went.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Unavailable`].
+    pub async fn prune_idempotency_records(&self) -> Result<u64, StoreError> {
+        let cutoff = to_db_time(OffsetDateTime::now_utc() - IdempotencyRecord::LIFETIME);
+        self.write(move |conn| {
+            let expired = idempotency_keys::table.filter(idempotency_keys::created_at.lt(cutoff));
+            Ok(diesel::delete(expired).execute(conn)? as u64)
+        })
+        .await
+    }
+
+    /// Runs a read on a reader connection, off the async workers.
+    pub(crate) async fn read<T, F>(&self, work: F) -> StoreResult<T>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, Failure> + Send + 'static,
+        T: Send + 'static,
+    {
+        blocking(self.readers.clone(), work).await
+    }
+
+    /// Runs a write on the writer connection, off the async workers. `work` opens its own
+    /// transaction (`db::write_transaction`) when it writes more than one statement.
+    pub(crate) async fn write<T, F>(&self, work: F) -> StoreResult<T>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, Failure> + Send + 'static,
+        T: Send + 'static,
+    {
+        blocking(self.writer.clone(), work).await
+    }
+}
+
+/// One `spawn_blocking` per port call: it takes a connection (waiting at most the
+/// configured timeout), runs `work` in the caller's tracing span, and gives the connection
+/// back. A panic in `work` becomes `Unavailable`, not a crash of the caller.
+async fn blocking<T, F>(pool: Pool, work: F) -> StoreResult<T>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, Failure> + Send + 'static,
+    T: Send + 'static,
+{
+    let span = tracing::Span::current();
+    let joined = tokio::task::spawn_blocking(move || {
+        span.in_scope(|| {
+            let mut conn = pool.get().map_err(|e| Failure::Store(StoreError::unavailable(e)))?;
+            work(&mut conn)
+        })
+    })
+    .await;
+    match joined {
+        Ok(result) => result.map_err(Failure::into_store_error),
+        Err(join_error) => Err(StoreError::unavailable(join_error)),
+    }
+}
+
+fn build_pool(config: &DieselConfig, manager: Manager, max_size: u32, min_idle: Option<u32>) -> StoreResult<Pool> {
+    r2d2::Pool::builder()
+        .max_size(max_size)
+        .min_idle(min_idle)
+        .connection_timeout(nonzero(config.connection_timeout))
+        .idle_timeout(config.idle_timeout)
+        .max_lifetime(config.max_lifetime)
+        .test_on_check_out(config.test_on_check_out)
+        .error_handler(Box::new(TracingErrors))
+        .build(manager)
+        .map_err(StoreError::unavailable)
+}
+
+/// r2d2 refuses a zero timeout (it panics).
+fn nonzero(timeout: Duration) -> Duration {
+    timeout.max(Duration::from_millis(1))
+}
+
+fn migrate(pool: &Pool) -> Result<(), StoreError> {
+    let mut conn = pool.get().map_err(StoreError::unavailable)?;
+    let applied = migrations::run_pending(&mut conn).map_err(StoreError::Unavailable)?;
+    if !applied.is_empty() {
+        tracing::info!(migrations = ?applied, "database migrated");
+    }
+    Ok(())
+}

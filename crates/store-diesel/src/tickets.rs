@@ -1,0 +1,383 @@
+//! [`TicketStore`]: tickets, their messages, their audit trail and idempotency records.
+//!
+//! The order of the statements in a create is deliberate (docs/storage.md):
+//!
+//! 1. the idempotency record, so a retry with the same key waits on its unique index and
+//!    then fails as `IdempotencyKeyTaken` before doing anything else;
+//! 2. the first message, the events and the tags (their foreign keys are deferred);
+//! 3. the tenant's counter, bumped as late as possible, because its row lock serialises
+//!    the creates of a tenant until commit;
+//! 4. the ticket itself, whose partial unique indexes refuse a second unfinished ticket for
+//!    an order or a delivery. The holder is looked up after the rollback.
+
+use async_trait::async_trait;
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::Bool;
+use supportdesk_app::{
+    IdempotencyKey, IdempotencyRecord, Page, StoreError, StoreResult, TicketQuery, TicketStore, TicketSummary,
+    TicketView, Visibility,
+};
+use supportdesk_domain::{
+    AuditEvent, EventData, Message, MessageId, OpenedTicket, TenantKey, Ticket, TicketChange, TicketId, TicketNumber,
+    TicketRef,
+};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::db::{on_backend, write_transaction, DbConnection};
+use crate::error::{unique_as, Failure};
+use crate::query::{summary, summary_columns, summary_source, Filter, SummaryRow};
+use crate::rows::{
+    id_text, to_db_time, EventRow, IdempotencyRow, MessageRow, NewEventRow, NewMessageRow, NewTicketRow, TagRow,
+    TicketChangeset, TicketRow,
+};
+use crate::schema::{events, idempotency_keys, messages, tenants, ticket_tags, tickets};
+use crate::store::DieselStore;
+use crate::tenants::insert_tenant_if_absent;
+
+/// How often a write is tried again when a conflicting ticket vanished between the
+/// violation and the lookup of its holder (it was resolved meanwhile).
+const ATTEMPTS: usize = 3;
+
+/// The unfinished statuses, written as SQL literals so PostgreSQL can prove that the query
+/// implies the partial indexes' predicate (with bound parameters it cannot).
+const UNFINISHED: &str = "status IN ('open', 'in_progress', 'answered')";
+
+/// The ticket a path names, in the tenant, as a filter on `tickets`.
+fn named(
+    tenant: &TenantKey,
+    ticket: TicketRef,
+) -> Box<dyn BoxableExpression<tickets::table, crate::db::MultiBackend, SqlType = Bool>> {
+    let in_tenant = tickets::tenant.eq(tenant.to_string());
+    match ticket {
+        TicketRef::Id(id) => Box::new(in_tenant.and(tickets::id.eq(id_text(id.as_uuid())))),
+        TicketRef::Number(number) => Box::new(in_tenant.and(tickets::number.eq(number.get()))),
+    }
+}
+
+/// Claims an idempotency key: an expired record with the same key is replaced, a live one
+/// refuses the claim.
+fn claim(conn: &mut DbConnection, record: &IdempotencyRecord) -> Result<(), Failure> {
+    let row = IdempotencyRow::from(record);
+    let expired_before = to_db_time(record.created_at - IdempotencyRecord::LIFETIME);
+    diesel::delete(
+        idempotency_keys::table
+            .filter(idempotency_keys::tenant.eq(&row.tenant))
+            .filter(idempotency_keys::principal_id.eq(&row.principal_id))
+            .filter(idempotency_keys::key.eq(&row.key))
+            .filter(idempotency_keys::created_at.le(expired_before)),
+    )
+    .execute(conn)?;
+    diesel::insert_into(idempotency_keys::table)
+        .values(&row)
+        .execute(conn)
+        .map_err(|e| unique_as(e, || Failure::Store(StoreError::IdempotencyKeyTaken)))?;
+    Ok(())
+}
+
+fn insert_message(conn: &mut DbConnection, tenant: &TenantKey, message: &Message) -> Result<(), Failure> {
+    diesel::insert_into(messages::table).values(NewMessageRow::new(tenant, message)?).execute(conn)?;
+    Ok(())
+}
+
+fn insert_events(conn: &mut DbConnection, tenant: &TenantKey, events: &[AuditEvent]) -> Result<(), Failure> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let rows = events.iter().map(|e| NewEventRow::new(tenant, e)).collect::<Result<Vec<_>, _>>()?;
+    // One multi-row INSERT; MultiBackend has no batch insert, so it is compiled per backend.
+    on_backend!(conn, |c| diesel::insert_into(events::table).values(&rows).execute(c))?;
+    Ok(())
+}
+
+/// Replaces the ticket's rows in `ticket_tags`.
+fn write_tags(conn: &mut DbConnection, ticket: &Ticket, replace: bool) -> Result<(), Failure> {
+    let (tenant, id) = (ticket.tenant.to_string(), id_text(ticket.id.as_uuid()));
+    if replace {
+        diesel::delete(
+            ticket_tags::table.filter(ticket_tags::tenant.eq(&tenant)).filter(ticket_tags::ticket_id.eq(&id)),
+        )
+        .execute(conn)?;
+    }
+    let rows: Vec<TagRow> = ticket
+        .tags
+        .iter_str()
+        .map(|tag| TagRow { tenant: tenant.clone(), ticket_id: id.clone(), tag: tag.to_owned() })
+        .collect();
+    if !rows.is_empty() {
+        on_backend!(conn, |c| diesel::insert_into(ticket_tags::table).values(&rows).execute(c))?;
+    }
+    Ok(())
+}
+
+/// The tenant's next ticket number. The row lock this takes is held until commit, so it
+/// runs last but one (see the module documentation).
+fn next_number(conn: &mut DbConnection, tenant: &TenantKey) -> Result<TicketNumber, Failure> {
+    let bump = |conn: &mut DbConnection| {
+        diesel::update(tenants::table.filter(tenants::key.eq(tenant.to_string())))
+            .set(tenants::last_number.eq(tenants::last_number + 1))
+            .returning(tenants::last_number)
+            .get_result::<i64>(conn)
+            .optional()
+    };
+    let number = match bump(conn)? {
+        Some(number) => number,
+        // A ticket for a tenant never set up: it gets its row (no categories: the caller
+        // chose a category that exists somewhere already).
+        None => {
+            insert_tenant_if_absent(conn, tenant)?;
+            bump(conn)?.ok_or_else(|| Failure::Corrupt("the tenant row vanished".to_owned()))?
+        }
+    };
+    Ok(TicketNumber::new(number)?)
+}
+
+fn create(
+    conn: &mut DbConnection,
+    opened: &OpenedTicket,
+    record: Option<&IdempotencyRecord>,
+) -> Result<Ticket, Failure> {
+    let tenant = opened.ticket.tenant().clone();
+    if let Some(record) = record {
+        claim(conn, record)?;
+    }
+    insert_message(conn, &tenant, &opened.message)?;
+    insert_events(conn, &tenant, &opened.events)?;
+    let number = next_number(conn, &tenant)?;
+    let ticket = opened.ticket.clone().into_ticket(number);
+    diesel::insert_into(tickets::table)
+        .values(NewTicketRow::from(&ticket))
+        .execute(conn)
+        .map_err(|e| unique_as(e, || Failure::UnfinishedTaken))?;
+    write_tags(conn, &ticket, false)?;
+    Ok(ticket)
+}
+
+fn save(conn: &mut DbConnection, change: &TicketChange, record: Option<&IdempotencyRecord>) -> Result<(), Failure> {
+    let ticket = &change.ticket;
+    let (tenant, id) = (ticket.tenant.to_string(), id_text(ticket.id.as_uuid()));
+    let this = tickets::table.filter(tickets::tenant.eq(&tenant)).filter(tickets::id.eq(&id));
+    // The optimistic check: on PostgreSQL a concurrent update of the row makes this wait,
+    // then re-read the row and find the version moved.
+    let updated = diesel::update(this.filter(tickets::version.eq(change.expected_version)))
+        .set(TicketChangeset::from(ticket))
+        .execute(conn)
+        .map_err(|e| unique_as(e, || Failure::UnfinishedTaken))?;
+    if updated == 0 {
+        let exists = diesel::select(diesel::dsl::exists(this)).get_result::<bool>(conn)?;
+        return Err(Failure::Store(if exists { StoreError::VersionConflict } else { StoreError::NotFound }));
+    }
+    if let Some(record) = record {
+        claim(conn, record)?;
+    }
+    if let Some(message) = &change.message {
+        insert_message(conn, &ticket.tenant, message)?;
+    }
+    insert_events(conn, &ticket.tenant, &change.events)?;
+    // Only triage changes tags, and it says so in its event.
+    let tags_changed = change.events.iter().any(|e| matches!(&e.data, EventData::Triaged { tags: Some(_), .. }));
+    if tags_changed {
+        write_tags(conn, ticket, true)?;
+    }
+    Ok(())
+}
+
+/// The unfinished ticket other than `except` that holds the ticket's order or delivery.
+fn holder(conn: &mut DbConnection, ticket: &Ticket, except: Option<TicketId>) -> Result<Option<StoreError>, Failure> {
+    let order = ticket.order_id.as_ref().map(ToString::to_string);
+    let delivery = ticket.delivery_id.as_ref().map(ToString::to_string);
+    let mut query = tickets::table
+        .filter(tickets::tenant.eq(ticket.tenant.to_string()))
+        .filter(sql::<Bool>(UNFINISHED))
+        .into_boxed();
+    query = match (order, delivery) {
+        (Some(order), Some(delivery)) => {
+            query.filter(tickets::order_id.eq(order).or(tickets::delivery_id.eq(delivery)))
+        }
+        (Some(order), None) => query.filter(tickets::order_id.eq(order)),
+        (None, Some(delivery)) => query.filter(tickets::delivery_id.eq(delivery)),
+        (None, None) => return Ok(None),
+    };
+    if let Some(except) = except {
+        query = query.filter(tickets::id.ne(id_text(except.as_uuid())));
+    }
+    let found: Option<(String, i64)> = query.select((tickets::id, tickets::number)).first(conn).optional()?;
+    found
+        .map(|(id, number)| {
+            Ok(StoreError::OpenTicketExists {
+                existing_id: TicketId::from_uuid(Uuid::parse_str(&id)?),
+                existing_number: TicketNumber::new(number)?,
+            })
+        })
+        .transpose()
+}
+
+/// Runs a ticket write, turning a refused order or delivery into `OpenTicketExists` with
+/// its holder, looked up after the rollback. If the holder finished in between, the write
+/// is tried again.
+fn with_holder_lookup<T>(
+    conn: &mut DbConnection,
+    ticket: &Ticket,
+    except: Option<TicketId>,
+    mut work: impl FnMut(&mut DbConnection) -> Result<T, Failure>,
+) -> Result<T, Failure> {
+    for _ in 0..ATTEMPTS {
+        match write_transaction(conn, &mut work) {
+            Err(Failure::UnfinishedTaken) => {
+                if let Some(exists) = holder(conn, ticket, except)? {
+                    return Err(Failure::Store(exists));
+                }
+            }
+            other => return other,
+        }
+    }
+    Err(Failure::Corrupt("a unique violation on tickets names no holder".to_owned()))
+}
+
+#[async_trait]
+impl TicketStore for DieselStore {
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant = %opened.ticket.tenant(), ticket.id = %opened.ticket.id()))]
+    async fn create_ticket(&self, opened: OpenedTicket, idempotency: Option<IdempotencyRecord>) -> StoreResult<Ticket> {
+        self.write(move |conn| {
+            // The holder lookup needs the ticket's order and delivery; the number is not
+            // known yet and does not matter to it.
+            let probe = opened.ticket.clone().into_ticket(TicketNumber::new(1)?);
+            with_holder_lookup(conn, &probe, None, |conn| create(conn, &opened, idempotency.as_ref()))
+        })
+        .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant = %change.ticket.tenant, ticket.id = %change.ticket.id))]
+    async fn save_change(&self, change: &TicketChange, idempotency: Option<IdempotencyRecord>) -> StoreResult<()> {
+        let change = change.clone();
+        self.write(move |conn| {
+            with_holder_lookup(conn, &change.ticket, Some(change.ticket.id), |conn| {
+                save(conn, &change, idempotency.as_ref())
+            })
+        })
+        .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant = %tenant))]
+    async fn load_ticket(&self, tenant: &TenantKey, ticket: TicketRef) -> StoreResult<Option<Ticket>> {
+        let filter = named(tenant, ticket);
+        self.read(move |conn| {
+            let row = tickets::table.filter(filter).select(TicketRow::as_select()).first(conn).optional()?;
+            row.map(Ticket::try_from).transpose()
+        })
+        .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant = %tenant))]
+    async fn ticket_view(
+        &self,
+        tenant: &TenantKey,
+        ticket: TicketRef,
+        visibility: Visibility,
+    ) -> StoreResult<Option<TicketView>> {
+        let tenant = tenant.to_string();
+        self.read(move |conn| {
+            // Two queries, whatever the thread's length: the ticket with its names, then
+            // its messages.
+            let mut query = summary_source().into_boxed().filter(tickets::tenant.eq(tenant.clone()));
+            query = match ticket {
+                TicketRef::Id(id) => query.filter(tickets::id.eq(id_text(id.as_uuid()))),
+                TicketRef::Number(number) => query.filter(tickets::number.eq(number.get())),
+            };
+            if let Some(customer) = visibility.customer() {
+                query = query.filter(tickets::customer_id.eq(id_text(customer.as_uuid())));
+            }
+            let Some(row) = query.select(summary_columns()).first::<SummaryRow>(conn).optional()? else {
+                return Ok(None);
+            };
+            let summary = summary(row)?;
+            let mut thread = messages::table
+                .filter(messages::tenant.eq(tenant))
+                .filter(messages::ticket_id.eq(id_text(summary.ticket.id.as_uuid())))
+                .into_boxed();
+            if !visibility.shows_internal_notes() {
+                thread = thread.filter(messages::internal.eq(false));
+            }
+            let messages = thread
+                .order_by(messages::seq.asc())
+                .select(MessageRow::as_select())
+                .load(conn)?
+                .into_iter()
+                .map(Message::try_from)
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Some(TicketView { summary, messages }))
+        })
+        .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant = %tenant))]
+    async fn list_tickets(&self, tenant: &TenantKey, query: &TicketQuery) -> StoreResult<Page<TicketSummary>> {
+        let filter = Filter::new(tenant, query);
+        let request = query.page;
+        self.read(move |conn| {
+            let items = filter.page(conn)?;
+            let total = filter.total(items.len(), conn)?;
+            Ok(Page { items, request, total })
+        })
+        .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant = %tenant, message.id = %id))]
+    async fn message(&self, tenant: &TenantKey, id: MessageId) -> StoreResult<Option<Message>> {
+        let (tenant, id) = (tenant.to_string(), id_text(id.as_uuid()));
+        self.read(move |conn| {
+            messages::table
+                .filter(messages::tenant.eq(tenant))
+                .filter(messages::id.eq(id))
+                .select(MessageRow::as_select())
+                .first(conn)
+                .optional()?
+                .map(Message::try_from)
+                .transpose()
+        })
+        .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant = %tenant, ticket.id = %ticket))]
+    async fn events(&self, tenant: &TenantKey, ticket: TicketId) -> StoreResult<Vec<AuditEvent>> {
+        let (tenant, ticket) = (tenant.to_string(), id_text(ticket.as_uuid()));
+        self.read(move |conn| {
+            events::table
+                .filter(events::tenant.eq(tenant))
+                .filter(events::ticket_id.eq(ticket))
+                .order_by(events::seq.asc())
+                .select(EventRow::as_select())
+                .load(conn)?
+                .into_iter()
+                .map(AuditEvent::try_from)
+                .collect()
+        })
+        .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant = %tenant))]
+    async fn idempotency_record(
+        &self,
+        tenant: &TenantKey,
+        principal_id: Uuid,
+        key: &IdempotencyKey,
+        not_before: OffsetDateTime,
+    ) -> StoreResult<Option<IdempotencyRecord>> {
+        let (tenant, principal, key) = (tenant.to_string(), id_text(principal_id), key.as_str().to_owned());
+        let not_before = to_db_time(not_before);
+        self.read(move |conn| {
+            idempotency_keys::table
+                .filter(idempotency_keys::tenant.eq(tenant))
+                .filter(idempotency_keys::principal_id.eq(principal))
+                .filter(idempotency_keys::key.eq(key))
+                .filter(idempotency_keys::created_at.ge(not_before))
+                .select(IdempotencyRow::as_select())
+                .first(conn)
+                .optional()?
+                .map(IdempotencyRecord::try_from)
+                .transpose()
+        })
+        .await
+    }
+}

@@ -1,0 +1,214 @@
+//! Scenarios the contract suite cannot express, run on each backend: two stores (two
+//! pools, as two processes would have) racing on one database, migrations, idempotency
+//! expiry, and the capped total at scale.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use supportdesk_app::{
+    IdempotencyKey, IdempotencyRecord, Page, PageRequest, StoreError, TenantStore, TicketQuery, TicketStore,
+};
+use supportdesk_domain::{
+    CommandContext, Status, TenantKey, TenantPolicy, Ticket, TicketChange, TicketId, TicketRef, UuidV7,
+};
+use supportdesk_store_diesel::DieselStore;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::{agent, opened, TestDb};
+
+fn tenant(key: &str) -> TenantKey {
+    TenantKey::parse(key).unwrap()
+}
+
+async fn connect(db: &Arc<TestDb>) -> DieselStore {
+    let db = db.clone();
+    tokio::task::spawn_blocking(move || db.connect()).await.unwrap()
+}
+
+fn status_change(ticket: &Ticket, to: Status) -> TicketChange {
+    let actor = agent();
+    let ctx = CommandContext { actor: &actor, policy: TenantPolicy::default(), now: ticket.created_at, ids: &UuidV7 };
+    ticket.set_status(&ctx, to, None).unwrap().unwrap()
+}
+
+fn record(tenant: &TenantKey, principal: Uuid, key: &str, ticket: TicketId, at: OffsetDateTime) -> IdempotencyRecord {
+    IdempotencyRecord {
+        tenant: tenant.clone(),
+        principal_id: principal,
+        key: IdempotencyKey::parse(key).unwrap(),
+        fingerprint: "fingerprint".to_owned(),
+        ticket_id: ticket,
+        message_id: None,
+        status: Status::Open,
+        created_at: at,
+    }
+}
+
+/// Migrations apply to an empty database, and running them again (or connecting again)
+/// changes nothing.
+pub async fn migrations_apply_to_an_empty_database_and_are_idempotent(db: TestDb) {
+    let db = Arc::new(db);
+    let first = connect(&db).await;
+    let t = tenant("acme");
+    first.ensure_tenant(&t, &[]).await.unwrap();
+    let created = first.create_ticket(opened(&t, None), None).await.unwrap();
+    let again = first.clone();
+    tokio::task::spawn_blocking(move || {
+        again.run_migrations().unwrap();
+        again.run_migrations().unwrap();
+    })
+    .await
+    .unwrap();
+    let second = connect(&db).await;
+    let read = second.load_ticket(&t, TicketRef::Id(created.id)).await.unwrap();
+    assert_eq!(read, Some(created), "data survives a second start");
+    assert!(first.pool_state().connections >= 1);
+    assert!(first.pool_state().idle <= first.pool_state().connections);
+}
+
+/// Two stores on one database race twenty creates for one order: exactly one ticket, and
+/// every refusal names it.
+pub async fn two_stores_race_twenty_creates_for_one_order(db: TestDb) {
+    let db = Arc::new(db);
+    let stores = [Arc::new(connect(&db).await), Arc::new(connect(&db).await)];
+    let t = tenant("acme");
+    stores[0].ensure_tenant(&t, &[]).await.unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let store = stores[i % 2].clone();
+        let t = t.clone();
+        tasks.push(tokio::spawn(async move { store.create_ticket(opened(&t, Some("ORD-RACE")), None).await }));
+    }
+    let mut winners = Vec::new();
+    let mut holders = HashSet::new();
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(ticket) => winners.push(ticket),
+            Err(StoreError::OpenTicketExists { existing_id, existing_number }) => {
+                holders.insert((existing_id, existing_number));
+            }
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(winners.len(), 1);
+    let winner = &winners[0];
+    assert_eq!(holders.into_iter().collect::<Vec<_>>(), [(winner.id, winner.number)]);
+    let page = stores[1].list_tickets(&t, &TicketQuery::default()).await.unwrap();
+    assert_eq!(page.total, 1);
+}
+
+/// Two stores save changes decided on the same version: exactly one wins, the others get
+/// `VersionConflict` and write nothing.
+pub async fn two_stores_race_version_updates(db: TestDb) {
+    let db = Arc::new(db);
+    let stores = [Arc::new(connect(&db).await), Arc::new(connect(&db).await)];
+    let t = tenant("acme");
+    let ticket = stores[0].create_ticket(opened(&t, None), None).await.unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..10 {
+        let store = stores[i % 2].clone();
+        let to = if i % 3 == 0 { Status::Resolved } else { Status::InProgress };
+        let change = status_change(&ticket, to);
+        tasks.push(tokio::spawn(async move { store.save_change(&change, None).await }));
+    }
+    let mut won = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(()) => won += 1,
+            Err(StoreError::VersionConflict) => {}
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(won, 1);
+    let now = stores[1].load_ticket(&t, TicketRef::Id(ticket.id)).await.unwrap().unwrap();
+    assert_eq!(now.version, 2);
+    assert_eq!(stores[0].events(&t, ticket.id).await.unwrap().len(), 3, "created, message_added, one change");
+}
+
+/// Creates from two stores at once all succeed (no `SQLITE_BUSY`, no lost update of the
+/// counter), with unique numbers; sequential creates get increasing numbers, per tenant.
+pub async fn concurrent_creates_get_unique_numbers_and_refusals_reuse_none(db: TestDb) {
+    let db = Arc::new(db);
+    let stores = [Arc::new(connect(&db).await), Arc::new(connect(&db).await)];
+    let t = tenant("acme");
+    let mut tasks = Vec::new();
+    for i in 0..30 {
+        let store = stores[i % 2].clone();
+        let t = t.clone();
+        tasks.push(tokio::spawn(async move { store.create_ticket(opened(&t, None), None).await.unwrap().number }));
+    }
+    let mut numbers = HashSet::new();
+    for task in tasks {
+        assert!(numbers.insert(task.await.unwrap()), "a number was handed out twice");
+    }
+    assert_eq!(numbers.len(), 30);
+    let first = stores[0].create_ticket(opened(&t, Some("ORD-1")), None).await.unwrap();
+    let refused = stores[1].create_ticket(opened(&t, Some("ORD-1")), None).await;
+    assert!(matches!(refused, Err(StoreError::OpenTicketExists { existing_id, .. }) if existing_id == first.id));
+    let next = stores[1].create_ticket(opened(&t, None), None).await.unwrap();
+    assert!(next.number > first.number, "numbers increase with creation order");
+    assert!(!numbers.contains(&next.number), "a refused create does not hand its number out twice");
+    let other = stores[0].create_ticket(opened(&tenant("other"), None), None).await.unwrap();
+    assert_eq!(other.number.get(), 1, "each tenant counts on its own");
+}
+
+/// A live idempotency key refuses a second claim and nothing is written; an expired one
+/// (older than 24 hours) is replaced; reads honour `not_before`.
+pub async fn idempotency_keys_expire_after_their_lifetime(db: TestDb) {
+    let db = Arc::new(db);
+    let store = connect(&db).await;
+    let t = tenant("acme");
+    let principal = Uuid::now_v7();
+    let now = supportdesk_app::Clock::now(&supportdesk_app::SystemClock);
+    let old = now - IdempotencyRecord::LIFETIME - time::Duration::minutes(5);
+    let first = opened(&t, None);
+    let first_record = record(&t, principal, "k-1", first.ticket.id(), old);
+    store.create_ticket(first, Some(first_record.clone())).await.unwrap();
+    let key = IdempotencyKey::parse("k-1").unwrap();
+    let found = store.idempotency_record(&t, principal, &key, old).await.unwrap();
+    assert_eq!(found, Some(first_record));
+    let live_only = store.idempotency_record(&t, principal, &key, now - IdempotencyRecord::LIFETIME).await;
+    assert_eq!(live_only.unwrap(), None, "an expired record is not returned");
+
+    let second = opened(&t, None);
+    let second_record = record(&t, principal, "k-1", second.ticket.id(), now);
+    store.create_ticket(second, Some(second_record.clone())).await.unwrap();
+    let found = store.idempotency_record(&t, principal, &key, now - IdempotencyRecord::LIFETIME).await.unwrap();
+    assert_eq!(found, Some(second_record), "the expired record was replaced");
+
+    let third = opened(&t, None);
+    let refused = store.create_ticket(third.clone(), Some(record(&t, principal, "k-1", third.ticket.id(), now))).await;
+    assert!(matches!(refused, Err(StoreError::IdempotencyKeyTaken)), "got {refused:?}");
+    assert!(store.load_ticket(&t, TicketRef::Id(third.ticket.id())).await.unwrap().is_none());
+    assert_eq!(store.list_tickets(&t, &TicketQuery::default()).await.unwrap().total, 2);
+    assert_eq!(store.prune_idempotency_records().await.unwrap(), 0, "the live record stays");
+}
+
+/// With more than 10,000 matches the total stops at the cap; a last page knows its total
+/// without counting; a page past the end still counts.
+pub async fn totals_stop_counting_at_the_cap(db: TestDb, bulk_insert_sql: &str) {
+    let db = Arc::new(db);
+    let store = connect(&db).await;
+    let setup = db.clone();
+    let sql = bulk_insert_sql.to_owned();
+    tokio::task::spawn_blocking(move || setup.execute(&sql)).await.unwrap();
+    let t = tenant("bulk");
+    let all = store.list_tickets(&t, &TicketQuery::default()).await.unwrap();
+    assert_eq!(all.total, Page::<()>::TOTAL_CAP);
+    assert_eq!(all.items.len(), 20);
+    assert_eq!(all.items[0].ticket.number.get(), 10_050, "newest first");
+    let resolved = |page, size| TicketQuery {
+        statuses: vec![Status::Resolved],
+        page: PageRequest::new(page, size).unwrap(),
+        ..TicketQuery::default()
+    };
+    let last = store.list_tickets(&t, &resolved(1, 20)).await.unwrap();
+    assert_eq!((last.items.len(), last.total), (10, 10));
+    let full = store.list_tickets(&t, &resolved(2, 5)).await.unwrap();
+    assert_eq!((full.items.len(), full.total), (5, 10));
+    let past = store.list_tickets(&t, &resolved(3, 5)).await.unwrap();
+    assert_eq!((past.items.len(), past.total), (0, 10));
+}

@@ -1,0 +1,95 @@
+//! The Diesel store on SQLite: the file is created on first start, and the scenarios of
+//! `common::scenarios` (two stores on one file stand for two processes).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{scenarios, TestDb};
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+use supportdesk_app::StoreError;
+use supportdesk_store_diesel::{Backend, DieselConfig, DieselStore};
+
+/// 10,050 tickets of tenant `bulk`, newest last; every 1,000th is resolved.
+const BULK: &str = "
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10050)
+INSERT INTO tickets (tenant, id, number, customer_id, category_id, subject, subject_search, status, priority,
+                     source, tags, created_at, updated_at, last_activity_at, version)
+SELECT 'bulk', printf('00000000-0000-7000-8000-%012d', i), i, '00000000-0000-7000-8000-000000000001',
+       '00000000-0000-7000-8000-000000000002', 'Bulk ticket ' || i, 'bulk ticket ' || i,
+       CASE WHEN i % 1000 = 0 THEN 'resolved' ELSE 'open' END, 1, 'api', '',
+       datetime('2026-01-01', '+' || i || ' seconds'), datetime('2026-01-01', '+' || i || ' seconds'),
+       datetime('2026-01-01', '+' || i || ' seconds'), 1
+FROM n;";
+
+#[derive(QueryableByName)]
+struct Mode {
+    #[diesel(sql_type = Text)]
+    journal_mode: String,
+}
+
+#[test]
+fn the_file_and_its_folders_are_created_on_first_start_in_wal_mode() {
+    let db = TestDb::sqlite();
+    let TestDb::Sqlite { path, .. } = &db else { unreachable!() };
+    assert!(!path.exists() && !path.parent().unwrap().exists());
+    let store = db.connect();
+    assert_eq!(store.backend(), Backend::Sqlite);
+    assert!(path.is_file());
+    let mut conn = SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+    let mode: Mode = diesel::sql_query("PRAGMA journal_mode").get_result(&mut conn).unwrap();
+    assert_eq!(mode.journal_mode, "wal");
+    // The writer (1) and the readers (4) are open.
+    assert_eq!(store.pool_state().connections, 5);
+}
+
+#[test]
+fn every_url_form_names_a_file_and_other_schemes_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    for url in [
+        format!("sqlite://{}/a.db", dir.path().display()),
+        format!("sqlite:{}/b.db", dir.path().display()),
+        format!("{}/c.db", dir.path().display()),
+    ] {
+        let store = DieselStore::connect(&DieselConfig::new(url.clone())).unwrap();
+        assert_eq!(store.backend(), Backend::Sqlite, "{url}");
+    }
+    for name in ["a.db", "b.db", "c.db"] {
+        assert!(dir.path().join(name).is_file(), "{name}");
+    }
+    for url in ["mysql://localhost/sd", ":memory:", "sqlite://"] {
+        let refused = DieselStore::connect(&DieselConfig::new(url));
+        assert!(matches!(refused, Err(StoreError::Unavailable(_))), "{url}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn migrations_apply_to_an_empty_database_and_are_idempotent() {
+    scenarios::migrations_apply_to_an_empty_database_and_are_idempotent(TestDb::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_stores_race_twenty_creates_for_one_order() {
+    scenarios::two_stores_race_twenty_creates_for_one_order(TestDb::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_stores_race_version_updates() {
+    scenarios::two_stores_race_version_updates(TestDb::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_creates_get_unique_numbers_and_refusals_reuse_none() {
+    scenarios::concurrent_creates_get_unique_numbers_and_refusals_reuse_none(TestDb::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn idempotency_keys_expire_after_their_lifetime() {
+    scenarios::idempotency_keys_expire_after_their_lifetime(TestDb::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn totals_stop_counting_at_the_cap() {
+    scenarios::totals_stop_counting_at_the_cap(TestDb::sqlite(), BULK).await;
+}

@@ -1,0 +1,10 @@
+DROP TABLE idempotency_keys;
+DROP TABLE events;
+DROP TABLE messages;
+DROP TABLE ticket_tags;
+DROP TABLE tickets;
+DROP TABLE logins;
+DROP TABLE agents;
+DROP TABLE customers;
+DROP TABLE categories;
+DROP TABLE tenants;
