@@ -163,8 +163,16 @@ async fn concurrent_retries_with_one_idempotency_key_give_one_ticket(database: D
         ids.insert(task.await.unwrap());
     }
     assert_eq!(ids.len(), 1);
-    let mine: Value =
-        server.http.get(server.url("/api/v1/tickets")).bearer_auth(&customer).send().await.unwrap().json().await.unwrap();
+    let mine: Value = server
+        .http
+        .get(server.url("/api/v1/tickets"))
+        .bearer_auth(&customer)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(mine["meta"]["total"], 1);
 }
 
@@ -187,8 +195,16 @@ async fn a_stale_if_match_gives_412_and_changes_nothing(database: Database) {
     assert_eq!(stale.status(), StatusCode::PRECONDITION_FAILED);
     let problem: Value = stale.json().await.unwrap();
     assert_eq!(problem["code"], "precondition_failed");
-    let ticket: Value =
-        server.http.get(server.url("/api/v1/admin/tickets/1")).bearer_auth(&admin).send().await.unwrap().json().await.unwrap();
+    let ticket: Value = server
+        .http
+        .get(server.url("/api/v1/admin/tickets/1"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(ticket["status"], "in_progress");
     assert_eq!(ticket["version"], 2);
 }

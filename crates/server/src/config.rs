@@ -66,17 +66,35 @@ pub enum LogFormat {
 #[derive(Debug, Clone, Args)]
 pub struct Config {
     /// Database: `sqlite://PATH` (created on first start) or `postgres://...`.
-    #[arg(long, global = true, env = "SUPPORTDESK_DATABASE_URL", value_name = "SUPPORTDESK_DATABASE_URL",
-          default_value = "sqlite://./data/supportdesk.db", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "SUPPORTDESK_DATABASE_URL",
+        value_name = "SUPPORTDESK_DATABASE_URL",
+        default_value = "sqlite://./data/supportdesk.db",
+        hide_env_values = true
+    )]
     pub database_url: String,
 
     /// Address to listen on.
-    #[arg(long, global = true, env = "SUPPORTDESK_BIND", value_name = "SUPPORTDESK_BIND", default_value = "127.0.0.1:8080")]
+    #[arg(
+        long,
+        global = true,
+        env = "SUPPORTDESK_BIND",
+        value_name = "SUPPORTDESK_BIND",
+        default_value = "127.0.0.1:8080"
+    )]
     pub bind: SocketAddr,
 
     /// HS256 secret for tokens, at least 32 bytes. Without one a random secret is generated
     /// and tokens do not survive a restart.
-    #[arg(long, global = true, env = "SUPPORTDESK_JWT_SECRET", value_name = "SUPPORTDESK_JWT_SECRET", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "SUPPORTDESK_JWT_SECRET",
+        value_name = "SUPPORTDESK_JWT_SECRET",
+        hide_env_values = true
+    )]
     pub jwt_secret: Option<String>,
 
     /// Lifetime of the tokens the service issues, in seconds.
@@ -89,13 +107,23 @@ pub struct Config {
     pub admin_email: Option<String>,
 
     /// Password of the first admin.
-    #[arg(long, global = true, env = "SUPPORTDESK_ADMIN_PASSWORD", value_name = "SUPPORTDESK_ADMIN_PASSWORD",
-          hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "SUPPORTDESK_ADMIN_PASSWORD",
+        value_name = "SUPPORTDESK_ADMIN_PASSWORD",
+        hide_env_values = true
+    )]
     pub admin_password: Option<String>,
 
     /// Tenant of the first admin.
-    #[arg(long, global = true, env = "SUPPORTDESK_ADMIN_TENANT", value_name = "SUPPORTDESK_ADMIN_TENANT",
-          default_value = "default")]
+    #[arg(
+        long,
+        global = true,
+        env = "SUPPORTDESK_ADMIN_TENANT",
+        value_name = "SUPPORTDESK_ADMIN_TENANT",
+        default_value = "default"
+    )]
     pub admin_tenant: String,
 
     /// Whether customers may register accounts with the service.
@@ -124,8 +152,13 @@ pub struct Config {
     pub workers: Option<u16>,
 
     /// Seconds in-flight requests get to finish on SIGTERM/SIGINT.
-    #[arg(long, global = true, env = "SUPPORTDESK_SHUTDOWN_TIMEOUT_SECS", value_name = "SUPPORTDESK_SHUTDOWN_TIMEOUT_SECS",
-          default_value_t = 30)]
+    #[arg(
+        long,
+        global = true,
+        env = "SUPPORTDESK_SHUTDOWN_TIMEOUT_SECS",
+        value_name = "SUPPORTDESK_SHUTDOWN_TIMEOUT_SECS",
+        default_value_t = 30
+    )]
     pub shutdown_timeout_secs: u64,
 
     /// Log filter, in `tracing`'s `EnvFilter` syntax (e.g. `info`, `supportdesk=debug`).
@@ -173,7 +206,13 @@ mod tests {
     #[test]
     fn flags_parse_for_admin_create() {
         let cli = Cli::try_parse_from([
-            "supportdesk", "admin", "create", "--email", "a@b.example", "--password", "0123456789",
+            "supportdesk",
+            "admin",
+            "create",
+            "--email",
+            "a@b.example",
+            "--password",
+            "0123456789",
         ])
         .unwrap();
         assert!(matches!(cli.command, Some(Command::Admin(AdminCommand::Create { .. }))));

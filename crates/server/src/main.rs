@@ -168,9 +168,9 @@ async fn serve(config: Config) -> Result<(), StartupError> {
     let state = ApiState::new(app, jwt_keys(&config)?, metrics, http_config);
     let mut server = actix_web::HttpServer::new(move || {
         let state = state.clone();
-        actix_web::App::new().wrap(supportdesk_http::RequestTelemetry::default()).configure(move |cfg| {
-            supportdesk_http::configure_app(cfg, state)
-        })
+        actix_web::App::new()
+            .wrap(supportdesk_http::RequestTelemetry::default())
+            .configure(move |cfg| supportdesk_http::configure_app(cfg, state))
     })
     .shutdown_timeout(config.shutdown_timeout_secs);
     if let Some(workers) = config.workers {
