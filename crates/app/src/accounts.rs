@@ -297,6 +297,16 @@ impl App {
         Ok(self.accounts.list_agents(&principal.tenant).await?)
     }
 
+    /// One agent of the tenant (`agents:manage`).
+    ///
+    /// # Errors
+    ///
+    /// `NotFound`, `Forbidden`.
+    pub async fn get_agent(&self, principal: &Principal, id: AgentId) -> Result<Agent, AppError> {
+        principal.require(Permission::AgentsManage)?;
+        self.accounts.agent(&principal.tenant, id).await?.ok_or(AppError::NotFound("agent"))
+    }
+
     /// Adds an agent (`agents:manage`); only an admin may create an admin.
     ///
     /// # Errors

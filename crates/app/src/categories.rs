@@ -61,6 +61,25 @@ impl App {
         Ok(self.categories.list_categories(&principal.tenant, filter).await?)
     }
 
+    /// One category by id or slug: any of the tenant's for staff with `tickets:read`, an
+    /// active one for customers.
+    ///
+    /// # Errors
+    ///
+    /// `NotFound`, `Forbidden`.
+    pub async fn get_category(&self, principal: &Principal, key: &CategoryKey) -> Result<Category, AppError> {
+        self.ensure_tenant(&principal.tenant).await?;
+        let staff = match principal.role {
+            Role::Customer => false,
+            Role::Agent | Role::Admin => {
+                principal.require(Permission::TicketsRead)?;
+                true
+            }
+        };
+        let found = self.categories.find_category(&principal.tenant, key).await?;
+        found.filter(|c| staff || c.active).ok_or(AppError::NotFound("category"))
+    }
+
     /// Adds a category (`categories:manage`). Subcategories hang under a top-level category.
     ///
     /// # Errors

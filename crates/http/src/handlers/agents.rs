@@ -50,9 +50,8 @@ pub async fn get_agent(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = agent_id(&path)?;
-    let agents = state.app().list_agents(&caller.0).await?;
-    let agent = agents.iter().find(|a| a.id == id).ok_or_else(|| ApiError::not_found("agent not found"))?;
-    Ok(HttpResponse::Ok().json(AgentResponse::from(agent)))
+    let agent = state.app().get_agent(&caller.0, id).await?;
+    Ok(HttpResponse::Ok().json(AgentResponse::from(&agent)))
 }
 
 /// Add an agent or admin (only admins add admins) (permission `agents:manage`).

@@ -2,6 +2,7 @@
 
 use actix_web::http::header::LOCATION;
 use actix_web::{web, HttpResponse};
+use supportdesk_app::CategoryKey;
 
 use crate::auth::{Authenticated, StaffCaller};
 use crate::dto::categories::{
@@ -84,9 +85,8 @@ pub async fn get_category(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = category_id(&path)?;
-    let categories = state.app().list_categories(&caller.0, None).await?;
-    let category = categories.iter().find(|c| c.id == id).ok_or_else(|| ApiError::not_found("category not found"))?;
-    Ok(HttpResponse::Ok().json(CategoryResponse::from(category)))
+    let category = state.app().get_category(&caller.0, &CategoryKey::Id(id)).await?;
+    Ok(HttpResponse::Ok().json(CategoryResponse::from(&category)))
 }
 
 /// Add a category or subcategory (permission `categories:manage`).

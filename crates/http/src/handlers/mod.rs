@@ -13,7 +13,7 @@ pub mod tickets;
 use actix_web::http::header::{HeaderName, ETAG, LOCATION};
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
-use supportdesk_app::{App, CategoryKey, Outcome, Principal, ReplyResult, TicketView};
+use supportdesk_app::{App, AppError, CategoryKey, Outcome, Principal, ReplyResult, TicketView};
 use supportdesk_domain::CategoryId;
 
 use crate::dto::tickets::{ReplyResponse, TicketResponse};
@@ -69,13 +69,10 @@ pub(crate) async fn resolve_category_filter(
     match key {
         None => Ok(None),
         Some(CategoryKey::Id(id)) => Ok(Some(id)),
-        Some(CategoryKey::Slug(slug)) => {
-            let categories = app.list_categories(principal, None).await?;
-            categories
-                .iter()
-                .find(|c| c.slug == slug)
-                .map(|c| Some(c.id))
-                .ok_or_else(|| ApiError::invalid_field("category", "must be a category of this tenant"))
-        }
+        Some(key @ CategoryKey::Slug(_)) => match app.get_category(principal, &key).await {
+            Ok(category) => Ok(Some(category.id)),
+            Err(AppError::NotFound(_)) => Err(ApiError::invalid_field("category", "must be a category of this tenant")),
+            Err(other) => Err(other.into()),
+        },
     }
 }
