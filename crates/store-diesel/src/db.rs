@@ -1,10 +1,10 @@
 //! The connection: one type over both backends (Diesel's `MultiConnection`), the r2d2
 //! manager that opens and prepares it (pragmas, timeouts), and the write transaction.
 //!
-//! Queries written against [`DbConnection`] compile once and run on either backend. Two
-//! things Diesel's `MultiBackend` cannot express go through [`on_backend!`] instead, which
-//! expands the same DSL once per concrete connection: `ON CONFLICT` clauses (upserts), and
-//! `BEGIN IMMEDIATE` (SQLite only).
+//! Queries written against [`DbConnection`] compile once and run on either backend. What
+//! Diesel's `MultiBackend` cannot express is compiled per backend from the same source
+//! through [`on_backend!`] (`ON CONFLICT` clauses, multi-row inserts), or differs by
+//! dialect and is written per backend (`BEGIN IMMEDIATE` here, migrations).
 
 use std::time::Duration;
 
@@ -25,8 +25,8 @@ pub(crate) enum DbConnection {
 }
 
 /// Runs the same Diesel code on the concrete connection inside a [`DbConnection`], for the
-/// statements `MultiBackend` does not support (`ON CONFLICT`). The body is compiled once
-/// per backend, so it stays one piece of code.
+/// statements `MultiBackend` does not support (`ON CONFLICT`, multi-row `INSERT`). The body
+/// is compiled once per backend, so it stays one piece of code.
 macro_rules! on_backend {
     ($conn:expr, |$c:ident| $body:expr) => {
         match $conn {
@@ -72,7 +72,7 @@ where
 
 /// The target of the SQL log: `RUST_LOG=supportdesk_store_diesel::sql=trace` prints every
 /// statement as it starts.
-pub(crate) const SQL_LOG: &str = "supportdesk_store_diesel::sql";
+const SQL_LOG: &str = "supportdesk_store_diesel::sql";
 
 /// Logs a statement's SQL at TRACE, without its bind values (they hold emails, password
 /// hashes and message bodies).

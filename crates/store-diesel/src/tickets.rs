@@ -44,16 +44,23 @@ const ATTEMPTS: usize = 3;
 /// implies the partial indexes' predicate (with bound parameters it cannot).
 const UNFINISHED: &str = "status IN ('open', 'in_progress', 'answered')";
 
-/// The ticket a path names, in the tenant, as a filter on `tickets`.
-fn named(
-    tenant: &TenantKey,
-    ticket: TicketRef,
-) -> Box<dyn BoxableExpression<tickets::table, crate::db::MultiBackend, SqlType = Bool>> {
-    let in_tenant = tickets::tenant.eq(tenant.to_string());
-    match ticket {
-        TicketRef::Id(id) => Box::new(in_tenant.and(tickets::id.eq(id_text(id.as_uuid())))),
-        TicketRef::Number(number) => Box::new(in_tenant.and(tickets::number.eq(number.get()))),
-    }
+/// Runs `$query` (a query over `tickets`, alone or joined) once per way of naming a ticket,
+/// each a static statement: Diesel prepares it once per connection and PostgreSQL can
+/// reuse its plan, where a boxed query would be parsed and planned on every call (for the
+/// joined view, planning costs several times the execution).
+macro_rules! by_ref {
+    ($tenant:expr, $ticket:expr, |$named:ident| $query:expr) => {
+        match $ticket {
+            TicketRef::Id(id) => {
+                let $named = tickets::tenant.eq($tenant).and(tickets::id.eq(id_text(id.as_uuid())));
+                $query
+            }
+            TicketRef::Number(number) => {
+                let $named = tickets::tenant.eq($tenant).and(tickets::number.eq(number.get()));
+                $query
+            }
+        }
+    };
 }
 
 /// Claims an idempotency key: an expired record with the same key is replaced, a live one
@@ -261,9 +268,13 @@ impl TicketStore for DieselStore {
 
     #[tracing::instrument(level = "debug", skip_all, fields(tenant = %tenant))]
     async fn load_ticket(&self, tenant: &TenantKey, ticket: TicketRef) -> StoreResult<Option<Ticket>> {
-        let filter = named(tenant, ticket);
+        let tenant = tenant.to_string();
         self.read(move |conn| {
-            let row = tickets::table.filter(filter).select(TicketRow::as_select()).first(conn).optional()?;
+            let row = by_ref!(tenant, ticket, |named| tickets::table
+                .filter(named)
+                .select(TicketRow::as_select())
+                .first(conn)
+                .optional())?;
             row.map(Ticket::try_from).transpose()
         })
         .await
@@ -280,32 +291,36 @@ impl TicketStore for DieselStore {
         self.read(move |conn| {
             // Two queries, whatever the thread's length: the ticket with its names, then
             // its messages.
-            let mut query = summary_source().into_boxed().filter(tickets::tenant.eq(tenant.clone()));
-            query = match ticket {
-                TicketRef::Id(id) => query.filter(tickets::id.eq(id_text(id.as_uuid()))),
-                TicketRef::Number(number) => query.filter(tickets::number.eq(number.get())),
+            let found: Option<SummaryRow> = match visibility.customer() {
+                None => by_ref!(tenant.clone(), ticket, |named| summary_source()
+                    .filter(named)
+                    .select(summary_columns())
+                    .first(conn)
+                    .optional())?,
+                Some(customer) => {
+                    let own = tickets::customer_id.eq(id_text(customer.as_uuid()));
+                    by_ref!(tenant.clone(), ticket, |named| summary_source()
+                        .filter(named.and(own))
+                        .select(summary_columns())
+                        .first(conn)
+                        .optional())?
+                }
             };
-            if let Some(customer) = visibility.customer() {
-                query = query.filter(tickets::customer_id.eq(id_text(customer.as_uuid())));
-            }
-            let Some(row) = query.select(summary_columns()).first::<SummaryRow>(conn).optional()? else {
+            let Some(row) = found else {
                 return Ok(None);
             };
             let summary = summary(row)?;
-            let mut thread = messages::table
+            let thread = messages::table
                 .filter(messages::tenant.eq(tenant))
                 .filter(messages::ticket_id.eq(id_text(summary.ticket.id.as_uuid())))
-                .into_boxed();
-            if !visibility.shows_internal_notes() {
-                thread = thread.filter(messages::internal.eq(false));
-            }
-            let messages = thread
                 .order_by(messages::seq.asc())
-                .select(MessageRow::as_select())
-                .load(conn)?
-                .into_iter()
-                .map(Message::try_from)
-                .collect::<Result<Vec<_>, _>>()?;
+                .select(MessageRow::as_select());
+            let rows = if visibility.shows_internal_notes() {
+                thread.load(conn)?
+            } else {
+                thread.filter(messages::internal.eq(false)).load(conn)?
+            };
+            let messages = rows.into_iter().map(Message::try_from).collect::<Result<Vec<_>, _>>()?;
             Ok(Some(TicketView { summary, messages }))
         })
         .await
