@@ -140,6 +140,20 @@ async fn bootstrap_admin(config: &Config, app: &App) -> Result<(), StartupError>
     Ok(())
 }
 
+/// Deletes idempotency records past their 24 hours, hourly: the ports only replace an
+/// expired record when its key comes back, so without this they would pile up.
+async fn prune_idempotency_records(store: Arc<DieselStore>) {
+    let mut hourly = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        hourly.tick().await;
+        match store.prune_idempotency_records().await {
+            Ok(0) => {}
+            Ok(deleted) => tracing::info!(deleted, "expired idempotency records deleted"),
+            Err(error) => tracing::warn!(error = %error, "could not delete expired idempotency records"),
+        }
+    }
+}
+
 /// The store's pool numbers, for `/metrics`.
 struct StorePool(Arc<DieselStore>);
 
@@ -177,6 +191,7 @@ async fn serve(config: Config) -> Result<(), StartupError> {
         server = server.workers(usize::from(workers));
     }
     let server = server.bind(config.bind)?;
+    actix_web::rt::spawn(prune_idempotency_records(store.clone()));
     for address in server.addrs() {
         tracing::info!(backend = ?store.backend(), "listening on http://{address}");
     }
