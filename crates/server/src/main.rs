@@ -183,7 +183,7 @@ async fn serve(config: Config) -> Result<(), StartupError> {
     let mut server = actix_web::HttpServer::new(move || {
         let state = state.clone();
         actix_web::App::new()
-            .wrap(supportdesk_http::RequestTelemetry::default())
+            .wrap(supportdesk_http::request_middleware())
             .configure(move |cfg| supportdesk_http::configure_app(cfg, state))
     })
     .shutdown_timeout(config.shutdown_timeout_secs);
