@@ -448,18 +448,32 @@ impl App {
         Ok(policy)
     }
 
+    /// Whether this process has seen the customer stored already.
+    fn is_known_customer(&self, principal: &Principal) -> bool {
+        self.known_customers.read().is_ok_and(|set| set.contains(&(principal.tenant.clone(), principal.id)))
+    }
+
     /// Makes sure the calling customer exists, provisioning them from the token's claims on
     /// first use; remembered per process, so it costs one store call per customer.
     pub(crate) async fn ensure_customer(&self, principal: &Principal) -> Result<(), AppError> {
-        let known = self
-            .known_customers
-            .read()
-            .map(|set| set.contains(&(principal.tenant.clone(), principal.id)))
-            .unwrap_or(false);
+        let known = self.is_known_customer(principal);
         if !known {
             self.provision_customer(principal).await?;
         }
         Ok(())
+    }
+
+    /// The calling customer's profile: read when the customer is known to exist (a read
+    /// connection), provisioned otherwise (a write).
+    pub(crate) async fn customer_profile(&self, principal: &Principal) -> Result<Customer, AppError> {
+        let id = principal.require_customer()?;
+        let known = self.is_known_customer(principal);
+        if known {
+            if let Some(customer) = self.accounts.customer(&principal.tenant, id).await? {
+                return Ok(customer);
+            }
+        }
+        self.provision_customer(principal).await
     }
 
     /// The calling customer's profile, provisioned from the token's claims on first use (a

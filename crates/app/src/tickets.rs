@@ -171,7 +171,7 @@ impl App {
                 if input.customer_id.is_some_and(|id| id.as_uuid() != principal.id) {
                     return Err(AppError::invalid("customerId", "is set by agents only"));
                 }
-                self.provision_customer(principal).await?
+                self.customer_profile(principal).await?
             }
             Role::Agent | Role::Admin => {
                 principal.require(Permission::TicketsReply)?;
