@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod parsers;
+
 use proptest::prelude::*;
 use proptest::sample::select;
 use supportdesk_domain::*;
@@ -417,98 +419,43 @@ proptest! {
 // Parsers
 // ---------------------------------------------------------------------------------------
 
-/// Any characters at all, controls and odd whitespace included.
-fn any_text() -> impl Strategy<Value = String> {
-    prop_oneof![
-        any::<String>(),
-        proptest::collection::vec(any::<char>(), 0..300).prop_map(String::from_iter),
-        "[ \t\n\u{a0}\u{2003}\u{3000}a-zA-Z0-9@._#-]{0,80}",
-    ]
-}
-
-/// Valid descriptions, many of them with short words, long words and runs of whitespace,
-/// which is where subject generation has to cut.
-fn description() -> impl Strategy<Value = Description> {
-    prop_oneof![
-        proptest::collection::vec(any::<char>(), 10..400).prop_map(String::from_iter),
-        "[a-zA-Z .!?\n\t]{10,400}",
-        "[a-z]{1,4}[ \t\n\u{a0}]{1,100}[a-z]{1,150}([ .!?\n]{1,3}[a-z]{1,90}){0,4}",
-        "[a-z]{1,3}[.!?]? [a-zA-Z]{70,200}",
-    ]
-    .prop_filter_map("a valid description", |raw| Description::parse(&raw).ok())
-}
+// The strategies and checks live in `parsers/mod.rs`, shared with `parsers_at_scale.rs`
+// (`make fuzz-parsers` runs them for minutes).
 
 proptest! {
     #[test]
-    fn ticket_numbers_parse_without_panicking(raw in any_text()) {
-        if let Ok(number) = TicketNumber::parse(&raw) {
-            prop_assert!(number.get() >= 1);
-            prop_assert_eq!(TicketNumber::parse(&number.to_string()), Ok(number));
-        }
+    fn ticket_numbers_parse_without_panicking(raw in parsers::any_text()) {
+        parsers::ticket_number(&raw)?;
     }
 
     #[test]
-    fn digit_strings_parse_without_panicking(raw in "[ ]?#?[0-9]{0,25}[ ]?") {
-        let _ = TicketNumber::parse(&raw);
-        let _ = TicketRef::parse(&raw);
+    fn digit_strings_parse_without_panicking(raw in parsers::number_text()) {
+        parsers::ticket_number(&raw)?;
     }
 
     #[test]
     fn every_ticket_number_round_trips(n in 1..=i64::MAX) {
-        prop_assert_eq!(TicketNumber::parse(&n.to_string()).map(TicketNumber::get), Ok(n));
-        prop_assert_eq!(TicketNumber::parse(&format!("#{n:06}")).map(TicketNumber::get), Ok(n));
-        prop_assert_eq!(TicketNumber::parse(&format!("{n:06}")).map(TicketNumber::get), Ok(n));
-        let number = TicketNumber::new(n).unwrap();
-        prop_assert_eq!(TicketNumber::parse(&number.to_string()), Ok(number));
+        parsers::number_round_trip(n)?;
     }
 
     #[test]
     fn small_ticket_numbers_round_trip(n in 1..1_000_000i64) {
-        prop_assert_eq!(TicketNumber::parse(&n.to_string()).map(TicketNumber::get), Ok(n));
-        prop_assert_eq!(TicketNumber::parse(&format!("#{n:06}")).map(TicketNumber::get), Ok(n));
+        parsers::number_round_trip(n)?;
     }
 
     #[test]
-    fn text_parsers_never_panic_on_arbitrary_unicode(raw in any_text(), more in proptest::collection::vec(any_text(), 0..25)) {
-        if let Ok(subject) = Subject::parse(&raw) {
-            let length = subject.as_str().chars().count();
-            prop_assert!((3..=200).contains(&length), "subject of {length} characters");
-            prop_assert_eq!(subject.as_str(), subject.as_str().trim());
-        }
-        if let Ok(tag) = Tag::parse(&raw) {
-            let tag = tag.as_str();
-            prop_assert!((1..=32).contains(&tag.chars().count()), "tag {tag:?}");
-            prop_assert!(tag.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-'), "tag {tag:?}");
-        }
-        if let Ok(tags) = Tags::parse(&more) {
-            prop_assert!(tags.as_slice().len() <= Tags::MAX);
-            let mut distinct = tags.as_slice().to_vec();
-            distinct.dedup();
-            prop_assert_eq!(distinct.len(), tags.as_slice().len());
-        }
-        if let Ok(email) = Email::parse(&raw) {
-            let email = email.as_str();
-            prop_assert!(email.contains('@'), "email {email:?}");
-            prop_assert!(!email.chars().any(char::is_whitespace), "email {email:?}");
-        }
-        let _ = Description::parse(&raw);
-        let _ = MessageBody::parse(&raw);
-        let _ = ResolutionNote::parse(&raw);
-        let _ = TenantKey::parse(&raw);
-        let _ = Slug::parse(&raw);
-        let _ = ExternalRef::parse(&raw);
-        let _ = TicketRef::parse(&raw);
-        let _ = Status::parse(&raw);
-        let _ = Priority::parse(&raw);
-        let _ = Source::parse(&raw);
+    fn text_parsers_never_panic_on_arbitrary_unicode(raw in parsers::any_text()) {
+        parsers::text(&raw)?;
     }
 
     #[test]
-    fn subjects_made_from_descriptions_are_3_to_80_characters(description in description()) {
-        let subject = Subject::from_description(&description);
-        let length = subject.as_str().chars().count();
-        prop_assert!((3..=80).contains(&length), "{length} characters: {:?} from {:?}", subject.as_str(), description.as_str());
-        prop_assert_eq!(Subject::parse(subject.as_str()), Ok(subject.clone()), "the subject obeys its own rule");
+    fn tag_lists_parse_without_panicking(raw in parsers::tag_list()) {
+        parsers::tags(&raw)?;
+    }
+
+    #[test]
+    fn subjects_made_from_descriptions_are_3_to_80_characters(description in parsers::description()) {
+        parsers::subject_from(&description)?;
     }
 }
 

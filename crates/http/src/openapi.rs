@@ -4,7 +4,9 @@
 //! The test at the bottom holds the document against the list of routes the app really
 //! registers, both ways, so a route cannot be added without documenting it.
 
+use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use crate::handlers::{admin_tickets, agents, auth, categories, customers, ops, settings, tickets};
@@ -25,6 +27,41 @@ impl Modify for BearerSecurity {
                     .build(),
             ),
         );
+    }
+}
+
+/// Documents the answers of the JSON body extractor on every operation that takes a body:
+/// actix-web's `JsonConfig` (set once for the whole app in `lib.rs`) refuses a body over the
+/// limit with 413 and a body that is not `application/json` with 415, before any handler runs.
+struct JsonBodyErrors;
+
+impl JsonBodyErrors {
+    fn add(operation: &mut Operation) {
+        if operation.request_body.is_none() {
+            return;
+        }
+        for (status, description) in [("413", "Body too large"), ("415", "Not JSON")] {
+            operation.responses.responses.entry(status.to_owned()).or_insert_with(|| {
+                ResponseBuilder::new()
+                    .description(description)
+                    .content(
+                        "application/problem+json",
+                        ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build(),
+                    )
+                    .build()
+                    .into()
+            });
+        }
+    }
+}
+
+impl Modify for JsonBodyErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            for operation in [&mut item.post, &mut item.put, &mut item.patch, &mut item.delete].into_iter().flatten() {
+                Self::add(operation);
+            }
+        }
     }
 }
 
@@ -72,7 +109,7 @@ Errors are application/problem+json; every response carries X-Request-Id."
         settings::put_settings,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldProblem)),
-    modifiers(&BearerSecurity),
+    modifiers(&BearerSecurity, &JsonBodyErrors),
     tags(
         (name = "tickets", description = "A customer's own tickets"),
         (name = "categories", description = "The categories customers choose from"),
@@ -142,6 +179,29 @@ mod tests {
         assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
         assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
         assert_eq!(doc["components"]["securitySchemes"]["bearer"]["bearerFormat"], "JWT");
+    }
+
+    #[test]
+    fn every_operation_with_a_body_documents_413_and_415() {
+        let doc = serde_json::to_value(openapi()).unwrap();
+        let mut with_body = 0;
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, operation) in item.as_object().unwrap() {
+                if operation.get("requestBody").is_none() {
+                    continue;
+                }
+                with_body += 1;
+                for status in ["413", "415"] {
+                    let response = &operation["responses"][status];
+                    assert!(
+                        response["content"]["application/problem+json"]["schema"]["$ref"]
+                            == "#/components/schemas/Problem",
+                        "{method} {path} does not document {status}: {response}"
+                    );
+                }
+            }
+        }
+        assert!(with_body >= 15, "only {with_body} operations take a body");
     }
 
     #[test]
