@@ -1,0 +1,208 @@
+//! Direct database connections for seeding and for the database floor, prepared as the
+//! server prepares its own (SQLite: WAL, `synchronous = NORMAL`, foreign keys on, a busy
+//! timeout), and the throw-away PostgreSQL databases of a run.
+
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection, SqliteConnection};
+
+use crate::BoxError;
+
+/// The backend of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// An embedded SQLite file.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+impl Backend {
+    /// `sqlite` or `postgres`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+
+    /// How people write it.
+    pub const fn title(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres => "PostgreSQL",
+        }
+    }
+}
+
+/// A connection to either backend. Queries are written once with the [`on_backend!`]
+/// macro, which compiles the same Diesel code for each concrete connection.
+pub enum Db {
+    /// PostgreSQL.
+    Pg(PgConnection),
+    /// SQLite.
+    Sqlite(SqliteConnection),
+}
+
+/// Runs the same Diesel code on the concrete connection inside a [`Db`].
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::Db::Pg($c) => $body,
+            $crate::db::Db::Sqlite($c) => $body,
+        }
+    };
+}
+pub(crate) use on_backend;
+
+/// What a connection is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Writes (SQLite: the one writer).
+    Writer,
+    /// Reads only (SQLite: `query_only`, as the server's readers).
+    Reader,
+    /// Bulk seeding: a big page cache on SQLite; otherwise as a writer.
+    Seeder,
+}
+
+impl Db {
+    /// Opens `url` (`postgres://…` or `sqlite://PATH`) for `role`.
+    ///
+    /// # Errors
+    ///
+    /// Connection failures.
+    pub fn open(url: &str, role: Role) -> Result<Self, BoxError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Db::Pg(PgConnection::establish(url)?));
+        }
+        let path = url.strip_prefix("sqlite://").unwrap_or(url);
+        let mut conn = SqliteConnection::establish(path)?;
+        // The server's pragmas (crates/store-diesel/src/db.rs), so the floor runs on the
+        // same settings.
+        let common = "PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;";
+        let setup = match role {
+            Role::Writer => format!("{common} PRAGMA journal_mode = WAL;"),
+            Role::Reader => format!("{common} PRAGMA query_only = ON;"),
+            // 256 MiB of page cache for this connection only: index inserts of a million
+            // rows stay in memory until commit.
+            Role::Seeder => format!("{common} PRAGMA journal_mode = WAL; PRAGMA cache_size = -262144;"),
+        };
+        conn.batch_execute(&setup)?;
+        Ok(Db::Sqlite(conn))
+    }
+
+    /// The backend.
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Pg(_) => Backend::Postgres,
+            Db::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
+    /// Runs SQL text (no results).
+    ///
+    /// # Errors
+    ///
+    /// Database errors.
+    pub fn execute(&mut self, sql: &str) -> Result<(), BoxError> {
+        on_backend!(self, |c| c.batch_execute(sql))?;
+        Ok(())
+    }
+
+    /// Runs `work` in a write transaction, as the server does: `BEGIN IMMEDIATE` on SQLite
+    /// (the write lock up front), a plain `BEGIN` (read committed) on PostgreSQL. Rolls
+    /// back when `work` fails.
+    ///
+    /// # Errors
+    ///
+    /// `work`'s error, or the database's.
+    pub fn write_transaction<T>(&mut self, work: impl FnOnce(&mut Db) -> Result<T, BoxError>) -> Result<T, BoxError> {
+        let begin = match self {
+            Db::Sqlite(_) => "BEGIN IMMEDIATE",
+            Db::Pg(_) => "BEGIN",
+        };
+        self.execute(begin)?;
+        match work(self) {
+            Ok(value) => {
+                self.execute("COMMIT")?;
+                Ok(value)
+            }
+            Err(error) => {
+                let _ = self.execute("ROLLBACK");
+                Err(error)
+            }
+        }
+    }
+}
+
+/// The URL of database `name` on the server of `url` (the path replaced, the query kept).
+///
+/// # Errors
+///
+/// A URL without `scheme://`.
+pub fn with_database(url: &str, name: &str) -> Result<String, BoxError> {
+    let (scheme, rest) = url.split_once("://").ok_or("the PostgreSQL URL has no scheme")?;
+    let (before_query, query) = match rest.split_once('?') {
+        Some((before, query)) => (before, Some(query)),
+        None => (rest, None),
+    };
+    let authority = before_query.split_once('/').map_or(before_query, |(authority, _)| authority);
+    let mut out = format!("{scheme}://{authority}/{name}");
+    if let Some(query) = query {
+        out.push('?');
+        out.push_str(query);
+    }
+    Ok(out)
+}
+
+/// A PostgreSQL database made for one run, dropped (with its connections) when this is.
+pub struct ScratchDatabase {
+    admin_url: String,
+    name: String,
+    /// The URL of the new database.
+    pub url: String,
+}
+
+impl ScratchDatabase {
+    /// Creates database `name` on the server `admin_url` points at (dropping a leftover of
+    /// the same name first).
+    ///
+    /// # Errors
+    ///
+    /// Connection or permission failures.
+    pub fn create(admin_url: &str, name: &str) -> Result<Self, BoxError> {
+        let mut conn = PgConnection::establish(admin_url)?;
+        conn.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))?;
+        conn.batch_execute(&format!("CREATE DATABASE \"{name}\""))?;
+        Ok(Self { admin_url: admin_url.to_owned(), name: name.to_owned(), url: with_database(admin_url, name)? })
+    }
+}
+
+impl Drop for ScratchDatabase {
+    fn drop(&mut self) {
+        if let Ok(mut conn) = PgConnection::establish(&self.admin_url) {
+            let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn the_database_name_replaces_the_path_and_keeps_the_query() {
+        assert_eq!(
+            with_database("postgres://postgres@127.0.0.1:5432/test", "b1").unwrap(),
+            "postgres://postgres@127.0.0.1:5432/b1"
+        );
+        assert_eq!(
+            with_database("postgresql://u:p@h/db?sslmode=disable", "b2").unwrap(),
+            "postgresql://u:p@h/b2?sslmode=disable"
+        );
+        assert_eq!(with_database("postgres://h", "b3").unwrap(), "postgres://h/b3");
+    }
+}

@@ -1,0 +1,353 @@
+//! The database floor: the rows a request needs, written or read straight through Diesel
+//! from the bench process, with no HTTP, no JSON, no domain and no async hop. What the
+//! service does per request can only cost more than this.
+//!
+//! - `create`: in one write transaction, the first message, the `created` audit event, the
+//!   tenant's number bump (`UPDATE … RETURNING`) and the ticket, in the store's order.
+//! - `get`: the ticket with its customer, category and assignee names by tenant and id,
+//!   then its public messages in order (the two queries of a ticket view).
+//! - `queue`: the queue page: open tickets with their names, newest first, 20.
+//! - `queue + count` (diagnostic): the page plus the capped count the service adds when a
+//!   page is full, to show what the count costs.
+//!
+//! Concurrency is the scenario's: `concurrency` threads, sharing a pool of the service's
+//! size (8 connections; on SQLite the writes share one writer connection, as the service's
+//! writer pool of one does: SQLite has one writer). More connections than that only make
+//! the floor worse on two cores: 32 PostgreSQL backends queueing on the tenant's counter
+//! row commit fewer tickets per second than 8 do.
+
+use std::sync::{Barrier, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+
+use crate::db::{on_backend, Backend, Db, Role};
+use crate::driver::{histogram, Outcome};
+use crate::rng::Rng;
+use crate::schema::{agents, categories, customers, events, messages, tenants, tickets};
+use crate::seed::{id_text, Dataset, GET_TICKETS, TENANT};
+use crate::BoxError;
+
+/// What the floor does per operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// Ticket + first message + events + number bump, one transaction.
+    Create,
+    /// Ticket by id with names + its messages.
+    Get,
+    /// The queue page.
+    Queue,
+    /// The queue page and its capped count.
+    QueueWithCount,
+}
+
+impl Op {
+    /// Its name in reports.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Op::Create => "create",
+            Op::Get => "get",
+            Op::Queue => "queue",
+            Op::QueueWithCount => "queue + count",
+        }
+    }
+}
+
+/// The ticket columns the service reads.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = tickets)]
+#[expect(dead_code, reason = "read as the service reads them; the floor only needs them loaded")]
+struct TicketRead {
+    tenant: String,
+    id: String,
+    number: i64,
+    customer_id: String,
+    category_id: String,
+    subject: String,
+    status: String,
+    priority: i16,
+    source: String,
+    order_id: Option<String>,
+    delivery_id: Option<String>,
+    assignee_id: Option<String>,
+    tags: String,
+    resolution_note: Option<String>,
+    created_at: time::PrimitiveDateTime,
+    updated_at: time::PrimitiveDateTime,
+    last_activity_at: time::PrimitiveDateTime,
+    last_customer_message_at: Option<time::PrimitiveDateTime>,
+    last_agent_message_at: Option<time::PrimitiveDateTime>,
+    first_responded_at: Option<time::PrimitiveDateTime>,
+    resolved_at: Option<time::PrimitiveDateTime>,
+    closed_at: Option<time::PrimitiveDateTime>,
+    version: i64,
+}
+
+/// The message columns the service reads.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = messages)]
+#[expect(dead_code, reason = "read as the service reads them; the floor only needs them loaded")]
+struct MessageRead {
+    id: String,
+    ticket_id: String,
+    author_type: String,
+    author_id: String,
+    author_name: String,
+    author_image_url: Option<String>,
+    body: String,
+    internal: bool,
+    attachments: String,
+    created_at: time::PrimitiveDateTime,
+}
+
+/// A list item as read: the ticket and the names joined to it.
+type SummaryRead = (
+    TicketRead,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// Tickets with their customer, category and assignee, as the service joins them.
+macro_rules! summary_source {
+    () => {
+        tickets::table
+            .left_join(
+                customers::table.on(customers::tenant.eq(tickets::tenant).and(customers::id.eq(tickets::customer_id))),
+            )
+            .left_join(
+                categories::table
+                    .on(categories::tenant.eq(tickets::tenant).and(categories::id.eq(tickets::category_id))),
+            )
+            .left_join(
+                agents::table
+                    .on(agents::tenant.eq(tickets::tenant).and(agents::id.nullable().eq(tickets::assignee_id))),
+            )
+    };
+}
+
+macro_rules! summary_columns {
+    () => {
+        (
+            TicketRead::as_select(),
+            customers::name.nullable(),
+            customers::email.nullable(),
+            customers::image_url.nullable(),
+            categories::slug.nullable(),
+            categories::name.nullable(),
+            agents::name.nullable(),
+            agents::email.nullable(),
+        )
+    };
+}
+
+fn get(db: &mut Db, ticket: &str, customer: &str) -> Result<usize, BoxError> {
+    let summary: Option<SummaryRead> = on_backend!(db, |c| summary_source!()
+        .filter(tickets::tenant.eq(TENANT))
+        .filter(tickets::id.eq(ticket))
+        .filter(tickets::customer_id.eq(customer))
+        .select(summary_columns!())
+        .first::<SummaryRead>(c)
+        .optional())?;
+    if summary.is_none() {
+        return Err(format!("ticket {ticket} not found").into());
+    }
+    let thread: Vec<MessageRead> = on_backend!(db, |c| messages::table
+        .filter(messages::tenant.eq(TENANT))
+        .filter(messages::ticket_id.eq(ticket))
+        .filter(messages::internal.eq(false))
+        .order_by(messages::seq.asc())
+        .select(MessageRead::as_select())
+        .load::<MessageRead>(c))?;
+    Ok(thread.len())
+}
+
+fn queue(db: &mut Db) -> Result<usize, BoxError> {
+    let page: Vec<SummaryRead> = on_backend!(db, |c| summary_source!()
+        .filter(tickets::tenant.eq(TENANT))
+        .filter(tickets::status.eq("open"))
+        .select(summary_columns!())
+        .order_by((tickets::created_at.desc(), tickets::id.desc()))
+        .limit(20)
+        .offset(0)
+        .load::<SummaryRead>(c))?;
+    Ok(page.len())
+}
+
+/// The service's capped count: `SELECT COUNT(*) FROM (<the filtered join> LIMIT 10000)`.
+fn capped_count(db: &mut Db) -> Result<i64, BoxError> {
+    let sql = "SELECT COUNT(*) AS n FROM (SELECT 1 FROM tickets \
+        LEFT JOIN customers ON customers.tenant = tickets.tenant AND customers.id = tickets.customer_id \
+        LEFT JOIN categories ON categories.tenant = tickets.tenant AND categories.id = tickets.category_id \
+        LEFT JOIN agents ON agents.tenant = tickets.tenant AND agents.id = tickets.assignee_id \
+        WHERE tickets.tenant = 'default' AND tickets.status = 'open' LIMIT 10000) AS capped";
+    let count: Count = on_backend!(db, |c| diesel::sql_query(sql).get_result::<Count>(c))?;
+    Ok(count.n)
+}
+
+fn create(db: &mut Db, data: &Dataset, rng: &mut Rng) -> Result<i64, BoxError> {
+    let now = i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000).unwrap_or(0);
+    let mut fresh = data.fresh(rng, now);
+    db.write_transaction(|db| {
+        on_backend!(db, |c| diesel::insert_into(messages::table).values(&fresh.messages).execute(c))?;
+        on_backend!(db, |c| diesel::insert_into(events::table).values(&fresh.events).execute(c))?;
+        let number: i64 = on_backend!(db, |c| diesel::update(tenants::table.filter(tenants::key.eq(TENANT)))
+            .set(tenants::last_number.eq(tenants::last_number + 1))
+            .returning(tenants::last_number)
+            .get_result::<i64>(c))?;
+        fresh.ticket.number = number;
+        on_backend!(db, |c| diesel::insert_into(tickets::table).values(&fresh.ticket).execute(c))?;
+        Ok(number)
+    })
+}
+
+/// The service's connection budget (`SUPPORTDESK_DB_POOL_SIZE`, default 8): the floor gets
+/// the same, so it measures the database, not a different pool.
+const POOL_SIZE: usize = 8;
+
+/// A few connections shared by the floor's threads; a thread waits for a free one (and the
+/// wait counts in its latency, as it does in the service).
+struct Pool {
+    idle: Mutex<Vec<Db>>,
+    freed: Condvar,
+}
+
+impl Pool {
+    fn take(&self) -> Result<Db, BoxError> {
+        let mut idle = self.idle.lock().map_err(|_| "the floor's pool lock is poisoned")?;
+        loop {
+            if let Some(db) = idle.pop() {
+                return Ok(db);
+            }
+            idle = self.freed.wait(idle).map_err(|_| "the floor's pool lock is poisoned")?;
+        }
+    }
+
+    fn give(&self, db: Db) {
+        if let Ok(mut idle) = self.idle.lock() {
+            idle.push(db);
+            self.freed.notify_one();
+        }
+    }
+}
+
+/// Runs `op` from `concurrency` threads for `duration` against `url`, over a pool of the
+/// service's size (SQLite writes: its one writer connection).
+///
+/// # Errors
+///
+/// Connection failures; an operation's failure is counted, not returned.
+pub fn run(url: &str, data: &Dataset, op: Op, concurrency: usize, duration: Duration) -> Result<Outcome, BoxError> {
+    let probe = Db::open(url, Role::Reader)?;
+    let backend = probe.backend();
+    drop(probe);
+    let (role, size) = match (op, backend) {
+        (Op::Create, Backend::Sqlite) => (Role::Writer, 1),
+        (Op::Create, Backend::Postgres) => (Role::Writer, POOL_SIZE.min(concurrency)),
+        _ => (Role::Reader, POOL_SIZE.min(concurrency)),
+    };
+    let connections = (0..size).map(|_| Db::open(url, role)).collect::<Result<Vec<_>, _>>()?;
+    let pool = Pool { idle: Mutex::new(connections), freed: Condvar::new() };
+    let gets: Vec<(String, String)> = (0..GET_TICKETS)
+        .map(|g| (id_text(data.ticket_id(data.get_ticket_number(g))), id_text(data.customers[data.get_customer(g)].id)))
+        .collect();
+    let barrier = Barrier::new(concurrency);
+    let results = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..concurrency)
+            .map(|task| {
+                let (barrier, gets, pool) = (&barrier, &gets, &pool);
+                scope.spawn(move || -> Result<(Outcome, Instant, Instant), String> {
+                    let mut rng = Rng::new(0xF100_u64 ^ task as u64);
+                    let mut outcome = Outcome {
+                        histogram: histogram().map_err(|e| e.to_string())?,
+                        ok: 0,
+                        errors: 0,
+                        elapsed: Duration::ZERO,
+                        samples: Vec::new(),
+                    };
+                    barrier.wait();
+                    let start = Instant::now();
+                    let end = start + duration;
+                    let mut last = start;
+                    while Instant::now() < end {
+                        let began = Instant::now();
+                        let result = pool.take().and_then(|mut db| {
+                            let done = once(&mut db, data, op, gets, &mut rng);
+                            pool.give(db);
+                            done
+                        });
+                        last = Instant::now();
+                        let micros = u64::try_from(last.duration_since(began).as_micros()).unwrap_or(u64::MAX);
+                        outcome.histogram.saturating_record(micros.max(1));
+                        match result {
+                            Ok(()) => outcome.ok += 1,
+                            Err(error) => {
+                                outcome.errors += 1;
+                                if outcome.samples.len() < 3 {
+                                    outcome.samples.push(format!("{}: {error}", op.name()));
+                                }
+                            }
+                        }
+                    }
+                    Ok((outcome, start, last))
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join()).collect::<Vec<_>>()
+    });
+    let mut total = Outcome { histogram: histogram()?, ok: 0, errors: 0, elapsed: Duration::ZERO, samples: Vec::new() };
+    let mut first: Option<Instant> = None;
+    let mut last: Option<Instant> = None;
+    for result in results {
+        let (outcome, start, end) = match result {
+            Ok(Ok(done)) => done,
+            Ok(Err(error)) => return Err(error.into()),
+            Err(_) => return Err("a database floor thread panicked".into()),
+        };
+        total.histogram.add(&outcome.histogram)?;
+        total.ok += outcome.ok;
+        total.errors += outcome.errors;
+        total.samples.extend(outcome.samples.into_iter().take(5usize.saturating_sub(total.samples.len())));
+        first = Some(first.map_or(start, |f| f.min(start)));
+        last = Some(last.map_or(end, |l| l.max(end)));
+    }
+    if let (Some(first), Some(last)) = (first, last) {
+        total.elapsed = last.duration_since(first);
+    }
+    Ok(total)
+}
+
+fn once(db: &mut Db, data: &Dataset, op: Op, gets: &[(String, String)], rng: &mut Rng) -> Result<(), BoxError> {
+    match op {
+        Op::Create => {
+            create(db, data, rng)?;
+        }
+        Op::Get => {
+            let (ticket, customer) = &gets[rng.below(gets.len())];
+            let found = get(db, ticket, customer)?;
+            if found == 0 {
+                return Err(format!("ticket {ticket} has no messages").into());
+            }
+        }
+        Op::Queue => {
+            queue(db)?;
+        }
+        Op::QueueWithCount => {
+            if queue(db)? == 20 {
+                capped_count(db)?;
+            }
+        }
+    }
+    Ok(())
+}
