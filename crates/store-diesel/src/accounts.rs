@@ -29,7 +29,7 @@ fn find_customer(conn: &mut DbConnection, tenant: &str, id: &str) -> Result<Opti
         .filter(customers::tenant.eq(tenant))
         .filter(customers::id.eq(id))
         .select(CustomerRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .map(Customer::try_from)
         .transpose()
@@ -103,7 +103,7 @@ impl AccountStore for DieselStore {
                 .filter(agents::tenant.eq(tenant))
                 .filter(agents::id.eq(id))
                 .select(AgentRead::as_select())
-                .first(conn)
+                .get_result(conn)
                 .optional()?
                 .map(Agent::try_from)
                 .transpose()
@@ -203,7 +203,7 @@ impl AccountStore for DieselStore {
                 .filter(logins::tenant.eq(tenant))
                 .filter(logins::email.eq(email))
                 .select(LoginRow::as_select())
-                .first(conn)
+                .get_result(conn)
                 .optional()?
                 .map(Login::try_from)
                 .transpose()

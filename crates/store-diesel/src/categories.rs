@@ -44,7 +44,7 @@ impl CategoryStore for DieselStore {
                 CategoryKey::Id(id) => query.filter(categories::id.eq(id_text(id.as_uuid()))),
                 CategoryKey::Slug(slug) => query.filter(categories::slug.eq(slug.into_string())),
             };
-            query.select(CategoryRow::as_select()).first(conn).optional()?.map(Category::try_from).transpose()
+            query.select(CategoryRow::as_select()).get_result(conn).optional()?.map(Category::try_from).transpose()
         })
         .await
     }

@@ -5,14 +5,14 @@
 //! thread.
 
 use diesel::backend::Backend;
-use diesel::dsl::{sql, AsSelect, Nullable};
+use diesel::dsl::{AsSelect, Nullable};
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{BigInt, Integer};
 use supportdesk_app::{AssigneeFilter, CategorySummary, Page, PersonSummary, TicketQuery, TicketSort, TicketSummary};
 use supportdesk_domain::{TenantKey, Ticket};
 
-use crate::db::MultiBackend;
+use crate::db::{on_backend, DbConnection, MultiBackend};
 use crate::error::Failure;
 use crate::rows::{id_text, TicketRow};
 use crate::schema::{agents, categories, customers, ticket_tags, tickets};
@@ -34,12 +34,9 @@ pub(crate) fn summary_source() -> _ {
         )
 }
 
-/// The joined source, boxed so filters can be added one by one.
-pub(crate) type Boxed = diesel::dsl::IntoBoxed<'static, summary_source, MultiBackend>;
-
-/// The columns of one list item.
-pub(crate) type SummaryColumns = (
-    AsSelect<TicketRow, MultiBackend>,
+/// The columns of one list item, for the backend that runs the query.
+pub(crate) type SummaryColumns<DB = MultiBackend> = (
+    AsSelect<TicketRow, DB>,
     Nullable<customers::name>,
     Nullable<customers::email>,
     Nullable<customers::image_url>,
@@ -61,7 +58,11 @@ pub(crate) type SummaryRow = (
     Option<String>,
 );
 
-pub(crate) fn summary_columns() -> SummaryColumns {
+pub(crate) fn summary_columns<DB>() -> SummaryColumns<DB>
+where
+    DB: Backend,
+    TicketRow: Selectable<DB>,
+{
     (
         TicketRow::as_select(),
         customers::name.nullable(),
@@ -214,44 +215,46 @@ impl Filter {
         }
     }
 
-    /// The tickets of the tenant that pass every filter, with their names.
-    pub(crate) fn apply(&self) -> Boxed {
-        filter_tickets!(summary_source().into_boxed(), self, TagFilter::Exists)
-    }
-
-    /// The same filters on `tickets` alone: without the joins PostgreSQL can count with an
-    /// index-only scan.
-    fn apply_to_tickets(&self) -> diesel::dsl::IntoBoxed<'static, tickets::table, MultiBackend> {
-        filter_tickets!(tickets::table.into_boxed(), self, TagFilter::In)
-    }
-
     /// One page of list items, in the query's order; ties break on the id, the same way.
-    pub(crate) fn page(&self, conn: &mut crate::db::DbConnection) -> Result<Vec<TicketSummary>, Failure> {
-        let query = self.apply().select(summary_columns());
-        let query = match self.sort {
-            TicketSort::CreatedAsc => query.order_by((tickets::created_at.asc(), tickets::id.asc())),
-            TicketSort::CreatedDesc => query.order_by((tickets::created_at.desc(), tickets::id.desc())),
-            TicketSort::ActivityAsc => query.order_by((tickets::last_activity_at.asc(), tickets::id.asc())),
-            TicketSort::ActivityDesc => query.order_by((tickets::last_activity_at.desc(), tickets::id.desc())),
-            TicketSort::PriorityAsc => query.order_by((tickets::priority.asc(), tickets::id.asc())),
-            TicketSort::PriorityDesc => query.order_by((tickets::priority.desc(), tickets::id.desc())),
-        };
-        let rows: Vec<SummaryRow> = query.limit(self.limit).offset(self.offset).load(conn)?;
+    ///
+    /// The page and the count are built for the concrete connection (`on_backend!`): through
+    /// `MultiConnection`, every execution renders the statement's SQL several times over (to
+    /// look it up in the statement cache, to check that it may be cached, to collect its
+    /// binds), which cost more than running it.
+    pub(crate) fn page(&self, conn: &mut DbConnection) -> Result<Vec<TicketSummary>, Failure> {
+        let rows: Vec<SummaryRow> = on_backend!(conn, |c| {
+            // The tickets of the tenant that pass every filter, with their names.
+            let query = filter_tickets!(summary_source().into_boxed(), self, TagFilter::Exists);
+            let query = query.select(summary_columns());
+            let query = match self.sort {
+                TicketSort::CreatedAsc => query.order_by((tickets::created_at.asc(), tickets::id.asc())),
+                TicketSort::CreatedDesc => query.order_by((tickets::created_at.desc(), tickets::id.desc())),
+                TicketSort::ActivityAsc => query.order_by((tickets::last_activity_at.asc(), tickets::id.asc())),
+                TicketSort::ActivityDesc => query.order_by((tickets::last_activity_at.desc(), tickets::id.desc())),
+                TicketSort::PriorityAsc => query.order_by((tickets::priority.asc(), tickets::id.asc())),
+                TicketSort::PriorityDesc => query.order_by((tickets::priority.desc(), tickets::id.desc())),
+            };
+            Paged { query, limit: self.limit, offset: self.offset }.load(c)
+        })?;
         rows.into_iter().map(summary).collect()
     }
 
     /// How many tickets match, counting at most [`Page::TOTAL_CAP`]: the count stops at the
     /// cap, so it costs at most that many index entries whatever the table's size.
-    pub(crate) fn capped_count(&self, conn: &mut crate::db::DbConnection) -> Result<u64, Failure> {
+    pub(crate) fn capped_count(&self, conn: &mut DbConnection) -> Result<u64, Failure> {
         let cap = i64::try_from(Page::<()>::TOTAL_CAP).unwrap_or(i64::MAX);
-        let matching = self.apply_to_tickets().select(sql::<Integer>("1")).limit(cap);
-        let count: i64 = CappedCount(matching).get_result(conn)?;
+        let count: i64 = on_backend!(conn, |c| {
+            // The same filters on `tickets` alone: without the joins PostgreSQL can count
+            // with an index-only scan.
+            let matching = filter_tickets!(tickets::table.into_boxed(), self, TagFilter::In);
+            CappedCount { query: matching.select(One), cap }.get_result(c)
+        })?;
         Ok(u64::try_from(count).unwrap_or(0))
     }
 
     /// The total for a page of `found` items: known without counting when the page is the
     /// last one (fewer items than asked, and not past the end).
-    pub(crate) fn total(&self, found: usize, conn: &mut crate::db::DbConnection) -> Result<u64, Failure> {
+    pub(crate) fn total(&self, found: usize, conn: &mut DbConnection) -> Result<u64, Failure> {
         let found = found as u64;
         let offset = u64::try_from(self.offset).unwrap_or(0);
         let last_page = found < u64::try_from(self.limit).unwrap_or(0) && (found > 0 || offset == 0);
@@ -274,10 +277,21 @@ pub(crate) fn contains_pattern(text: &str) -> String {
     pattern
 }
 
-/// `SELECT COUNT(*) FROM (<inner>) AS capped`: counts the rows of a query that carries its
-/// own LIMIT. Diesel's DSL has no subquery in FROM, so this small fragment writes it.
-#[derive(Debug, Clone, Copy, QueryId)]
-pub(crate) struct CappedCount<Q>(pub(crate) Q);
+/// `SELECT COUNT(*) FROM (<inner> LIMIT <cap>) AS capped`: counts the rows of a query, at
+/// most `cap`. Diesel's DSL has no subquery in FROM, so this small fragment writes it. The cap
+/// is written as a literal (see [`Paged`] for why a bound LIMIT costs a re-prepare on SQLite);
+/// it is a constant, so the statement text stays the same from call to call.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CappedCount<Q> {
+    pub(crate) query: Q,
+    pub(crate) cap: i64,
+}
+
+impl<Q> QueryId for CappedCount<Q> {
+    type QueryId = ();
+    // The SQL depends on a value (the cap), not only on the type: never cache by type.
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
 
 impl<Q> Query for CappedCount<Q> {
     type SqlType = BigInt;
@@ -290,13 +304,83 @@ where
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         out.push_sql("SELECT COUNT(*) FROM (");
-        self.0.walk_ast(out.reborrow())?;
+        self.query.walk_ast(out.reborrow())?;
+        out.push_sql(&format!(" LIMIT {}", self.cap));
         out.push_sql(") AS capped");
         Ok(())
     }
 }
 
 impl<Q, Conn> RunQueryDsl<Conn> for CappedCount<Q> {}
+
+/// The constant `1`, as a select list. Diesel's `sql("1")` would do, but a query holding
+/// raw SQL is never kept in the prepared-statement cache: the count would be parsed and
+/// planned on every call.
+#[derive(Debug, Clone, Copy, QueryId)]
+pub(crate) struct One;
+
+impl Expression for One {
+    type SqlType = Integer;
+}
+
+impl<QS> SelectableExpression<QS> for One {}
+
+impl<QS> AppearsOnTable<QS> for One {}
+
+impl<GB> diesel::expression::ValidGrouping<GB> for One {
+    type IsAggregate = diesel::expression::is_aggregate::Never;
+}
+
+impl<DB: Backend> QueryFragment<DB> for One {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql("1");
+        Ok(())
+    }
+}
+
+/// `<query> LIMIT <limit> OFFSET ?`: a page of an ordered query, with the page size written
+/// as a literal and the offset bound.
+///
+/// A bound `LIMIT ?` makes SQLite (3.47 and later) look at the bound value when it plans,
+/// and mark the statement to be planned again whenever a new value is bound: every execution
+/// of a cached statement then re-parses and re-plans it (`sqlite3Reprepare`), which cost
+/// more than the query itself. A literal size keeps the plan SQLite chooses for that size
+/// (the same plan as before) and lets the statement be cached and reused as it is; page
+/// sizes are bounded (`PageRequest::MAX_SIZE`), so they add a bounded number of statements
+/// to the cache. The offset is bound: SQLite does not re-plan on it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Paged<Q> {
+    pub(crate) query: Q,
+    pub(crate) limit: i64,
+    pub(crate) offset: i64,
+}
+
+impl<Q> QueryId for Paged<Q> {
+    type QueryId = ();
+    // The SQL depends on a value (the page size), not only on the type: never cache by type.
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Q: Query> Query for Paged<Q> {
+    type SqlType = Q::SqlType;
+}
+
+impl<Q, DB> QueryFragment<DB> for Paged<Q>
+where
+    DB: Backend,
+    Q: QueryFragment<DB>,
+    i64: diesel::serialize::ToSql<BigInt, DB>,
+    DB: diesel::sql_types::HasSqlType<BigInt>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        self.query.walk_ast(out.reborrow())?;
+        out.push_sql(&format!(" LIMIT {} OFFSET ", self.limit));
+        out.push_bind_param::<BigInt, i64>(&self.offset)?;
+        Ok(())
+    }
+}
+
+impl<Q, Conn> RunQueryDsl<Conn> for Paged<Q> {}
 
 #[cfg(test)]
 mod tests {

@@ -80,7 +80,7 @@ impl TenantStore for DieselStore {
             let stored = tenants::table
                 .filter(tenants::key.eq(tenant))
                 .select((tenants::allow_customer_close, tenants::reopen_closed_on_customer_reply))
-                .first::<(bool, bool)>(conn)
+                .get_result::<(bool, bool)>(conn)
                 .optional()?;
             Ok(stored
                 .map(|(allow_customer_close, reopen_closed_on_customer_reply)| TenantPolicy {

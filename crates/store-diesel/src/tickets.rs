@@ -273,7 +273,7 @@ impl TicketStore for DieselStore {
             let row = by_ref!(tenant, ticket, |named| tickets::table
                 .filter(named)
                 .select(TicketRow::as_select())
-                .first(conn)
+                .get_result(conn)
                 .optional())?;
             row.map(Ticket::try_from).transpose()
         })
@@ -290,38 +290,42 @@ impl TicketStore for DieselStore {
         let tenant = tenant.to_string();
         self.read(move |conn| {
             // Two queries, whatever the thread's length: the ticket with its names, then
-            // its messages.
-            let found: Option<SummaryRow> = match visibility.customer() {
-                None => by_ref!(tenant.clone(), ticket, |named| summary_source()
-                    .filter(named)
-                    .select(summary_columns())
-                    .first(conn)
-                    .optional())?,
-                Some(customer) => {
-                    let own = tickets::customer_id.eq(id_text(customer.as_uuid()));
-                    by_ref!(tenant.clone(), ticket, |named| summary_source()
-                        .filter(named.and(own))
+            // its messages. Both run on the concrete connection (see `on_backend!`): through
+            // `MultiConnection` every execution renders the statement's SQL again, even
+            // when the prepared statement is cached, which cost more than the query.
+            on_backend!(conn, |c| {
+                let found: Option<SummaryRow> = match visibility.customer() {
+                    None => by_ref!(tenant.clone(), ticket, |named| summary_source()
+                        .filter(named)
                         .select(summary_columns())
-                        .first(conn)
-                        .optional())?
-                }
-            };
-            let Some(row) = found else {
-                return Ok(None);
-            };
-            let summary = summary(row)?;
-            let thread = messages::table
-                .filter(messages::tenant.eq(tenant))
-                .filter(messages::ticket_id.eq(id_text(summary.ticket.id.as_uuid())))
-                .order_by(messages::seq.asc())
-                .select(MessageRow::as_select());
-            let rows = if visibility.shows_internal_notes() {
-                thread.load(conn)?
-            } else {
-                thread.filter(messages::internal.eq(false)).load(conn)?
-            };
-            let messages = rows.into_iter().map(Message::try_from).collect::<Result<Vec<_>, _>>()?;
-            Ok(Some(TicketView { summary, messages }))
+                        .get_result(c)
+                        .optional())?,
+                    Some(customer) => {
+                        let own = tickets::customer_id.eq(id_text(customer.as_uuid()));
+                        by_ref!(tenant.clone(), ticket, |named| summary_source()
+                            .filter(named.and(own))
+                            .select(summary_columns())
+                            .get_result(c)
+                            .optional())?
+                    }
+                };
+                let Some(row) = found else {
+                    return Ok(None);
+                };
+                let summary = summary(row)?;
+                let thread = messages::table
+                    .filter(messages::tenant.eq(tenant))
+                    .filter(messages::ticket_id.eq(id_text(summary.ticket.id.as_uuid())))
+                    .order_by(messages::seq.asc())
+                    .select(MessageRow::as_select());
+                let rows: Vec<MessageRow> = if visibility.shows_internal_notes() {
+                    thread.load(c)?
+                } else {
+                    thread.filter(messages::internal.eq(false)).load(c)?
+                };
+                let messages = rows.into_iter().map(Message::try_from).collect::<Result<Vec<_>, _>>()?;
+                Ok(Some(TicketView { summary, messages }))
+            })
         })
         .await
     }
@@ -346,7 +350,7 @@ impl TicketStore for DieselStore {
                 .filter(messages::tenant.eq(tenant))
                 .filter(messages::id.eq(id))
                 .select(MessageRow::as_select())
-                .first(conn)
+                .get_result(conn)
                 .optional()?
                 .map(Message::try_from)
                 .transpose()
@@ -388,7 +392,7 @@ impl TicketStore for DieselStore {
                 .filter(idempotency_keys::key.eq(key))
                 .filter(idempotency_keys::created_at.ge(not_before))
                 .select(IdempotencyRow::as_select())
-                .first(conn)
+                .get_result(conn)
                 .optional()?
                 .map(IdempotencyRecord::try_from)
                 .transpose()
