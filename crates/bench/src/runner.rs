@@ -148,7 +148,8 @@ impl Settings {
             server,
             me,
             command,
-            only: env("BENCH_ONLY").map_or_else(Vec::new, |list| list.split(',').map(|s| s.trim().to_owned()).collect()),
+            only: env("BENCH_ONLY")
+                .map_or_else(Vec::new, |list| list.split(',').map(|s| s.trim().to_owned()).collect()),
         })
     }
 
