@@ -271,7 +271,9 @@ impl Bench {
     fn database(&self, backend: Backend, purpose: &str) -> Result<Database, BoxError> {
         match backend {
             Backend::Sqlite => {
-                let dir = std::path::absolute(self.settings.out_dir.join(format!("sqlite-{purpose}")))?;
+                // Per process: two benches at once must not share (or delete) each other's files.
+                let name = format!("sqlite-{}-{purpose}", std::process::id());
+                let dir = std::path::absolute(self.settings.out_dir.join(name))?;
                 let _ = std::fs::remove_dir_all(&dir);
                 std::fs::create_dir_all(&dir)?;
                 let url = format!("sqlite://{}", dir.join("supportdesk.db").display());
@@ -530,7 +532,7 @@ impl Bench {
 
     /// The HTTP floor, serving the captured bodies.
     fn http_floor(&mut self) -> Result<(), BoxError> {
-        let dir = self.settings.out_dir.join("floor-bodies");
+        let dir = self.settings.out_dir.join(format!("floor-bodies-{}", std::process::id()));
         std::fs::create_dir_all(&dir)?;
         let mut args = vec!["floor-server".to_owned()];
         for (name, body) in &self.bodies {
@@ -566,6 +568,7 @@ impl Bench {
             .collect();
         self.report.runs.extend(copies);
         self.stop(server, None, idle);
+        let _ = std::fs::remove_dir_all(&dir);
         Ok(())
     }
 }
