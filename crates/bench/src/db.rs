@@ -166,6 +166,8 @@ pub struct ScratchDatabase {
     name: String,
     /// The URL of the new database.
     pub url: String,
+    /// Leave the database in place when dropped.
+    pub keep: bool,
 }
 
 impl ScratchDatabase {
@@ -179,12 +181,20 @@ impl ScratchDatabase {
         let mut conn = PgConnection::establish(admin_url)?;
         conn.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))?;
         conn.batch_execute(&format!("CREATE DATABASE \"{name}\""))?;
-        Ok(Self { admin_url: admin_url.to_owned(), name: name.to_owned(), url: with_database(admin_url, name)? })
+        Ok(Self {
+            admin_url: admin_url.to_owned(),
+            name: name.to_owned(),
+            url: with_database(admin_url, name)?,
+            keep: false,
+        })
     }
 }
 
 impl Drop for ScratchDatabase {
     fn drop(&mut self) {
+        if self.keep {
+            return;
+        }
         if let Ok(mut conn) = PgConnection::establish(&self.admin_url) {
             let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name));
         }

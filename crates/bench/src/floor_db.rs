@@ -188,12 +188,10 @@ fn queue(db: &mut Db) -> Result<usize, BoxError> {
     Ok(page.len())
 }
 
-/// The service's capped count: `SELECT COUNT(*) FROM (<the filtered join> LIMIT 10000)`.
+/// The service's capped count (`crates/store-diesel/src/query.rs`): the page's filters on
+/// `tickets` alone, at most 10,000 rows, `SELECT COUNT(*) FROM (… LIMIT 10000)`.
 fn capped_count(db: &mut Db) -> Result<i64, BoxError> {
     let sql = "SELECT COUNT(*) AS n FROM (SELECT 1 FROM tickets \
-        LEFT JOIN customers ON customers.tenant = tickets.tenant AND customers.id = tickets.customer_id \
-        LEFT JOIN categories ON categories.tenant = tickets.tenant AND categories.id = tickets.category_id \
-        LEFT JOIN agents ON agents.tenant = tickets.tenant AND agents.id = tickets.assignee_id \
         WHERE tickets.tenant = 'default' AND tickets.status = 'open' LIMIT 10000) AS capped";
     let count: Count = on_backend!(db, |c| diesel::sql_query(sql).get_result::<Count>(c))?;
     Ok(count.n)

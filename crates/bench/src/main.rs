@@ -48,6 +48,7 @@ environment (run):
   BENCH_SCALE=a,b,c       dataset sizes of the scale runs (default 10000,100000,1000000)
   BENCH_SQLITE=0          skip SQLite
   BENCH_ONLY=a,b          only the scenarios named (e.g. create,get,queue)
+  BENCH_KEEP=1            keep the databases afterwards (to study query plans)
   BENCH_SERVER=PATH       the supportdesk binary (default: next to this one)
   BENCH_OUT, BENCH_DOCS   where the JSON report and the markdown go
 ";

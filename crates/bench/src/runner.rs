@@ -18,7 +18,8 @@
 //! `BENCH_POSTGRES_URL`, and for development `BENCH_SECONDS`, `BENCH_SCALE` (comma list of
 //! sizes), `BENCH_SQLITE=0`, `BENCH_SERVER` (the server binary), `BENCH_OUT`, `BENCH_DOCS`,
 //! `BENCH_COMMAND` (the command written into the report), `BENCH_ONLY` (a comma list of
-//! scenario names: only those run).
+//! scenario names: only those run), `BENCH_KEEP=1` (keep the databases, to study their
+//! query plans).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -74,6 +75,8 @@ pub struct Settings {
     pub command: String,
     /// Only the scenarios with these names (`BENCH_ONLY`, for development; empty: all).
     pub only: Vec<String>,
+    /// Keep the databases after the run (`BENCH_KEEP=1`), to look at their plans.
+    pub keep: bool,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -148,6 +151,7 @@ impl Settings {
             server,
             me,
             command,
+            keep: truthy("BENCH_KEEP"),
             only: env("BENCH_ONLY")
                 .map_or_else(Vec::new, |list| list.split(',').map(|s| s.trim().to_owned()).collect()),
         })
@@ -257,10 +261,15 @@ struct Database {
     url: String,
     _scratch: Option<ScratchDatabase>,
     sqlite_dir: Option<PathBuf>,
+    keep: bool,
 }
 
 impl Drop for Database {
     fn drop(&mut self) {
+        if self.keep {
+            say(&format!("kept the database {}", self.url));
+            return;
+        }
         if let Some(dir) = &self.sqlite_dir {
             let _ = std::fs::remove_dir_all(dir);
         }
@@ -277,13 +286,19 @@ impl Bench {
                 let _ = std::fs::remove_dir_all(&dir);
                 std::fs::create_dir_all(&dir)?;
                 let url = format!("sqlite://{}", dir.join("supportdesk.db").display());
-                Ok(Database { url, _scratch: None, sqlite_dir: Some(dir) })
+                Ok(Database { url, _scratch: None, sqlite_dir: Some(dir), keep: self.settings.keep })
             }
             Backend::Postgres => {
                 let admin = self.settings.postgres_url.as_deref().ok_or("no BENCH_POSTGRES_URL")?;
                 let name = format!("supportdesk_bench_{}_{purpose}", std::process::id());
-                let scratch = ScratchDatabase::create(admin, &name)?;
-                Ok(Database { url: scratch.url.clone(), _scratch: Some(scratch), sqlite_dir: None })
+                let mut scratch = ScratchDatabase::create(admin, &name)?;
+                scratch.keep = self.settings.keep;
+                Ok(Database {
+                    url: scratch.url.clone(),
+                    _scratch: Some(scratch),
+                    sqlite_dir: None,
+                    keep: self.settings.keep,
+                })
             }
         }
     }
