@@ -199,18 +199,33 @@ pub struct Page<T> {
     pub items: Vec<T>,
     /// Which page this is.
     pub request: PageRequest,
-    /// How many items match. Exact up to [`Page::TOTAL_CAP`]; a store may stop counting
-    /// there, and then reports the cap (`totalIsCapped` tells clients).
+    /// How many items match: exact, unless `total_is_capped`.
     pub total: u64,
+    /// Whether the store stopped counting at [`Page::TOTAL_CAP`], so that `total` is the cap
+    /// and at least that many items match (`totalIsCapped` tells clients).
+    pub total_is_capped: bool,
 }
 
 impl<T> Page<T> {
     /// Past this many matches a store may stop counting (see `docs/storage.md`).
     pub const TOTAL_CAP: u64 = 10_000;
 
-    /// Whether `total` is the cap rather than an exact count.
-    pub fn total_is_capped(&self) -> bool {
-        self.total >= Self::TOTAL_CAP
+    /// A page whose total was counted exactly.
+    pub fn exact(items: Vec<T>, request: PageRequest, total: u64) -> Self {
+        Self { items, request, total, total_is_capped: false }
+    }
+
+    /// A page whose total was counted up to [`Page::TOTAL_CAP`] at most: a count that
+    /// reached the cap says only that at least that many match.
+    ///
+    /// ```
+    /// # use supportdesk_app::{Page, PageRequest};
+    /// let page = Page::<u8>::counted_up_to_cap(vec![], PageRequest::default(), 25_000);
+    /// assert_eq!((page.total, page.total_is_capped), (Page::<u8>::TOTAL_CAP, true));
+    /// ```
+    pub fn counted_up_to_cap(items: Vec<T>, request: PageRequest, counted: u64) -> Self {
+        let total_is_capped = counted >= Self::TOTAL_CAP;
+        Self { items, request, total: counted.min(Self::TOTAL_CAP), total_is_capped }
     }
 }
 
@@ -286,6 +301,21 @@ pub struct TicketQuery {
 }
 
 impl TicketQuery {
+    /// The statuses the query filters on, when it filters on nothing else (empty: every
+    /// status). Its total is then a sum of per-status counts, which a store can keep
+    /// exactly and read cheaply whatever the number of tickets (the agents' queues).
+    pub fn status_only(&self) -> Option<&[Status]> {
+        let only_status = self.customer_id.is_none()
+            && self.category_id.is_none()
+            && self.priority.is_none()
+            && self.source.is_none()
+            && self.order_id.is_none()
+            && self.assignee.is_none()
+            && self.tag.is_none()
+            && self.text.is_none();
+        only_status.then_some(self.statuses.as_slice())
+    }
+
     /// Whether `ticket` passes every filter (paging and sort aside). The memory store uses
     /// this; SQL adapters express the same rules in their queries.
     pub fn matches(&self, ticket: &Ticket) -> bool {

@@ -785,6 +785,11 @@ impl Dataset {
         if let Some(indexes) = rebuilt {
             finish_bulk_load(db, indexes)?;
         }
+        // The per-status counts the queues' totals come from, as after a bulk import.
+        db.write_transaction(|db| {
+            db.execute("DELETE FROM ticket_counts")?;
+            db.execute(crate::schema::COUNT_TICKETS)
+        })?;
         match db.backend() {
             Backend::Sqlite => db.execute("PRAGMA wal_checkpoint(TRUNCATE)")?,
             Backend::Postgres => db.execute("VACUUM ANALYZE")?,

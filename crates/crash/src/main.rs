@@ -2,8 +2,9 @@
 //! and reply with `Idempotency-Key`s, SIGKILLed at random moments and restarted on the same
 //! database; every request without an answer is retried with the same key and body until
 //! answered. Afterwards every request answered 201 must exist exactly once, ticket numbers
-//! must be unique and follow creation order, every audit trail must match its messages, and
-//! the SQLite file must pass `PRAGMA integrity_check`.
+//! must be unique and follow creation order, every audit trail must match its messages,
+//! every status's queue total must match the tickets in it, and the SQLite file must pass
+//! `PRAGMA integrity_check`.
 //!
 //! On SQLite always; on PostgreSQL too when `CRASH_POSTGRES_URL` (or `TEST_POSTGRES_URL`)
 //! names a server: a fresh database, two server processes on it, killed in turn.
@@ -275,6 +276,7 @@ async fn run_backend(
     problems.extend(findings.duplicated.iter().map(|p| format!("duplicated: {p}")));
     problems.extend(findings.numbering.iter().map(|p| format!("numbering: {p}")));
     problems.extend(findings.audit.iter().map(|p| format!("audit: {p}")));
+    problems.extend(findings.counts.iter().map(|p| format!("counts: {p}")));
     if let Err(integrity) = &integrity {
         problems.push(format!("integrity: {integrity}"));
     }
@@ -302,10 +304,11 @@ async fn run_backend(
     };
     println!(
         "crash-test {name}: {answered} requests answered, {} kills, {lost} lost, {duplicated} duplicated, \
-         {} numbering, {} audit, {integrity_word} -> {} in {:.0} s",
+         {} numbering, {} audit, {} counts, {integrity_word} -> {} in {:.0} s",
         downtimes.len(),
         findings.numbering.len(),
         findings.audit.len(),
+        findings.counts.len(),
         if problems.is_empty() { "PASS" } else { "FAIL" },
         began.elapsed().as_secs_f64(),
     );

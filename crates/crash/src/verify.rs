@@ -1,6 +1,7 @@
 //! After the load, over HTTP as an admin: every request answered 201 exists exactly once,
-//! numbers are unique and follow the order in which creations happened, and each ticket's
-//! audit trail matches its messages.
+//! numbers are unique and follow the order in which creations happened, each ticket's
+//! audit trail matches its messages, and each status's queue total (kept as per-status
+//! counts) is the number of tickets in that status.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -23,6 +24,8 @@ pub struct Findings {
     pub numbering: Vec<String>,
     /// Audit trails that do not match the messages.
     pub audit: Vec<String>,
+    /// Queue totals that differ from the tickets listed in their status.
+    pub counts: Vec<String>,
     /// Tickets in the database.
     pub tickets_seen: usize,
     /// Messages in the database.
@@ -35,6 +38,7 @@ impl Findings {
         self.duplicated.extend(other.duplicated);
         self.numbering.extend(other.numbering);
         self.audit.extend(other.audit);
+        self.counts.extend(other.counts);
         self.messages_seen += other.messages_seen;
     }
 }
@@ -87,6 +91,7 @@ pub async fn verify(
 
     // Every ticket of the tenant, from the queue, oldest first.
     let mut listed: Vec<(Uuid, i64)> = Vec::new();
+    let mut in_status: HashMap<String, u64> = HashMap::new();
     for page in 1.. {
         let (status, body) =
             reader.get(&format!("/api/v1/admin/tickets?status=all&sort=createdAt&size=100&page={page}")).await?;
@@ -100,9 +105,18 @@ pub async fn verify(
         for item in data {
             let id = item["id"].as_str().and_then(|raw| Uuid::parse_str(raw).ok()).ok_or("a ticket without id")?;
             listed.push((id, item["number"].as_i64().ok_or("a ticket without number")?));
+            *in_status.entry(item["status"].as_str().unwrap_or_default().to_owned()).or_default() += 1;
         }
     }
     findings.tickets_seen = listed.len();
+    for status in ["open", "in_progress", "answered", "resolved", "closed"] {
+        let (_, body) = reader.get(&format!("/api/v1/admin/tickets?status={status}&size=1")).await?;
+        let total = body["meta"]["total"].as_u64();
+        let listed = in_status.get(status).copied().unwrap_or(0);
+        if total != Some(listed) {
+            findings.counts.push(format!("the {status} queue says total {total:?}; {listed} tickets are {status}"));
+        }
+    }
 
     let expected: HashMap<Uuid, &Created> = created.iter().map(|c| (c.ticket, c)).collect();
     let mut seen_ids: HashMap<Uuid, usize> = HashMap::new();

@@ -214,6 +214,28 @@ pub struct TicketChange {
     pub events: Vec<AuditEvent>,
 }
 
+impl TicketChange {
+    /// The status before and after the change, when it moved: what a store that keeps
+    /// counts per status must adjust. A change that passes through a status and ends where it
+    /// began (it cannot today) would report nothing.
+    ///
+    /// ```
+    /// # use supportdesk_domain::{TicketChange, Status};
+    /// # fn example(change: &TicketChange) {
+    /// if let Some((from, to)) = change.status_moved() {
+    ///     println!("one ticket fewer {}, one more {}", from.as_str(), to.as_str());
+    /// }
+    /// # }
+    /// ```
+    pub fn status_moved(&self) -> Option<(Status, Status)> {
+        let from = self.events.iter().find_map(|event| match event.data {
+            EventData::StatusChanged { from, .. } => Some(from),
+            _ => None,
+        })?;
+        (from != self.ticket.status).then_some((from, self.ticket.status))
+    }
+}
+
 /// The triage fields an agent may change; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default)]
 pub struct Triage {

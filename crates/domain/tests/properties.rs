@@ -242,6 +242,8 @@ fn check_change(
     prop_assert_eq!(after.version, before.version + 1, "a change bumps the version by exactly one");
     prop_assert_eq!(after.updated_at, now, "a change sets updated_at");
     prop_assert!(!change.events.is_empty(), "a change appends an event");
+    let moved = (before.status != after.status).then_some((before.status, after.status));
+    prop_assert_eq!(change.status_moved(), moved, "status_moved tells what per-status counts must adjust");
     prop_assert_eq!(after.id, before.id);
     prop_assert_eq!(after.customer_id, before.customer_id);
     prop_assert_eq!(&after.tenant, &before.tenant);

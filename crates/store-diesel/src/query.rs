@@ -252,14 +252,13 @@ impl Filter {
         Ok(u64::try_from(count).unwrap_or(0))
     }
 
-    /// The total for a page of `found` items: known without counting when the page is the
-    /// last one (fewer items than asked, and not past the end).
+    /// The total for a page of `found` items, counted up to the cap: known without counting
+    /// when the page is the last one (fewer items than asked, and not past the end).
     pub(crate) fn total(&self, found: usize, conn: &mut DbConnection) -> Result<u64, Failure> {
         let found = found as u64;
         let offset = u64::try_from(self.offset).unwrap_or(0);
         let last_page = found < u64::try_from(self.limit).unwrap_or(0) && (found > 0 || offset == 0);
-        let total = if last_page { offset + found } else { self.capped_count(conn)? };
-        Ok(total.min(Page::<()>::TOTAL_CAP))
+        Ok(if last_page { offset + found } else { self.capped_count(conn)? })
     }
 }
 

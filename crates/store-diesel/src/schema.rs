@@ -156,6 +156,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// How many tickets of a tenant are in a status, spread over shards (the ticket number
+    /// modulo 8; see the migration `ticket_counts`).
+    ticket_counts (tenant, status, shard) {
+        tenant -> Text,
+        status -> Text,
+        shard -> SmallInt,
+        tickets -> BigInt,
+    }
+}
+
+/// Fills an empty `ticket_counts` from the tickets themselves, as the migration that made it
+/// did: what [`DieselStore::recount_tickets`](crate::DieselStore::recount_tickets) runs
+/// after emptying it, and what a bulk load into `tickets` runs after it.
+pub const COUNT_TICKETS: &str = "INSERT INTO ticket_counts (tenant, status, shard, tickets) \
+    SELECT tenant, status, CAST(number % 8 AS SMALLINT), COUNT(*) FROM tickets \
+    GROUP BY tenant, status, CAST(number % 8 AS SMALLINT)";
+
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
     categories,
@@ -167,4 +185,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     messages,
     events,
     idempotency_keys,
+    ticket_counts,
 );

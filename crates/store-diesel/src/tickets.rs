@@ -14,13 +14,14 @@ use async_trait::async_trait;
 use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::Bool;
+use diesel::upsert::excluded;
 use supportdesk_app::{
     IdempotencyKey, IdempotencyRecord, Page, StoreError, StoreResult, TicketQuery, TicketStore, TicketSummary,
     TicketView, Visibility,
 };
 use supportdesk_domain::{
-    AuditEvent, EventData, Message, MessageId, OpenedTicket, TenantKey, Ticket, TicketChange, TicketId, TicketNumber,
-    TicketRef,
+    AuditEvent, EventData, Message, MessageId, OpenedTicket, Status, TenantKey, Ticket, TicketChange, TicketId,
+    TicketNumber, TicketRef,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -32,7 +33,7 @@ use crate::rows::{
     id_text, to_db_time, EventRow, IdempotencyRow, MessageRow, NewEventRow, NewMessageRow, NewTicketRow, TagRow,
     TicketChangeset, TicketRow,
 };
-use crate::schema::{events, idempotency_keys, messages, tenants, ticket_tags, tickets};
+use crate::schema::{events, idempotency_keys, messages, tenants, ticket_counts, ticket_tags, tickets, COUNT_TICKETS};
 use crate::store::DieselStore;
 use crate::tenants::insert_tenant_if_absent;
 
@@ -140,6 +141,76 @@ fn next_number(conn: &mut DbConnection, tenant: &TenantKey) -> Result<TicketNumb
     Ok(TicketNumber::new(number)?)
 }
 
+/// How many rows each (tenant, status) count is spread over; the migration
+/// `ticket_counts` fills them with the same modulo.
+const COUNT_SHARDS: i64 = 8;
+
+/// Adds `delta` to the tenant's count of tickets in `status`, in the ticket's shard.
+fn add_to_count(conn: &mut DbConnection, ticket: &Ticket, status: Status, delta: i64) -> Result<(), Failure> {
+    let row = (
+        ticket_counts::tenant.eq(ticket.tenant.to_string()),
+        ticket_counts::status.eq(status.as_str()),
+        ticket_counts::shard.eq(i16::try_from(ticket.number.get() % COUNT_SHARDS).unwrap_or_default()),
+        ticket_counts::tickets.eq(delta),
+    );
+    on_backend!(conn, |c| diesel::insert_into(ticket_counts::table)
+        .values(row)
+        .on_conflict((ticket_counts::tenant, ticket_counts::status, ticket_counts::shard))
+        .do_update()
+        .set(ticket_counts::tickets.eq(ticket_counts::tickets + excluded(ticket_counts::tickets)))
+        .execute(c))?;
+    Ok(())
+}
+
+/// Counts a status move: one fewer before, one more after. Like the count of a new ticket,
+/// it runs as the write's last statement, so the count rows' locks are held only until the
+/// commit; the two rows are taken in the order of their status names, so concurrent moves
+/// never wait on each other in a cycle.
+fn count_move(conn: &mut DbConnection, ticket: &Ticket, from: Status, to: Status) -> Result<(), Failure> {
+    let mut deltas = [(from, -1), (to, 1)];
+    deltas.sort_by_key(|(status, _)| status.as_str());
+    for (status, delta) in deltas {
+        add_to_count(conn, ticket, status, delta)?;
+    }
+    Ok(())
+}
+
+/// The tenant's number of tickets in `statuses` (every status when empty), from the
+/// per-status counts: a sum over at most 8 rows a status.
+pub(crate) fn counted_total(conn: &mut DbConnection, tenant: &str, statuses: &[Status]) -> Result<u64, Failure> {
+    let statuses = if statuses.is_empty() { Status::ALL } else { statuses };
+    let shards: Vec<i64> = ticket_counts::table
+        .filter(ticket_counts::tenant.eq(tenant))
+        .filter(ticket_counts::status.eq_any(statuses.iter().map(|s| s.as_str())))
+        .select(ticket_counts::tickets)
+        .load(conn)?;
+    Ok(u64::try_from(shards.iter().sum::<i64>()).unwrap_or(0))
+}
+
+impl DieselStore {
+    /// Rebuilds the per-status ticket counts (which give the queues their exact totals)
+    /// from the tickets. The service keeps them itself; run this after writing tickets
+    /// into the database by other means (a bulk import). Concurrent writes wait for it.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Unavailable`].
+    pub async fn recount_tickets(&self) -> Result<(), StoreError> {
+        self.write(|conn| {
+            write_transaction(conn, |conn| {
+                // On SQLite the write transaction already excludes other writers.
+                if let DbConnection::Pg(c) = conn {
+                    diesel::sql_query("LOCK TABLE ticket_counts IN SHARE ROW EXCLUSIVE MODE").execute(c)?;
+                }
+                diesel::delete(ticket_counts::table).execute(conn)?;
+                diesel::sql_query(COUNT_TICKETS).execute(conn)?;
+                Ok(())
+            })
+        })
+        .await
+    }
+}
+
 fn create(
     conn: &mut DbConnection,
     opened: &OpenedTicket,
@@ -158,6 +229,7 @@ fn create(
         .execute(conn)
         .map_err(|e| unique_as(e, || Failure::UnfinishedTaken))?;
     write_tags(conn, &ticket, false)?;
+    add_to_count(conn, &ticket, ticket.status, 1)?;
     Ok(ticket)
 }
 
@@ -186,6 +258,9 @@ fn save(conn: &mut DbConnection, change: &TicketChange, record: Option<&Idempote
     let tags_changed = change.events.iter().any(|e| matches!(&e.data, EventData::Triaged { tags: Some(_), .. }));
     if tags_changed {
         write_tags(conn, ticket, true)?;
+    }
+    if let Some((from, to)) = change.status_moved() {
+        count_move(conn, ticket, from, to)?;
     }
     Ok(())
 }
@@ -334,10 +409,22 @@ impl TicketStore for DieselStore {
     async fn list_tickets(&self, tenant: &TenantKey, query: &TicketQuery) -> StoreResult<Page<TicketSummary>> {
         let filter = Filter::new(tenant, query);
         let request = query.page;
+        // A queue (statuses alone) is totalled exactly from the per-status counts; other
+        // filters are counted, up to the cap.
+        let counted_statuses = query.status_only().map(<[Status]>::to_vec);
+        let tenant = tenant.to_string();
         self.read(move |conn| {
             let items = filter.page(conn)?;
-            let total = filter.total(items.len(), conn)?;
-            Ok(Page { items, request, total })
+            Ok(match counted_statuses {
+                Some(statuses) => {
+                    let total = counted_total(conn, &tenant, &statuses)?;
+                    Page::exact(items, request, total)
+                }
+                None => {
+                    let total = filter.total(items.len(), conn)?;
+                    Page::counted_up_to_cap(items, request, total)
+                }
+            })
         })
         .await
     }

@@ -63,7 +63,7 @@ async fn idempotency_keys_expire_after_their_lifetime() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn totals_stop_counting_at_the_cap() {
+async fn queue_totals_are_exact_and_other_totals_stop_at_the_cap() {
     let Some(db) = fresh().await else { return };
-    scenarios::totals_stop_counting_at_the_cap(db, BULK).await;
+    scenarios::queue_totals_are_exact_and_other_totals_stop_at_the_cap(db, BULK).await;
 }

@@ -90,6 +90,6 @@ async fn idempotency_keys_expire_after_their_lifetime() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn totals_stop_counting_at_the_cap() {
-    scenarios::totals_stop_counting_at_the_cap(TestDb::sqlite(), BULK).await;
+async fn queue_totals_are_exact_and_other_totals_stop_at_the_cap() {
+    scenarios::queue_totals_are_exact_and_other_totals_stop_at_the_cap(TestDb::sqlite(), BULK).await;
 }

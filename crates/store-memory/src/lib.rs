@@ -243,7 +243,7 @@ impl TicketStore for MemoryStore {
             .take(query.page.size() as usize)
             .map(|ticket| state.summary(ticket))
             .collect();
-        Ok(Page { items, request: query.page, total })
+        Ok(Page::exact(items, query.page, total))
     }
 
     async fn message(&self, tenant: &TenantKey, id: MessageId) -> StoreResult<Option<Message>> {

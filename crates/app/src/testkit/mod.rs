@@ -62,6 +62,7 @@ macro_rules! store_contract_tests {
             the_first_message_is_the_description_and_the_trail_starts_with_created,
             values_read_back_exactly_as_written,
             lists_filter_by_status,
+            queue_totals_stay_exact_under_concurrent_status_moves,
             lists_filter_by_category,
             lists_filter_by_priority_and_source,
             lists_filter_by_order_id,

@@ -81,8 +81,9 @@ pub struct PageMeta {
     /// Items per page.
     #[schema(example = 20)]
     pub size: u32,
-    /// Items that match. Past 10,000 a store may stop counting: then `totalIsCapped` is true
-    /// and `total` is a lower bound.
+    /// Items that match. Exact when the list filters on status alone (the queues); with
+    /// other filters, counting stops at 10,000: then `totalIsCapped` is true and `total` is a
+    /// lower bound.
     #[schema(example = 137)]
     pub total: u64,
     /// Whether `total` is the counting cap rather than an exact count.
@@ -95,7 +96,7 @@ impl<T> From<&supportdesk_app::Page<T>> for PageMeta {
             page: page.request.page(),
             size: page.request.size(),
             total: page.total,
-            total_is_capped: page.total_is_capped(),
+            total_is_capped: page.total_is_capped,
         }
     }
 }

@@ -187,19 +187,30 @@ pub async fn idempotency_keys_expire_after_their_lifetime(db: TestDb) {
     assert_eq!(store.prune_idempotency_records().await.unwrap(), 0, "the live record stays");
 }
 
-/// With more than 10,000 matches the total stops at the cap; a last page knows its total
-/// without counting; a page past the end still counts.
-pub async fn totals_stop_counting_at_the_cap(db: TestDb, bulk_insert_sql: &str) {
+/// Tickets written straight into the database are counted by `recount_tickets`; then a
+/// queue (statuses alone) totals exactly past 10,000, while other filters stop counting at
+/// the cap; a last page knows its total without counting; a page past the end still counts.
+pub async fn queue_totals_are_exact_and_other_totals_stop_at_the_cap(db: TestDb, bulk_insert_sql: &str) {
     let db = Arc::new(db);
     let store = connect(&db).await;
     let setup = db.clone();
     let sql = bulk_insert_sql.to_owned();
     tokio::task::spawn_blocking(move || setup.execute(&sql)).await.unwrap();
     let t = tenant("bulk");
+    assert_eq!(store.list_tickets(&t, &TicketQuery::default()).await.unwrap().total, 0, "not counted yet");
+    store.recount_tickets().await.unwrap();
+    store.recount_tickets().await.unwrap();
+
     let all = store.list_tickets(&t, &TicketQuery::default()).await.unwrap();
-    assert_eq!(all.total, Page::<()>::TOTAL_CAP);
+    assert_eq!((all.total, all.total_is_capped), (10_050, false));
     assert_eq!(all.items.len(), 20);
     assert_eq!(all.items[0].ticket.number.get(), 10_050, "newest first");
+    let open = TicketQuery { statuses: vec![Status::Open], ..TicketQuery::default() };
+    let open = store.list_tickets(&t, &open).await.unwrap();
+    assert_eq!((open.total, open.total_is_capped), (10_040, false));
+    let by_customer = TicketQuery { customer_id: Some(all.items[0].ticket.customer_id), ..TicketQuery::default() };
+    let by_customer = store.list_tickets(&t, &by_customer).await.unwrap();
+    assert_eq!((by_customer.total, by_customer.total_is_capped), (Page::<()>::TOTAL_CAP, true));
     let resolved = |page, size| TicketQuery {
         statuses: vec![Status::Resolved],
         page: PageRequest::new(page, size).unwrap(),
