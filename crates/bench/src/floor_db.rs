@@ -33,6 +33,7 @@ use crate::rng::Rng;
 use crate::schema::{agents, categories, customers, events, messages, tenants, ticket_counts, tickets};
 use crate::seed::{id_text, Dataset, GET_TICKETS, TENANT};
 use crate::BoxError;
+use supportdesk_store_diesel::Paged;
 
 /// What the floor does per operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,7 +164,9 @@ fn get(db: &mut Db, ticket: &str, customer: &str) -> Result<usize, BoxError> {
         .filter(tickets::id.eq(ticket))
         .filter(tickets::customer_id.eq(customer))
         .select(summary_columns!())
-        .first::<SummaryRead>(c)
+        // Not `first`: its bound `LIMIT 1` makes SQLite re-prepare the statement on every
+        // execution (see `Paged` in the store), which would lower the floor.
+        .get_result::<SummaryRead>(c)
         .optional())?;
     if summary.is_none() {
         return Err(format!("ticket {ticket} not found").into());
@@ -179,14 +182,18 @@ fn get(db: &mut Db, ticket: &str, customer: &str) -> Result<usize, BoxError> {
 }
 
 fn queue(db: &mut Db) -> Result<usize, BoxError> {
-    let page: Vec<SummaryRead> = on_backend!(db, |c| summary_source!()
-        .filter(tickets::tenant.eq(TENANT))
-        .filter(tickets::status.eq("open"))
-        .select(summary_columns!())
-        .order_by((tickets::created_at.desc(), tickets::id.desc()))
-        .limit(20)
-        .offset(0)
-        .load::<SummaryRead>(c))?;
+    // The page size as a literal, as the store writes it (`Paged`): a bound LIMIT would
+    // make SQLite re-prepare the statement on every execution.
+    let page: Vec<SummaryRead> = on_backend!(db, |c| Paged {
+        query: summary_source!()
+            .filter(tickets::tenant.eq(TENANT))
+            .filter(tickets::status.eq("open"))
+            .select(summary_columns!())
+            .order_by((tickets::created_at.desc(), tickets::id.desc())),
+        limit: 20,
+        offset: 0,
+    }
+    .load::<SummaryRead>(c))?;
     Ok(page.len())
 }
 

@@ -40,7 +40,7 @@ impl AccountStore for DieselStore {
     #[tracing::instrument(level = "debug", skip_all, fields(tenant = %tenant, customer.id = %id))]
     async fn customer(&self, tenant: &TenantKey, id: CustomerId) -> StoreResult<Option<Customer>> {
         let (tenant, id) = (tenant.to_string(), id_text(id.as_uuid()));
-        self.read(move |conn| find_customer(conn, &tenant, &id)).await
+        self.quick_read(move |conn| find_customer(conn, &tenant, &id)).await
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(tenant = %customer.tenant, customer.id = %customer.id))]
@@ -98,7 +98,7 @@ impl AccountStore for DieselStore {
     #[tracing::instrument(level = "debug", skip_all, fields(tenant = %tenant, agent.id = %id))]
     async fn agent(&self, tenant: &TenantKey, id: AgentId) -> StoreResult<Option<Agent>> {
         let (tenant, id) = (tenant.to_string(), id_text(id.as_uuid()));
-        self.read(move |conn| {
+        self.quick_read(move |conn| {
             agents::table
                 .filter(agents::tenant.eq(tenant))
                 .filter(agents::id.eq(id))
@@ -114,7 +114,7 @@ impl AccountStore for DieselStore {
     #[tracing::instrument(level = "debug", skip_all, fields(tenant = %tenant))]
     async fn list_agents(&self, tenant: &TenantKey) -> StoreResult<Vec<Agent>> {
         let tenant = tenant.to_string();
-        self.read(move |conn| {
+        self.quick_read(move |conn| {
             agents::table
                 .filter(agents::tenant.eq(tenant))
                 .order_by((agents::name.asc(), agents::id.asc()))
@@ -198,7 +198,7 @@ impl AccountStore for DieselStore {
     #[tracing::instrument(level = "debug", skip_all, fields(tenant = %tenant))]
     async fn login(&self, tenant: &TenantKey, email: &Email) -> StoreResult<Option<Login>> {
         let (tenant, email) = (tenant.to_string(), email.to_string());
-        self.read(move |conn| {
+        self.quick_read(move |conn| {
             logins::table
                 .filter(logins::tenant.eq(tenant))
                 .filter(logins::email.eq(email))
@@ -214,7 +214,7 @@ impl AccountStore for DieselStore {
     #[tracing::instrument(level = "debug", skip_all, fields(tenant = %tenant))]
     async fn has_admin(&self, tenant: &TenantKey) -> StoreResult<bool> {
         let tenant = tenant.to_string();
-        self.read(move |conn| {
+        self.quick_read(move |conn| {
             let admin = agents::table
                 .filter(agents::tenant.eq(tenant))
                 .filter(agents::role.eq(Role::Admin.as_str()))

@@ -15,7 +15,7 @@ impl CategoryStore for DieselStore {
     #[tracing::instrument(level = "debug", skip_all, fields(tenant = %tenant))]
     async fn list_categories(&self, tenant: &TenantKey, filter: CategoryFilter) -> StoreResult<Vec<Category>> {
         let tenant = tenant.to_string();
-        self.read(move |conn| {
+        self.quick_read(move |conn| {
             let mut query = categories::table.filter(categories::tenant.eq(tenant)).into_boxed();
             if !filter.include_inactive {
                 query = query.filter(categories::active.eq(true));
@@ -38,7 +38,7 @@ impl CategoryStore for DieselStore {
     async fn find_category(&self, tenant: &TenantKey, key: &CategoryKey) -> StoreResult<Option<Category>> {
         let tenant = tenant.to_string();
         let key = key.clone();
-        self.read(move |conn| {
+        self.quick_read(move |conn| {
             let query = categories::table.filter(categories::tenant.eq(tenant)).into_boxed();
             let query = match key {
                 CategoryKey::Id(id) => query.filter(categories::id.eq(id_text(id.as_uuid()))),

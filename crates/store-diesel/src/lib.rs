@@ -48,4 +48,5 @@ mod tenants;
 mod tickets;
 
 pub use config::{Backend, DieselConfig};
+pub use query::Paged;
 pub use store::{DieselStore, PoolStats};

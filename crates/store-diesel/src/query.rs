@@ -348,10 +348,13 @@ impl<DB: Backend> QueryFragment<DB> for One {
 /// sizes are bounded (`PageRequest::MAX_SIZE`), so they add a bounded number of statements
 /// to the cache. The offset is bound: SQLite does not re-plan on it.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Paged<Q> {
-    pub(crate) query: Q,
-    pub(crate) limit: i64,
-    pub(crate) offset: i64,
+pub struct Paged<Q> {
+    /// The ordered query.
+    pub query: Q,
+    /// The page size, written into the SQL.
+    pub limit: i64,
+    /// The rows skipped, bound.
+    pub offset: i64,
 }
 
 impl<Q> QueryId for Paged<Q> {

@@ -19,7 +19,8 @@ type Pool = r2d2::Pool<Manager>;
 /// The Diesel store: every store port of `supportdesk-app` over SQLite or PostgreSQL.
 ///
 /// Cheap to clone (the pools are shared). Each port call is one unit of work on one pooled
-/// connection inside one `spawn_blocking`, never on an async worker.
+/// connection inside one `spawn_blocking`; only short SQLite reads run on the caller's
+/// thread when a reader is free (see `docs/storage.md`, "Connections and pools").
 ///
 /// ```no_run
 /// use std::sync::Arc;
@@ -65,6 +66,11 @@ impl std::fmt::Debug for DieselStore {
 #[derive(Debug, thiserror::Error)]
 #[error("invalid store configuration: {0}")]
 struct ConfigError(String);
+
+/// A read run on the caller's thread panicked (a bug; the connection is dropped).
+#[derive(Debug, thiserror::Error)]
+#[error("a database read panicked")]
+struct InlineReadPanicked;
 
 /// Logs pool connection failures through `tracing` (r2d2's default uses the `log` crate).
 #[derive(Debug)]
@@ -173,6 +179,33 @@ impl DieselStore {
         T: Send + 'static,
     {
         blocking(self.readers.clone(), work).await
+    }
+
+    /// Runs a short, index-bounded read (a lookup by key, a ticket's thread, a queue's first
+    /// pages): on SQLite on the calling thread when a reader connection is free at once,
+    /// otherwise as [`read`](Self::read).
+    ///
+    /// A SQLite read of a few rows is served from the page cache in tens of microseconds and,
+    /// in WAL mode, never waits for the writer; handing it to the blocking pool and back
+    /// costs about as much again in thread wake-ups (`performance.md`: a hop halves the HTTP
+    /// ceiling). PostgreSQL reads always hop: they wait on the network. Reads whose cost
+    /// grows with the data (filtered lists, deep pages, searches) use `read`.
+    pub(crate) async fn quick_read<T, F>(&self, work: F) -> StoreResult<T>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, Failure> + Send + 'static,
+        T: Send + 'static,
+    {
+        if self.backend == Backend::Sqlite {
+            if let Some(mut conn) = self.readers.try_get() {
+                // As in `blocking`, a panic in `work` fails the call instead of the caller.
+                let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&mut conn)));
+                return match ran {
+                    Ok(result) => result.map_err(Failure::into_store_error),
+                    Err(_) => Err(StoreError::unavailable(InlineReadPanicked)),
+                };
+            }
+        }
+        self.read(work).await
     }
 
     /// Runs a write on the writer connection, off the async workers. `work` opens its own

@@ -76,7 +76,7 @@ impl TenantStore for DieselStore {
     #[tracing::instrument(level = "debug", skip_all, fields(tenant = %tenant))]
     async fn policy(&self, tenant: &TenantKey) -> StoreResult<TenantPolicy> {
         let tenant = tenant.to_string();
-        self.read(move |conn| {
+        self.quick_read(move |conn| {
             let stored = tenants::table
                 .filter(tenants::key.eq(tenant))
                 .select((tenants::allow_customer_close, tenants::reopen_closed_on_customer_reply))

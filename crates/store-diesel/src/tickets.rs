@@ -141,6 +141,9 @@ fn next_number(conn: &mut DbConnection, tenant: &TenantKey) -> Result<TicketNumb
     Ok(TicketNumber::new(number)?)
 }
 
+/// A queue page that skips fewer rows than this is a short read (`DieselStore::quick_read`).
+const SHORT_READ_OFFSET: u64 = 1_000;
+
 /// How many rows each (tenant, status) count is spread over; the migration
 /// `ticket_counts` fills them with the same modulo.
 const COUNT_SHARDS: i64 = 8;
@@ -344,7 +347,7 @@ impl TicketStore for DieselStore {
     #[tracing::instrument(level = "debug", skip_all, fields(tenant = %tenant))]
     async fn load_ticket(&self, tenant: &TenantKey, ticket: TicketRef) -> StoreResult<Option<Ticket>> {
         let tenant = tenant.to_string();
-        self.read(move |conn| {
+        self.quick_read(move |conn| {
             let row = by_ref!(tenant, ticket, |named| tickets::table
                 .filter(named)
                 .select(TicketRow::as_select())
@@ -363,7 +366,7 @@ impl TicketStore for DieselStore {
         visibility: Visibility,
     ) -> StoreResult<Option<TicketView>> {
         let tenant = tenant.to_string();
-        self.read(move |conn| {
+        self.quick_read(move |conn| {
             // Two queries, whatever the thread's length: the ticket with its names, then
             // its messages. Both run on the concrete connection (see `on_backend!`): through
             // `MultiConnection` every execution renders the statement's SQL again, even
@@ -412,8 +415,10 @@ impl TicketStore for DieselStore {
         // A queue (statuses alone) is totalled exactly from the per-status counts; other
         // filters are counted, up to the cap.
         let counted_statuses = query.status_only().map(<[Status]>::to_vec);
+        // A queue's first pages walk a few index entries, whatever the data: a short read.
+        let short = counted_statuses.is_some() && query.page.offset() < SHORT_READ_OFFSET;
         let tenant = tenant.to_string();
-        self.read(move |conn| {
+        let work = move |conn: &mut DbConnection| {
             let items = filter.page(conn)?;
             Ok(match counted_statuses {
                 Some(statuses) => {
@@ -425,14 +430,18 @@ impl TicketStore for DieselStore {
                     Page::counted_up_to_cap(items, request, total)
                 }
             })
-        })
-        .await
+        };
+        if short {
+            self.quick_read(work).await
+        } else {
+            self.read(work).await
+        }
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(tenant = %tenant, message.id = %id))]
     async fn message(&self, tenant: &TenantKey, id: MessageId) -> StoreResult<Option<Message>> {
         let (tenant, id) = (tenant.to_string(), id_text(id.as_uuid()));
-        self.read(move |conn| {
+        self.quick_read(move |conn| {
             messages::table
                 .filter(messages::tenant.eq(tenant))
                 .filter(messages::id.eq(id))
@@ -448,7 +457,7 @@ impl TicketStore for DieselStore {
     #[tracing::instrument(level = "debug", skip_all, fields(tenant = %tenant, ticket.id = %ticket))]
     async fn events(&self, tenant: &TenantKey, ticket: TicketId) -> StoreResult<Vec<AuditEvent>> {
         let (tenant, ticket) = (tenant.to_string(), id_text(ticket.as_uuid()));
-        self.read(move |conn| {
+        self.quick_read(move |conn| {
             events::table
                 .filter(events::tenant.eq(tenant))
                 .filter(events::ticket_id.eq(ticket))
@@ -472,7 +481,7 @@ impl TicketStore for DieselStore {
     ) -> StoreResult<Option<IdempotencyRecord>> {
         let (tenant, principal, key) = (tenant.to_string(), id_text(principal_id), key.as_str().to_owned());
         let not_before = to_db_time(not_before);
-        self.read(move |conn| {
+        self.quick_read(move |conn| {
             idempotency_keys::table
                 .filter(idempotency_keys::tenant.eq(tenant))
                 .filter(idempotency_keys::principal_id.eq(principal))
