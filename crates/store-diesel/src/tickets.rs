@@ -26,7 +26,7 @@ use supportdesk_domain::{
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::db::{on_backend, write_transaction, DbConnection};
+use crate::db::{on_backend, one_snapshot, write_transaction, DbConnection};
 use crate::error::{unique_as, Failure};
 use crate::query::{summary, summary_columns, summary_source, Filter, SummaryRow};
 use crate::rows::{
@@ -371,38 +371,40 @@ impl TicketStore for DieselStore {
             // its messages. Both run on the concrete connection (see `on_backend!`): through
             // `MultiConnection` every execution renders the statement's SQL again, even
             // when the prepared statement is cached, which cost more than the query.
-            on_backend!(conn, |c| {
-                let found: Option<SummaryRow> = match visibility.customer() {
-                    None => by_ref!(tenant.clone(), ticket, |named| summary_source()
-                        .filter(named)
-                        .select(summary_columns())
-                        .get_result(c)
-                        .optional())?,
-                    Some(customer) => {
-                        let own = tickets::customer_id.eq(id_text(customer.as_uuid()));
-                        by_ref!(tenant.clone(), ticket, |named| summary_source()
-                            .filter(named.and(own))
+            one_snapshot(conn, |conn| {
+                on_backend!(conn, |c| {
+                    let found: Option<SummaryRow> = match visibility.customer() {
+                        None => by_ref!(tenant.clone(), ticket, |named| summary_source()
+                            .filter(named)
                             .select(summary_columns())
                             .get_result(c)
-                            .optional())?
-                    }
-                };
-                let Some(row) = found else {
-                    return Ok(None);
-                };
-                let summary = summary(row)?;
-                let thread = messages::table
-                    .filter(messages::tenant.eq(tenant))
-                    .filter(messages::ticket_id.eq(id_text(summary.ticket.id.as_uuid())))
-                    .order_by(messages::seq.asc())
-                    .select(MessageRow::as_select());
-                let rows: Vec<MessageRow> = if visibility.shows_internal_notes() {
-                    thread.load(c)?
-                } else {
-                    thread.filter(messages::internal.eq(false)).load(c)?
-                };
-                let messages = rows.into_iter().map(Message::try_from).collect::<Result<Vec<_>, _>>()?;
-                Ok(Some(TicketView { summary, messages }))
+                            .optional())?,
+                        Some(customer) => {
+                            let own = tickets::customer_id.eq(id_text(customer.as_uuid()));
+                            by_ref!(tenant.clone(), ticket, |named| summary_source()
+                                .filter(named.and(own))
+                                .select(summary_columns())
+                                .get_result(c)
+                                .optional())?
+                        }
+                    };
+                    let Some(row) = found else {
+                        return Ok(None);
+                    };
+                    let summary = summary(row)?;
+                    let thread = messages::table
+                        .filter(messages::tenant.eq(tenant))
+                        .filter(messages::ticket_id.eq(id_text(summary.ticket.id.as_uuid())))
+                        .order_by(messages::seq.asc())
+                        .select(MessageRow::as_select());
+                    let rows: Vec<MessageRow> = if visibility.shows_internal_notes() {
+                        thread.load(c)?
+                    } else {
+                        thread.filter(messages::internal.eq(false)).load(c)?
+                    };
+                    let messages = rows.into_iter().map(Message::try_from).collect::<Result<Vec<_>, _>>()?;
+                    Ok(Some(TicketView { summary, messages }))
+                })
             })
         })
         .await
@@ -419,16 +421,18 @@ impl TicketStore for DieselStore {
         let short = counted_statuses.is_some() && query.page.offset() < SHORT_READ_OFFSET;
         let tenant = tenant.to_string();
         let work = move |conn: &mut DbConnection| {
-            let items = filter.page(conn)?;
-            Ok(match counted_statuses {
-                Some(statuses) => {
-                    let total = counted_total(conn, &tenant, &statuses)?;
-                    Page::exact(items, request, total)
-                }
-                None => {
-                    let total = filter.total(items.len(), conn)?;
-                    Page::counted_up_to_cap(items, request, total)
-                }
+            one_snapshot(conn, |conn| {
+                let items = filter.page(conn)?;
+                Ok(match counted_statuses {
+                    Some(statuses) => {
+                        let total = counted_total(conn, &tenant, &statuses)?;
+                        Page::exact(items, request, total)
+                    }
+                    None => {
+                        let total = filter.total(items.len(), conn)?;
+                        Page::counted_up_to_cap(items, request, total)
+                    }
+                })
             })
         };
         if short {
