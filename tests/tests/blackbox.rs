@@ -40,6 +40,7 @@ on_both_backends!(
     concurrent_retries_with_one_idempotency_key_give_one_ticket,
     a_stale_if_match_gives_412_and_changes_nothing,
     sigterm_loses_no_request_that_was_answered,
+    admin_recount_keeps_the_queue_totals,
 );
 
 async fn open_ticket(server: &Server, token: &str, body: Value, key: Option<&str>) -> reqwest::Response {
@@ -249,4 +250,38 @@ async fn sigterm_loses_no_request_that_was_answered(database: Database) {
             restarted.http.get(restarted.url(&format!("/api/v1/tickets/{id}"))).bearer_auth(&customer).send().await;
         assert_eq!(response.unwrap().status(), StatusCode::OK, "ticket {id} was answered 201 and must exist");
     }
+}
+
+/// `supportdesk admin recount` runs against the database of a stopped server and leaves the
+/// queue totals as the tickets are.
+async fn admin_recount_keeps_the_queue_totals(database: Database) {
+    let server = Server::start(&database);
+    let customer = server.customer("counted@example.com").await;
+    for _ in 0..3 {
+        assert_eq!(open_ticket(&server, &customer, ticket_body(None), None).await.status(), StatusCode::CREATED);
+    }
+    assert!(tokio::task::spawn_blocking(move || server.terminate()).await.unwrap());
+    let url = database.url();
+    let recount = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(supportdesk_tests::binary())
+            .args(["admin", "recount"])
+            .env("SUPPORTDESK_DATABASE_URL", url)
+            .env("SUPPORTDESK_JWT_SECRET", "black-box-test-secret-of-at-least-32-bytes")
+            .status()
+    });
+    assert!(recount.await.unwrap().unwrap().success(), "admin recount exits 0");
+    let server = Server::start(&database);
+    let admin = server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let queue: Value = server
+        .http
+        .get(server.url("/api/v1/admin/tickets?status=open"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(queue["meta"]["total"], 3);
+    assert_eq!(queue["meta"]["totalIsCapped"], false);
 }

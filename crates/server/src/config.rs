@@ -51,6 +51,9 @@ pub enum AdminCommand {
         #[arg(long, default_value = "default")]
         tenant: String,
     },
+    /// Rebuild the per-status ticket counts (the queues' totals) from the tickets, after
+    /// tickets were written into the database by other means, e.g. a bulk import.
+    Recount,
 }
 
 /// How log lines are written.
@@ -216,5 +219,12 @@ mod tests {
         ])
         .unwrap();
         assert!(matches!(cli.command, Some(Command::Admin(AdminCommand::Create { .. }))));
+    }
+
+    #[test]
+    fn admin_recount_takes_no_flags() {
+        let cli = Cli::try_parse_from(["supportdesk", "admin", "recount"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Admin(AdminCommand::Recount))));
+        assert!(Cli::try_parse_from(["supportdesk", "admin", "recount", "--tenant", "x"]).is_err());
     }
 }

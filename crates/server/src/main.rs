@@ -72,6 +72,12 @@ async fn run(cli: Cli) -> Result<(), StartupError> {
             tracing::info!(admin.id = %admin.id, tenant = %admin.tenant, "admin created");
             Ok(())
         }
+        Command::Admin(AdminCommand::Recount) => {
+            let store = connect(&cli.config).await?;
+            store.recount_tickets().await?;
+            tracing::info!("ticket counts rebuilt");
+            Ok(())
+        }
     }
 }
 
