@@ -58,6 +58,28 @@ impl Database {
         Some(Database::Postgres { admin_url, name })
     }
 
+    /// Runs SQL straight on the database, as an operator's script would (the server should
+    /// be stopped).
+    ///
+    /// # Panics
+    ///
+    /// When the database cannot be opened or the SQL fails.
+    #[expect(clippy::expect_used, reason = "test harness")]
+    pub fn execute(&self, sql: &str) {
+        use diesel::connection::SimpleConnection;
+        match self {
+            Database::Sqlite(dir) => {
+                let path = dir.path().join("nested/supportdesk.db");
+                let mut conn = diesel::SqliteConnection::establish(&path.display().to_string()).expect("open SQLite");
+                conn.batch_execute(sql).expect("run SQL");
+            }
+            Database::Postgres { .. } => {
+                let mut conn = PgConnection::establish(&self.url()).expect("connect to PostgreSQL");
+                conn.batch_execute(sql).expect("run SQL");
+            }
+        }
+    }
+
     /// The URL the server is given.
     pub fn url(&self) -> String {
         match self {

@@ -217,7 +217,8 @@ pub struct TicketChange {
 impl TicketChange {
     /// The status before and after the change, when it moved: what a store that keeps
     /// counts per status must adjust. A change that passes through a status and ends where it
-    /// began (it cannot today) would report nothing.
+    /// began (an agent's public reply with `status: open` on an open ticket goes by
+    /// `answered`) reports nothing: the counts are the same before and after.
     ///
     /// ```
     /// # use supportdesk_domain::{TicketChange, Status};
