@@ -144,6 +144,12 @@ pub struct Config {
           default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=256))]
     pub db_pool_size: u32,
 
+    /// SQLite: run short reads on the HTTP worker when a reader is free (`false`: every
+    /// database call goes through the blocking pool).
+    #[arg(long, global = true, env = "SUPPORTDESK_DB_INLINE_READS", value_name = "SUPPORTDESK_DB_INLINE_READS",
+          default_value_t = true, action = ArgAction::Set)]
+    pub db_inline_reads: bool,
+
     /// How long a request waits for a database connection, in milliseconds.
     #[arg(long, global = true, env = "SUPPORTDESK_DB_TIMEOUT_MS", value_name = "SUPPORTDESK_DB_TIMEOUT_MS",
           default_value_t = 5000, value_parser = clap::value_parser!(u64).range(10..=600_000))]

@@ -88,6 +88,7 @@ async fn connect(config: &Config) -> Result<Arc<DieselStore>, StartupError> {
         database_url: config.database_url.clone(),
         max_connections: config.db_pool_size,
         connection_timeout: config.db_timeout(),
+        inline_sqlite_reads: config.db_inline_reads,
         ..DieselConfig::default()
     };
     let store = tokio::task::spawn_blocking(move || DieselStore::connect(&diesel_config))

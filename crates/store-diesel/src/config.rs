@@ -69,6 +69,10 @@ pub struct DieselConfig {
     /// connection fails one call and is then discarded, which costs less than a ping per
     /// call.
     pub test_on_check_out: bool,
+    /// SQLite: run short reads (lookups by key, a ticket view, a one-status queue page) on
+    /// the calling async thread when a reader is free, instead of hopping to the blocking
+    /// pool (`docs/storage.md`). `false` keeps every call on the blocking pool.
+    pub inline_sqlite_reads: bool,
 }
 
 impl DieselConfig {
@@ -96,6 +100,7 @@ impl Default for DieselConfig {
             idle_timeout: Some(Duration::from_secs(10 * 60)),
             max_lifetime: Some(Duration::from_secs(30 * 60)),
             test_on_check_out: false,
+            inline_sqlite_reads: true,
         }
     }
 }
@@ -114,6 +119,7 @@ impl std::fmt::Debug for DieselConfig {
             .field("idle_timeout", &self.idle_timeout)
             .field("max_lifetime", &self.max_lifetime)
             .field("test_on_check_out", &self.test_on_check_out)
+            .field("inline_sqlite_reads", &self.inline_sqlite_reads)
             .finish()
     }
 }

@@ -37,6 +37,8 @@ type Pool = r2d2::Pool<Manager>;
 #[derive(Clone)]
 pub struct DieselStore {
     backend: Backend,
+    /// Whether short SQLite reads may run on the caller's thread (`quick_read`).
+    inline_reads: bool,
     /// Reads. On PostgreSQL the same pool as `writer`.
     readers: Pool,
     /// Writes: on SQLite a pool of exactly one connection, because SQLite has one writer and
@@ -67,7 +69,8 @@ impl std::fmt::Debug for DieselStore {
 #[error("invalid store configuration: {0}")]
 struct ConfigError(String);
 
-/// A read run on the caller's thread panicked (a bug; the connection is dropped).
+/// A read run on the caller's thread panicked (a bug). The connection goes back to the pool,
+/// which discards it if the panic left it inside a transaction.
 #[derive(Debug, thiserror::Error)]
 #[error("a database read panicked")]
 struct InlineReadPanicked;
@@ -117,13 +120,13 @@ impl DieselStore {
                 migrate(&writer)?;
                 let manager = Manager::new(target.clone(), Role::Reader, config.busy_timeout, None);
                 let readers = build_pool(config, manager, readers, min_idle)?;
-                Self { backend, readers, writer }
+                Self { backend, inline_reads: config.inline_sqlite_reads, readers, writer }
             }
             Target::Postgres(_) => {
                 let manager = Manager::new(target.clone(), Role::Writer, config.busy_timeout, config.statement_timeout);
                 let pool = build_pool(config, manager, readers, min_idle)?;
                 migrate(&pool)?;
-                Self { backend, readers: pool.clone(), writer: pool }
+                Self { backend, inline_reads: false, readers: pool.clone(), writer: pool }
             }
         };
         tracing::info!(backend = %backend, max_connections = readers, "store connected");
@@ -195,7 +198,7 @@ impl DieselStore {
         F: FnOnce(&mut DbConnection) -> Result<T, Failure> + Send + 'static,
         T: Send + 'static,
     {
-        if self.backend == Backend::Sqlite {
+        if self.inline_reads {
             if let Some(mut conn) = self.readers.try_get() {
                 // As in `blocking`, a panic in `work` fails the call instead of the caller.
                 let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&mut conn)));

@@ -96,28 +96,31 @@ async fn queue_totals_are_exact_and_other_totals_stop_at_the_cap() {
 
 /// Short reads run on the caller's thread while a reader is free and fall back to the
 /// blocking pool when none is: with one reader connection and 64 views at once on a
-/// two-thread runtime, every view still answers, and with its whole thread.
+/// two-thread runtime, every view still answers, and with its whole thread; the same with
+/// inline reads turned off.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn short_reads_answer_whether_or_not_a_reader_is_free() {
     use std::sync::Arc;
     use supportdesk_app::{TicketStore, Visibility};
     use supportdesk_domain::TicketRef;
 
-    let db = TestDb::sqlite();
-    let config = DieselConfig { max_connections: 1, ..DieselConfig::new(db.url()) };
-    let store = Arc::new(DieselStore::connect(&config).unwrap());
-    let tenant = supportdesk_domain::TenantKey::parse("acme").unwrap();
-    let ticket = store.create_ticket(common::opened(&tenant, None), None).await.unwrap();
-    let mut views = Vec::new();
-    for _ in 0..64 {
-        let (store, tenant) = (store.clone(), tenant.clone());
-        views.push(tokio::spawn(async move {
-            store.ticket_view(&tenant, TicketRef::Id(ticket.id), Visibility::Staff).await
-        }));
-    }
-    for view in views {
-        let view = view.await.unwrap().unwrap().expect("the ticket is there");
-        assert_eq!(view.summary.ticket.id, ticket.id);
-        assert_eq!(view.messages.len(), 1);
+    for inline_sqlite_reads in [true, false] {
+        let db = TestDb::sqlite();
+        let config = DieselConfig { max_connections: 1, inline_sqlite_reads, ..DieselConfig::new(db.url()) };
+        let store = Arc::new(DieselStore::connect(&config).unwrap());
+        let tenant = supportdesk_domain::TenantKey::parse("acme").unwrap();
+        let ticket = store.create_ticket(common::opened(&tenant, None), None).await.unwrap();
+        let mut views = Vec::new();
+        for _ in 0..64 {
+            let (store, tenant) = (store.clone(), tenant.clone());
+            views.push(tokio::spawn(async move {
+                store.ticket_view(&tenant, TicketRef::Id(ticket.id), Visibility::Staff).await
+            }));
+        }
+        for view in views {
+            let view = view.await.unwrap().unwrap().expect("the ticket is there");
+            assert_eq!(view.summary.ticket.id, ticket.id);
+            assert_eq!(view.messages.len(), 1);
+        }
     }
 }
