@@ -217,6 +217,17 @@ impl Server {
         body["accessToken"].as_str().expect("accessToken").to_owned()
     }
 
+    /// `GET path` with `token`; the answer's JSON body (whatever its status).
+    ///
+    /// # Panics
+    ///
+    /// When the request fails or the body is not JSON.
+    #[expect(clippy::expect_used, reason = "test harness")]
+    pub async fn get_json(&self, path: &str, token: &str) -> Value {
+        let response = self.http.get(self.url(path)).bearer_auth(token).send().await.expect("GET request");
+        response.json().await.expect("JSON body")
+    }
+
     /// Registers a customer and logs them in; returns the token.
     ///
     /// # Panics

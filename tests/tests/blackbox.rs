@@ -81,16 +81,7 @@ async fn the_readme_walkthrough_works(database: Database) {
     assert_eq!(ticket["status"], "open");
     assert!(location.ends_with(ticket["id"].as_str().unwrap()), "{location}");
 
-    let queue: Value = server
-        .http
-        .get(server.url("/api/v1/admin/tickets?status=open&sort=-createdAt"))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let queue: Value = server.get_json("/api/v1/admin/tickets?status=open&sort=-createdAt", &admin).await;
     assert_eq!(queue["meta"]["total"], 1);
 
     let replied = server
@@ -164,16 +155,7 @@ async fn concurrent_retries_with_one_idempotency_key_give_one_ticket(database: D
         ids.insert(task.await.unwrap());
     }
     assert_eq!(ids.len(), 1);
-    let mine: Value = server
-        .http
-        .get(server.url("/api/v1/tickets"))
-        .bearer_auth(&customer)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let mine: Value = server.get_json("/api/v1/tickets", &customer).await;
     assert_eq!(mine["meta"]["total"], 1);
 }
 
@@ -196,16 +178,7 @@ async fn a_stale_if_match_gives_412_and_changes_nothing(database: Database) {
     assert_eq!(stale.status(), StatusCode::PRECONDITION_FAILED);
     let problem: Value = stale.json().await.unwrap();
     assert_eq!(problem["code"], "precondition_failed");
-    let ticket: Value = server
-        .http
-        .get(server.url("/api/v1/admin/tickets/1"))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let ticket: Value = server.get_json("/api/v1/admin/tickets/1", &admin).await;
     assert_eq!(ticket["status"], "in_progress");
     assert_eq!(ticket["version"], 2);
 }
@@ -273,16 +246,7 @@ async fn admin_recount_rebuilds_the_queue_totals(database: Database) {
     assert!(recount.await.unwrap().unwrap().success(), "admin recount exits 0");
     let server = Server::start(&database);
     let admin = server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let queue: Value = server
-        .http
-        .get(server.url("/api/v1/admin/tickets?status=open"))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let queue: Value = server.get_json("/api/v1/admin/tickets?status=open", &admin).await;
     assert_eq!(queue["meta"]["total"], 3);
     assert_eq!(queue["meta"]["totalIsCapped"], false);
 }
