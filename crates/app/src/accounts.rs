@@ -12,6 +12,7 @@ use crate::auth::Principal;
 use crate::error::AppError;
 use crate::model::Login;
 use crate::ports::PasswordHasher;
+use crate::trust::dedup_permissions;
 use crate::App;
 
 /// A password as typed: 10..=128 characters, never trimmed, never printed.
@@ -69,6 +70,8 @@ pub struct AuthenticatedUser {
     pub name: String,
     /// Email.
     pub email: Email,
+    /// Staff only: the session generation the token is issued under (a revocation bumps it).
+    pub session_generation: Option<i64>,
 }
 
 /// A new agent or admin.
@@ -165,16 +168,21 @@ impl PasswordHasher for RefusingHasher {
 }
 
 impl App {
-    /// Creates a customer account with a password (when registration is enabled).
+    /// Creates a customer account with a password, when registration is enabled globally
+    /// and for the tenant.
     ///
     /// # Errors
     ///
-    /// `Forbidden` when registration is disabled; `Conflict("email")` for a taken email.
+    /// `Forbidden` when registration is disabled; `NotFound("tenant")` for a tenant the
+    /// operator has not created (nothing is created); `Conflict("email")` for a taken email.
     pub async fn register(&self, input: RegisterInput) -> Result<Customer, AppError> {
         if !self.settings.allow_registration {
             return Err(AppError::Forbidden("registration is disabled"));
         }
-        self.ensure_tenant(&input.tenant).await?;
+        let tenant = self.find_tenant(&input.tenant).await?.ok_or(AppError::NotFound("tenant"))?;
+        if !tenant.allow_registration {
+            return Err(AppError::Forbidden("registration is disabled for this shop"));
+        }
         let password_hash = self.hasher.hash(input.password.expose()).await?;
         let now = self.clock.now();
         let customer = Customer {
@@ -197,8 +205,9 @@ impl App {
         Ok(customer)
     }
 
-    /// Checks an email and password. An unknown email, a wrong password and an inactive
-    /// agent are the same [`AppError::InvalidCredentials`], after the same hashing work.
+    /// Checks an email and password. An unknown tenant, an unknown email, a wrong password
+    /// and an inactive agent are the same [`AppError::InvalidCredentials`], after the same
+    /// hashing work.
     ///
     /// # Errors
     ///
@@ -209,7 +218,10 @@ impl App {
         email: &Email,
         password: &str,
     ) -> Result<AuthenticatedUser, AppError> {
-        let login = self.accounts.login(tenant, email).await?;
+        let login = match self.find_tenant(tenant).await? {
+            Some(_) => self.accounts.login(tenant, email).await?,
+            None => None,
+        };
         let matches = self.hasher.verify(password, login.as_ref().map(|l| l.password_hash.as_str())).await?;
         let Some(login) = login.filter(|_| matches) else {
             return Err(AppError::InvalidCredentials);
@@ -225,11 +237,13 @@ impl App {
                     permissions: Vec::new(),
                     name: customer.name.to_string(),
                     email: login.email,
+                    session_generation: None,
                 })
             }
             Role::Agent | Role::Admin => {
-                let agent = self.accounts.agent(tenant, AgentId::from_uuid(login.principal_id)).await?;
-                let agent = agent.filter(|a| a.active).ok_or(AppError::InvalidCredentials)?;
+                let session = self.trust.agent_session(tenant, AgentId::from_uuid(login.principal_id)).await?;
+                let session = session.filter(|s| s.agent.active).ok_or(AppError::InvalidCredentials)?;
+                let agent = session.agent;
                 Ok(AuthenticatedUser {
                     tenant: tenant.clone(),
                     id: login.principal_id,
@@ -237,6 +251,7 @@ impl App {
                     permissions: agent.permissions,
                     name: agent.name.to_string(),
                     email: login.email,
+                    session_generation: Some(session.generation),
                 })
             }
         }
@@ -319,14 +334,18 @@ impl App {
         self.insert_agent(&principal.tenant, input).await
     }
 
-    /// Changes an agent (`agents:manage`); only an admin may make or change an admin.
+    /// Changes an agent (`agents:manage`); only an admin may make or change an admin. A
+    /// change of password, role, permissions or activity ends the agent's sessions: their
+    /// earlier tokens answer 401 within [`crate::AppSettings::revocation_check_interval`].
     ///
     /// # Errors
     ///
-    /// `NotFound`, `Forbidden`, `Conflict("email")`.
+    /// `NotFound`, `Forbidden`, `Conflict("email")`, `LastAdmin` when it would leave the
+    /// tenant without an active admin.
     pub async fn update_agent(&self, principal: &Principal, id: AgentId, patch: AgentPatch) -> Result<Agent, AppError> {
         principal.require(Permission::AgentsManage)?;
         let mut agent = self.accounts.agent(&principal.tenant, id).await?.ok_or(AppError::NotFound("agent"))?;
+        let before = agent.clone();
         if agent.role == Role::Admin {
             self.check_role_grant(principal, Role::Admin)?;
         }
@@ -341,17 +360,23 @@ impl App {
             agent.name = name;
         }
         if let Some(permissions) = patch.permissions {
-            agent.permissions = dedup(permissions);
+            agent.permissions = dedup_permissions(permissions);
         }
         if let Some(active) = patch.active {
             agent.active = active;
         }
-        agent.updated_at = self.clock.now();
+        let now = self.clock.now();
+        agent.updated_at = now;
         let hash = match &patch.password {
             Some(password) => Some(self.hasher.hash(password.expose()).await?),
             None => None,
         };
-        self.accounts.update_agent(&agent, hash.as_deref()).await?;
+        let ends_sessions = hash.is_some()
+            || agent.role != before.role
+            || agent.permissions != before.permissions
+            || agent.active != before.active;
+        self.accounts.update_agent(&agent, hash.as_deref(), ends_sessions.then_some(now)).await?;
+        self.session_cache.forget(&(principal.tenant.clone(), id));
         Ok(agent)
     }
 
@@ -372,7 +397,7 @@ impl App {
             email: input.email,
             name: input.name,
             role: input.role,
-            permissions: dedup(input.permissions.unwrap_or_else(|| Permission::AGENT_DEFAULTS.to_vec())),
+            permissions: dedup_permissions(input.permissions.unwrap_or_else(|| Permission::AGENT_DEFAULTS.to_vec())),
             active: input.active,
             created_at: now,
             updated_at: now,
@@ -504,14 +529,4 @@ impl App {
         }
         Ok(stored)
     }
-}
-
-fn dedup(permissions: Vec<Permission>) -> Vec<Permission> {
-    let mut unique = Vec::with_capacity(permissions.len());
-    for permission in permissions {
-        if !unique.contains(&permission) {
-            unique.push(permission);
-        }
-    }
-    unique
 }

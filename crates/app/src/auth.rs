@@ -5,6 +5,16 @@ use uuid::Uuid;
 
 use crate::error::AppError;
 
+/// What a principal authenticated with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Credential {
+    /// A token of a customer's or agent's account (or an embedder's principal).
+    #[default]
+    Account,
+    /// An integration's API key: a staff principal named after the key.
+    ApiKey,
+}
+
 /// The authenticated caller, as a verified token (or an embedder) describes them.
 ///
 /// ```
@@ -31,22 +41,51 @@ pub struct Principal {
     pub email: Option<Email>,
     /// Avatar from the token, if any.
     pub picture: Option<String>,
+    /// What they authenticated with.
+    pub credential: Credential,
 }
 
 impl Principal {
     /// A customer with no profile claims.
     pub fn customer(tenant: TenantKey, id: Uuid) -> Self {
-        Self { tenant, id, role: Role::Customer, permissions: Vec::new(), name: None, email: None, picture: None }
+        Self {
+            tenant,
+            id,
+            role: Role::Customer,
+            permissions: Vec::new(),
+            name: None,
+            email: None,
+            picture: None,
+            credential: Credential::Account,
+        }
     }
 
     /// An agent with `permissions`.
     pub fn agent(tenant: TenantKey, id: Uuid, permissions: Vec<Permission>) -> Self {
-        Self { tenant, id, role: Role::Agent, permissions, name: None, email: None, picture: None }
+        Self {
+            tenant,
+            id,
+            role: Role::Agent,
+            permissions,
+            name: None,
+            email: None,
+            picture: None,
+            credential: Credential::Account,
+        }
     }
 
     /// An admin: every permission.
     pub fn admin(tenant: TenantKey, id: Uuid) -> Self {
-        Self { tenant, id, role: Role::Admin, permissions: Vec::new(), name: None, email: None, picture: None }
+        Self {
+            tenant,
+            id,
+            role: Role::Admin,
+            permissions: Vec::new(),
+            name: None,
+            email: None,
+            picture: None,
+            credential: Credential::Account,
+        }
     }
 
     /// The same principal with a display name.

@@ -28,6 +28,9 @@ pub enum StoreError {
     /// The row to change does not exist.
     #[error("not found")]
     NotFound,
+    /// The change would leave the tenant without an active admin.
+    #[error("the tenant's last active admin cannot be deactivated or demoted")]
+    LastAdmin,
     /// The store could not be reached or failed; the cause says why.
     #[error("the store is unavailable")]
     Unavailable(#[source] Box<dyn StdError + Send + Sync>),
@@ -98,6 +101,9 @@ pub enum AppError {
     /// 409 `email_taken` / `slug_taken`: the field is named.
     #[error("{0} is already taken")]
     Conflict(&'static str),
+    /// 409 `last_admin`: the tenant's last active admin cannot be deactivated or demoted.
+    #[error("the tenant's last active admin cannot be deactivated or demoted")]
+    LastAdmin,
     /// 412 `precondition_failed`.
     #[error("the ticket's version is {current}, not the expected one")]
     PreconditionFailed {
@@ -143,6 +149,7 @@ impl From<StoreError> for AppError {
             }
             StoreError::Duplicate(field) => AppError::Conflict(field),
             StoreError::NotFound => AppError::NotFound("resource"),
+            StoreError::LastAdmin => AppError::LastAdmin,
             StoreError::VersionConflict => AppError::Internal("a version conflict escaped the retry loop".into()),
             StoreError::IdempotencyKeyTaken => AppError::Internal("an idempotency race escaped the replay loop".into()),
             StoreError::Unavailable(cause) => AppError::Internal(cause),

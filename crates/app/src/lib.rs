@@ -29,12 +29,14 @@
 
 mod accounts;
 mod auth;
+mod cache;
 mod categories;
 mod error;
 mod model;
 mod password;
 mod ports;
 mod tickets;
+mod trust;
 
 #[cfg(feature = "testkit")]
 pub mod testkit;
@@ -42,10 +44,14 @@ pub mod testkit;
 use std::collections::HashSet;
 use std::sync::{Arc, RwLock};
 
-use supportdesk_domain::{Category, CategoryId, CategoryName, IdSource, Slug, TenantKey, UuidV7, DEFAULT_CATEGORIES};
+use supportdesk_domain::{
+    AgentId, Category, CategoryId, CategoryName, IdSource, Slug, TenantKey, UuidV7, DEFAULT_CATEGORIES,
+};
+
+use crate::cache::TtlCache;
 
 pub use accounts::{AgentPatch, AuthenticatedUser, CustomerProfile, NewAgent, Password, RegisterInput};
-pub use auth::Principal;
+pub use auth::{Credential, Principal};
 pub use categories::{CategoryPatch, NewCategory};
 pub use error::{AppError, FieldError, StoreError, Validator};
 pub use model::{
@@ -56,19 +62,29 @@ pub use model::{
 pub use password::Argon2Hasher;
 pub use ports::{
     AccountStore, CategoryStore, Clock, PasswordHasher, Store, StoreResult, SystemClock, TenantStore, TicketStore,
+    TrustStore,
 };
 pub use tickets::{AgentReplyInput, OpenTicketInput, Outcome, ReplyResult, TriageInput};
+pub use trust::{
+    token_hash, AgentSession, ApiKey, IssuedApiKey, NewApiKey, Secret, SigningKey, TenantRecord, TenantSettings,
+    TokenFacts, API_KEY_PREFIX,
+};
 
 /// Settings of the application itself (not of a tenant).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AppSettings {
-    /// Whether `register` creates customer accounts (`SUPPORTDESK_ALLOW_REGISTRATION`).
+    /// Whether `register` creates customer accounts (`SUPPORTDESK_ALLOW_REGISTRATION`); a
+    /// tenant's own `allowRegistration` applies under it.
     pub allow_registration: bool,
+    /// How long this process believes what it read about a tenant, a signing key, an API
+    /// key, an agent's sessions or a logged-out token (default 2 seconds): a revocation made
+    /// through another server process takes effect here within this time.
+    pub revocation_check_interval: std::time::Duration,
 }
 
 impl Default for AppSettings {
     fn default() -> Self {
-        Self { allow_registration: true }
+        Self { allow_registration: true, revocation_check_interval: std::time::Duration::from_secs(2) }
     }
 }
 
@@ -78,10 +94,19 @@ pub struct App {
     categories: Arc<dyn CategoryStore>,
     accounts: Arc<dyn AccountStore>,
     tenants: Arc<dyn TenantStore>,
+    trust: Arc<dyn TrustStore>,
     hasher: Arc<dyn PasswordHasher>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdSource>,
     settings: AppSettings,
+    /// What this process last read about tenants, keys, sessions and logged-out tokens;
+    /// each entry is believed for `settings.revocation_check_interval`.
+    tenant_cache: TtlCache<TenantKey, Option<TenantRecord>>,
+    signing_key_cache: TtlCache<String, Option<SigningKey>>,
+    api_key_cache: TtlCache<String, Option<ApiKey>>,
+    api_key_touches: TtlCache<uuid::Uuid, ()>,
+    session_cache: TtlCache<(TenantKey, AgentId), Option<AgentSession>>,
+    revoked_cache: TtlCache<String, bool>,
     /// Tenants known to exist, so `ensure_tenant` runs once per tenant and process.
     known_tenants: RwLock<HashSet<TenantKey>>,
     /// Customers known to be provisioned, so JIT provisioning runs once per customer.
@@ -100,6 +125,7 @@ pub struct AppBuilder {
     categories: Arc<dyn CategoryStore>,
     accounts: Arc<dyn AccountStore>,
     tenants: Arc<dyn TenantStore>,
+    trust: Arc<dyn TrustStore>,
     hasher: Option<Arc<dyn PasswordHasher>>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdSource>,
@@ -141,12 +167,20 @@ impl AppBuilder {
             Ok(hasher) => Arc::new(hasher),
             Err(_) => Arc::new(accounts::RefusingHasher),
         });
+        let ttl = trust::cache_ttl(&self.settings);
         App {
             tickets: self.tickets,
             categories: self.categories,
             accounts: self.accounts,
             tenants: self.tenants,
+            trust: self.trust,
             hasher,
+            tenant_cache: TtlCache::new(ttl, 10_000),
+            signing_key_cache: TtlCache::new(ttl, 10_000),
+            api_key_cache: TtlCache::new(ttl, 10_000),
+            api_key_touches: TtlCache::new(std::time::Duration::from_secs(60), 10_000),
+            session_cache: TtlCache::new(ttl, 50_000),
+            revoked_cache: TtlCache::new(ttl, 100_000),
             clock: self.clock,
             ids: self.ids,
             settings: self.settings,
@@ -163,7 +197,8 @@ impl App {
             tickets: store.clone(),
             categories: store.clone(),
             accounts: store.clone(),
-            tenants: store,
+            tenants: store.clone(),
+            trust: store,
             hasher: None,
             clock: Arc::new(SystemClock),
             ids: Arc::new(UuidV7),
@@ -214,7 +249,9 @@ impl App {
         if known {
             return Ok(());
         }
-        self.tenants.ensure_tenant(tenant, &self.default_categories(tenant)).await?;
+        let allow_registration = *tenant == TenantKey::default();
+        self.trust.create_tenant(tenant, tenant.as_str(), allow_registration, &self.default_categories(tenant)).await?;
+        self.tenant_cache.forget(tenant);
         if let Ok(mut set) = self.known_tenants.write() {
             set.insert(tenant.clone());
         }

@@ -18,6 +18,7 @@ use crate::model::{
     CategoryFilter, CategoryKey, IdempotencyKey, IdempotencyRecord, Login, Page, TicketQuery, TicketSummary,
     TicketView, Visibility,
 };
+use crate::trust::{AgentSession, ApiKey, SigningKey, TenantRecord};
 
 /// Shorthand for a store call's result.
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -140,12 +141,21 @@ pub trait AccountStore: Send + Sync {
     /// MUST return `Duplicate("email")` when the login email is taken in the tenant.
     async fn insert_agent(&self, agent: &Agent, password_hash: &str) -> StoreResult<()>;
 
-    /// Replaces an agent's fields, and its login's email, role and (when given) password.
+    /// Replaces an agent's fields, and its login's email, role and (when given) password;
+    /// with `revoke_sessions_at`, also ends the agent's sessions as
+    /// [`TrustStore::revoke_agent_sessions`] does, in the same transaction.
     ///
     /// # Errors
     ///
-    /// `NotFound`, or `Duplicate("email")` as above.
-    async fn update_agent(&self, agent: &Agent, password_hash: Option<&str>) -> StoreResult<()>;
+    /// `NotFound`, or `Duplicate("email")` as above. MUST return [`StoreError::LastAdmin`]
+    /// (and change nothing) when the agent is the tenant's last active admin and the change
+    /// deactivates or demotes it, also when two such changes race.
+    async fn update_agent(
+        &self,
+        agent: &Agent,
+        password_hash: Option<&str>,
+        revoke_sessions_at: Option<OffsetDateTime>,
+    ) -> StoreResult<()>;
 
     /// The login of this email in the tenant, if any.
     async fn login(&self, tenant: &TenantKey, email: &Email) -> StoreResult<Option<Login>>;
@@ -171,10 +181,88 @@ pub trait TenantStore: Send + Sync {
     async fn ping(&self) -> StoreResult<()>;
 }
 
-/// Every store port at once: what an adapter provides.
-pub trait Store: TicketStore + CategoryStore + AccountStore + TenantStore {}
+/// Tenants as the operator creates them, signing keys, API keys, and the state of sessions.
+#[async_trait]
+pub trait TrustStore: Send + Sync {
+    /// Creates the tenant with `name`, its registration switch and `default_categories`,
+    /// unless it exists (then changes nothing); returns whether it was created now.
+    async fn create_tenant(
+        &self,
+        tenant: &TenantKey,
+        name: &str,
+        allow_registration: bool,
+        default_categories: &[Category],
+    ) -> StoreResult<bool>;
 
-impl<T: TicketStore + CategoryStore + AccountStore + TenantStore> Store for T {}
+    /// The tenant, if it exists.
+    async fn tenant(&self, tenant: &TenantKey) -> StoreResult<Option<TenantRecord>>;
+
+    /// Sets whether the tenant takes registrations.
+    ///
+    /// # Errors
+    ///
+    /// `NotFound` for an unknown tenant.
+    async fn set_allow_registration(&self, tenant: &TenantKey, allow: bool) -> StoreResult<()>;
+
+    /// Adds a signing key.
+    ///
+    /// # Errors
+    ///
+    /// MUST return `Duplicate("kid")` when the kid exists (in any tenant).
+    async fn insert_signing_key(&self, key: &SigningKey) -> StoreResult<()>;
+
+    /// The signing key with this kid, whatever its tenant.
+    async fn signing_key(&self, kid: &str) -> StoreResult<Option<SigningKey>>;
+
+    /// The tenant's signing keys, oldest first.
+    async fn list_signing_keys(&self, tenant: &TenantKey) -> StoreResult<Vec<SigningKey>>;
+
+    /// Deletes the tenant's key; whether it existed (another tenant's key is not touched).
+    async fn delete_signing_key(&self, tenant: &TenantKey, kid: &str) -> StoreResult<bool>;
+
+    /// Adds an API key, stored by the hash of its secret.
+    ///
+    /// # Errors
+    ///
+    /// `Duplicate("key")` when the hash exists.
+    async fn insert_api_key(&self, key: &ApiKey, key_hash: &str) -> StoreResult<()>;
+
+    /// The API key with this hash, whatever its tenant.
+    async fn api_key_by_hash(&self, key_hash: &str) -> StoreResult<Option<ApiKey>>;
+
+    /// The tenant's API keys, oldest first.
+    async fn list_api_keys(&self, tenant: &TenantKey) -> StoreResult<Vec<ApiKey>>;
+
+    /// Deletes the tenant's API key; whether it existed.
+    async fn delete_api_key(&self, tenant: &TenantKey, id: Uuid) -> StoreResult<bool>;
+
+    /// Records that the key was used at `at`.
+    async fn touch_api_key(&self, tenant: &TenantKey, id: Uuid, at: OffsetDateTime) -> StoreResult<()>;
+
+    /// Records a logged-out token by its hash until `expires_at`; recording it twice is fine.
+    async fn revoke_token(&self, tenant: &TenantKey, token_hash: &str, expires_at: OffsetDateTime) -> StoreResult<()>;
+
+    /// Whether the token with this hash was logged out.
+    async fn is_token_revoked(&self, token_hash: &str) -> StoreResult<bool>;
+
+    /// Deletes the records of logged-out tokens that expired before `now`; returns how many.
+    async fn prune_revoked_tokens(&self, now: OffsetDateTime) -> StoreResult<u64>;
+
+    /// The agent with the state of their sessions.
+    async fn agent_session(&self, tenant: &TenantKey, id: AgentId) -> StoreResult<Option<AgentSession>>;
+
+    /// Ends every session of the agent: bumps the generation and records `at`.
+    ///
+    /// # Errors
+    ///
+    /// `NotFound` for an unknown agent.
+    async fn revoke_agent_sessions(&self, tenant: &TenantKey, id: AgentId, at: OffsetDateTime) -> StoreResult<()>;
+}
+
+/// Every store port at once: what an adapter provides.
+pub trait Store: TicketStore + CategoryStore + AccountStore + TenantStore + TrustStore {}
+
+impl<T: TicketStore + CategoryStore + AccountStore + TenantStore + TrustStore> Store for T {}
 
 /// The time. Tests fix it; production reads the system clock.
 pub trait Clock: Send + Sync {

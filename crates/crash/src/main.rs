@@ -181,8 +181,10 @@ async fn run_backend(
     let customers = (0..args.workers)
         .map(|i| tokens::mint(&secret, Uuid::new_v4(), "customer", &format!("Crash Customer {i}")))
         .collect::<Result<Vec<_>, _>>()?;
-    let admin = tokens::mint(&secret, Uuid::new_v4(), "admin", "Crash Admin")?;
     let http = reqwest::Client::builder().timeout(Duration::from_secs(5)).pool_max_idle_per_host(64).build()?;
+    // A staff token stands for a live account, so the admin logs in as the bootstrap admin.
+    let first = slots.first().and_then(|slot| slot.base()).ok_or("no server is up")?;
+    let admin = tokens::log_in_admin(&http, &first).await?;
     let load = Duration::from_secs(args.seconds.max(5));
     let epoch = Instant::now();
     let ctx = Arc::new(Ctx {

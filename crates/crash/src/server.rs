@@ -97,6 +97,8 @@ impl Slot {
             .env("SUPPORTDESK_DATABASE_URL", &self.launch.database_url)
             .env("SUPPORTDESK_BIND", "127.0.0.1:0")
             .env("SUPPORTDESK_JWT_SECRET", &self.launch.secret)
+            .env("SUPPORTDESK_ADMIN_EMAIL", crate::tokens::ADMIN_EMAIL)
+            .env("SUPPORTDESK_ADMIN_PASSWORD", crate::tokens::ADMIN_PASSWORD)
             .env("SUPPORTDESK_SHUTDOWN_TIMEOUT_SECS", "5")
             .env("SUPPORTDESK_LOG", "warn,supportdesk=info,supportdesk_http=warn,supportdesk_app=warn")
             .env("NO_COLOR", "1")

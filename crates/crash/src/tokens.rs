@@ -1,6 +1,7 @@
-//! Bearer tokens minted with the server's shared secret, as a shop would (`api.md`,
-//! "Authentication and roles"): HS256, a day long. A customer token with an unknown `sub`
-//! provisions the customer on first use; an admin token needs no account.
+//! Bearer tokens: customers' minted with the server's shared secret, as a single-shop
+//! deployment's shop would (HS256, a day long; an unknown `sub` provisions the customer on
+//! first use), and the admin's from logging in as the bootstrap admin (a staff token must
+//! stand for a live account).
 
 use jsonwebtoken::{encode, EncodingKey, Header};
 use serde::Serialize;
@@ -16,6 +17,29 @@ struct Claims<'a> {
     name: &'a str,
     exp: u64,
     iat: u64,
+}
+
+/// The bootstrap admin every crash-test server starts with.
+pub const ADMIN_EMAIL: &str = "crash-admin@shop.example";
+/// Its password.
+pub const ADMIN_PASSWORD: &str = "crash admin password";
+
+/// Logs in as the bootstrap admin on the server at `base`; returns the access token.
+///
+/// # Errors
+///
+/// The request fails or the login is refused.
+pub async fn log_in_admin(http: &reqwest::Client, base: &str) -> Result<String, BoxError> {
+    let response = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}))
+        .send()
+        .await?;
+    if !response.status().is_success() {
+        return Err(format!("admin login answered {}", response.status()).into());
+    }
+    let body: serde_json::Value = response.json().await?;
+    Ok(body["accessToken"].as_str().ok_or("login answer without accessToken")?.to_owned())
 }
 
 /// Mints `role` tokens for `sub`, valid for a day from now.

@@ -1,26 +1,48 @@
-//! Authentication: HS256 bearer tokens in, [`Principal`]s out; and minting tokens for the
-//! login route and for tests.
+//! Authentication: bearer tokens and API keys in, [`Principal`]s out; and minting tokens for
+//! the login route and for tests.
+//!
+//! What a token is signed with decides what it may claim (api-v1.1.md section 1):
+//!
+//! - a header `kid` naming a tenant's signing key: that tenant only (a `tenant` claim must be
+//!   the key's), and staff roles only when the key allows staff;
+//! - the service's own login tokens (`kid: "supportdesk"`, signed with
+//!   `SUPPORTDESK_JWT_SECRET`): any tenant that exists;
+//! - no `kid`, signed with `SUPPORTDESK_JWT_SECRET`: customers of the `default` tenant, and
+//!   staff of any tenant (single-shop deployments keep working);
+//! - `sdk_…`: an API key, looked up by its hash.
+//!
+//! Whatever signed it, a staff token stands for the live, active agent named by `sub`, with
+//! the role and permissions the database gives them now; the token's `perms` are ignored.
+//! A customer token's tenant must exist. A logged-out token is refused.
 //!
 //! The algorithm is pinned to HS256, so `alg: none`, RS256 and the other HMAC sizes are
-//! refused; `exp` is required and enforced (5 seconds of leeway). Unknown `perms` strings are
-//! ignored (they grant nothing); an unknown `role` is refused. Optional profile claims
-//! (`name`, `email`, `picture`) that do not parse are ignored rather than refused, so a shop's
-//! odd display name never locks its customer out.
+//! refused; `exp` is required and enforced and `nbf` too (5 seconds of leeway); an `iat`
+//! more than 60 seconds ahead and a lifetime over 30 days are refused; `aud` and `iss` are
+//! enforced when configured. An unknown `role` is refused. Optional profile claims (`name`,
+//! `email`, `picture`) that do not parse are ignored rather than refused, so a shop's odd
+//! display name never locks its customer out.
 
-use std::future::{ready, Ready};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
-use supportdesk_app::{AuthenticatedUser, Principal};
-use supportdesk_domain::{Email, Permission, PersonName, Role, TenantKey};
+use supportdesk_app::{
+    App, AppError, AuthenticatedUser, Credential, Principal, SigningKey, TokenFacts, API_KEY_PREFIX,
+};
+use supportdesk_domain::{AgentId, Email, Permission, PersonName, Role, TenantKey};
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::error::ApiError;
+use crate::ApiState;
 
 /// Why keys could not be made or a token could not be minted.
 #[derive(Debug, thiserror::Error)]
@@ -68,6 +90,18 @@ pub struct Claims {
     /// Issued at, seconds since the Unix epoch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iat: Option<i64>,
+    /// Not before, seconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
+    /// The audience (checked when `SUPPORTDESK_JWT_AUDIENCE` is set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aud: Option<String>,
+    /// The issuer (checked when `SUPPORTDESK_JWT_ISSUER` is set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    /// The staff session generation a token of the service's own was issued under.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sgen: Option<i64>,
 }
 
 impl Claims {
@@ -89,6 +123,10 @@ impl Claims {
             picture: principal.picture.clone(),
             exp: now.saturating_add(ttl),
             iat: Some(now),
+            nbf: None,
+            aud: None,
+            iss: None,
+            sgen: None,
         })
     }
 
@@ -124,6 +162,7 @@ impl Claims {
             name: self.name.as_deref().and_then(|raw| PersonName::parse(raw).ok()),
             email: self.email.as_deref().and_then(|raw| Email::parse(raw).ok()),
             picture: self.picture.filter(|url| is_http_url(url)),
+            credential: Credential::Account,
         })
     }
 }
@@ -143,10 +182,22 @@ struct KeysInner {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    audience: Option<String>,
+    issuer: Option<String>,
 }
 
-/// The HS256 keys tokens are signed and checked with. Cheap to clone; `Debug` never shows
-/// the secret.
+/// The `kid` of the tokens the service's own login hands out (signed with
+/// `SUPPORTDESK_JWT_SECRET`). Tenant signing keys get random ids, which never take this one.
+pub const SERVICE_KID: &str = "supportdesk";
+
+/// The longest lifetime a token may have (`exp` minus `iat`, or minus now without `iat`).
+pub const MAX_TOKEN_LIFETIME_SECS: i64 = 30 * 24 * 3600;
+
+/// How far ahead of this server's clock an `iat` may be.
+pub const MAX_IAT_SKEW_SECS: i64 = 60;
+
+/// The HS256 keys the service signs and checks its own tokens with, and the rules every token
+/// is checked against. Cheap to clone; `Debug` never shows the secret.
 #[derive(Clone)]
 pub struct JwtKeys {
     inner: Arc<KeysInner>,
@@ -158,11 +209,32 @@ impl std::fmt::Debug for JwtKeys {
     }
 }
 
+/// What signed a token, and so what it may claim.
+enum Signer {
+    /// The service's own login (`kid: "supportdesk"`).
+    Service,
+    /// `SUPPORTDESK_JWT_SECRET` without a `kid`: default-tenant customers, or staff.
+    SharedSecret,
+    /// A tenant's signing key.
+    Tenant(SigningKey),
+}
+
+/// A verified bearer credential: who it stands for, and what logout needs to end it.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    /// Who is calling.
+    pub principal: Principal,
+    /// The token as presented.
+    pub token: String,
+    /// When it expires (`None` for an API key).
+    pub expires_at: Option<OffsetDateTime>,
+}
+
 impl JwtKeys {
     /// The shortest secret accepted: 256 bits, the size of an HS256 key.
     pub const MIN_SECRET_BYTES: usize = 32;
 
-    /// Seconds of clock skew tolerated on `exp`.
+    /// Seconds of clock skew tolerated on `exp` and `nbf`.
     pub const LEEWAY_SECS: u64 = 5;
 
     /// Keys from the shared secret (`SUPPORTDESK_JWT_SECRET`).
@@ -171,23 +243,45 @@ impl JwtKeys {
     ///
     /// [`AuthError::SecretTooShort`] below [`JwtKeys::MIN_SECRET_BYTES`].
     pub fn new(secret: &[u8]) -> Result<Self, AuthError> {
+        Self::with_claims(secret, None, None)
+    }
+
+    /// Keys from the shared secret that also require every token's `aud` and `iss` to be
+    /// these (when given), and put them in the tokens they mint.
+    ///
+    /// # Errors
+    ///
+    /// [`AuthError::SecretTooShort`] below [`JwtKeys::MIN_SECRET_BYTES`].
+    pub fn with_claims(secret: &[u8], audience: Option<String>, issuer: Option<String>) -> Result<Self, AuthError> {
         if secret.len() < Self::MIN_SECRET_BYTES {
             return Err(AuthError::SecretTooShort { min: Self::MIN_SECRET_BYTES, actual: secret.len() });
         }
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = Self::LEEWAY_SECS;
         validation.validate_exp = true;
-        validation.validate_aud = false;
-        validation.set_required_spec_claims(&["exp", "sub"]);
+        validation.validate_nbf = true;
+        validation.validate_aud = audience.is_some();
+        let mut required = vec!["exp", "sub"];
+        if let Some(audience) = &audience {
+            validation.set_audience(&[audience]);
+            required.push("aud");
+        }
+        if let Some(issuer) = &issuer {
+            validation.set_issuer(&[issuer]);
+            required.push("iss");
+        }
+        validation.set_required_spec_claims(&required);
         let inner = KeysInner {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation,
+            audience,
+            issuer,
         };
         Ok(Self { inner: Arc::new(inner) })
     }
 
-    /// A token for `principal`, valid for `ttl`.
+    /// A token for `principal`, valid for `ttl`, signed as the service's own.
     ///
     /// # Errors
     ///
@@ -196,38 +290,148 @@ impl JwtKeys {
         self.mint_claims(&Claims::for_principal(principal, ttl)?)
     }
 
-    /// A token carrying exactly `claims` (tests use it for expired or odd tokens).
+    /// A token carrying exactly `claims` (plus the configured `aud`/`iss` when absent),
+    /// signed as the service's own (`kid: "supportdesk"`).
     ///
     /// # Errors
     ///
     /// [`AuthError::Encode`].
     pub fn mint_claims(&self, claims: &Claims) -> Result<String, AuthError> {
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.inner.encoding).map_err(AuthError::Encode)
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some(SERVICE_KID.to_owned());
+        let mut claims = claims.clone();
+        if claims.aud.is_none() {
+            claims.aud.clone_from(&self.inner.audience);
+        }
+        if claims.iss.is_none() {
+            claims.iss.clone_from(&self.inner.issuer);
+        }
+        jsonwebtoken::encode(&header, &claims, &self.inner.encoding).map_err(AuthError::Encode)
     }
 
-    /// Verifies a token's signature, algorithm and expiry, and reads its principal.
+    /// Checks a token's signature (with the key its `kid` names), algorithm and times, and
+    /// reads its claims; the caller then checks what the signer may claim.
+    fn decode(&self, token: &str, key: &DecodingKey) -> Result<Claims, ApiError> {
+        use jsonwebtoken::errors::ErrorKind;
+        let data =
+            jsonwebtoken::decode::<Claims>(token, key, &self.inner.validation).map_err(|error| match error.kind() {
+                ErrorKind::ExpiredSignature => ApiError::unauthorized("the token has expired"),
+                ErrorKind::ImmatureSignature => ApiError::unauthorized("the token is not valid yet (nbf)"),
+                ErrorKind::InvalidAudience => ApiError::unauthorized("the token's aud is not this service"),
+                ErrorKind::InvalidIssuer => ApiError::unauthorized("the token's iss is not accepted"),
+                ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => {
+                    ApiError::unauthorized("the token must be signed with HS256")
+                }
+                ErrorKind::InvalidSignature => ApiError::unauthorized("the token's signature is invalid"),
+                ErrorKind::MissingRequiredClaim(claim) => {
+                    ApiError::unauthorized(format!("the token has no {claim} claim"))
+                }
+                _ => ApiError::unauthorized("the token is malformed"),
+            })?;
+        let claims = data.claims;
+        let now = unix_now().map_err(ApiError::internal)?;
+        if claims.iat.is_some_and(|iat| iat > now.saturating_add(MAX_IAT_SKEW_SECS)) {
+            return Err(ApiError::unauthorized("the token's iat is in the future"));
+        }
+        if claims.exp.saturating_sub(claims.iat.unwrap_or(now).min(now)) > MAX_TOKEN_LIFETIME_SECS {
+            return Err(ApiError::unauthorized("the token lives longer than 30 days"));
+        }
+        Ok(claims)
+    }
+
+    /// Verifies a bearer credential (a token or an API key) and finds who it stands for now.
     ///
     /// # Errors
     ///
-    /// 401 `unauthorized` for any token that is not a valid, unexpired HS256 token of ours
-    /// with known claims.
-    pub fn verify(&self, token: &str) -> Result<Principal, ApiError> {
-        use jsonwebtoken::errors::ErrorKind;
-        let data =
-            jsonwebtoken::decode::<Claims>(token, &self.inner.decoding, &self.inner.validation).map_err(|error| {
-                match error.kind() {
-                    ErrorKind::ExpiredSignature => ApiError::unauthorized("the token has expired"),
-                    ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => {
-                        ApiError::unauthorized("the token must be signed with HS256")
-                    }
-                    ErrorKind::InvalidSignature => ApiError::unauthorized("the token's signature is invalid"),
-                    ErrorKind::MissingRequiredClaim(claim) => {
-                        ApiError::unauthorized(format!("the token has no {claim} claim"))
-                    }
-                    _ => ApiError::unauthorized("the token is malformed"),
+    /// 401 `unauthorized` for anything that is not a valid credential of a live account.
+    pub async fn verify(&self, app: &App, token: &str) -> Result<Verified, ApiError> {
+        if token.starts_with(API_KEY_PREFIX) {
+            let principal = app.authenticate_api_key(token).await.map_err(refused("the API key is not valid"))?;
+            return Ok(Verified { principal, token: token.to_owned(), expires_at: None });
+        }
+        let header =
+            jsonwebtoken::decode_header(token).map_err(|_| ApiError::unauthorized("the token is malformed"))?;
+        if header.alg != Algorithm::HS256 {
+            return Err(ApiError::unauthorized("the token must be signed with HS256"));
+        }
+        let (claims, signer) = match header.kid.as_deref() {
+            None => (self.decode(token, &self.inner.decoding)?, Signer::SharedSecret),
+            Some(SERVICE_KID) => (self.decode(token, &self.inner.decoding)?, Signer::Service),
+            Some(kid) => {
+                let key =
+                    app.signing_key(kid).await?.ok_or_else(|| ApiError::unauthorized("the token's kid is unknown"))?;
+                let claims = self.decode(token, &DecodingKey::from_secret(key.secret.expose().as_bytes()))?;
+                (claims, Signer::Tenant(key))
+            }
+        };
+        let expires_at = OffsetDateTime::from_unix_timestamp(claims.exp).ok();
+        let facts = TokenFacts {
+            issued_at: claims.iat.and_then(|iat| OffsetDateTime::from_unix_timestamp(iat).ok()),
+            // Only a token signed with the service's secret may speak for a session
+            // generation: a shop key could otherwise outlive a revocation.
+            generation: match signer {
+                Signer::Service | Signer::SharedSecret => claims.sgen,
+                Signer::Tenant(_) => None,
+            },
+        };
+        let claimed = claims.into_principal()?;
+        let tenant = match &signer {
+            Signer::Tenant(key) if claimed.tenant != key.tenant && !claimed_default_by_absence(token) => {
+                return Err(ApiError::unauthorized("the token's tenant is not its key's tenant"));
+            }
+            Signer::Tenant(key) => key.tenant.clone(),
+            Signer::Service | Signer::SharedSecret => claimed.tenant.clone(),
+        };
+        let principal = match claimed.role {
+            Role::Customer => {
+                if matches!(signer, Signer::SharedSecret) && tenant != TenantKey::default() {
+                    return Err(ApiError::unauthorized(
+                        "a token without kid is for the default tenant's customers; sign with the tenant's key",
+                    ));
                 }
-            })?;
-        data.claims.into_principal()
+                app.require_tenant(&tenant).await.map_err(refused("the token's tenant does not exist"))?;
+                Principal { tenant, ..claimed }
+            }
+            Role::Agent | Role::Admin => {
+                if let Signer::Tenant(key) = &signer {
+                    if !key.allow_staff {
+                        return Err(ApiError::unauthorized("the token's key may sign customer tokens only"));
+                    }
+                }
+                app.authenticate_staff(&tenant, AgentId::from_uuid(claimed.id), facts)
+                    .await
+                    .map_err(refused("the token's account is unknown, inactive or signed out"))?
+            }
+        };
+        if app.is_token_revoked(token).await? {
+            return Err(ApiError::unauthorized("the token was revoked"));
+        }
+        Ok(Verified { principal, token: token.to_owned(), expires_at })
+    }
+}
+
+/// Whether the token's payload has no `tenant` claim at all (then a tenant key's tokens
+/// belong to the key's tenant, rather than to `default`).
+fn claimed_default_by_absence(token: &str) -> bool {
+    #[derive(Deserialize)]
+    struct TenantOnly {
+        tenant: Option<serde_json::Value>,
+    }
+    let Some(payload) = token.split('.').nth(1) else {
+        return false;
+    };
+    URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<TenantOnly>(&bytes).ok())
+        .is_some_and(|claims| claims.tenant.is_none())
+}
+
+/// Turns a refusal of the use cases into a 401 that says `why`; store failures stay 5xx.
+fn refused(why: &'static str) -> impl Fn(AppError) -> ApiError {
+    move |error| match error {
+        AppError::Internal(cause) => ApiError::internal(cause),
+        _ => ApiError::unauthorized(why),
     }
 }
 
@@ -256,7 +460,7 @@ impl TokenIssuer {
     }
 
     /// A token for a user who just logged in: `sub`, `role`, `tenant`, `perms`, `name`,
-    /// `email`, `iat`, `exp`.
+    /// `email`, `iat`, `exp`, and for staff the session generation (`sgen`).
     ///
     /// # Errors
     ///
@@ -270,15 +474,22 @@ impl TokenIssuer {
             name: PersonName::parse(&user.name).ok(),
             email: Some(user.email.clone()),
             picture: None,
+            credential: Credential::Account,
         };
-        let token = self.keys.mint(&principal, self.ttl)?;
+        let mut claims = Claims::for_principal(&principal, self.ttl)?;
+        claims.sgen = user.session_generation;
+        let token = self.keys.mint_claims(&claims)?;
         Ok(AccessToken { token, expires_in: self.ttl.as_secs(), role: user.role })
     }
 }
 
-/// The bearer token of a request, verified: any role.
+/// The verified bearer credential of a request: any role.
 #[derive(Debug, Clone)]
 pub struct Authenticated(pub Principal);
+
+/// The verified bearer credential with the token itself (for logout).
+#[derive(Debug, Clone)]
+pub struct Session(pub Verified);
 
 /// A verified caller with the `customer` role (the customer routes); staff get 403.
 #[derive(Debug, Clone)]
@@ -289,10 +500,7 @@ pub struct CustomerCaller(pub Principal);
 #[derive(Debug, Clone)]
 pub struct StaffCaller(pub Principal);
 
-fn authenticate(req: &HttpRequest) -> Result<Principal, ApiError> {
-    let keys = req
-        .app_data::<web::Data<JwtKeys>>()
-        .ok_or_else(|| ApiError::internal("JwtKeys are not registered as app data"))?;
+fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
     let value =
         req.headers().get(header::AUTHORIZATION).ok_or_else(|| ApiError::unauthorized("a bearer token is required"))?;
     let value = value.to_str().map_err(|_| ApiError::unauthorized("the Authorization header is malformed"))?;
@@ -301,41 +509,72 @@ fn authenticate(req: &HttpRequest) -> Result<Principal, ApiError> {
     if !scheme.eq_ignore_ascii_case("bearer") {
         return Err(ApiError::unauthorized("use Authorization: Bearer <token>"));
     }
-    keys.verify(token.trim())
+    Ok(token.trim().to_owned())
+}
+
+/// The future an authenticating extractor returns.
+type Extracted<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
+
+async fn authenticate(req: HttpRequest) -> Result<Verified, ApiError> {
+    let state = req
+        .app_data::<web::Data<ApiState>>()
+        .ok_or_else(|| ApiError::internal("ApiState is not registered as app data"))?
+        .clone();
+    let token = bearer_token(&req)?;
+    state.jwt().verify(state.app(), &token).await
+}
+
+impl FromRequest for Session {
+    type Error = ApiError;
+    type Future = Extracted<Self>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { authenticate(req).await.map(Session) })
+    }
 }
 
 impl FromRequest for Authenticated {
     type Error = ApiError;
-    type Future = Ready<Result<Self, Self::Error>>;
+    type Future = Extracted<Self>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        ready(authenticate(req).map(Authenticated))
+        let req = req.clone();
+        Box::pin(async move { authenticate(req).await.map(|v| Authenticated(v.principal)) })
     }
 }
 
 impl FromRequest for CustomerCaller {
     type Error = ApiError;
-    type Future = Ready<Result<Self, Self::Error>>;
+    type Future = Extracted<Self>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        ready(authenticate(req).and_then(|principal| match principal.role {
-            Role::Customer => Ok(CustomerCaller(principal)),
-            Role::Agent | Role::Admin => {
-                Err(ApiError::forbidden("this route is for customers; staff use /api/v1/admin"))
+        let req = req.clone();
+        Box::pin(async move {
+            let principal = authenticate(req).await?.principal;
+            match principal.role {
+                Role::Customer => Ok(CustomerCaller(principal)),
+                Role::Agent | Role::Admin => {
+                    Err(ApiError::forbidden("this route is for customers; staff use /api/v1/admin"))
+                }
             }
-        }))
+        })
     }
 }
 
 impl FromRequest for StaffCaller {
     type Error = ApiError;
-    type Future = Ready<Result<Self, Self::Error>>;
+    type Future = Extracted<Self>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        ready(authenticate(req).and_then(|principal| match principal.role {
-            Role::Agent | Role::Admin => Ok(StaffCaller(principal)),
-            Role::Customer => Err(ApiError::forbidden("this needs an agent account")),
-        }))
+        let req = req.clone();
+        Box::pin(async move {
+            let principal = authenticate(req).await?.principal;
+            match principal.role {
+                Role::Agent | Role::Admin => Ok(StaffCaller(principal)),
+                Role::Customer => Err(ApiError::forbidden("this needs an agent account")),
+            }
+        })
     }
 }
 
@@ -354,13 +593,79 @@ mod tests {
         assert!(matches!(JwtKeys::new(b"short"), Err(AuthError::SecretTooShort { min: 32, actual: 5 })));
     }
 
+    fn decoded(keys: &JwtKeys, claims: &Claims) -> Result<Claims, ApiError> {
+        let token = keys.mint_claims(claims).unwrap();
+        keys.decode(&token, &keys.inner.decoding)
+    }
+
+    fn claims() -> Claims {
+        let principal =
+            Principal::agent(TenantKey::parse("shop-1").unwrap(), Uuid::now_v7(), vec![Permission::TicketsRead])
+                .named("Sam");
+        Claims::for_principal(&principal, Duration::from_secs(60)).unwrap()
+    }
+
     #[test]
-    fn a_minted_token_verifies_to_the_same_principal() {
+    fn a_minted_token_decodes_to_the_same_principal() {
         let principal =
             Principal::agent(TenantKey::parse("shop-1").unwrap(), Uuid::now_v7(), vec![Permission::TicketsRead])
                 .named("Sam");
         let token = keys().mint(&principal, Duration::from_secs(60)).unwrap();
-        assert_eq!(keys().verify(&token).unwrap(), principal);
+        let header = jsonwebtoken::decode_header(&token).unwrap();
+        assert_eq!(header.kid.as_deref(), Some(SERVICE_KID));
+        let claims = keys().decode(&token, &keys().inner.decoding).unwrap();
+        assert_eq!(claims.into_principal().unwrap(), principal);
+    }
+
+    #[test]
+    fn a_token_not_valid_yet_is_refused() {
+        let mut future = claims();
+        future.nbf = Some(future.exp - 30);
+        assert_eq!(decoded(&keys(), &future).unwrap_err().status(), 401);
+        let mut now = claims();
+        now.nbf = now.iat;
+        assert!(decoded(&keys(), &now).is_ok());
+    }
+
+    #[test]
+    fn an_iat_more_than_a_minute_ahead_is_refused() {
+        let mut ahead = claims();
+        let iat = ahead.iat.unwrap();
+        ahead.iat = Some(iat + 120);
+        ahead.exp = iat + 600;
+        assert_eq!(decoded(&keys(), &ahead).unwrap_err().status(), 401);
+        ahead.iat = Some(iat + 30);
+        assert!(decoded(&keys(), &ahead).is_ok());
+    }
+
+    #[test]
+    fn a_lifetime_over_30_days_is_refused() {
+        let mut long = claims();
+        let iat = long.iat.unwrap();
+        long.exp = iat + MAX_TOKEN_LIFETIME_SECS + 60;
+        assert_eq!(decoded(&keys(), &long).unwrap_err().status(), 401);
+        long.iat = None;
+        assert_eq!(decoded(&keys(), &long).unwrap_err().status(), 401);
+        long.exp = iat + MAX_TOKEN_LIFETIME_SECS - 60;
+        assert!(decoded(&keys(), &long).is_ok());
+    }
+
+    #[test]
+    fn audience_and_issuer_are_enforced_when_configured() {
+        let strict =
+            JwtKeys::with_claims(b"0123456789abcdef0123456789abcdef", Some("desk".into()), Some("shop".into()))
+                .unwrap();
+        // Its own tokens carry both.
+        assert!(decoded(&strict, &claims()).is_ok());
+        let mut wrong = claims();
+        wrong.aud = Some("elsewhere".into());
+        assert_eq!(decoded(&strict, &wrong).unwrap_err().status(), 401);
+        let mut wrong = claims();
+        wrong.iss = Some("elsewhere".into());
+        assert_eq!(decoded(&strict, &wrong).unwrap_err().status(), 401);
+        // A token without them, signed with the same secret, is refused.
+        let plain = keys().mint_claims(&claims()).unwrap();
+        assert_eq!(strict.decode(&plain, &strict.inner.decoding).unwrap_err().status(), 401);
     }
 
     #[test]

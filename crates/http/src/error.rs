@@ -335,6 +335,12 @@ impl From<AppError> for ApiError {
             AppError::Conflict(field) => {
                 Self::new(StatusCode::CONFLICT, "conflict", "Conflict", format!("{field} is already taken"))
             }
+            AppError::LastAdmin => Self::new(
+                StatusCode::CONFLICT,
+                "last_admin",
+                "Last active admin",
+                "the tenant's last active admin cannot be deactivated or demoted; make another admin first",
+            ),
             AppError::PreconditionFailed { current } => Self::new(
                 StatusCode::PRECONDITION_FAILED,
                 "precondition_failed",

@@ -43,7 +43,9 @@ use actix_web::{web, HttpRequest};
 use supportdesk_app::App;
 use supportdesk_domain::{Email, TenantKey};
 
-pub use auth::{AccessToken, AuthError, Authenticated, Claims, CustomerCaller, JwtKeys, StaffCaller, TokenIssuer};
+pub use auth::{
+    AccessToken, AuthError, Authenticated, Claims, CustomerCaller, JwtKeys, Session, StaffCaller, TokenIssuer, Verified,
+};
 pub use error::{ApiError, FieldProblem, Problem};
 pub use metrics::{Metrics, PoolStats};
 pub use middleware::{request_middleware, RequestId, RequestTelemetry};
@@ -227,5 +229,6 @@ pub(crate) fn register_routes(cfg: &mut web::ServiceConfig) -> Vec<routes::Route
     handlers::agents::configure(&mut routes);
     handlers::customers::configure(&mut routes);
     handlers::settings::configure(&mut routes);
+    handlers::trust::configure(&mut routes);
     routes.into_registered()
 }

@@ -9,7 +9,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
-use crate::handlers::{admin_tickets, agents, auth, categories, customers, ops, settings, tickets};
+use crate::handlers::{admin_tickets, agents, auth, categories, customers, ops, settings, tickets, trust};
 
 /// Adds the bearer security scheme every authenticated route names.
 struct BearerSecurity;
@@ -107,6 +107,14 @@ Errors are application/problem+json; every response carries X-Request-Id."
         customers::put_customer,
         settings::get_settings,
         settings::put_settings,
+        trust::delete_session,
+        trust::list_signing_keys,
+        trust::create_signing_key,
+        trust::delete_signing_key,
+        trust::list_api_keys,
+        trust::create_api_key,
+        trust::delete_api_key,
+        trust::revoke_agent_sessions,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldProblem)),
     modifiers(&BearerSecurity, &JsonBodyErrors),
@@ -118,6 +126,7 @@ Errors are application/problem+json; every response carries X-Request-Id."
         (name = "admin-agents", description = "Agent management"),
         (name = "admin-customers", description = "Customer profiles from the shop"),
         (name = "admin-settings", description = "The tenant's policy"),
+        (name = "admin-trust", description = "Signing keys for shop-minted tokens, and API keys for integrations"),
         (name = "auth", description = "The service's own accounts"),
         (name = "ops", description = "Health, readiness, metrics, this document"),
     )

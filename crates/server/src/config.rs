@@ -31,6 +31,41 @@ pub enum Command {
     /// Manage accounts.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Manage tenants (shops) and their signing keys.
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+}
+
+/// `supportdesk tenant ...`
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Create a tenant with the default categories; prints `{"key": ..., "name": ...}`.
+    /// An existing tenant is left as it is (exit code 0).
+    Create {
+        /// The tenant key: letters, digits, '.', '_' or '-', at most 64.
+        #[arg(long)]
+        key: String,
+        /// The shop's display name.
+        #[arg(long)]
+        name: String,
+    },
+    /// Manage a tenant's signing keys.
+    #[command(subcommand)]
+    Key(TenantKeyCommand),
+}
+
+/// `supportdesk tenant key ...`
+#[derive(Debug, Subcommand)]
+pub enum TenantKeyCommand {
+    /// Add an HS256 signing key; prints, once, `{"tenant", "kid", "secret", "allowStaff"}`.
+    Add {
+        /// The tenant the key's tokens belong to.
+        #[arg(long)]
+        tenant: String,
+        /// Let the key sign staff tokens too (default: customer tokens only).
+        #[arg(long)]
+        staff: bool,
+    },
 }
 
 /// `supportdesk admin ...`
@@ -99,6 +134,23 @@ pub struct Config {
         hide_env_values = true
     )]
     pub jwt_secret: Option<String>,
+
+    /// Every token must carry this `aud` (and the service's own tokens do); unset: `aud` is
+    /// not checked.
+    #[arg(long, global = true, env = "SUPPORTDESK_JWT_AUDIENCE", value_name = "SUPPORTDESK_JWT_AUDIENCE")]
+    pub jwt_audience: Option<String>,
+
+    /// Every token must carry this `iss` (and the service's own tokens do); unset: `iss` is
+    /// not checked.
+    #[arg(long, global = true, env = "SUPPORTDESK_JWT_ISSUER", value_name = "SUPPORTDESK_JWT_ISSUER")]
+    pub jwt_issuer: Option<String>,
+
+    /// Seconds a server process trusts what it read about a session, a key or a tenant: a
+    /// deactivation, password change, logout or deleted key made through another process
+    /// takes effect here within this time (0: check the database on every request).
+    #[arg(long, global = true, env = "SUPPORTDESK_REVOCATION_CHECK_SECS", value_name = "SUPPORTDESK_REVOCATION_CHECK_SECS",
+          default_value_t = 2, value_parser = clap::value_parser!(u64).range(0..=5))]
+    pub revocation_check_secs: u64,
 
     /// Lifetime of the tokens the service issues, in seconds.
     #[arg(long, global = true, env = "SUPPORTDESK_TOKEN_TTL_SECS", value_name = "SUPPORTDESK_TOKEN_TTL_SECS",
@@ -225,6 +277,20 @@ mod tests {
         ])
         .unwrap();
         assert!(matches!(cli.command, Some(Command::Admin(AdminCommand::Create { .. }))));
+    }
+
+    #[test]
+    fn tenant_commands_parse() {
+        let cli =
+            Cli::try_parse_from(["supportdesk", "tenant", "create", "--key", "shop-1", "--name", "Shop"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Tenant(TenantCommand::Create { .. }))));
+        let cli =
+            Cli::try_parse_from(["supportdesk", "tenant", "key", "add", "--tenant", "shop-1", "--staff"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::Tenant(TenantCommand::Key(TenantKeyCommand::Add { staff: true, .. })))
+        ));
+        assert!(Cli::try_parse_from(["supportdesk", "--revocation-check-secs", "6"]).is_err());
     }
 
     #[test]

@@ -14,7 +14,7 @@ use supportdesk_domain::{Email, PersonName, TenantKey};
 use supportdesk_http::{ApiState, HttpConfig, JwtKeys, Metrics, PoolStats};
 use supportdesk_store_diesel::{DieselConfig, DieselStore};
 
-use crate::config::{AdminCommand, Cli, Command, Config};
+use crate::config::{AdminCommand, Cli, Command, Config, TenantCommand, TenantKeyCommand};
 
 /// Why the server could not start or a command failed; printed once, then exit code 1.
 #[derive(Debug, thiserror::Error)]
@@ -72,6 +72,31 @@ async fn run(cli: Cli) -> Result<(), StartupError> {
             tracing::info!(admin.id = %admin.id, tenant = %admin.tenant, "admin created");
             Ok(())
         }
+        Command::Tenant(TenantCommand::Create { key, name }) => {
+            let store = connect(&cli.config).await?;
+            let app = build_app(&cli.config, store)?;
+            let key = TenantKey::parse(&key).map_err(|e| config_error("--key", e))?;
+            let (tenant, created) = app.create_tenant(&key, &name).await?;
+            if created {
+                tracing::info!(tenant = %tenant.key, "tenant created");
+            } else {
+                tracing::info!(tenant = %tenant.key, "the tenant exists; nothing changed");
+            }
+            print_json(&serde_json::json!({"key": tenant.key.as_str(), "name": tenant.name}))
+        }
+        Command::Tenant(TenantCommand::Key(TenantKeyCommand::Add { tenant, staff })) => {
+            let store = connect(&cli.config).await?;
+            let app = build_app(&cli.config, store)?;
+            let tenant = TenantKey::parse(&tenant).map_err(|e| config_error("--tenant", e))?;
+            let key = app.add_signing_key(&tenant, staff).await?;
+            tracing::info!(tenant = %key.tenant, kid = %key.kid, allow_staff = key.allow_staff, "signing key added");
+            print_json(&serde_json::json!({
+                "tenant": key.tenant.as_str(),
+                "kid": key.kid,
+                "secret": key.secret.expose(),
+                "allowStaff": key.allow_staff,
+            }))
+        }
         Command::Admin(AdminCommand::Recount) => {
             let store = connect(&cli.config).await?;
             store.recount_tickets().await?;
@@ -79,6 +104,15 @@ async fn run(cli: Cli) -> Result<(), StartupError> {
             Ok(())
         }
     }
+}
+
+/// Writes one line of JSON on stdout: what the tenant commands answer, for scripts.
+fn print_json(value: &serde_json::Value) -> Result<(), StartupError> {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{value}")?;
+    stdout.flush()?;
+    Ok(())
 }
 
 /// Connects (creating a SQLite file and its folder if needed) and applies migrations, on the
@@ -101,14 +135,18 @@ fn build_app(config: &Config, store: Arc<DieselStore>) -> Result<App, StartupErr
     let hasher = Argon2Hasher::new(2)?;
     Ok(App::builder(store)
         .hasher(Arc::new(hasher))
-        .settings(AppSettings { allow_registration: config.allow_registration })
+        .settings(AppSettings {
+            allow_registration: config.allow_registration,
+            revocation_check_interval: Duration::from_secs(config.revocation_check_secs),
+        })
         .build())
 }
 
 /// The JWT keys: the configured secret (at least 32 bytes), or a random one with a warning.
 fn jwt_keys(config: &Config) -> Result<JwtKeys, StartupError> {
     match &config.jwt_secret {
-        Some(secret) => JwtKeys::new(secret.as_bytes()).map_err(|e| config_error("SUPPORTDESK_JWT_SECRET", e)),
+        Some(secret) => JwtKeys::with_claims(secret.as_bytes(), config.jwt_audience.clone(), config.jwt_issuer.clone())
+            .map_err(|e| config_error("SUPPORTDESK_JWT_SECRET", e)),
         None => {
             tracing::warn!(
                 "SUPPORTDESK_JWT_SECRET is not set: using a random secret; tokens will not survive a restart \
@@ -116,7 +154,8 @@ fn jwt_keys(config: &Config) -> Result<JwtKeys, StartupError> {
             );
             let mut secret = [0u8; 64];
             rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut secret);
-            JwtKeys::new(&secret).map_err(|e| config_error("SUPPORTDESK_JWT_SECRET", e))
+            JwtKeys::with_claims(&secret, config.jwt_audience.clone(), config.jwt_issuer.clone())
+                .map_err(|e| config_error("SUPPORTDESK_JWT_SECRET", e))
         }
     }
 }
@@ -161,6 +200,19 @@ async fn prune_idempotency_records(store: Arc<DieselStore>) {
     }
 }
 
+/// Deletes the records of logged-out tokens once they have expired anyway, hourly.
+async fn prune_revoked_tokens(app: Arc<App>) {
+    let mut hourly = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        hourly.tick().await;
+        match app.prune_revoked_tokens().await {
+            Ok(0) => {}
+            Ok(deleted) => tracing::info!(deleted, "expired logout records deleted"),
+            Err(error) => tracing::warn!(error = %error, "could not delete expired logout records"),
+        }
+    }
+}
+
 /// The store's pool numbers, for `/metrics`.
 struct StorePool(Arc<DieselStore>);
 
@@ -178,6 +230,9 @@ impl PoolStats for StorePool {
 async fn serve(config: Config) -> Result<(), StartupError> {
     let store = connect(&config).await?;
     let app = Arc::new(build_app(&config, store.clone())?);
+    // The `default` tenant exists from the first start; other tenants only by
+    // `supportdesk tenant create`.
+    app.ensure_tenant(&TenantKey::default()).await?;
     bootstrap_admin(&config, &app).await?;
     let metrics = Arc::new(Metrics::new());
     metrics.set_pool_stats(Arc::new(StorePool(store.clone())));
@@ -186,6 +241,7 @@ async fn serve(config: Config) -> Result<(), StartupError> {
         token_ttl: Duration::from_secs(config.token_ttl_secs),
         ..HttpConfig::default()
     };
+    let app_for_pruning = app.clone();
     let state = ApiState::new(app, jwt_keys(&config)?, metrics, http_config);
     let mut server = actix_web::HttpServer::new(move || {
         let state = state.clone();
@@ -199,6 +255,7 @@ async fn serve(config: Config) -> Result<(), StartupError> {
     }
     let server = server.bind(config.bind)?;
     actix_web::rt::spawn(prune_idempotency_records(store.clone()));
+    actix_web::rt::spawn(prune_revoked_tokens(app_for_pruning));
     for address in server.addrs() {
         tracing::info!(backend = ?store.backend(), "listening on http://{address}");
     }

@@ -8,12 +8,14 @@ use diesel::prelude::*;
 use diesel::upsert::excluded;
 use supportdesk_app::{AccountStore, Login, StoreError, StoreResult};
 use supportdesk_domain::{Agent, AgentId, Customer, CustomerId, Email, Role, TenantKey};
+use time::OffsetDateTime;
 
 use crate::db::{on_backend, write_transaction, DbConnection};
 use crate::error::{unique_as, Failure};
-use crate::rows::{id_text, AgentChangeset, AgentRead, AgentRow, CustomerRow, LoginRow};
+use crate::rows::{id_text, to_db_time, AgentChangeset, AgentRead, AgentRow, CustomerRow, LoginRow};
 use crate::schema::{agents, customers, logins};
 use crate::store::DieselStore;
+use crate::trust::revoke_sessions_in;
 
 fn email_taken() -> Failure {
     Failure::Store(StoreError::Duplicate("email"))
@@ -33,6 +35,27 @@ fn find_customer(conn: &mut DbConnection, tenant: &str, id: &str) -> Result<Opti
         .optional()?
         .map(Customer::try_from)
         .transpose()
+}
+
+/// Refuses a change that takes agent `id` out of the tenant's active admins when no other
+/// active admin would remain. The active admins' rows are locked first, in id order, so two
+/// such changes on PostgreSQL run one after the other (the second sees the first's result)
+/// instead of both seeing the other admin; SQLite's writer is single anyway.
+fn check_not_last_admin(conn: &mut DbConnection, tenant: &str, id: &str) -> Result<(), Failure> {
+    let admins = agents::table
+        .filter(agents::tenant.eq(tenant))
+        .filter(agents::role.eq(Role::Admin.as_str()))
+        .filter(agents::active.eq(true))
+        .order_by(agents::id.asc())
+        .select(agents::id);
+    let active_admins: Vec<String> = match conn {
+        DbConnection::Pg(c) => admins.for_update().load(c)?,
+        DbConnection::Sqlite(c) => admins.load(c)?,
+    };
+    if active_admins.iter().any(|admin| admin == id) && active_admins.len() == 1 {
+        return Err(Failure::Store(StoreError::LastAdmin));
+    }
+    Ok(())
 }
 
 #[async_trait]
@@ -148,12 +171,21 @@ impl AccountStore for DieselStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(tenant = %agent.tenant, agent.id = %agent.id))]
-    async fn update_agent(&self, agent: &Agent, password_hash: Option<&str>) -> StoreResult<()> {
+    async fn update_agent(
+        &self,
+        agent: &Agent,
+        password_hash: Option<&str>,
+        revoke_sessions_at: Option<OffsetDateTime>,
+    ) -> StoreResult<()> {
         let (tenant, id) = (agent.tenant.to_string(), id_text(agent.id.as_uuid()));
         let changes = AgentChangeset::from(agent);
         let password_hash = password_hash.map(str::to_owned);
+        let stays_active_admin = agent.role == Role::Admin && agent.active;
         self.write(move |conn| {
             write_transaction(conn, |conn| {
+                if !stays_active_admin {
+                    check_not_last_admin(conn, &tenant, &id)?;
+                }
                 let updated =
                     diesel::update(agents::table.filter(agents::tenant.eq(&tenant)).filter(agents::id.eq(&id)))
                         .set(&changes)
@@ -188,6 +220,9 @@ impl AccountStore for DieselStore {
                             password_hash: password_hash.clone().unwrap_or_default(),
                         },
                     )?;
+                }
+                if let Some(at) = revoke_sessions_at {
+                    revoke_sessions_in(conn, &tenant, &id, to_db_time(at))?;
                 }
                 Ok(())
             })

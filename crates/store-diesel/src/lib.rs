@@ -46,6 +46,7 @@ pub mod schema;
 mod store;
 mod tenants;
 mod tickets;
+mod trust;
 
 pub use config::{Backend, DieselConfig};
 pub use query::Paged;

@@ -29,7 +29,7 @@ pub(crate) fn from_db_time(at: PrimitiveDateTime) -> OffsetDateTime {
     at.assume_utc()
 }
 
-fn uuid(raw: &str) -> Result<Uuid, Failure> {
+pub(crate) fn uuid(raw: &str) -> Result<Uuid, Failure> {
     Ok(Uuid::parse_str(raw)?)
 }
 
@@ -59,7 +59,7 @@ pub(crate) fn permissions_text(permissions: &[Permission]) -> String {
     permissions.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(",")
 }
 
-fn parse_permissions(raw: &str) -> Result<Vec<Permission>, Failure> {
+pub(crate) fn parse_permissions(raw: &str) -> Result<Vec<Permission>, Failure> {
     if raw.is_empty() {
         return Ok(Vec::new());
     }

@@ -13,6 +13,8 @@ diesel::table! {
         allow_customer_close -> Bool,
         reopen_closed_on_customer_reply -> Bool,
         created_at -> Timestamp,
+        name -> Text,
+        allow_registration -> Bool,
     }
 }
 
@@ -54,6 +56,8 @@ diesel::table! {
         active -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        session_generation -> BigInt,
+        sessions_revoked_at -> Nullable<Timestamp>,
     }
 }
 
@@ -167,6 +171,41 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// HS256 keys shops sign their own tokens with, named by the token's `kid`.
+    signing_keys (kid) {
+        kid -> Text,
+        tenant -> Text,
+        secret -> Text,
+        allow_staff -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Integration keys, by the SHA-256 of the key.
+    api_keys (tenant, id) {
+        tenant -> Text,
+        id -> Text,
+        name -> Text,
+        prefix -> Text,
+        key_hash -> Text,
+        permissions -> Text,
+        created_at -> Timestamp,
+        expires_at -> Nullable<Timestamp>,
+        last_used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    /// Tokens ended by logout, until they would have expired.
+    revoked_tokens (token_hash) {
+        token_hash -> Text,
+        tenant -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
 /// Fills an empty `ticket_counts` from the tickets themselves, as the migration that made it
 /// did: what [`DieselStore::recount_tickets`](crate::DieselStore::recount_tickets) runs
 /// after emptying it, and what a bulk load into `tickets` runs after it.
@@ -186,4 +225,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     events,
     idempotency_keys,
     ticket_counts,
+    signing_keys,
+    api_keys,
+    revoked_tokens,
 );

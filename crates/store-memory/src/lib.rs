@@ -20,9 +20,9 @@ use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use async_trait::async_trait;
 use supportdesk_app::{
-    AccountStore, CategoryFilter, CategoryKey, CategoryStore, CategorySummary, IdempotencyKey, IdempotencyRecord,
-    Login, Page, PersonSummary, StoreError, StoreResult, TenantStore, TicketQuery, TicketStore, TicketSummary,
-    TicketView, Visibility,
+    AccountStore, AgentSession, ApiKey, CategoryFilter, CategoryKey, CategoryStore, CategorySummary, IdempotencyKey,
+    IdempotencyRecord, Login, Page, PersonSummary, SigningKey, StoreError, StoreResult, TenantRecord, TenantStore,
+    TicketQuery, TicketStore, TicketSummary, TicketView, TrustStore, Visibility,
 };
 use supportdesk_domain::{
     Agent, AgentId, AuditEvent, Category, CategoryId, Customer, CustomerId, Email, Message, MessageId, OpenedTicket,
@@ -45,11 +45,36 @@ struct State {
     customers: HashMap<(TenantKey, CustomerId), Customer>,
     agents: HashMap<(TenantKey, AgentId), Agent>,
     logins: HashMap<(TenantKey, Email), Login>,
+    sessions: HashMap<(TenantKey, AgentId), SessionState>,
+    signing_keys: HashMap<String, SigningKey>,
+    api_keys: HashMap<String, ApiKey>,
+    revoked_tokens: HashMap<String, OffsetDateTime>,
 }
 
 struct TenantState {
     policy: TenantPolicy,
     last_number: i64,
+    name: String,
+    allow_registration: bool,
+    created_at: OffsetDateTime,
+}
+
+impl TenantState {
+    fn new(name: &str, allow_registration: bool, policy: TenantPolicy) -> Self {
+        Self {
+            policy,
+            last_number: 0,
+            name: name.to_owned(),
+            allow_registration,
+            created_at: OffsetDateTime::now_utc(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct SessionState {
+    generation: i64,
+    revoked_at: Option<OffsetDateTime>,
 }
 
 /// The in-memory store. Cheap to create; share it behind an `Arc`.
@@ -173,7 +198,9 @@ impl TicketStore for MemoryStore {
         state
             .tenants
             .entry(tenant.clone())
-            .or_insert_with(|| TenantState { policy: TenantPolicy::default(), last_number: 0 })
+            .or_insert_with(|| {
+                TenantState::new(tenant.as_str(), tenant == TenantKey::default(), TenantPolicy::default())
+            })
             .last_number = next;
         state.claim(idempotency);
         state.numbers.insert((tenant, number), ticket.id);
@@ -396,12 +423,24 @@ impl AccountStore for MemoryStore {
         Ok(())
     }
 
-    async fn update_agent(&self, agent: &Agent, password_hash: Option<&str>) -> StoreResult<()> {
+    async fn update_agent(
+        &self,
+        agent: &Agent,
+        password_hash: Option<&str>,
+        revoke_sessions_at: Option<OffsetDateTime>,
+    ) -> StoreResult<()> {
         let mut state = self.write();
         let key = (agent.tenant.clone(), agent.id);
         let Some(previous) = state.agents.get(&key).cloned() else {
             return Err(StoreError::NotFound);
         };
+        let is_active_admin = |a: &Agent| a.role == Role::Admin && a.active;
+        if is_active_admin(&previous)
+            && !is_active_admin(agent)
+            && !state.agents.values().any(|a| a.tenant == agent.tenant && a.id != agent.id && is_active_admin(a))
+        {
+            return Err(StoreError::LastAdmin);
+        }
         let old_login_key = (agent.tenant.clone(), previous.email.clone());
         let new_login_key = (agent.tenant.clone(), agent.email.clone());
         if old_login_key != new_login_key && state.logins.contains_key(&new_login_key) {
@@ -419,6 +458,11 @@ impl AccountStore for MemoryStore {
                 password_hash: hash,
             },
         );
+        if let Some(at) = revoke_sessions_at {
+            let session = state.sessions.entry(key.clone()).or_default();
+            session.generation += 1;
+            session.revoked_at = Some(at);
+        }
         state.agents.insert(key, agent.clone());
         Ok(())
     }
@@ -439,7 +483,10 @@ impl TenantStore for MemoryStore {
         if state.tenants.contains_key(tenant) {
             return Ok(false);
         }
-        state.tenants.insert(tenant.clone(), TenantState { policy: TenantPolicy::default(), last_number: 0 });
+        let allow_registration = *tenant == TenantKey::default();
+        state
+            .tenants
+            .insert(tenant.clone(), TenantState::new(tenant.as_str(), allow_registration, TenantPolicy::default()));
         for category in default_categories {
             state.categories.insert(category.id, category.clone());
         }
@@ -451,12 +498,153 @@ impl TenantStore for MemoryStore {
     }
 
     async fn save_policy(&self, tenant: &TenantKey, policy: TenantPolicy) -> StoreResult<()> {
-        self.write().tenants.entry(tenant.clone()).or_insert_with(|| TenantState { policy, last_number: 0 }).policy =
-            policy;
+        self.write()
+            .tenants
+            .entry(tenant.clone())
+            .or_insert_with(|| TenantState::new(tenant.as_str(), *tenant == TenantKey::default(), policy))
+            .policy = policy;
         Ok(())
     }
 
     async fn ping(&self) -> StoreResult<()> {
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl TrustStore for MemoryStore {
+    async fn create_tenant(
+        &self,
+        tenant: &TenantKey,
+        name: &str,
+        allow_registration: bool,
+        default_categories: &[Category],
+    ) -> StoreResult<bool> {
+        let mut state = self.write();
+        if state.tenants.contains_key(tenant) {
+            return Ok(false);
+        }
+        state.tenants.insert(tenant.clone(), TenantState::new(name, allow_registration, TenantPolicy::default()));
+        for category in default_categories {
+            state.categories.insert(category.id, category.clone());
+        }
+        Ok(true)
+    }
+
+    async fn tenant(&self, tenant: &TenantKey) -> StoreResult<Option<TenantRecord>> {
+        Ok(self.read().tenants.get(tenant).map(|t| TenantRecord {
+            key: tenant.clone(),
+            name: t.name.clone(),
+            allow_registration: t.allow_registration,
+            created_at: t.created_at,
+        }))
+    }
+
+    async fn set_allow_registration(&self, tenant: &TenantKey, allow: bool) -> StoreResult<()> {
+        let mut state = self.write();
+        let tenant = state.tenants.get_mut(tenant).ok_or(StoreError::NotFound)?;
+        tenant.allow_registration = allow;
+        Ok(())
+    }
+
+    async fn insert_signing_key(&self, key: &SigningKey) -> StoreResult<()> {
+        let mut state = self.write();
+        if state.signing_keys.contains_key(&key.kid) {
+            return Err(StoreError::Duplicate("kid"));
+        }
+        state.signing_keys.insert(key.kid.clone(), key.clone());
+        Ok(())
+    }
+
+    async fn signing_key(&self, kid: &str) -> StoreResult<Option<SigningKey>> {
+        Ok(self.read().signing_keys.get(kid).cloned())
+    }
+
+    async fn list_signing_keys(&self, tenant: &TenantKey) -> StoreResult<Vec<SigningKey>> {
+        let mut keys: Vec<SigningKey> =
+            self.read().signing_keys.values().filter(|k| &k.tenant == tenant).cloned().collect();
+        keys.sort_by(|a, b| (a.created_at, &a.kid).cmp(&(b.created_at, &b.kid)));
+        Ok(keys)
+    }
+
+    async fn delete_signing_key(&self, tenant: &TenantKey, kid: &str) -> StoreResult<bool> {
+        let mut state = self.write();
+        if state.signing_keys.get(kid).is_some_and(|k| &k.tenant == tenant) {
+            state.signing_keys.remove(kid);
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    async fn insert_api_key(&self, key: &ApiKey, key_hash: &str) -> StoreResult<()> {
+        let mut state = self.write();
+        if state.api_keys.contains_key(key_hash) {
+            return Err(StoreError::Duplicate("key"));
+        }
+        state.api_keys.insert(key_hash.to_owned(), key.clone());
+        Ok(())
+    }
+
+    async fn api_key_by_hash(&self, key_hash: &str) -> StoreResult<Option<ApiKey>> {
+        Ok(self.read().api_keys.get(key_hash).cloned())
+    }
+
+    async fn list_api_keys(&self, tenant: &TenantKey) -> StoreResult<Vec<ApiKey>> {
+        let mut keys: Vec<ApiKey> = self.read().api_keys.values().filter(|k| &k.tenant == tenant).cloned().collect();
+        keys.sort_by_key(|k| (k.created_at, k.id));
+        Ok(keys)
+    }
+
+    async fn delete_api_key(&self, tenant: &TenantKey, id: Uuid) -> StoreResult<bool> {
+        let mut state = self.write();
+        let before = state.api_keys.len();
+        state.api_keys.retain(|_, k| !(&k.tenant == tenant && k.id == id));
+        Ok(state.api_keys.len() < before)
+    }
+
+    async fn touch_api_key(&self, tenant: &TenantKey, id: Uuid, at: OffsetDateTime) -> StoreResult<()> {
+        let mut state = self.write();
+        if let Some(key) = state.api_keys.values_mut().find(|k| &k.tenant == tenant && k.id == id) {
+            key.last_used_at = Some(at);
+        }
+        Ok(())
+    }
+
+    async fn revoke_token(&self, _tenant: &TenantKey, token_hash: &str, expires_at: OffsetDateTime) -> StoreResult<()> {
+        self.write().revoked_tokens.insert(token_hash.to_owned(), expires_at);
+        Ok(())
+    }
+
+    async fn is_token_revoked(&self, token_hash: &str) -> StoreResult<bool> {
+        Ok(self.read().revoked_tokens.contains_key(token_hash))
+    }
+
+    async fn prune_revoked_tokens(&self, now: OffsetDateTime) -> StoreResult<u64> {
+        let mut state = self.write();
+        let before = state.revoked_tokens.len();
+        state.revoked_tokens.retain(|_, expires_at| *expires_at >= now);
+        Ok(u64::try_from(before - state.revoked_tokens.len()).unwrap_or(u64::MAX))
+    }
+
+    async fn agent_session(&self, tenant: &TenantKey, id: AgentId) -> StoreResult<Option<AgentSession>> {
+        let state = self.read();
+        let key = (tenant.clone(), id);
+        let Some(agent) = state.agents.get(&key) else {
+            return Ok(None);
+        };
+        let session = state.sessions.get(&key).copied().unwrap_or_default();
+        Ok(Some(AgentSession { agent: agent.clone(), generation: session.generation, revoked_at: session.revoked_at }))
+    }
+
+    async fn revoke_agent_sessions(&self, tenant: &TenantKey, id: AgentId, at: OffsetDateTime) -> StoreResult<()> {
+        let mut state = self.write();
+        let key = (tenant.clone(), id);
+        if !state.agents.contains_key(&key) {
+            return Err(StoreError::NotFound);
+        }
+        let session = state.sessions.entry(key).or_default();
+        session.generation += 1;
+        session.revoked_at = Some(at);
         Ok(())
     }
 }

@@ -1,7 +1,7 @@
 //! Account bodies: registration and login, customers, agents, tenant settings.
 
 use serde::{Deserialize, Serialize};
-use supportdesk_app::{AgentPatch, CustomerProfile, NewAgent, Password, RegisterInput, Validator};
+use supportdesk_app::{AgentPatch, CustomerProfile, NewAgent, Password, RegisterInput, TenantSettings, Validator};
 use supportdesk_domain::{Agent, Customer, Email, Permission, PersonName, Role, TenantKey, TenantPolicy};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -262,7 +262,7 @@ impl AgentListResponse {
     }
 }
 
-fn parse_permissions(v: &mut Validator, raw: Option<Vec<String>>) -> Option<Vec<Permission>> {
+pub(crate) fn parse_permissions(v: &mut Validator, raw: Option<Vec<String>>) -> Option<Vec<Permission>> {
     let raw = raw?;
     let mut permissions = Vec::with_capacity(raw.len());
     for (index, item) in raw.iter().enumerate() {
@@ -369,13 +369,17 @@ pub struct SettingsResponse {
     pub allow_customer_close: bool,
     /// A customer's reply (or reopen) brings a closed ticket back to `open`.
     pub reopen_closed_on_customer_reply: bool,
+    /// Customers may create accounts with `POST /auth/register` (under the global
+    /// `SUPPORTDESK_ALLOW_REGISTRATION`). Default: true for `default`, false for new tenants.
+    pub allow_registration: bool,
 }
 
-impl From<TenantPolicy> for SettingsResponse {
-    fn from(policy: TenantPolicy) -> Self {
+impl From<TenantSettings> for SettingsResponse {
+    fn from(settings: TenantSettings) -> Self {
         Self {
-            allow_customer_close: policy.allow_customer_close,
-            reopen_closed_on_customer_reply: policy.reopen_closed_on_customer_reply,
+            allow_customer_close: settings.policy.allow_customer_close,
+            reopen_closed_on_customer_reply: settings.policy.reopen_closed_on_customer_reply,
+            allow_registration: settings.allow_registration,
         }
     }
 }
@@ -390,6 +394,8 @@ pub struct SettingsBody {
     /// A customer's reply (or reopen) brings a closed ticket back to `open`.
     #[schema(required = true, value_type = bool)]
     pub reopen_closed_on_customer_reply: Option<bool>,
+    /// Customers may create accounts; absent keeps the current value.
+    pub allow_registration: Option<bool>,
 }
 
 impl SettingsBody {

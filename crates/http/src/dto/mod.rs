@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod categories;
 pub mod tickets;
+pub mod trust;
 
 use serde::{Deserialize, Deserializer, Serialize};
 use supportdesk_app::{AppError, Validator};

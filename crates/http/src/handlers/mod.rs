@@ -9,6 +9,7 @@ pub mod customers;
 pub mod ops;
 pub mod settings;
 pub mod tickets;
+pub mod trust;
 
 use actix_web::http::header::{HeaderName, ETAG, LOCATION};
 use actix_web::http::StatusCode;

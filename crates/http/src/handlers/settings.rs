@@ -25,8 +25,8 @@ pub fn configure(routes: &mut Routes<'_>) {
     security(("bearer" = []))
 )]
 pub async fn get_settings(state: web::Data<ApiState>, caller: StaffCaller) -> Result<HttpResponse, ApiError> {
-    let policy = state.app().tenant_policy(&caller.0).await?;
-    Ok(HttpResponse::Ok().json(SettingsResponse::from(policy)))
+    let settings = state.app().tenant_settings(&caller.0).await?;
+    Ok(HttpResponse::Ok().json(SettingsResponse::from(settings)))
 }
 
 /// Replace the tenant's policy (permission `settings:manage`).
@@ -46,7 +46,8 @@ pub async fn put_settings(
     caller: StaffCaller,
     body: JsonBody<SettingsBody>,
 ) -> Result<HttpResponse, ApiError> {
+    let allow_registration = body.value.allow_registration;
     let policy = body.value.try_into_domain()?;
-    let policy = state.app().set_tenant_policy(&caller.0, policy).await?;
-    Ok(HttpResponse::Ok().json(SettingsResponse::from(policy)))
+    let settings = state.app().update_tenant_settings(&caller.0, policy, allow_registration).await?;
+    Ok(HttpResponse::Ok().json(SettingsResponse::from(settings)))
 }

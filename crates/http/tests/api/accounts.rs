@@ -36,7 +36,7 @@ async fn a_customer_registers_and_logs_in_with_a_token_that_works() {
     assert_eq!(login.body["expiresIn"], 3600);
     assert_eq!(login.body["role"], "customer");
     let token = login.body["accessToken"].as_str().unwrap();
-    let principal = h.keys.verify(token).unwrap();
+    let principal = h.keys.verify(&h.app, token).await.unwrap().principal;
     assert_eq!(principal.id.to_string(), id);
     assert_eq!(principal.email.unwrap().as_str(), "alex@example.com");
     let list = send(
@@ -74,7 +74,7 @@ async fn registering_with_bad_fields_reports_each() {
 
 #[actix_web::test]
 async fn registration_is_403_when_disabled() {
-    let h = Harness::with(|_| {}, AppSettings { allow_registration: false });
+    let h = Harness::with(|_| {}, AppSettings { allow_registration: false, ..AppSettings::default() });
     let app = h.service().await;
     send(&app, register("alex@example.com")).await.assert_problem(403, "forbidden");
 }
@@ -114,7 +114,7 @@ async fn an_agent_logs_in_into_their_tenant_and_their_token_carries_their_permis
     .await;
     reply.assert_status(200);
     assert_eq!(reply.body["role"], "agent");
-    let principal = h.keys.verify(reply.body["accessToken"].as_str().unwrap()).unwrap();
+    let principal = h.keys.verify(&h.app, reply.body["accessToken"].as_str().unwrap()).await.unwrap().principal;
     assert_eq!(principal.tenant.as_str(), "shop-2");
     assert_eq!(principal.permissions, vec![Permission::TicketsRead]);
     // Not in the default tenant.
@@ -195,8 +195,10 @@ async fn agents_are_listed_created_read_and_changed_by_agent_managers() {
     assert_eq!(changed.body["permissions"], json!(["tickets:read"]));
     let list = send(&app, TestRequest::get().uri("/api/v1/admin/agents").insert_header(h.bearer(&admin))).await;
     list.assert_status(200);
-    assert_eq!(list.body["meta"]["total"], 1);
-    assert_eq!(list.body["data"][0]["name"], "Sam");
+    // The admin making the calls is an agent of the tenant too.
+    assert_eq!(list.body["meta"]["total"], 2);
+    let names: Vec<&str> = list.body["data"].as_array().unwrap().iter().filter_map(|a| a["name"].as_str()).collect();
+    assert_eq!(names, ["Ada", "Sam"]);
 }
 
 #[actix_web::test]
@@ -320,7 +322,10 @@ async fn settings_are_read_and_replaced_by_settings_managers() {
     let admin = h.admin();
     let read = send(&app, TestRequest::get().uri("/api/v1/admin/settings").insert_header(h.bearer(&admin))).await;
     read.assert_status(200);
-    assert_eq!(read.body, json!({"allowCustomerClose": true, "reopenClosedOnCustomerReply": false}));
+    assert_eq!(
+        read.body,
+        json!({"allowCustomerClose": true, "reopenClosedOnCustomerReply": false, "allowRegistration": true})
+    );
     let body = json!({"allowCustomerClose": false, "reopenClosedOnCustomerReply": true});
     let put = send(
         &app,
@@ -328,9 +333,19 @@ async fn settings_are_read_and_replaced_by_settings_managers() {
     )
     .await;
     put.assert_status(200);
-    assert_eq!(put.body, body);
+    let expected = json!({"allowCustomerClose": false, "reopenClosedOnCustomerReply": true, "allowRegistration": true});
+    assert_eq!(put.body, expected);
     let again = send(&app, TestRequest::get().uri("/api/v1/admin/settings").insert_header(h.bearer(&admin))).await;
-    assert_eq!(again.body, body);
+    assert_eq!(again.body, expected);
+    // Registration can be switched off for the tenant alone; register then answers 403.
+    let closed = json!({"allowCustomerClose": false, "reopenClosedOnCustomerReply": true, "allowRegistration": false});
+    let put = send(
+        &app,
+        TestRequest::put().uri("/api/v1/admin/settings").insert_header(h.bearer(&admin)).set_json(closed.clone()),
+    )
+    .await;
+    assert_eq!(put.body, closed);
+    send(&app, register("late@example.com")).await.assert_problem(403, "forbidden");
 }
 
 #[actix_web::test]

@@ -12,8 +12,8 @@ use actix_web::http::StatusCode;
 use actix_web::test::{self, TestRequest};
 use actix_web::App as ActixApp;
 use serde_json::{json, Value};
-use supportdesk_app::{App, AppSettings, Argon2Hasher, NewAgent, Password, Principal};
-use supportdesk_domain::{Email, Permission, PersonName, Role, TenantKey};
+use supportdesk_app::{AccountStore, App, AppSettings, Argon2Hasher, NewAgent, Password, Principal, TrustStore};
+use supportdesk_domain::{Agent, AgentId, Email, Permission, PersonName, Role, TenantKey};
 use supportdesk_http::{configure_app, ApiState, Claims, HttpConfig, JwtKeys, Metrics, RequestTelemetry};
 use supportdesk_store_memory::MemoryStore;
 use uuid::Uuid;
@@ -25,6 +25,19 @@ pub struct Harness {
     pub app: Arc<App>,
     pub state: ApiState,
     pub keys: JwtKeys,
+    /// The memory store under the app (`None` for the failing store).
+    pub store: Option<Arc<MemoryStore>>,
+}
+
+/// Runs a memory-store call to completion: it never waits, so one poll finishes it. Lets the
+/// harness's synchronous helpers create the accounts their tokens stand for.
+fn at_once<T>(future: impl std::future::Future<Output = T>) -> T {
+    let mut future = std::pin::pin!(future);
+    let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+    match future.as_mut().poll(&mut context) {
+        std::task::Poll::Ready(value) => value,
+        std::task::Poll::Pending => panic!("a memory store call waited"),
+    }
 }
 
 /// What a request answered.
@@ -81,16 +94,53 @@ impl Harness {
 
     pub fn with(tune: impl FnOnce(&mut HttpConfig), settings: AppSettings) -> Self {
         let store = Arc::new(MemoryStore::new());
-        let app = Arc::new(App::builder(store).hasher(cheap_hasher()).settings(settings).build());
-        Self::over(app, tune)
+        let app = Arc::new(App::builder(store.clone()).hasher(cheap_hasher()).settings(settings).build());
+        let harness = Self::over(app, Some(store), tune);
+        harness.tenant("default");
+        harness
     }
 
-    pub fn over(app: Arc<App>, tune: impl FnOnce(&mut HttpConfig)) -> Self {
+    pub fn over(app: Arc<App>, store: Option<Arc<MemoryStore>>, tune: impl FnOnce(&mut HttpConfig)) -> Self {
         let keys = JwtKeys::new(SECRET).unwrap();
         let mut config = HttpConfig::default();
         tune(&mut config);
         let state = ApiState::new(app.clone(), keys.clone(), Arc::new(Metrics::new()), config);
-        Self { app, state, keys }
+        Self { app, state, keys, store }
+    }
+
+    /// Makes sure the tenant exists (with its default categories), as `supportdesk tenant
+    /// create` does.
+    pub fn tenant(&self, key: &str) -> TenantKey {
+        let tenant = TenantKey::parse(key).unwrap();
+        let store = self.store.as_ref().expect("a memory store");
+        let categories = self.app.default_categories(&tenant);
+        at_once(store.create_tenant(&tenant, key, tenant == TenantKey::default(), &categories)).unwrap();
+        tenant
+    }
+
+    /// A staff account stored in the tenant (a staff token must stand for one), as a principal.
+    fn staff(&self, tenant: &str, role: Role, permissions: &[Permission], name: &str) -> Principal {
+        let tenant = self.tenant(tenant);
+        let id = Uuid::now_v7();
+        let now = time::OffsetDateTime::now_utc();
+        let agent = Agent {
+            id: AgentId::from_uuid(id),
+            tenant: tenant.clone(),
+            email: Email::parse(&format!("{}@staff.example", id.simple())).unwrap(),
+            name: PersonName::parse(name).unwrap(),
+            role,
+            permissions: permissions.to_vec(),
+            active: true,
+            created_at: now,
+            updated_at: now,
+        };
+        let store = self.store.as_ref().expect("a memory store");
+        at_once(store.insert_agent(&agent, "not a password hash")).unwrap();
+        let principal = match role {
+            Role::Admin => Principal::admin(tenant, id),
+            Role::Agent | Role::Customer => Principal::agent(tenant, id, permissions.to_vec()),
+        };
+        principal.named(name)
     }
 
     /// The app, exactly as the server builds it (`RequestTelemetry` + `configure_app`).
@@ -106,11 +156,11 @@ impl Harness {
     }
 
     pub fn customer_in(&self, tenant: &str) -> Principal {
-        Principal::customer(TenantKey::parse(tenant).unwrap(), Uuid::now_v7()).named("Alex")
+        Principal::customer(self.tenant(tenant), Uuid::now_v7()).named("Alex")
     }
 
     pub fn agent(&self, permissions: &[Permission]) -> Principal {
-        Principal::agent(TenantKey::default(), Uuid::now_v7(), permissions.to_vec()).named("Sam")
+        self.staff("default", Role::Agent, permissions, "Sam")
     }
 
     pub fn default_agent(&self) -> Principal {
@@ -118,11 +168,11 @@ impl Harness {
     }
 
     pub fn admin(&self) -> Principal {
-        Principal::admin(TenantKey::default(), Uuid::now_v7()).named("Ada")
+        self.staff("default", Role::Admin, &[], "Ada")
     }
 
     pub fn admin_in(&self, tenant: &str) -> Principal {
-        Principal::admin(TenantKey::parse(tenant).unwrap(), Uuid::now_v7()).named("Ada")
+        self.staff(tenant, Role::Admin, &[], "Ada")
     }
 
     /// An agent that exists in the store (so it can be assigned), with its principal.
@@ -218,8 +268,9 @@ fn down<T>() -> supportdesk_app::StoreResult<T> {
 mod failing {
     use async_trait::async_trait;
     use supportdesk_app::{
-        AccountStore, CategoryFilter, CategoryKey, CategoryStore, IdempotencyKey, IdempotencyRecord, Login, Page,
-        StoreResult, TenantStore, TicketQuery, TicketStore, TicketSummary, TicketView, Visibility,
+        AccountStore, AgentSession, ApiKey, CategoryFilter, CategoryKey, CategoryStore, IdempotencyKey,
+        IdempotencyRecord, Login, Page, SigningKey, StoreResult, TenantRecord, TenantStore, TicketQuery, TicketStore,
+        TicketSummary, TicketView, TrustStore, Visibility,
     };
     use supportdesk_domain::{
         Agent, AgentId, AuditEvent, Category, Customer, CustomerId, Email, Message, MessageId, OpenedTicket, TenantKey,
@@ -303,7 +354,7 @@ mod failing {
         async fn insert_agent(&self, _: &Agent, _: &str) -> StoreResult<()> {
             down()
         }
-        async fn update_agent(&self, _: &Agent, _: Option<&str>) -> StoreResult<()> {
+        async fn update_agent(&self, _: &Agent, _: Option<&str>, _: Option<OffsetDateTime>) -> StoreResult<()> {
             down()
         }
         async fn login(&self, _: &TenantKey, _: &Email) -> StoreResult<Option<Login>> {
@@ -329,12 +380,67 @@ mod failing {
             down()
         }
     }
+
+    #[async_trait]
+    impl TrustStore for FailingStore {
+        async fn create_tenant(&self, _: &TenantKey, _: &str, _: bool, _: &[Category]) -> StoreResult<bool> {
+            down()
+        }
+        async fn tenant(&self, _: &TenantKey) -> StoreResult<Option<TenantRecord>> {
+            down()
+        }
+        async fn set_allow_registration(&self, _: &TenantKey, _: bool) -> StoreResult<()> {
+            down()
+        }
+        async fn insert_signing_key(&self, _: &SigningKey) -> StoreResult<()> {
+            down()
+        }
+        async fn signing_key(&self, _: &str) -> StoreResult<Option<SigningKey>> {
+            down()
+        }
+        async fn list_signing_keys(&self, _: &TenantKey) -> StoreResult<Vec<SigningKey>> {
+            down()
+        }
+        async fn delete_signing_key(&self, _: &TenantKey, _: &str) -> StoreResult<bool> {
+            down()
+        }
+        async fn insert_api_key(&self, _: &ApiKey, _: &str) -> StoreResult<()> {
+            down()
+        }
+        async fn api_key_by_hash(&self, _: &str) -> StoreResult<Option<ApiKey>> {
+            down()
+        }
+        async fn list_api_keys(&self, _: &TenantKey) -> StoreResult<Vec<ApiKey>> {
+            down()
+        }
+        async fn delete_api_key(&self, _: &TenantKey, _: Uuid) -> StoreResult<bool> {
+            down()
+        }
+        async fn touch_api_key(&self, _: &TenantKey, _: Uuid, _: OffsetDateTime) -> StoreResult<()> {
+            down()
+        }
+        async fn revoke_token(&self, _: &TenantKey, _: &str, _: OffsetDateTime) -> StoreResult<()> {
+            down()
+        }
+        async fn is_token_revoked(&self, _: &str) -> StoreResult<bool> {
+            down()
+        }
+        async fn prune_revoked_tokens(&self, _: OffsetDateTime) -> StoreResult<u64> {
+            down()
+        }
+        async fn agent_session(&self, _: &TenantKey, _: AgentId) -> StoreResult<Option<AgentSession>> {
+            down()
+        }
+        async fn revoke_agent_sessions(&self, _: &TenantKey, _: AgentId, _: OffsetDateTime) -> StoreResult<()> {
+            down()
+        }
+    }
 }
 
 impl Harness {
     /// The app over a store that always fails.
     pub fn failing() -> Self {
         let app = Arc::new(App::builder(Arc::new(FailingStore)).hasher(cheap_hasher()).build());
-        Self::over(app, |_| {})
+        Self::over(app, None, |_| {})
     }
 }

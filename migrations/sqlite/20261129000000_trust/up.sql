@@ -1,0 +1,52 @@
+-- Trust (api-v1.1.md section 1): operator-created tenants with a name and a registration
+-- switch, per-tenant signing keys, API keys, revocable staff sessions and logged-out tokens.
+-- migrations/postgres/ holds the same change for PostgreSQL.
+
+ALTER TABLE tenants ADD COLUMN name TEXT NOT NULL DEFAULT '';
+-- New tenants do not take registrations until an admin allows it; the tenants that exist
+-- already kept taking them before this migration, so they keep doing so.
+ALTER TABLE tenants ADD COLUMN allow_registration BOOLEAN NOT NULL DEFAULT 0 CHECK (allow_registration IN (0, 1));
+UPDATE tenants SET allow_registration = 1, name = key;
+
+-- A staff token is checked against these on every request (docs/security.md): a token of
+-- the service's own carries the generation it was issued under; any other token must have
+-- been issued (iat) after sessions_revoked_at.
+ALTER TABLE agents ADD COLUMN session_generation BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE agents ADD COLUMN sessions_revoked_at TEXT;
+
+-- HS256 keys shops sign their own tokens with; the token names its key in the header's kid.
+-- The secret is kept as it is: HMAC verification needs it.
+CREATE TABLE signing_keys (
+    kid TEXT PRIMARY KEY,
+    tenant TEXT NOT NULL,
+    secret TEXT NOT NULL,
+    allow_staff BOOLEAN NOT NULL CHECK (allow_staff IN (0, 1)),
+    created_at TEXT NOT NULL
+);
+CREATE INDEX signing_keys_tenant ON signing_keys (tenant, created_at, kid);
+
+-- Integration keys: only a SHA-256 of the key is kept (the key is 256 random bits, so a
+-- fast hash is enough); prefix is its first characters, to tell keys apart in lists.
+CREATE TABLE api_keys (
+    tenant TEXT NOT NULL,
+    id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    prefix TEXT NOT NULL,
+    key_hash TEXT NOT NULL,
+    -- Comma-separated permission names, as agents.permissions.
+    permissions TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT,
+    last_used_at TEXT,
+    PRIMARY KEY (tenant, id),
+    CONSTRAINT api_keys_hash_key UNIQUE (key_hash)
+);
+CREATE INDEX api_keys_created ON api_keys (tenant, created_at, id);
+
+-- Tokens ended by POST /auth/logout, by SHA-256; kept until the token would have expired.
+CREATE TABLE revoked_tokens (
+    token_hash TEXT PRIMARY KEY,
+    tenant TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+);
+CREATE INDEX revoked_tokens_expires ON revoked_tokens (expires_at);
