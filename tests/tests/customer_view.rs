@@ -142,8 +142,7 @@ async fn internal_notes_and_tag_changes_leave_every_byte_the_customer_sees_uncha
     let before = read().await;
     assert_eq!(before[0].0.as_deref(), Some("\"1\""));
     // The older ticket is the less recently active one for the customer.
-    let order: Vec<Value> =
-        serde_json::from_slice::<Value>(&before[2].1).unwrap()["data"].as_array().unwrap().clone();
+    let order: Vec<Value> = serde_json::from_slice::<Value>(&before[2].1).unwrap()["data"].as_array().unwrap().clone();
     assert_eq!(order[0]["id"], second["id"]);
 
     let staff_path = format!("/api/v1/admin/tickets/{id}");
@@ -196,7 +195,6 @@ async fn internal_notes_and_tag_changes_leave_every_byte_the_customer_sees_uncha
     assert_eq!(detail["version"], 2);
     assert_eq!(detail["lastAgentMessageAt"], detail["lastActivityAt"]);
     assert!(detail.get("tags").is_none());
-    let order: Vec<Value> =
-        serde_json::from_slice::<Value>(&replied[2].1).unwrap()["data"].as_array().unwrap().clone();
+    let order: Vec<Value> = serde_json::from_slice::<Value>(&replied[2].1).unwrap()["data"].as_array().unwrap().clone();
     assert_eq!(order[0]["id"], id.as_str(), "the replied ticket is now the most recently active");
 }

@@ -165,9 +165,7 @@ const TABLE: &[Row] = &[
     Row {
         name: "a customer reply",
         from: Status::InProgress,
-        run: |w, t| {
-            t.customer_reply(&w.ctx(&w.owner), MessageBody::parse("Any news?").unwrap(), vec![]).map(Some)
-        },
+        run: |w, t| t.customer_reply(&w.ctx(&w.owner), MessageBody::parse("Any news?").unwrap(), vec![]).map(Some),
         moves: CUSTOMER_MESSAGE,
     },
     Row {

@@ -474,9 +474,7 @@ pub async fn reopening_is_refused_when_the_order_has_a_newer_unfinished_ticket<S
     w.move_to(&first, Status::Resolved).await;
     let second = w.try_open(&w.alex, input).await.unwrap();
     let second_id = second.summary.ticket.id;
-    let names_second = |error: Option<&AppError>| {
-        matches!(error, Some(AppError::OpenTicketExists { existing_id, .. }) if *existing_id == second_id)
-    };
+    let names_second = |error: Option<&AppError>| matches!(error, Some(AppError::OpenTicketExists { existing_id, .. }) if *existing_id == second_id);
     let reopened = w.app.set_status(&w.admin, by_id(&first), Status::Open, None, None).await;
     assert!(names_second(reopened.as_ref().err()), "got {reopened:?}");
     let by_customer = w.app.customer_set_status(&w.alex, by_id(&first), Status::Open, None).await;
@@ -585,7 +583,8 @@ pub async fn a_customers_if_match_is_compared_with_the_public_version<S: Store +
     let mut note = reply("Internal only");
     note.internal = true;
     w.app.agent_reply(&w.sam, by_id(&created), note, None, None).await.unwrap();
-    let stale = w.app.customer_reply(&w.alex, by_id(&created), MessageBody::parse("Hi").unwrap(), vec![], Some(2), None);
+    let stale =
+        w.app.customer_reply(&w.alex, by_id(&created), MessageBody::parse("Hi").unwrap(), vec![], Some(2), None);
     assert!(matches!(stale.await, Err(AppError::PreconditionFailed { current: 1 })));
     let body = MessageBody::parse("Any news?").unwrap();
     w.app.customer_reply(&w.alex, by_id(&created), body, vec![], Some(1), None).await.unwrap();

@@ -170,7 +170,9 @@ async fn the_openapi_document_gives_customer_routes_their_own_schemas() {
     assert!(schema_of("/api/v1/tickets/{ticket}", "patch", "200").contains("CustomerTicketResponse"));
     assert!(schema_of("/api/v1/tickets", "post", "201").contains("CustomerTicketResponse"));
     assert!(schema_of("/api/v1/tickets", "get", "200").contains("CustomerTicketListResponse"));
-    assert!(schema_of("/api/v1/admin/tickets/{ticket}", "get", "200").contains("\"#/components/schemas/TicketResponse\""));
+    assert!(
+        schema_of("/api/v1/admin/tickets/{ticket}", "get", "200").contains("\"#/components/schemas/TicketResponse\"")
+    );
     let schemas = &doc["components"]["schemas"];
     let customer = &schemas["CustomerTicketSummaryResponse"]["properties"];
     assert!(customer.get("tags").is_none(), "{customer}");
