@@ -298,6 +298,10 @@ pub struct TicketQuery {
     pub sort: TicketSort,
     /// The page.
     pub page: PageRequest,
+    /// A customer's own list: `lastActivityAt` means the activity the customer can see
+    /// (`Ticket::public_last_activity_at`), so that internal notes never reorder it. The
+    /// use case sets it from the principal.
+    pub customer_view: bool,
 }
 
 impl TicketQuery {
@@ -336,14 +340,23 @@ impl TicketQuery {
             && text_matches
     }
 
+    /// The activity time this list sorts by: the customer's or the staff's.
+    fn activity(&self, ticket: &Ticket) -> OffsetDateTime {
+        if self.customer_view {
+            ticket.public_last_activity_at
+        } else {
+            ticket.last_activity_at
+        }
+    }
+
     /// Orders two tickets as `sort` says; ties break on the id (time-ordered), the same way.
     pub fn compare(&self, a: &Ticket, b: &Ticket) -> std::cmp::Ordering {
         use std::cmp::Ordering;
         let (ordering, descending): (Ordering, bool) = match self.sort {
             TicketSort::CreatedAsc => (a.created_at.cmp(&b.created_at), false),
             TicketSort::CreatedDesc => (a.created_at.cmp(&b.created_at), true),
-            TicketSort::ActivityAsc => (a.last_activity_at.cmp(&b.last_activity_at), false),
-            TicketSort::ActivityDesc => (a.last_activity_at.cmp(&b.last_activity_at), true),
+            TicketSort::ActivityAsc => (self.activity(a).cmp(&self.activity(b)), false),
+            TicketSort::ActivityDesc => (self.activity(a).cmp(&self.activity(b)), true),
             TicketSort::PriorityAsc => (a.priority.cmp(&b.priority), false),
             TicketSort::PriorityDesc => (a.priority.cmp(&b.priority), true),
         };

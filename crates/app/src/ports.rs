@@ -32,8 +32,10 @@ pub trait TicketStore: Send + Sync {
     ///
     /// # Errors
     ///
-    /// MUST return [`StoreError::OpenTicketExists`] when an unfinished ticket of the tenant
-    /// has the same order or delivery, also when the two creates race. MUST return
+    /// MUST return [`StoreError::OpenTicketExists`] when an unfinished ticket of the same
+    /// tenant and the same customer has the same order or delivery, also when the two creates
+    /// race; it names that ticket, the caller's own. Another customer's ticket for the same
+    /// order or delivery MUST neither block the create nor be named anywhere. MUST return
     /// [`StoreError::IdempotencyKeyTaken`] when a live record with the same tenant, principal
     /// and key exists, and then write nothing. Numbers MUST be unique per tenant, never
     /// reused, and increase with creation order.
@@ -47,7 +49,8 @@ pub trait TicketStore: Send + Sync {
     ///
     /// MUST return [`StoreError::VersionConflict`] (and write nothing) when the version moved,
     /// [`StoreError::NotFound`] when the ticket is gone, [`StoreError::OpenTicketExists`]
-    /// when reopening would give an order or delivery two unfinished tickets, and
+    /// (naming the customer's other ticket) when reopening would give one customer two
+    /// unfinished tickets for an order or a delivery, and
     /// [`StoreError::IdempotencyKeyTaken`] as for [`TicketStore::create_ticket`].
     async fn save_change(&self, change: &TicketChange, idempotency: Option<IdempotencyRecord>) -> StoreResult<()>;
 
@@ -64,6 +67,8 @@ pub trait TicketStore: Send + Sync {
     ) -> StoreResult<Option<TicketView>>;
 
     /// One page of the tenant's tickets that match `query`, in its order, with the total.
+    /// With [`TicketQuery::customer_view`], the activity sorts use the customer-visible
+    /// activity time (`Ticket::public_last_activity_at`).
     async fn list_tickets(&self, tenant: &TenantKey, query: &TicketQuery) -> StoreResult<Page<TicketSummary>>;
 
     /// One message of the tenant, if it exists.

@@ -155,8 +155,9 @@ impl App {
     /// # Errors
     ///
     /// `Validation` for an unknown or inactive category or a storefront ticket without an
-    /// order; `NotFound` for an unknown customer; `OpenTicketExists` when the order or
-    /// delivery has an unfinished ticket; `IdempotencyKeyReused` for a key used with another
+    /// order; `NotFound` for an unknown customer; `OpenTicketExists` when the customer
+    /// already has an unfinished ticket for the order or delivery (naming it; another
+    /// customer's ticket neither blocks nor shows); `IdempotencyKeyReused` for a key used with another
     /// request; `Forbidden` without the permission.
     #[instrument(skip_all, fields(tenant = %principal.tenant, principal.id = %principal.id))]
     pub async fn open_ticket(
@@ -284,8 +285,11 @@ impl App {
         mut query: TicketQuery,
     ) -> Result<Page<TicketSummary>, AppError> {
         match self.visibility(principal)? {
-            Visibility::Customer(id) => query.customer_id = Some(id),
-            Visibility::Staff => {}
+            Visibility::Customer(id) => {
+                query.customer_id = Some(id);
+                query.customer_view = true;
+            }
+            Visibility::Staff => query.customer_view = false,
         }
         Ok(self.tickets.list_tickets(&principal.tenant, &query).await?)
     }
@@ -318,8 +322,8 @@ impl App {
     /// # Errors
     ///
     /// `NotFound` for another's ticket, `TicketClosed`, `PreconditionFailed`,
-    /// `IdempotencyKeyReused`, `OpenTicketExists` when reopening would give an order two
-    /// unfinished tickets.
+    /// `IdempotencyKeyReused`, `OpenTicketExists` when reopening would give the customer
+    /// two unfinished tickets for an order.
     #[instrument(skip_all, fields(tenant = %principal.tenant))]
     pub async fn customer_reply(
         &self,
@@ -556,8 +560,9 @@ impl App {
         for _ in 0..MAX_ATTEMPTS {
             let current = self.load(principal, ticket).await?;
             if let Some(expected) = expected_version {
-                if expected != current.version {
-                    return Err(AppError::PreconditionFailed { current: current.version }.into());
+                let seen = Self::version_seen_by(principal, &current);
+                if expected != seen {
+                    return Err(AppError::PreconditionFailed { current: seen }.into());
                 }
             }
             let now = self.clock.now();
@@ -577,15 +582,23 @@ impl App {
             });
             match self.tickets.save_change(&change, record).await {
                 Ok(()) => return Ok(Modified { ticket: change.ticket.clone(), change: Some(change) }),
-                Err(StoreError::VersionConflict) if expected_version.is_none() => continue,
-                Err(StoreError::VersionConflict) => {
-                    let current = self.load(principal, ticket).await?;
-                    return Err(AppError::PreconditionFailed { current: current.version }.into());
-                }
+                // Decide again on the new state; with `If-Match`, the check above answers 412
+                // if the version the caller sees moved. A customer's public version does not
+                // move with a concurrent internal note, so their write still goes through.
+                Err(StoreError::VersionConflict) => continue,
                 Err(other) => return Err(other.into()),
             }
         }
         Err(Attempt::VersionMoved)
+    }
+
+    /// The version `If-Match` is compared with: a customer's is the public version (their
+    /// `ETag`), which staff-only changes do not move; staff compare with every change.
+    fn version_seen_by(principal: &Principal, ticket: &Ticket) -> i64 {
+        match principal.role {
+            Role::Customer => ticket.public_version,
+            Role::Agent | Role::Admin => ticket.version,
+        }
     }
 
     /// The ticket, if the principal may see it at all (customers: their own only).

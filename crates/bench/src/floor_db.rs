@@ -88,6 +88,10 @@ struct TicketRead {
     resolved_at: Option<time::PrimitiveDateTime>,
     closed_at: Option<time::PrimitiveDateTime>,
     version: i64,
+    public_version: i64,
+    public_updated_at: time::PrimitiveDateTime,
+    public_last_activity_at: time::PrimitiveDateTime,
+    public_last_agent_message_at: Option<time::PrimitiveDateTime>,
 }
 
 /// The message columns the service reads.

@@ -199,6 +199,15 @@ pub struct TicketRow {
     pub closed_at: Option<PrimitiveDateTime>,
     /// Version.
     pub version: i64,
+    /// The customer's version: every seeded change is customer-visible (no internal notes,
+    /// no tag changes after opening), so it equals `version`.
+    pub public_version: i64,
+    /// Last changed, as the customer sees it.
+    pub public_updated_at: PrimitiveDateTime,
+    /// Last public message.
+    pub public_last_activity_at: PrimitiveDateTime,
+    /// Last public agent message.
+    pub public_last_agent_message_at: Option<PrimitiveDateTime>,
 }
 
 /// A message row as inserted.
@@ -594,6 +603,10 @@ impl Dataset {
             resolved_at: None,
             closed_at: None,
             version: 1,
+            public_version: 1,
+            public_updated_at: at,
+            public_last_activity_at: at,
+            public_last_agent_message_at: None,
         };
         let tag_rows =
             tags.iter().map(|tag| TagRow { tenant: TENANT, ticket_id: ticket.id.clone(), tag }).collect::<Vec<_>>();
@@ -968,8 +981,10 @@ impl Story<'_> {
         });
         let t = db_time(at);
         self.ticket.last_activity_at = t;
+        self.ticket.public_last_activity_at = t;
         if by_agent {
             self.ticket.last_agent_message_at = Some(t);
+            self.ticket.public_last_agent_message_at = Some(t);
         } else {
             self.ticket.last_customer_message_at = Some(t);
         }
@@ -1003,6 +1018,8 @@ impl Story<'_> {
     fn changed(&mut self, at: i64) {
         self.ticket.version += 1;
         self.ticket.updated_at = db_time(at);
+        self.ticket.public_version = self.ticket.version;
+        self.ticket.public_updated_at = self.ticket.updated_at;
     }
 
     fn open(&mut self, at: i64, description: &str, attachments: &str, category: Uuid) {

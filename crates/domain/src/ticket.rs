@@ -67,8 +67,19 @@ pub struct Ticket {
     pub resolved_at: Option<OffsetDateTime>,
     /// When it entered `closed`; cleared on reopening.
     pub closed_at: Option<OffsetDateTime>,
-    /// Bumped by every change; the `ETag`.
+    /// Bumped by every change; the staff's `ETag`.
     pub version: i64,
+    /// Bumped only by changes a customer can see: the customer's `version` and `ETag`.
+    /// Internal notes and tag changes are staff-only and leave it (and the other `public_`
+    /// fields) as it is; status, priority, category, subject, assignee and public messages
+    /// move it.
+    pub public_version: i64,
+    /// When it last changed in a way the customer can see.
+    pub public_updated_at: OffsetDateTime,
+    /// When the last public message (of anyone) was added: internal notes do not count.
+    pub public_last_activity_at: OffsetDateTime,
+    /// When an agent's last public reply was added: internal notes do not count.
+    pub public_last_agent_message_at: Option<OffsetDateTime>,
 }
 
 /// One message of a ticket's thread: a public reply or an internal note.
@@ -172,12 +183,12 @@ impl NewTicket {
         &self.ticket.tenant
     }
 
-    /// The order it is about, for the one-unfinished-ticket-per-order rule.
+    /// The order it is about, for the one-unfinished-ticket-per-(customer, order) rule.
     pub fn order_id(&self) -> Option<&ExternalRef> {
         self.ticket.order_id.as_ref()
     }
 
-    /// The delivery it is about, for the one-unfinished-ticket-per-delivery rule.
+    /// The delivery it is about, for the one-unfinished-ticket-per-(customer, delivery) rule.
     pub fn delivery_id(&self) -> Option<&ExternalRef> {
         self.ticket.delivery_id.as_ref()
     }
@@ -265,18 +276,27 @@ pub struct AgentReply {
     pub resolution_note: Option<ResolutionNote>,
 }
 
-/// A change being built: the ticket as it becomes, and the events so far.
+/// A change being built: the ticket as it becomes, the events so far, and whether the
+/// customer can see any of it.
 struct Draft<'a> {
     ctx: CommandContext<'a>,
     before: i64,
     ticket: Ticket,
     message: Option<Message>,
     events: Vec<AuditEvent>,
+    /// Whether something the customer sees changed: then the public version and
+    /// `public_updated_at` move too.
+    public: bool,
 }
 
 impl<'a> Draft<'a> {
     fn new(ticket: &Ticket, ctx: CommandContext<'a>) -> Self {
-        Self { ctx, before: ticket.version, ticket: ticket.clone(), message: None, events: Vec::new() }
+        Self { ctx, before: ticket.version, ticket: ticket.clone(), message: None, events: Vec::new(), public: false }
+    }
+
+    /// Marks the change as one the customer sees.
+    fn customer_visible(&mut self) {
+        self.public = true;
     }
 
     fn record(&mut self, data: EventData) {
@@ -300,6 +320,14 @@ impl<'a> Draft<'a> {
             AuthorType::Customer => self.ticket.last_customer_message_at = Some(now),
             AuthorType::Agent | AuthorType::System => self.ticket.last_agent_message_at = Some(now),
         }
+        // An internal note is staff-only: the customer's times stay where they were.
+        if !internal {
+            self.ticket.public_last_activity_at = now;
+            if self.ctx.actor.kind != AuthorType::Customer {
+                self.ticket.public_last_agent_message_at = Some(now);
+            }
+            self.customer_visible();
+        }
         let message_id = message.id;
         self.message = Some(message);
         self.record(if internal {
@@ -316,6 +344,7 @@ impl<'a> Draft<'a> {
             return;
         }
         let now = self.ctx.now;
+        self.customer_visible();
         let ticket = &mut self.ticket;
         ticket.status = to;
         match to {
@@ -346,6 +375,10 @@ impl<'a> Draft<'a> {
         }
         self.ticket.version = self.before + 1;
         self.ticket.updated_at = self.ctx.now;
+        if self.public {
+            self.ticket.public_version += 1;
+            self.ticket.public_updated_at = self.ctx.now;
+        }
         Some(TicketChange {
             expected_version: self.before,
             ticket: self.ticket,
@@ -454,6 +487,10 @@ impl Ticket {
             resolved_at: None,
             closed_at: None,
             version: 1,
+            public_version: 1,
+            public_updated_at: now,
+            public_last_activity_at: now,
+            public_last_agent_message_at: (!by_customer).then_some(now),
         };
         let message = Message {
             id: MessageId::from_uuid(ctx.ids.next_uuid()),
@@ -589,6 +626,8 @@ impl Ticket {
             (Some(current), Some((new, _))) if current == new => return Ok(None),
             (None, None) => return Ok(None),
             (previous, Some((assignee_id, name))) => {
+                // The customer sees who is assigned (id, name, picture).
+                draft.customer_visible();
                 draft.ticket.assignee_id = Some(assignee_id);
                 draft.record(EventData::Assigned {
                     assignee_id,
@@ -600,6 +639,7 @@ impl Ticket {
                 }
             }
             (Some(previous), None) => {
+                draft.customer_visible();
                 draft.ticket.assignee_id = None;
                 draft.record(EventData::Unassigned { previous_assignee_id: previous });
             }
@@ -626,6 +666,10 @@ impl Ticket {
             return Ok(None);
         }
         let mut draft = Draft::new(self, *ctx);
+        // Tags are staff-only: a triage that changes only tags is invisible to the customer.
+        if priority.is_some() || category_id.is_some() || subject.is_some() {
+            draft.customer_visible();
+        }
         if let Some(change) = &priority {
             draft.ticket.priority = change.to;
         }
@@ -696,7 +740,8 @@ impl Ticket {
         }
     }
 
-    /// Whether this ticket blocks another unfinished ticket for the same order or delivery.
+    /// Whether this ticket blocks another unfinished ticket of its customer for the same order
+    /// or delivery.
     pub fn is_unfinished(&self) -> bool {
         self.status.is_unfinished()
     }

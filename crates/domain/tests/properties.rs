@@ -226,6 +226,15 @@ fn check_ticket(ticket: &Ticket) -> Result<(), TestCaseError> {
         prop_assert!(ticket.created_at <= at && at <= ticket.last_activity_at, "{at} outside the ticket's life");
     }
     prop_assert!(ticket.version >= 1);
+    // The customer's view moves with a subset of the changes, so it never runs ahead.
+    prop_assert!(1 <= ticket.public_version && ticket.public_version <= ticket.version);
+    prop_assert!(ticket.created_at <= ticket.public_updated_at && ticket.public_updated_at <= ticket.updated_at);
+    prop_assert!(ticket.created_at <= ticket.public_last_activity_at);
+    prop_assert!(ticket.public_last_activity_at <= ticket.last_activity_at);
+    if let Some(at) = ticket.public_last_agent_message_at {
+        prop_assert!(ticket.last_agent_message_at.is_some_and(|staff| at <= staff));
+        prop_assert!(at <= ticket.public_last_activity_at);
+    }
     Ok(())
 }
 
@@ -241,6 +250,24 @@ fn check_change(
     prop_assert_eq!(change.expected_version, before.version, "expected_version is the version decided on");
     prop_assert_eq!(after.version, before.version + 1, "a change bumps the version by exactly one");
     prop_assert_eq!(after.updated_at, now, "a change sets updated_at");
+    // The customer's version moves by one exactly when something the customer sees changed:
+    // anything but an internal note alone or the tags alone.
+    let customer_sees = before.status != after.status
+        || before.priority != after.priority
+        || before.category_id != after.category_id
+        || before.subject != after.subject
+        || before.assignee_id != after.assignee_id
+        || before.resolution_note != after.resolution_note
+        || change.message.as_ref().is_some_and(|m| !m.internal);
+    let public_bump = i64::from(customer_sees);
+    prop_assert_eq!(after.public_version, before.public_version + public_bump, "{:?} and the public version", op);
+    if customer_sees {
+        prop_assert_eq!(after.public_updated_at, now);
+    } else {
+        prop_assert_eq!(after.public_updated_at, before.public_updated_at, "{:?} moved public_updated_at", op);
+        prop_assert_eq!(after.public_last_activity_at, before.public_last_activity_at);
+        prop_assert_eq!(after.public_last_agent_message_at, before.public_last_agent_message_at);
+    }
     prop_assert!(!change.events.is_empty(), "a change appends an event");
     let moved = (before.status != after.status).then_some((before.status, after.status));
     prop_assert_eq!(change.status_moved(), moved, "status_moved tells what per-status counts must adjust");

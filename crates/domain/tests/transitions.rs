@@ -106,6 +106,10 @@ impl World {
             resolved_at: (status == Status::Resolved).then_some(EARLIER),
             closed_at: (status == Status::Closed).then_some(EARLIER),
             version: VERSION,
+            public_version: VERSION,
+            public_updated_at: EARLIER,
+            public_last_activity_at: EARLIER,
+            public_last_agent_message_at: Some(EARLIER),
         }
     }
 
@@ -117,6 +121,10 @@ impl World {
             last_activity_at: OPENED,
             updated_at: OPENED,
             version: 1,
+            public_version: 1,
+            public_updated_at: OPENED,
+            public_last_activity_at: OPENED,
+            public_last_agent_message_at: None,
             ..self.ticket_in(Status::Open)
         }
     }

@@ -189,6 +189,8 @@ pub(crate) struct Filter {
     /// A LIKE pattern on the lower-cased subject, and the number the text names, if any.
     text: Option<(String, Option<i64>)>,
     sort: TicketSort,
+    /// A customer's own list: activity sorts use the customer-visible activity time.
+    customer_view: bool,
     limit: i64,
     offset: i64,
 }
@@ -210,6 +212,7 @@ impl Filter {
             tag: query.tag.as_ref().map(ToString::to_string),
             text: query.text.as_ref().map(|q| (contains_pattern(&q.lowercase()), q.number().map(|n| n.get()))),
             sort: query.sort,
+            customer_view: query.customer_view,
             limit: i64::from(query.page.size()),
             offset: i64::try_from(query.page.offset()).unwrap_or(i64::MAX),
         }
@@ -229,6 +232,14 @@ impl Filter {
             let query = match self.sort {
                 TicketSort::CreatedAsc => query.order_by((tickets::created_at.asc(), tickets::id.asc())),
                 TicketSort::CreatedDesc => query.order_by((tickets::created_at.desc(), tickets::id.desc())),
+                // A customer's list orders by the activity they can see (internal notes do
+                // not count), served by `tickets_customer_public_activity`.
+                TicketSort::ActivityAsc if self.customer_view => {
+                    query.order_by((tickets::public_last_activity_at.asc(), tickets::id.asc()))
+                }
+                TicketSort::ActivityDesc if self.customer_view => {
+                    query.order_by((tickets::public_last_activity_at.desc(), tickets::id.desc()))
+                }
                 TicketSort::ActivityAsc => query.order_by((tickets::last_activity_at.asc(), tickets::id.asc())),
                 TicketSort::ActivityDesc => query.order_by((tickets::last_activity_at.desc(), tickets::id.desc())),
                 TicketSort::PriorityAsc => query.order_by((tickets::priority.asc(), tickets::id.asc())),

@@ -104,6 +104,10 @@ pub(crate) struct TicketRow {
     pub resolved_at: Option<PrimitiveDateTime>,
     pub closed_at: Option<PrimitiveDateTime>,
     pub version: i64,
+    pub public_version: i64,
+    pub public_updated_at: PrimitiveDateTime,
+    pub public_last_activity_at: PrimitiveDateTime,
+    pub public_last_agent_message_at: Option<PrimitiveDateTime>,
 }
 
 impl TryFrom<TicketRow> for Ticket {
@@ -135,6 +139,10 @@ impl TryFrom<TicketRow> for Ticket {
             resolved_at: row.resolved_at.map(from_db_time),
             closed_at: row.closed_at.map(from_db_time),
             version: row.version,
+            public_version: row.public_version,
+            public_updated_at: from_db_time(row.public_updated_at),
+            public_last_activity_at: from_db_time(row.public_last_activity_at),
+            public_last_agent_message_at: row.public_last_agent_message_at.map(from_db_time),
         })
     }
 }
@@ -167,6 +175,10 @@ pub(crate) struct NewTicketRow {
     pub resolved_at: Option<PrimitiveDateTime>,
     pub closed_at: Option<PrimitiveDateTime>,
     pub version: i64,
+    pub public_version: i64,
+    pub public_updated_at: PrimitiveDateTime,
+    pub public_last_activity_at: PrimitiveDateTime,
+    pub public_last_agent_message_at: Option<PrimitiveDateTime>,
 }
 
 impl From<&Ticket> for NewTicketRow {
@@ -196,6 +208,10 @@ impl From<&Ticket> for NewTicketRow {
             resolved_at: t.resolved_at.map(to_db_time),
             closed_at: t.closed_at.map(to_db_time),
             version: t.version,
+            public_version: t.public_version,
+            public_updated_at: to_db_time(t.public_updated_at),
+            public_last_activity_at: to_db_time(t.public_last_activity_at),
+            public_last_agent_message_at: t.public_last_agent_message_at.map(to_db_time),
         }
     }
 }
@@ -221,6 +237,10 @@ pub(crate) struct TicketChangeset {
     pub resolved_at: Option<PrimitiveDateTime>,
     pub closed_at: Option<PrimitiveDateTime>,
     pub version: i64,
+    pub public_version: i64,
+    pub public_updated_at: PrimitiveDateTime,
+    pub public_last_activity_at: PrimitiveDateTime,
+    pub public_last_agent_message_at: Option<PrimitiveDateTime>,
 }
 
 impl From<&Ticket> for TicketChangeset {
@@ -242,6 +262,10 @@ impl From<&Ticket> for TicketChangeset {
             resolved_at: t.resolved_at.map(to_db_time),
             closed_at: t.closed_at.map(to_db_time),
             version: t.version,
+            public_version: t.public_version,
+            public_updated_at: to_db_time(t.public_updated_at),
+            public_last_activity_at: to_db_time(t.public_last_activity_at),
+            public_last_agent_message_at: t.public_last_agent_message_at.map(to_db_time),
         }
     }
 }

@@ -99,6 +99,10 @@ diesel::table! {
         resolved_at -> Nullable<Timestamp>,
         closed_at -> Nullable<Timestamp>,
         version -> BigInt,
+        public_version -> BigInt,
+        public_updated_at -> Timestamp,
+        public_last_activity_at -> Timestamp,
+        public_last_agent_message_at -> Nullable<Timestamp>,
     }
 }
 

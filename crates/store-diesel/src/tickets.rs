@@ -7,8 +7,9 @@
 //! 2. the first message, the events and the tags (their foreign keys are deferred);
 //! 3. the tenant's counter, bumped as late as possible, because its row lock serialises
 //!    the creates of a tenant until commit;
-//! 4. the ticket itself, whose partial unique indexes refuse a second unfinished ticket for
-//!    an order or a delivery. The holder is looked up after the rollback.
+//! 4. the ticket itself, whose partial unique indexes refuse a customer a second unfinished
+//!    ticket for an order or a delivery. The holder (the customer's own ticket) is looked up
+//!    after the rollback.
 
 use async_trait::async_trait;
 use diesel::dsl::sql;
@@ -268,12 +269,15 @@ fn save(conn: &mut DbConnection, change: &TicketChange, record: Option<&Idempote
     Ok(())
 }
 
-/// The unfinished ticket other than `except` that holds the ticket's order or delivery.
+/// The unfinished ticket of the same customer, other than `except`, that holds the
+/// ticket's order or delivery. Only the customer's own tickets are looked at: another
+/// customer's never blocks (the unique indexes include the customer) and so is never named.
 fn holder(conn: &mut DbConnection, ticket: &Ticket, except: Option<TicketId>) -> Result<Option<StoreError>, Failure> {
     let order = ticket.order_id.as_ref().map(ToString::to_string);
     let delivery = ticket.delivery_id.as_ref().map(ToString::to_string);
     let mut query = tickets::table
         .filter(tickets::tenant.eq(ticket.tenant.to_string()))
+        .filter(tickets::customer_id.eq(id_text(ticket.customer_id.as_uuid())))
         .filter(sql::<Bool>(UNFINISHED))
         .into_boxed();
     query = match (order, delivery) {

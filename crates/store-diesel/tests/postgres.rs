@@ -12,12 +12,14 @@ use supportdesk_store_diesel::Backend;
 /// 10,050 tickets of tenant `bulk`, newest last; every 1,000th is resolved.
 const BULK: &str = "
 INSERT INTO tickets (tenant, id, number, customer_id, category_id, subject, subject_search, status, priority,
-                     source, tags, created_at, updated_at, last_activity_at, version)
+                     source, tags, created_at, updated_at, last_activity_at, version,
+                     public_version, public_updated_at, public_last_activity_at)
 SELECT 'bulk', '00000000-0000-7000-8000-' || lpad(i::text, 12, '0'), i, '00000000-0000-7000-8000-000000000001',
        '00000000-0000-7000-8000-000000000002', 'Bulk ticket ' || i, 'bulk ticket ' || i,
        CASE WHEN i % 1000 = 0 THEN 'resolved' ELSE 'open' END, 1, 'api', '',
        timestamp '2026-01-01' + i * interval '1 second', timestamp '2026-01-01' + i * interval '1 second',
-       timestamp '2026-01-01' + i * interval '1 second', 1
+       timestamp '2026-01-01' + i * interval '1 second', 1,
+       1, timestamp '2026-01-01' + i * interval '1 second', timestamp '2026-01-01' + i * interval '1 second'
 FROM generate_series(1, 10050) AS i;";
 
 /// A fresh database, created off the async workers; `None` skips the test (loudly).

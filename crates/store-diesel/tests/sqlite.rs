@@ -15,12 +15,14 @@ use supportdesk_store_diesel::{Backend, DieselConfig, DieselStore};
 const BULK: &str = "
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10050)
 INSERT INTO tickets (tenant, id, number, customer_id, category_id, subject, subject_search, status, priority,
-                     source, tags, created_at, updated_at, last_activity_at, version)
+                     source, tags, created_at, updated_at, last_activity_at, version,
+                     public_version, public_updated_at, public_last_activity_at)
 SELECT 'bulk', printf('00000000-0000-7000-8000-%012d', i), i, '00000000-0000-7000-8000-000000000001',
        '00000000-0000-7000-8000-000000000002', 'Bulk ticket ' || i, 'bulk ticket ' || i,
        CASE WHEN i % 1000 = 0 THEN 'resolved' ELSE 'open' END, 1, 'api', '',
        datetime('2026-01-01', '+' || i || ' seconds'), datetime('2026-01-01', '+' || i || ' seconds'),
-       datetime('2026-01-01', '+' || i || ' seconds'), 1
+       datetime('2026-01-01', '+' || i || ' seconds'), 1,
+       1, datetime('2026-01-01', '+' || i || ' seconds'), datetime('2026-01-01', '+' || i || ' seconds')
 FROM n;";
 
 #[derive(QueryableByName)]

@@ -2,9 +2,9 @@
 //!
 //! An in-memory implementation of every store port of `supportdesk-app`, for tests,
 //! embedding and demos. It keeps the same invariants as the database adapters (unique
-//! numbers per tenant, one unfinished ticket per order and per delivery, version checks,
-//! idempotency keys), all checked under one lock, so it is correct when many tasks call it
-//! at once. It passes the same port contract suite as the Diesel store.
+//! numbers per tenant, one unfinished ticket per customer and order and per customer and
+//! delivery, version checks, idempotency keys), all checked under one lock, so it is
+//! correct when many tasks call it at once. It passes the same port contract suite as the Diesel store.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -115,7 +115,9 @@ impl State {
         self.tickets.get(&id).filter(|t| &t.tenant == tenant)
     }
 
-    /// The unfinished ticket other than `except` that holds the order or delivery, if any.
+    /// The unfinished ticket of the same customer, other than `except`, that holds the
+    /// order or delivery, if any. Another customer's ticket for the same reference never
+    /// holds it (and so is never named).
     fn holder(&self, ticket: &Ticket, except: Option<TicketId>) -> Option<&Ticket> {
         if !ticket.status.is_unfinished() {
             return None;
@@ -123,6 +125,7 @@ impl State {
         self.tickets.values().find(|other| {
             Some(other.id) != except
                 && other.tenant == ticket.tenant
+                && other.customer_id == ticket.customer_id
                 && other.status.is_unfinished()
                 && ((ticket.order_id.is_some() && other.order_id == ticket.order_id)
                     || (ticket.delivery_id.is_some() && other.delivery_id == ticket.delivery_id))

@@ -386,8 +386,15 @@ pub async fn lists_sort_by_every_sort_key<S: Store + 'static>(s: ContractStore<S
     }
 }
 
-async fn refused_while_unfinished<S: Store + 'static>(w: &World<S>, first: TicketView, second: crate::OpenTicketInput) {
-    let refused = w.try_open(&w.blake, second).await;
+/// `customer`'s `second` is refused, naming `first` (their own), and nothing is saved.
+async fn refused_while_unfinished<S: Store + 'static>(
+    w: &World<S>,
+    customer: &Principal,
+    first: &TicketView,
+    second: crate::OpenTicketInput,
+) {
+    let before = w.app.list_tickets(&w.admin, query()).await.unwrap().total;
+    let refused = w.try_open(customer, second).await;
     match refused {
         Err(AppError::OpenTicketExists { existing_id, existing_number }) => {
             assert_eq!(existing_id, first.summary.ticket.id);
@@ -396,25 +403,52 @@ async fn refused_while_unfinished<S: Store + 'static>(w: &World<S>, first: Ticke
         other => panic!("expected OpenTicketExists, got {other:?}"),
     }
     let page = w.app.list_tickets(&w.admin, query()).await.unwrap();
-    assert_eq!(page.total, 1, "the refused ticket was not saved");
+    assert_eq!(page.total, before, "the refused ticket was not saved");
 }
 
-/// A second unfinished ticket for the same order is refused, naming the first.
+/// A customer's second unfinished ticket for the same order is refused, naming the first.
 pub async fn one_unfinished_ticket_per_order<S: Store + 'static>(s: ContractStore<S>) {
     let (w, _s) = world(s).await;
     let first = w.try_open(&w.alex, World::<S>::about_order(World::<S>::input("Late"), "ORD-9")).await.unwrap();
     w.move_to(&first, Status::Answered).await;
-    refused_while_unfinished(&w, first, World::<S>::about_order(World::<S>::input("Late again"), "ORD-9")).await;
+    let again = World::<S>::about_order(World::<S>::input("Late again"), "ORD-9");
+    refused_while_unfinished(&w, &w.alex, &first, again).await;
 }
 
-/// A second unfinished ticket for the same delivery is refused, naming the first.
+/// A customer's second unfinished ticket for the same delivery is refused, naming the first.
 pub async fn one_unfinished_ticket_per_delivery<S: Store + 'static>(s: ContractStore<S>) {
     let (w, _s) = world(s).await;
     let mut input = World::<S>::input("Courier lost it");
     input.delivery_id = Some(ExternalRef::parse("DLV-1").unwrap());
     let first = w.try_open(&w.alex, input.clone()).await.unwrap();
     w.move_to(&first, Status::InProgress).await;
-    refused_while_unfinished(&w, first, input).await;
+    refused_while_unfinished(&w, &w.alex, &first, input).await;
+}
+
+/// Another customer's unfinished ticket for the same order or delivery neither blocks a
+/// customer's ticket nor is named to them; their own second ticket is refused naming only
+/// their own first.
+pub async fn another_customers_ticket_for_the_same_order_neither_blocks_nor_leaks<S: Store + 'static>(
+    s: ContractStore<S>,
+) {
+    let (w, _s) = world(s).await;
+    let mut input = World::<S>::about_order(World::<S>::input("Where is my parcel"), "ORD-SHARED");
+    input.delivery_id = Some(ExternalRef::parse("DLV-SHARED").unwrap());
+    let alex_first = w.try_open(&w.alex, input.clone()).await.unwrap();
+    // The same order alone, the same delivery alone, and both: none is Alex's business.
+    let mut delivery_only = World::<S>::input("Delivery only");
+    delivery_only.delivery_id = input.delivery_id.clone();
+    let blake_first = w.try_open(&w.blake, input.clone()).await.unwrap();
+    assert_ne!(blake_first.summary.ticket.id, alex_first.summary.ticket.id);
+    assert_eq!(blake_first.summary.ticket.customer_id, World::<S>::customer_id(&w.blake));
+    refused_while_unfinished(&w, &w.blake, &blake_first, input.clone()).await;
+    refused_while_unfinished(&w, &w.blake, &blake_first, delivery_only.clone()).await;
+    refused_while_unfinished(&w, &w.alex, &alex_first, delivery_only).await;
+    // Blake's view of the order shows his own ticket only.
+    let order = Some(ExternalRef::parse("ORD-SHARED").unwrap());
+    let mine = w.app.list_tickets(&w.blake, TicketQuery { order_id: order, ..query() }).await.unwrap();
+    assert_eq!(mine.items.len(), 1);
+    assert_eq!(mine.items[0].ticket.id, blake_first.summary.ticket.id);
 }
 
 /// Once resolved (or closed), the order may get a new ticket.
@@ -429,7 +463,8 @@ pub async fn a_resolved_ticket_frees_its_order_for_a_new_ticket<S: Store + 'stat
     assert_eq!(third.summary.ticket.number.get(), 3);
 }
 
-/// Reopening a resolved ticket is refused while a newer ticket holds its order.
+/// Reopening a resolved ticket is refused while a newer ticket of the same customer holds
+/// its order, by staff and by the customer (replying or reopening) alike.
 pub async fn reopening_is_refused_when_the_order_has_a_newer_unfinished_ticket<S: Store + 'static>(
     s: ContractStore<S>,
 ) {
@@ -438,17 +473,43 @@ pub async fn reopening_is_refused_when_the_order_has_a_newer_unfinished_ticket<S
     let first = w.try_open(&w.alex, input.clone()).await.unwrap();
     w.move_to(&first, Status::Resolved).await;
     let second = w.try_open(&w.alex, input).await.unwrap();
+    let second_id = second.summary.ticket.id;
+    let names_second = |error: Option<&AppError>| matches!(error, Some(AppError::OpenTicketExists { existing_id, .. }) if *existing_id == second_id);
     let reopened = w.app.set_status(&w.admin, by_id(&first), Status::Open, None, None).await;
-    assert!(
-        matches!(reopened, Err(AppError::OpenTicketExists { existing_id, .. }) if existing_id == second.summary.ticket.id),
-        "got {reopened:?}"
-    );
+    assert!(names_second(reopened.as_ref().err()), "got {reopened:?}");
+    let by_customer = w.app.customer_set_status(&w.alex, by_id(&first), Status::Open, None).await;
+    assert!(names_second(by_customer.as_ref().err()), "got {by_customer:?}");
+    let body = MessageBody::parse("It broke again").unwrap();
+    let replied = w.app.customer_reply(&w.alex, by_id(&first), body, vec![], None, None).await;
+    assert!(names_second(replied.as_ref().err()), "got {replied:?}");
     let first_now = w.app.get_ticket(&w.admin, by_id(&first)).await.unwrap();
     assert_eq!(first_now.summary.ticket.status, Status::Resolved);
+    assert_eq!(first_now.messages.len(), 1, "the refused reply was not saved");
 }
 
-/// Twenty concurrent creates for one order: exactly one ticket, nineteen refusals.
-pub async fn twenty_concurrent_creates_for_one_order_give_exactly_one_ticket<S: Store + 'static>(s: ContractStore<S>) {
+/// Another customer's unfinished ticket for the same order does not stop a reopen.
+pub async fn reopening_is_not_blocked_by_another_customers_ticket_for_the_order<S: Store + 'static>(
+    s: ContractStore<S>,
+) {
+    let (w, _s) = world(s).await;
+    let input = World::<S>::about_order(World::<S>::input("Late"), "ORD-7");
+    let alex = w.try_open(&w.alex, input.clone()).await.unwrap();
+    w.move_to(&alex, Status::Resolved).await;
+    let blake = w.try_open(&w.blake, input).await.unwrap();
+    let reopened = w.app.customer_set_status(&w.alex, by_id(&alex), Status::Open, None).await.unwrap();
+    assert_eq!(reopened.summary.ticket.status, Status::Open);
+    w.move_to(&alex, Status::Resolved).await;
+    let reopened = w.app.set_status(&w.admin, by_id(&alex), Status::Open, None, None).await.unwrap();
+    assert_eq!(reopened.summary.ticket.status, Status::Open);
+    let blake_now = w.app.get_ticket(&w.blake, by_id(&blake)).await.unwrap();
+    assert_eq!(blake_now.summary.ticket.status, Status::Open);
+}
+
+/// Twenty concurrent creates for one order by two customers: exactly one ticket each, and
+/// every refusal names the refused customer's own ticket.
+pub async fn twenty_concurrent_creates_for_one_order_give_one_ticket_per_customer<S: Store + 'static>(
+    s: ContractStore<S>,
+) {
     let (w, _s) = world(s).await;
     let w = Arc::new(w);
     let mut tasks = Vec::new();
@@ -457,21 +518,78 @@ pub async fn twenty_concurrent_creates_for_one_order_give_exactly_one_ticket<S: 
         tasks.push(tokio::spawn(async move {
             let customer = if i % 2 == 0 { w.alex.clone() } else { w.blake.clone() };
             let input = World::<S>::about_order(World::<S>::input(&format!("Race {i}")), "ORD-RACE");
-            w.try_open(&customer, input).await
+            (customer.id, w.try_open(&customer, input).await)
         }));
     }
-    let mut won = 0;
-    let mut refused = 0;
+    let mut won = std::collections::HashMap::new();
+    let mut refusals = Vec::new();
     for task in tasks {
         match task.await.unwrap() {
-            Ok(_) => won += 1,
-            Err(AppError::OpenTicketExists { .. }) => refused += 1,
-            Err(other) => panic!("unexpected error {other:?}"),
+            (customer, Ok(view)) => assert!(won.insert(customer, view.summary.ticket.id).is_none(), "two won"),
+            (customer, Err(AppError::OpenTicketExists { existing_id, .. })) => refusals.push((customer, existing_id)),
+            (_, Err(other)) => panic!("unexpected error {other:?}"),
         }
     }
-    assert_eq!((won, refused), (1, 19));
+    assert_eq!((won.len(), refusals.len()), (2, 18));
+    for (customer, named) in refusals {
+        assert_eq!(Some(&named), won.get(&customer), "a refusal names the customer's own ticket");
+    }
     let page = w.app.list_tickets(&w.admin, query()).await.unwrap();
-    assert_eq!(page.total, 1);
+    assert_eq!(page.total, 2);
+}
+
+/// What the customer sees of a ticket (the public version and times) is stored and read
+/// back; internal notes and tag changes leave it, and the customer's list order, alone.
+pub async fn internal_notes_and_tags_leave_the_customers_version_times_and_order_alone<S: Store + 'static>(
+    s: ContractStore<S>,
+) {
+    let (w, _s) = world(s).await;
+    let older = w.open(&w.alex, "Older ticket").await;
+    let newer = w.open(&w.alex, "Newer ticket").await;
+    // A public reply on the older one makes it the customer's most recently active.
+    w.move_to(&older, Status::Answered).await;
+    let seen = w.app.get_ticket(&w.alex, by_id(&newer)).await.unwrap().summary.ticket;
+    let activity = TicketQuery { sort: TicketSort::ActivityDesc, ..query() };
+    let order_before = numbers(&w.app.list_tickets(&w.alex, activity.clone()).await.unwrap());
+    assert_eq!(order_before, [1, 2]);
+    // Staff-only work on the newer one, later.
+    let mut note = reply("Carrier says it is lost");
+    note.internal = true;
+    w.app.agent_reply(&w.sam, by_id(&newer), note, None, None).await.unwrap();
+    let triage = TriageInput { tags: Some(Tags::parse(&["lost"]).unwrap()), ..TriageInput::default() };
+    w.app.triage(&w.sam, by_id(&newer), triage, None).await.unwrap();
+    let after = w.app.get_ticket(&w.alex, by_id(&newer)).await.unwrap().summary.ticket;
+    assert_eq!(after.version, seen.version + 2, "staff see two changes");
+    assert_eq!(after.public_version, seen.public_version);
+    assert_eq!(after.public_updated_at, seen.public_updated_at);
+    assert_eq!(after.public_last_activity_at, seen.public_last_activity_at);
+    assert_eq!(after.public_last_agent_message_at, seen.public_last_agent_message_at);
+    assert_eq!(numbers(&w.app.list_tickets(&w.alex, activity.clone()).await.unwrap()), order_before);
+    // Staff's own queue does move the newer ticket up.
+    assert_eq!(numbers(&w.app.list_tickets(&w.admin, activity.clone()).await.unwrap()), [2, 1]);
+    // A public reply is the customer's business.
+    w.app.agent_reply(&w.sam, by_id(&newer), reply("Found it"), None, None).await.unwrap();
+    let replied = w.app.get_ticket(&w.alex, by_id(&newer)).await.unwrap().summary.ticket;
+    assert_eq!(replied.public_version, seen.public_version + 1);
+    assert_eq!(replied.public_last_agent_message_at, Some(replied.public_last_activity_at));
+    assert_eq!(numbers(&w.app.list_tickets(&w.alex, activity).await.unwrap()), [2, 1]);
+}
+
+/// A customer's `If-Match` is their public version: a staff-only change in between does
+/// not fail it, and a stale one reports the public version as current.
+pub async fn a_customers_if_match_is_compared_with_the_public_version<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let created = w.open(&w.alex, "Matched").await;
+    let mut note = reply("Internal only");
+    note.internal = true;
+    w.app.agent_reply(&w.sam, by_id(&created), note, None, None).await.unwrap();
+    let stale =
+        w.app.customer_reply(&w.alex, by_id(&created), MessageBody::parse("Hi").unwrap(), vec![], Some(2), None);
+    assert!(matches!(stale.await, Err(AppError::PreconditionFailed { current: 1 })));
+    let body = MessageBody::parse("Any news?").unwrap();
+    w.app.customer_reply(&w.alex, by_id(&created), body, vec![], Some(1), None).await.unwrap();
+    let closed = w.app.customer_set_status(&w.alex, by_id(&created), Status::Closed, Some(2)).await.unwrap();
+    assert_eq!((closed.summary.ticket.public_version, closed.summary.ticket.version), (3, 4));
 }
 
 /// A change decided on an old version is refused by the store and writes nothing.

@@ -663,7 +663,8 @@ impl From<&Message> for MessageResponse {
     }
 }
 
-/// A ticket as lists show it (the detail adds `messages`).
+/// A ticket as the staff's lists show it (the detail adds `messages`). Customers get
+/// [`CustomerTicketSummaryResponse`].
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TicketSummaryResponse {
@@ -815,6 +816,173 @@ pub struct ReplyResponse {
 impl From<&ReplyResult> for ReplyResponse {
     fn from(result: &ReplyResult) -> Self {
         Self { message: MessageResponse::from(&result.message), status: result.status.as_str().to_owned() }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The customer's view: its own types, so that nothing staff-only can reach it by accident
+// ---------------------------------------------------------------------------------------
+
+/// The agent working on a customer's ticket, as the customer sees them: no email.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerAssigneeResponse {
+    /// Their id.
+    pub id: Uuid,
+    /// Display name.
+    #[schema(example = "Sam")]
+    pub name: String,
+    /// Avatar URL, if any.
+    pub image_url: Option<String>,
+}
+
+impl From<&PersonSummary> for CustomerAssigneeResponse {
+    fn from(person: &PersonSummary) -> Self {
+        Self { id: person.id, name: person.name.clone(), image_url: person.image_url.clone() }
+    }
+}
+
+/// A ticket in a customer's list (the detail adds `messages`). It has no `tags`, the
+/// assignee has no email, and `version`, `updatedAt`, `lastActivityAt` and
+/// `lastAgentMessageAt` move only with changes the customer can see: internal notes and tag
+/// changes leave them (and the list's order) exactly as they were.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerTicketSummaryResponse {
+    /// Its id.
+    pub id: Uuid,
+    /// Its number in the tenant.
+    #[schema(example = 42)]
+    pub number: i64,
+    /// The customer's id.
+    pub customer_id: Uuid,
+    /// The customer.
+    pub customer: PersonResponse,
+    /// Its category.
+    pub category: CategoryRefResponse,
+    /// Its subject.
+    #[schema(example = "Order not received")]
+    pub subject: String,
+    /// `open`, `in_progress`, `answered`, `resolved`, `closed`.
+    #[schema(example = "open")]
+    pub status: String,
+    /// `low`, `normal`, `high`, `urgent`.
+    #[schema(example = "normal")]
+    pub priority: String,
+    /// `api`, `customer_portal`, `storefront`, `email`, `phone`, `chat`.
+    #[schema(example = "api")]
+    pub source: String,
+    /// The shop order it is about.
+    pub order_id: Option<String>,
+    /// The delivery it is about.
+    pub delivery_id: Option<String>,
+    /// The assigned agent's id.
+    pub assignee_id: Option<Uuid>,
+    /// The assigned agent: id, name and picture only.
+    pub assignee: Option<CustomerAssigneeResponse>,
+    /// Why it was resolved or closed.
+    pub resolution_note: Option<String>,
+    /// When it was opened.
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    /// When it last changed in a way the customer can see.
+    #[schema(format = DateTime)]
+    pub updated_at: String,
+    /// When the last public message was added.
+    #[schema(format = DateTime)]
+    pub last_activity_at: String,
+    /// When the customer last wrote.
+    #[schema(format = DateTime)]
+    pub last_customer_message_at: Option<String>,
+    /// When an agent last replied publicly.
+    #[schema(format = DateTime)]
+    pub last_agent_message_at: Option<String>,
+    /// When an agent first replied publicly.
+    #[schema(format = DateTime)]
+    pub first_responded_at: Option<String>,
+    /// When it was resolved.
+    #[schema(format = DateTime)]
+    pub resolved_at: Option<String>,
+    /// When it was closed.
+    #[schema(format = DateTime)]
+    pub closed_at: Option<String>,
+    /// Bumped by every change the customer can see; the detail's `ETag`, and what the
+    /// customer's `If-Match` is compared with.
+    #[schema(example = 3)]
+    pub version: i64,
+}
+
+impl From<&TicketSummary> for CustomerTicketSummaryResponse {
+    fn from(summary: &TicketSummary) -> Self {
+        let ticket = &summary.ticket;
+        Self {
+            id: ticket.id.as_uuid(),
+            number: ticket.number.get(),
+            customer_id: ticket.customer_id.as_uuid(),
+            customer: PersonResponse::from(&summary.customer),
+            category: CategoryRefResponse {
+                id: summary.category.id.as_uuid(),
+                slug: summary.category.slug.clone(),
+                name: summary.category.name.clone(),
+            },
+            subject: ticket.subject.to_string(),
+            status: ticket.status.as_str().to_owned(),
+            priority: ticket.priority.as_str().to_owned(),
+            source: ticket.source.as_str().to_owned(),
+            order_id: ticket.order_id.as_ref().map(ToString::to_string),
+            delivery_id: ticket.delivery_id.as_ref().map(ToString::to_string),
+            assignee_id: ticket.assignee_id.map(|id| id.as_uuid()),
+            assignee: summary.assignee.as_ref().map(CustomerAssigneeResponse::from),
+            resolution_note: ticket.resolution_note.as_ref().map(ToString::to_string),
+            created_at: timestamp(ticket.created_at),
+            updated_at: timestamp(ticket.public_updated_at),
+            last_activity_at: timestamp(ticket.public_last_activity_at),
+            last_customer_message_at: timestamp_opt(ticket.last_customer_message_at),
+            last_agent_message_at: timestamp_opt(ticket.public_last_agent_message_at),
+            first_responded_at: timestamp_opt(ticket.first_responded_at),
+            resolved_at: timestamp_opt(ticket.resolved_at),
+            closed_at: timestamp_opt(ticket.closed_at),
+            version: ticket.public_version,
+        }
+    }
+}
+
+/// One of a customer's tickets with its public messages.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerTicketResponse {
+    /// The ticket's fields.
+    #[serde(flatten)]
+    pub ticket: CustomerTicketSummaryResponse,
+    /// Its public messages, oldest first (never an internal note).
+    pub messages: Vec<MessageResponse>,
+}
+
+impl From<&TicketView> for CustomerTicketResponse {
+    fn from(view: &TicketView) -> Self {
+        Self {
+            ticket: CustomerTicketSummaryResponse::from(&view.summary),
+            // The use case gives a customer public messages only; this holds it again.
+            messages: view.messages.iter().filter(|m| !m.internal).map(MessageResponse::from).collect(),
+        }
+    }
+}
+
+/// One page of a customer's tickets.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CustomerTicketListResponse {
+    /// The tickets of this page.
+    pub data: Vec<CustomerTicketSummaryResponse>,
+    /// Paging.
+    pub meta: super::PageMeta,
+}
+
+impl From<&supportdesk_app::Page<TicketSummary>> for CustomerTicketListResponse {
+    fn from(page: &supportdesk_app::Page<TicketSummary>) -> Self {
+        Self {
+            data: page.items.iter().map(CustomerTicketSummaryResponse::from).collect(),
+            meta: super::PageMeta::from(page),
+        }
     }
 }
 

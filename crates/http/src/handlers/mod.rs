@@ -17,32 +17,51 @@ use actix_web::HttpResponse;
 use supportdesk_app::{App, AppError, CategoryKey, Outcome, Principal, ReplyResult, TicketView};
 use supportdesk_domain::CategoryId;
 
-use crate::dto::tickets::{ReplyResponse, TicketResponse};
+use crate::dto::tickets::{CustomerTicketResponse, ReplyResponse, TicketResponse};
 use crate::error::ApiError;
 use crate::extract::etag;
 
 /// Set on the answer to a retried idempotent request.
 pub const IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 
-/// A ticket detail with its `ETag`.
+/// A staff ticket detail with its `ETag` (the version of every change).
 pub(crate) fn ticket_detail(status: StatusCode, view: &TicketView) -> HttpResponse {
     HttpResponse::build(status)
         .insert_header((ETAG, etag(view.summary.ticket.version)))
         .json(TicketResponse::from(view))
 }
 
-/// 201 for a new (or replayed) ticket: `Location` under `base`, `ETag`, and
+/// A customer's ticket detail with its `ETag`: the public version, which staff-only changes
+/// do not move.
+pub(crate) fn customer_ticket_detail(status: StatusCode, view: &TicketView) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((ETAG, etag(view.summary.ticket.public_version)))
+        .json(CustomerTicketResponse::from(view))
+}
+
+/// 201 for a new (or replayed) ticket: `Location` under `base`, `ETag` (`version`), and
 /// `Idempotent-Replayed: true` for a replay.
-pub(crate) fn created_ticket(outcome: &Outcome<TicketView>, base: &str) -> HttpResponse {
+fn created(outcome: &Outcome<TicketView>, base: &str, version: i64) -> actix_web::HttpResponseBuilder {
     let view = &outcome.value;
     let mut response = HttpResponse::Created();
     response
         .insert_header((LOCATION, format!("{base}/{}", view.summary.ticket.id)))
-        .insert_header((ETAG, etag(view.summary.ticket.version)));
+        .insert_header((ETAG, etag(version)));
     if outcome.replayed {
         response.insert_header((IDEMPOTENT_REPLAYED, "true"));
     }
-    response.json(TicketResponse::from(view))
+    response
+}
+
+/// 201 for a ticket opened by staff, in the staff's form.
+pub(crate) fn created_ticket(outcome: &Outcome<TicketView>, base: &str) -> HttpResponse {
+    created(outcome, base, outcome.value.summary.ticket.version).json(TicketResponse::from(&outcome.value))
+}
+
+/// 201 for a ticket opened by its customer, in the customer's form.
+pub(crate) fn created_customer_ticket(outcome: &Outcome<TicketView>, base: &str) -> HttpResponse {
+    created(outcome, base, outcome.value.summary.ticket.public_version)
+        .json(CustomerTicketResponse::from(&outcome.value))
 }
 
 /// 201 for a reply: `Location` of the ticket under `base`, and `Idempotent-Replayed: true`

@@ -3,11 +3,11 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::{created_reply, created_ticket, resolve_category_filter, ticket_detail};
+use super::{created_customer_ticket, created_reply, customer_ticket_detail, resolve_category_filter};
 use crate::auth::CustomerCaller;
 use crate::dto::tickets::{
-    CustomerReplyBody, CustomerStatusBody, CustomerTicketQuery, OpenTicketBody, ReplyResponse, TicketListResponse,
-    TicketResponse,
+    CustomerReplyBody, CustomerStatusBody, CustomerTicketListResponse, CustomerTicketQuery, CustomerTicketResponse,
+    OpenTicketBody, ReplyResponse,
 };
 use crate::error::{ApiError, Problem};
 use crate::extract::{idempotency, if_match, ticket_ref, JsonBody};
@@ -29,14 +29,14 @@ pub fn configure(routes: &mut Routes<'_>) {
     request_body = OpenTicketBody,
     params(("Idempotency-Key" = Option<String>, Header, description = "1..255 visible ASCII characters; retries with the same key and body return the first ticket")),
     responses(
-        (status = 201, description = "Opened (or replayed)", body = TicketResponse, headers(
+        (status = 201, description = "Opened (or replayed)", body = CustomerTicketResponse, headers(
             ("Location" = String, description = "The ticket's URL"),
-            ("ETag" = String, description = "The ticket's version"),
+            ("ETag" = String, description = "The ticket's customer-visible version"),
             ("Idempotent-Replayed" = String, description = "`true` on a replay"))),
         (status = 400, description = "Invalid input", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a customer", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`open_ticket_exists` or `idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`open_ticket_exists` (naming only the caller's own unfinished ticket for the order or delivery) or `idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
     ),
@@ -54,7 +54,7 @@ pub async fn open_ticket(
     if !outcome.replayed {
         state.metrics().ticket_created();
     }
-    Ok(created_ticket(&outcome, BASE))
+    Ok(created_customer_ticket(&outcome, BASE))
 }
 
 /// The customer's own tickets.
@@ -62,7 +62,7 @@ pub async fn open_ticket(
     get, path = "/api/v1/tickets", tag = "tickets",
     params(CustomerTicketQuery),
     responses(
-        (status = 200, description = "One page of the customer's tickets", body = TicketListResponse),
+        (status = 200, description = "One page of the customer's tickets", body = CustomerTicketListResponse),
         (status = 400, description = "Invalid filter or paging", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a customer", body = Problem, content_type = "application/problem+json"),
@@ -78,7 +78,7 @@ pub async fn list_tickets(
     let mut ticket_query = parsed.query;
     ticket_query.category_id = resolve_category_filter(state.app(), &caller.0, parsed.category).await?;
     let page = state.app().list_tickets(&caller.0, ticket_query).await?;
-    Ok(HttpResponse::Ok().json(TicketListResponse::from(&page)))
+    Ok(HttpResponse::Ok().json(CustomerTicketListResponse::from(&page)))
 }
 
 /// One of the customer's tickets, with its public messages.
@@ -86,7 +86,7 @@ pub async fn list_tickets(
     get, path = "/api/v1/tickets/{ticket}", tag = "tickets",
     params(("ticket" = String, Path, description = "Ticket UUID or number: `42`, `000042`, `%23000042`")),
     responses(
-        (status = 200, description = "The ticket", body = TicketResponse, headers(("ETag" = String, description = "The ticket's version, `\"3\"`"))),
+        (status = 200, description = "The ticket", body = CustomerTicketResponse, headers(("ETag" = String, description = "The ticket's customer-visible version, `\"3\"`: internal notes and tag changes do not move it"))),
         (status = 400, description = "Malformed ticket reference", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a customer", body = Problem, content_type = "application/problem+json"),
@@ -101,7 +101,7 @@ pub async fn get_ticket(
 ) -> Result<HttpResponse, ApiError> {
     let ticket = ticket_ref(&path)?;
     let view = state.app().get_ticket(&caller.0, ticket).await?;
-    Ok(ticket_detail(StatusCode::OK, &view))
+    Ok(customer_ticket_detail(StatusCode::OK, &view))
 }
 
 /// Close (`closed`) or reopen (`open`) a ticket.
@@ -110,10 +110,10 @@ pub async fn get_ticket(
     request_body = CustomerStatusBody,
     params(
         ("ticket" = String, Path, description = "Ticket UUID or number"),
-        ("If-Match" = Option<String>, Header, description = "The version the change is based on: `\"3\"`"),
+        ("If-Match" = Option<String>, Header, description = "The customer-visible version the change is based on: `\"3\"`"),
     ),
     responses(
-        (status = 200, description = "The ticket after the change", body = TicketResponse, headers(("ETag" = String, description = "The new version"))),
+        (status = 200, description = "The ticket after the change", body = CustomerTicketResponse, headers(("ETag" = String, description = "The new version"))),
         (status = 400, description = "Invalid input or If-Match", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The tenant does not let customers close tickets", body = Problem, content_type = "application/problem+json"),
@@ -134,7 +134,7 @@ pub async fn update_ticket(
     let expected = if_match(&req)?;
     let status = body.value.try_into_domain()?;
     let view = state.app().customer_set_status(&caller.0, ticket, status, expected).await?;
-    Ok(ticket_detail(StatusCode::OK, &view))
+    Ok(customer_ticket_detail(StatusCode::OK, &view))
 }
 
 /// Reply to one's own ticket.
@@ -143,7 +143,7 @@ pub async fn update_ticket(
     request_body = CustomerReplyBody,
     params(
         ("ticket" = String, Path, description = "Ticket UUID or number"),
-        ("If-Match" = Option<String>, Header, description = "The version the reply is based on"),
+        ("If-Match" = Option<String>, Header, description = "The customer-visible version the reply is based on"),
         ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body return the same message"),
     ),
     responses(

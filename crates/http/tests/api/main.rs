@@ -9,6 +9,7 @@ mod accounts;
 mod admin_tickets;
 mod auth;
 mod categories;
+mod customer_view;
 mod errors;
 mod ops;
 mod tickets;

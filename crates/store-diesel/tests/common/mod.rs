@@ -118,9 +118,23 @@ fn with_database(url: &str, name: &str) -> String {
     }
 }
 
-/// A customer of `tenant` opens a ticket, about `order` when given.
+/// The customer who opens the scenarios' tickets.
+pub fn alex() -> CustomerId {
+    CustomerId::from_uuid(Uuid::from_u128(0x0193_0000_0000_7000_8000_0000_0000_00a1))
+}
+
+/// Another customer of the same tenant.
+pub fn blake() -> CustomerId {
+    CustomerId::from_uuid(Uuid::from_u128(0x0193_0000_0000_7000_8000_0000_0000_00b1))
+}
+
+/// Alex opens a ticket of `tenant`, about `order` when given.
 pub fn opened(tenant: &TenantKey, order: Option<&str>) -> OpenedTicket {
-    let customer = CustomerId::from_uuid(Uuid::now_v7());
+    opened_by(tenant, alex(), order)
+}
+
+/// `customer` opens a ticket of `tenant`, about `order` when given.
+pub fn opened_by(tenant: &TenantKey, customer: CustomerId, order: Option<&str>) -> OpenedTicket {
     let actor = Actor::customer(customer, "Alex");
     let ctx = CommandContext {
         actor: &actor,

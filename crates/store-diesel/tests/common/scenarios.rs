@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use supportdesk_app::{
@@ -17,7 +17,7 @@ use supportdesk_store_diesel::DieselStore;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{agent, opened, TestDb};
+use super::{agent, alex, blake, opened, opened_by, TestDb};
 
 fn tenant(key: &str) -> TenantKey {
     TenantKey::parse(key).unwrap()
@@ -69,8 +69,8 @@ pub async fn migrations_apply_to_an_empty_database_and_are_idempotent(db: TestDb
     assert!(first.pool_state().idle <= first.pool_state().connections);
 }
 
-/// Two stores on one database race twenty creates for one order: exactly one ticket, and
-/// every refusal names it.
+/// Two stores on one database race twenty creates for one order by two customers: exactly
+/// one ticket per customer, and every refusal names the refused customer's own ticket.
 pub async fn two_stores_race_twenty_creates_for_one_order(db: TestDb) {
     let db = Arc::new(db);
     let stores = [Arc::new(connect(&db).await), Arc::new(connect(&db).await)];
@@ -79,25 +79,30 @@ pub async fn two_stores_race_twenty_creates_for_one_order(db: TestDb) {
     let mut tasks = Vec::new();
     for i in 0..20 {
         let store = stores[i % 2].clone();
+        let customer = if i % 4 < 2 { alex() } else { blake() };
         let t = t.clone();
-        tasks.push(tokio::spawn(async move { store.create_ticket(opened(&t, Some("ORD-RACE")), None).await }));
+        tasks.push(tokio::spawn(async move {
+            (customer, store.create_ticket(opened_by(&t, customer, Some("ORD-RACE")), None).await)
+        }));
     }
-    let mut winners = Vec::new();
-    let mut holders = HashSet::new();
+    let mut winners = HashMap::new();
+    let mut holders = Vec::new();
     for task in tasks {
         match task.await.unwrap() {
-            Ok(ticket) => winners.push(ticket),
-            Err(StoreError::OpenTicketExists { existing_id, existing_number }) => {
-                holders.insert((existing_id, existing_number));
+            (customer, Ok(ticket)) => assert!(winners.insert(customer, ticket).is_none(), "two won for one customer"),
+            (customer, Err(StoreError::OpenTicketExists { existing_id, existing_number })) => {
+                holders.push((customer, existing_id, existing_number));
             }
-            Err(other) => panic!("unexpected {other:?}"),
+            (_, Err(other)) => panic!("unexpected {other:?}"),
         }
     }
-    assert_eq!(winners.len(), 1);
-    let winner = &winners[0];
-    assert_eq!(holders.into_iter().collect::<Vec<_>>(), [(winner.id, winner.number)]);
+    assert_eq!((winners.len(), holders.len()), (2, 18));
+    for (customer, id, number) in holders {
+        let own = &winners[&customer];
+        assert_eq!((id, number), (own.id, own.number), "a refusal names the customer's own ticket");
+    }
     let page = stores[1].list_tickets(&t, &TicketQuery::default()).await.unwrap();
-    assert_eq!(page.total, 1);
+    assert_eq!(page.total, 2);
 }
 
 /// Two stores save changes decided on the same version: exactly one wins, the others get
