@@ -167,15 +167,22 @@ impl PasswordHasher for RefusingHasher {
 impl App {
     /// Creates a customer account with a password (when registration is enabled).
     ///
+    /// Registrations hash in turn within their share of the hasher (see
+    /// [`crate::HashShare`]), so a flood of sign-ups never takes the capacity logins need.
+    ///
     /// # Errors
     ///
-    /// `Forbidden` when registration is disabled; `Conflict("email")` for a taken email.
+    /// `Forbidden` when registration is disabled; `Conflict("email")` for a taken email;
+    /// `Busy` when registration's share of the hasher stayed taken for its whole wait.
     pub async fn register(&self, input: RegisterInput) -> Result<Customer, AppError> {
         if !self.settings.allow_registration {
             return Err(AppError::Forbidden("registration is disabled"));
         }
         self.ensure_tenant(&input.tenant).await?;
-        let password_hash = self.hasher.hash(input.password.expose()).await?;
+        let password_hash = {
+            let _turn = self.registration_hashing.turn().await?;
+            self.hasher.hash(input.password.expose()).await?
+        };
         let now = self.clock.now();
         let customer = Customer {
             id: CustomerId::from_uuid(self.ids.next_uuid()),
