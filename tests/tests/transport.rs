@@ -155,7 +155,10 @@ async fn a_registration_flood_from_one_client_is_refused_while_another_client_lo
     let refused = answers.iter().filter(|a| a.status() == StatusCode::TOO_MANY_REQUESTS).count();
     assert!(created <= 5, "{created} sign-ups got through a limit of 5");
     assert_eq!(created + refused, 30);
-    assert!(answers.iter().filter(|a| a.status() == StatusCode::TOO_MANY_REQUESTS).all(|a| a.headers().contains_key("retry-after")));
+    assert!(answers
+        .iter()
+        .filter(|a| a.status() == StatusCode::TOO_MANY_REQUESTS)
+        .all(|a| a.headers().contains_key("retry-after")));
     // Another client may still sign up.
     assert_eq!(register_from(&server, "203.0.113.9", "other@example.com").await.status(), StatusCode::CREATED);
 }
@@ -247,14 +250,14 @@ async fn secrets_can_come_from_files(database: Database) {
         ("SUPPORTDESK_ADMIN_PASSWORD_FILE", password_file.to_str().unwrap()),
     ];
 
-    let server =
-        Server::start_without(&database, &files, &["SUPPORTDESK_JWT_SECRET", "SUPPORTDESK_ADMIN_PASSWORD"]);
+    let server = Server::start_without(&database, &files, &["SUPPORTDESK_JWT_SECRET", "SUPPORTDESK_ADMIN_PASSWORD"]);
     let token = server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     drop(server);
     // The token was signed with the file's secret: a server given that secret as a value
     // accepts it.
     let same_secret = Server::start_with(&database, &[("SUPPORTDESK_JWT_SECRET", secret)]);
-    let answer = same_secret.http.get(same_secret.url("/api/v1/admin/tickets")).bearer_auth(&token).send().await.unwrap();
+    let answer =
+        same_secret.http.get(same_secret.url("/api/v1/admin/tickets")).bearer_auth(&token).send().await.unwrap();
     assert_eq!(answer.status(), StatusCode::OK);
     drop(same_secret);
 

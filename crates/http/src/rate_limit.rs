@@ -24,8 +24,8 @@ use std::time::Duration;
 
 use actix_web::http::header::{HeaderMap, HeaderName};
 use governor::clock::{Clock, DefaultClock, Reference};
-use governor::state::keyed::DashMapStateStore;
 use governor::middleware::NoOpMiddleware;
+use governor::state::keyed::DashMapStateStore;
 use governor::{Quota, RateLimiter};
 use ipnet::IpNet;
 
@@ -77,7 +77,9 @@ impl std::fmt::Display for Rate {
 
 /// Why a rate could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not a rate: write COUNT/UNIT with a count of at least 1 and a unit of s, min, hour or day (e.g. 5/min)")]
+#[error(
+    "`{0}` is not a rate: write COUNT/UNIT with a count of at least 1 and a unit of s, min, hour or day (e.g. 5/min)"
+)]
 pub struct InvalidRate(String);
 
 impl FromStr for Rate {

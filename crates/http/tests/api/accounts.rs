@@ -1,6 +1,5 @@
 //! Registration, login and its rate limits; agents, customer profiles and settings.
 
-
 use actix_web::test::TestRequest;
 use serde_json::json;
 use supportdesk_app::AppSettings;
