@@ -23,7 +23,6 @@ pub fn configure(routes: &mut Routes<'_>) {
         (status = 201, description = "The new customer's profile", body = CustomerResponse, headers(("Location" = String, description = "The customer's URL (for staff)"))),
         (status = 400, description = "Invalid input (password 10..128 characters)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Registration is disabled", body = Problem, content_type = "application/problem+json"),
-        (status = 408, description = "`request_timeout`: the body did not arrive in time; the connection is closed", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`email_taken`", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "`rate_limited`: too many registrations from this client, or the server is busy hashing other registrations' passwords", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
@@ -50,7 +49,6 @@ pub async fn register_customer(
         (status = 200, description = "A token", body = TokenResponse),
         (status = 400, description = "Invalid input", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Wrong email or password (the same answer either way)", body = Problem, content_type = "application/problem+json"),
-        (status = 408, description = "`request_timeout`: the body did not arrive in time; the connection is closed", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "`rate_limited`: too many attempts from this client, or from this client for this email", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
