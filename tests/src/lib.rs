@@ -144,8 +144,18 @@ impl Server {
     /// # Panics
     ///
     /// When it does not say it listens within a minute.
-    #[expect(clippy::expect_used, reason = "test harness")]
     pub fn start_with(database: &Database, env: &[(&str, &str)]) -> Self {
+        Self::start_without(database, env, &[])
+    }
+
+    /// Like [`Server::start_with`], with the harness's own variables named in `remove`
+    /// unset (e.g. `SUPPORTDESK_ADMIN_EMAIL` for a server without a bootstrap admin).
+    ///
+    /// # Panics
+    ///
+    /// When it does not say it listens within a minute.
+    #[expect(clippy::expect_used, reason = "test harness")]
+    pub fn start_without(database: &Database, env: &[(&str, &str)], remove: &[&str]) -> Self {
         let mut command = Command::new(binary());
         command
             .arg("serve")
@@ -157,6 +167,9 @@ impl Server {
             .env("SUPPORTDESK_LOG", "warn,supportdesk=info")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
+        for key in remove {
+            command.env_remove(key);
+        }
         for (key, value) in env {
             command.env(key, value);
         }

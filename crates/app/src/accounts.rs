@@ -171,10 +171,14 @@ impl App {
     /// Creates a customer account with a password, when registration is enabled globally
     /// and for the tenant.
     ///
+    /// Registrations hash in turn within their share of the hasher (see
+    /// [`crate::HashShare`]), so a flood of sign-ups never takes the capacity logins need.
+    ///
     /// # Errors
     ///
     /// `Forbidden` when registration is disabled; `NotFound("tenant")` for a tenant the
-    /// operator has not created (nothing is created); `Conflict("email")` for a taken email.
+    /// operator has not created (nothing is created); `Conflict("email")` for a taken email;
+    /// `Busy` when registration's share of the hasher stayed taken for its whole wait.
     pub async fn register(&self, input: RegisterInput) -> Result<Customer, AppError> {
         if !self.settings.allow_registration {
             return Err(AppError::Forbidden("registration is disabled"));
@@ -183,7 +187,10 @@ impl App {
         if !tenant.allow_registration {
             return Err(AppError::Forbidden("registration is disabled for this shop"));
         }
-        let password_hash = self.hasher.hash(input.password.expose()).await?;
+        let password_hash = {
+            let _turn = self.registration_hashing.turn().await?;
+            self.hasher.hash(input.password.expose()).await?
+        };
         let now = self.clock.now();
         let customer = Customer {
             id: CustomerId::from_uuid(self.ids.next_uuid()),

@@ -110,6 +110,13 @@ pub enum AppError {
         /// The ticket's current version.
         current: i64,
     },
+    /// The work's share of a scarce resource (the password hasher) is taken: 429
+    /// `rate_limited`, retry after the given seconds.
+    #[error("busy; retry in {retry_after_secs} seconds")]
+    Busy {
+        /// Seconds to wait before retrying.
+        retry_after_secs: u64,
+    },
     /// 500 `internal` (or 503 for readiness): the cause is logged, never shown.
     #[error("internal error")]
     Internal(#[source] Box<dyn StdError + Send + Sync>),

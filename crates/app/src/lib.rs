@@ -59,7 +59,7 @@ pub use model::{
     Login, Page, PageRequest, PersonSummary, SearchText, TicketEvent, TicketQuery, TicketSort, TicketSummary,
     TicketView, Visibility,
 };
-pub use password::Argon2Hasher;
+pub use password::{Argon2Hasher, HashShare};
 pub use ports::{
     AccountStore, CategoryStore, Clock, PasswordHasher, Store, StoreResult, SystemClock, TenantStore, TicketStore,
     TrustStore,
@@ -107,6 +107,8 @@ pub struct App {
     api_key_touches: TtlCache<uuid::Uuid, ()>,
     session_cache: TtlCache<(TenantKey, AgentId), Option<AgentSession>>,
     revoked_cache: TtlCache<String, bool>,
+    /// Registration's share of the hasher, so sign-ups cannot starve logins.
+    registration_hashing: HashShare,
     /// Tenants known to exist, so `ensure_tenant` runs once per tenant and process.
     known_tenants: RwLock<HashSet<TenantKey>>,
     /// Customers known to be provisioned, so JIT provisioning runs once per customer.
@@ -130,9 +132,20 @@ pub struct AppBuilder {
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdSource>,
     settings: AppSettings,
+    registration_hashing: HashShare,
 }
 
 impl AppBuilder {
+    /// How many registrations may hash a password at once, and how long one waits for its
+    /// turn before answering [`AppError::Busy`] (default: [`HashShare::REGISTRATION_DEFAULT`],
+    /// one at a time, 2 seconds). Keep it below the hasher's own concurrency, so logins
+    /// always have a permit.
+    #[must_use]
+    pub fn registration_hashing(mut self, concurrent: usize, wait: std::time::Duration) -> Self {
+        self.registration_hashing = HashShare::new(concurrent, wait);
+        self
+    }
+
     /// Use this password hasher (default: [`Argon2Hasher`] with OWASP parameters, 2 at once).
     #[must_use]
     pub fn hasher(mut self, hasher: Arc<dyn PasswordHasher>) -> Self {
@@ -184,6 +197,7 @@ impl AppBuilder {
             clock: self.clock,
             ids: self.ids,
             settings: self.settings,
+            registration_hashing: self.registration_hashing,
             known_tenants: RwLock::new(HashSet::new()),
             known_customers: RwLock::new(HashSet::new()),
         }
@@ -203,6 +217,7 @@ impl App {
             clock: Arc::new(SystemClock),
             ids: Arc::new(UuidV7),
             settings: AppSettings::default(),
+            registration_hashing: HashShare::new(HashShare::REGISTRATION_DEFAULT.0, HashShare::REGISTRATION_DEFAULT.1),
         }
     }
 

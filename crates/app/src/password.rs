@@ -1,11 +1,12 @@
 //! Argon2id password hashing with OWASP's parameters, off the async workers.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use async_trait::async_trait;
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::error::AppError;
 use crate::ports::PasswordHasher;
@@ -89,5 +90,40 @@ impl PasswordHasher for Argon2Hasher {
             })
             .await?;
         Ok(known && matches)
+    }
+}
+
+/// A share of the password hasher's capacity for one kind of work. Registration hashes a
+/// new password for anyone who asks; if it could take every permit of the hasher, a flood
+/// of sign-ups would make every login wait behind it. With
+/// [`Argon2Hasher::new(2)`](Argon2Hasher::new) and registration's share of 1, logins always
+/// keep at least one permit of their own.
+#[derive(Debug)]
+pub struct HashShare {
+    permits: Semaphore,
+    wait: Duration,
+}
+
+impl HashShare {
+    /// The default share of registration: one hash at a time, waiting at most 2 seconds.
+    pub const REGISTRATION_DEFAULT: (usize, Duration) = (1, Duration::from_secs(2));
+
+    /// At most `concurrent` (at least 1) hashes of this kind at once; a caller waits at most
+    /// `wait` for its turn.
+    pub fn new(concurrent: usize, wait: Duration) -> Self {
+        Self { permits: Semaphore::new(concurrent.max(1)), wait }
+    }
+
+    /// A turn, held until the guard is dropped.
+    ///
+    /// # Errors
+    ///
+    /// [`AppError::Busy`] when no turn came within the wait.
+    pub async fn turn(&self) -> Result<SemaphorePermit<'_>, AppError> {
+        let busy = || AppError::Busy { retry_after_secs: self.wait.as_secs().max(1) };
+        match tokio::time::timeout(self.wait, self.permits.acquire()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            Ok(Err(_)) | Err(_) => Err(busy()),
+        }
     }
 }

@@ -79,6 +79,7 @@ struct Inner {
     errors: Vec<FieldProblem>,
     extra: serde_json::Map<String, serde_json::Value>,
     headers: Vec<(header::HeaderName, String)>,
+    close_connection: bool,
     cause: Option<Box<dyn StdError + Send + Sync>>,
 }
 
@@ -92,6 +93,7 @@ impl ApiError {
             errors: Vec::new(),
             extra: serde_json::Map::new(),
             headers: Vec::new(),
+            close_connection: false,
             cause: None,
         };
         Self { inner: Box::new(inner) }
@@ -187,6 +189,19 @@ impl ApiError {
         .with_header(header::RETRY_AFTER, retry_after_secs.to_string())
     }
 
+    /// 408 `request_timeout`: the body did not arrive within `timeout`. The answer closes
+    /// the connection (`Connection: close`): the rest of the body may still be on its way.
+    pub fn request_timeout(timeout: std::time::Duration) -> Self {
+        let mut error = Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            "Request timeout",
+            format!("the request body did not arrive within {} seconds", timeout.as_secs_f64()),
+        );
+        error.inner.close_connection = true;
+        error
+    }
+
     /// 503 `unavailable` (readiness); the cause is logged, not shown.
     pub fn unavailable(cause: Box<dyn StdError + Send + Sync>) -> Self {
         let mut error = Self::new(
@@ -277,6 +292,9 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.inner.status);
         response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
+        if self.inner.close_connection {
+            response.force_close();
+        }
         for (name, value) in &self.inner.headers {
             if let Ok(value) = HeaderValue::from_str(value) {
                 response.insert_header((name.clone(), value));
@@ -348,6 +366,7 @@ impl From<AppError> for ApiError {
                 "If-Match does not match the ticket's current version",
             )
             .with_extra("currentVersion", current),
+            AppError::Busy { retry_after_secs } => Self::rate_limited(retry_after_secs),
             AppError::Internal(cause) => Self::internal(cause),
         }
     }

@@ -13,6 +13,7 @@ use supportdesk_app::{Idempotency, IdempotencyKey};
 use supportdesk_domain::TicketRef;
 
 use crate::error::{unknown_or_missing_field, ApiError, FieldProblem};
+use crate::ApiState;
 
 /// The idempotency header.
 pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
@@ -23,6 +24,11 @@ pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key
 ///
 /// When the request carries an `Idempotency-Key`, the body's canonical JSON (keys sorted,
 /// no whitespace) is kept for the request's fingerprint.
+///
+/// The body must arrive within the state's body timeout ([`crate::HttpConfig::body_timeout`]):
+/// actix-web's own `client_request_timeout` covers only the head, so a client trickling a
+/// body would otherwise hold its connection (and a worker's attention) for as long as it
+/// likes. Past the deadline the answer is 408 `request_timeout` and the connection closes.
 #[derive(Debug)]
 pub struct JsonBody<T> {
     /// The body.
@@ -44,8 +50,12 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let json = web::Json::<serde_json::Value>::from_request(req, payload);
         let idempotent = req.headers().contains_key(IDEMPOTENCY_KEY);
+        let timeout = req
+            .app_data::<web::Data<ApiState>>()
+            .map_or(crate::HttpConfig::DEFAULT_BODY_TIMEOUT, |state| state.body_timeout());
         Box::pin(async move {
-            let web::Json(raw) = json.await?;
+            let web::Json(raw) =
+                actix_web::rt::time::timeout(timeout, json).await.map_err(|_| ApiError::request_timeout(timeout))??;
             let canonical = idempotent.then(|| canonical_json(&raw));
             let value = serde_path_to_error::deserialize::<_, T>(raw).map_err(body_error)?;
             Ok(JsonBody { value, canonical })

@@ -36,6 +36,7 @@ pub mod openapi;
 pub mod rate_limit;
 pub mod routes;
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -50,7 +51,7 @@ pub use error::{ApiError, FieldProblem, Problem};
 pub use metrics::{Metrics, PoolStats};
 pub use middleware::{request_middleware, RequestId, RequestTelemetry};
 pub use openapi::openapi;
-pub use rate_limit::{RateLimitConfig, RateLimiter, Verdict};
+pub use rate_limit::{client_ip, client_key, parse_trusted_proxies, KeyedLimiter, Rate, ThrottleConfig, Verdict};
 
 /// The HTTP layer's settings; every field has a default (`HttpConfig::default()`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,16 +60,19 @@ pub struct HttpConfig {
     pub token_ttl: Duration,
     /// The largest JSON body accepted, in bytes (default 256 KiB).
     pub body_limit: usize,
-    /// Login attempt limits (default 10 a minute per client address, 5 per email).
-    pub login_rate: RateLimitConfig,
-    /// Take the client address for rate limiting from `Forwarded` / `X-Forwarded-For`
-    /// (only behind a proxy that sets them; default `false`: the peer address).
-    pub trust_forwarded_for: bool,
+    /// Login and registration throttling, and the proxies whose forwarded headers are
+    /// believed (see [`ThrottleConfig`]).
+    pub throttle: ThrottleConfig,
+    /// How long a request body may take to arrive once its head is in (default 10 s);
+    /// past it the answer is 408 and the connection is closed.
+    pub body_timeout: Duration,
 }
 
 impl HttpConfig {
     /// The default body limit: 256 KiB.
     pub const DEFAULT_BODY_LIMIT: usize = 256 * 1024;
+    /// The default body timeout: 10 seconds.
+    pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
 }
 
 impl Default for HttpConfig {
@@ -76,8 +80,8 @@ impl Default for HttpConfig {
         Self {
             token_ttl: Duration::from_secs(3600),
             body_limit: Self::DEFAULT_BODY_LIMIT,
-            login_rate: RateLimitConfig::default(),
-            trust_forwarded_for: false,
+            throttle: ThrottleConfig::default(),
+            body_timeout: Self::DEFAULT_BODY_TIMEOUT,
         }
     }
 }
@@ -87,10 +91,12 @@ struct StateInner {
     jwt: JwtKeys,
     issuer: TokenIssuer,
     metrics: web::Data<Metrics>,
-    login_by_client: RateLimiter,
-    login_by_account: RateLimiter,
-    trust_forwarded_for: bool,
+    login_by_client: KeyedLimiter<IpAddr>,
+    login_by_account: KeyedLimiter<(IpAddr, String)>,
+    register_by_client: KeyedLimiter<IpAddr>,
+    trusted_proxies: Vec<ipnet::IpNet>,
     body_limit: usize,
+    body_timeout: Duration,
     openapi_json: String,
 }
 
@@ -111,16 +117,18 @@ impl ApiState {
     /// The state for `app`: tokens checked and minted with `jwt`, requests counted in
     /// `metrics` (plug the pool in with [`Metrics::set_pool_stats`]), under `config`.
     pub fn new(app: Arc<App>, jwt: JwtKeys, metrics: Arc<Metrics>, config: HttpConfig) -> Self {
-        let rate = config.login_rate;
+        let throttle = config.throttle;
         let inner = StateInner {
             app,
             issuer: TokenIssuer::new(jwt.clone(), config.token_ttl),
             jwt,
             metrics: web::Data::from(metrics),
-            login_by_client: RateLimiter::new(rate.per_client, rate.window, rate.max_keys),
-            login_by_account: RateLimiter::new(rate.per_account, rate.window, rate.max_keys),
-            trust_forwarded_for: config.trust_forwarded_for,
+            login_by_client: KeyedLimiter::new(throttle.login_per_client, throttle.max_keys),
+            login_by_account: KeyedLimiter::new(throttle.login_per_account, throttle.max_keys),
+            register_by_client: KeyedLimiter::new(throttle.register_per_client, throttle.max_keys),
+            trusted_proxies: throttle.trusted_proxies,
             body_limit: config.body_limit,
+            body_timeout: config.body_timeout,
             openapi_json: openapi::openapi_json(),
         };
         Self { inner: Arc::new(inner) }
@@ -158,28 +166,46 @@ impl ApiState {
         self.inner.body_limit
     }
 
-    /// Counts a login attempt from the request's client address.
-    ///
-    /// # Errors
-    ///
-    /// 429 `rate_limited` with `Retry-After`.
-    pub fn check_login_client(&self, req: &HttpRequest) -> Result<(), ApiError> {
-        let client = if self.inner.trust_forwarded_for {
-            req.connection_info().realip_remote_addr().map(strip_port)
-        } else {
-            req.peer_addr().map(|addr| addr.ip().to_string())
-        };
-        let key = client.unwrap_or_else(|| "unknown".to_owned());
-        verdict(self.inner.login_by_client.check(&key))
+    /// The body timeout.
+    pub fn body_timeout(&self) -> Duration {
+        self.inner.body_timeout
     }
 
-    /// Counts a login attempt for an email in a tenant.
+    /// The key the request's client is counted under: its address (from the forwarded
+    /// headers only when the peer is a trusted proxy), an IPv6 address as its /64.
+    pub fn client(&self, req: &HttpRequest) -> IpAddr {
+        let peer = req.peer_addr().map(|addr| addr.ip());
+        let ip = client_ip(peer, req.headers(), &self.inner.trusted_proxies);
+        client_key(ip.unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)))
+    }
+
+    /// Counts a login attempt from `client`.
     ///
     /// # Errors
     ///
     /// 429 `rate_limited` with `Retry-After`.
-    pub fn check_login_account(&self, tenant: &TenantKey, email: &Email) -> Result<(), ApiError> {
-        verdict(self.inner.login_by_account.check(&format!("{tenant}\n{email}")))
+    pub fn check_login_client(&self, client: IpAddr) -> Result<(), ApiError> {
+        verdict(self.inner.login_by_client.check(&client))
+    }
+
+    /// Counts a login attempt from `client` for an email in a tenant. Another client's
+    /// attempts for the same account never count here, so a storm of wrong passwords from
+    /// one client cannot refuse the owner's right password from another.
+    ///
+    /// # Errors
+    ///
+    /// 429 `rate_limited` with `Retry-After`.
+    pub fn check_login_account(&self, client: IpAddr, tenant: &TenantKey, email: &Email) -> Result<(), ApiError> {
+        verdict(self.inner.login_by_account.check(&(client, format!("{tenant}\n{email}"))))
+    }
+
+    /// Counts a registration from `client`.
+    ///
+    /// # Errors
+    ///
+    /// 429 `rate_limited` with `Retry-After`.
+    pub fn check_register(&self, client: IpAddr) -> Result<(), ApiError> {
+        verdict(self.inner.register_by_client.check(&client))
     }
 
     pub(crate) fn openapi_json(&self) -> &str {
@@ -192,14 +218,6 @@ fn verdict(verdict: Verdict) -> Result<(), ApiError> {
         Verdict::Allowed => Ok(()),
         Verdict::Limited { retry_after_secs } => Err(ApiError::rate_limited(retry_after_secs)),
     }
-}
-
-/// `1.2.3.4:5678` -> `1.2.3.4`; `[::1]:80` -> `::1`; anything else as it is.
-fn strip_port(addr: &str) -> String {
-    if let Ok(socket) = addr.parse::<std::net::SocketAddr>() {
-        return socket.ip().to_string();
-    }
-    addr.to_owned()
 }
 
 /// Registers everything on `cfg`: the shared data, the extractor error handlers that answer

@@ -1,6 +1,8 @@
 //! The request middleware the server wraps the whole app with: a request id on every
-//! response, a tracing span per request, one access log line, the request metrics, and the
-//! single place where a 5xx's cause chain is logged.
+//! response, a tracing span per request, one access log line, the request metrics, the
+//! single place where a 5xx's cause chain is logged, and the transport headers:
+//! `X-Content-Type-Options: nosniff` on every response, `Cache-Control: no-store` on every
+//! response to a request that carried credentials (an `Authorization` header), errors too.
 
 use std::future::{ready, Future, Ready};
 use std::pin::Pin;
@@ -9,7 +11,7 @@ use std::time::Instant;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform};
-use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::header::{HeaderName, HeaderValue, AUTHORIZATION, CACHE_CONTROL, X_CONTENT_TYPE_OPTIONS};
 use actix_web::http::Method;
 use actix_web::{web, HttpMessage};
 use tracing::Instrument;
@@ -82,6 +84,7 @@ where
         let request_id = RequestId::from_header(req.headers().get(&REQUEST_ID));
         req.extensions_mut().insert(request_id.clone());
         let method = method_label(req.method());
+        let credentials = req.headers().contains_key(AUTHORIZATION);
         let metrics = req.app_data::<web::Data<Metrics>>().cloned();
         let span = tracing::info_span!(
             "http.request",
@@ -118,6 +121,7 @@ where
                 if let Ok(value) = HeaderValue::from_str(&request_id.0) {
                     response.headers_mut().insert(REQUEST_ID, value);
                 }
+                transport_headers(response.headers_mut(), credentials);
                 let elapsed = started.elapsed();
                 if let Some(metrics) = metrics {
                     metrics.observe_request(method, &route, status.as_u16(), elapsed);
@@ -132,6 +136,15 @@ where
             }
             .instrument(span),
         )
+    }
+}
+
+/// `nosniff` always; `no-store` when the request carried credentials, so no cache keeps an
+/// answer meant for one caller.
+fn transport_headers(headers: &mut actix_web::http::header::HeaderMap, credentials: bool) {
+    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    if credentials {
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
 }
 

@@ -32,7 +32,8 @@ impl Modify for BearerSecurity {
 
 /// Documents the answers of the JSON body extractor on every operation that takes a body:
 /// actix-web's `JsonConfig` (set once for the whole app in `lib.rs`) refuses a body over the
-/// limit with 413 and a body that is not `application/json` with 415, before any handler runs.
+/// limit with 413 and a body that is not `application/json` with 415, before any handler runs,
+/// and [`crate::extract::JsonBody`] answers 408 to a body that does not arrive in time.
 struct JsonBodyErrors;
 
 impl JsonBodyErrors {
@@ -40,7 +41,12 @@ impl JsonBodyErrors {
         if operation.request_body.is_none() {
             return;
         }
-        for (status, description) in [("413", "Body too large"), ("415", "Not JSON")] {
+        let errors = [
+            ("408", "`request_timeout`: the body did not arrive within the body timeout; the connection is closed"),
+            ("413", "Body too large"),
+            ("415", "Not JSON"),
+        ];
+        for (status, description) in errors {
             operation.responses.responses.entry(status.to_owned()).or_insert_with(|| {
                 ResponseBuilder::new()
                     .description(description)
@@ -71,7 +77,9 @@ impl Modify for JsonBodyErrors {
         title = "supportdesk API",
         version = "1",
         description = "Support tickets for shops: customers open and follow tickets, agents work the queue. \
-Errors are application/problem+json; every response carries X-Request-Id."
+Errors are application/problem+json; every response carries X-Request-Id and \
+X-Content-Type-Options: nosniff, and every answer to a request with an Authorization header carries \
+Cache-Control: no-store."
     ),
     paths(
         ops::get_health,

@@ -5,9 +5,12 @@
 //! with a message that names the variable.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
 use std::time::Duration;
 
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+use supportdesk_http::Rate;
 
 /// The `supportdesk` command line.
 #[derive(Debug, Parser)]
@@ -152,6 +155,17 @@ pub struct Config {
           default_value_t = 2, value_parser = clap::value_parser!(u64).range(0..=5))]
     pub revocation_check_secs: u64,
 
+    /// A file holding the token secret (a trailing newline is dropped); instead of
+    /// `SUPPORTDESK_JWT_SECRET`, not with it.
+    #[arg(
+        long,
+        global = true,
+        env = "SUPPORTDESK_JWT_SECRET_FILE",
+        value_name = "SUPPORTDESK_JWT_SECRET_FILE",
+        conflicts_with = "jwt_secret"
+    )]
+    pub jwt_secret_file: Option<PathBuf>,
+
     /// Lifetime of the tokens the service issues, in seconds.
     #[arg(long, global = true, env = "SUPPORTDESK_TOKEN_TTL_SECS", value_name = "SUPPORTDESK_TOKEN_TTL_SECS",
           default_value_t = 3600, value_parser = clap::value_parser!(u64).range(60..=86_400 * 30))]
@@ -170,6 +184,17 @@ pub struct Config {
         hide_env_values = true
     )]
     pub admin_password: Option<String>,
+
+    /// A file holding the first admin's password (a trailing newline is dropped); instead of
+    /// `SUPPORTDESK_ADMIN_PASSWORD`, not with it.
+    #[arg(
+        long,
+        global = true,
+        env = "SUPPORTDESK_ADMIN_PASSWORD_FILE",
+        value_name = "SUPPORTDESK_ADMIN_PASSWORD_FILE",
+        conflicts_with = "admin_password"
+    )]
+    pub admin_password_file: Option<PathBuf>,
 
     /// Tenant of the first admin.
     #[arg(
@@ -190,6 +215,34 @@ pub struct Config {
     #[arg(long, global = true, env = "SUPPORTDESK_BODY_LIMIT", value_name = "SUPPORTDESK_BODY_LIMIT",
           default_value_t = 256 * 1024, value_parser = clap::value_parser!(u64).range(1024..=16 * 1024 * 1024))]
     pub body_limit: u64,
+
+    /// Seconds a request body may take to arrive once the head is in; past it the answer is
+    /// 408 and the connection is closed.
+    #[arg(long, global = true, env = "SUPPORTDESK_BODY_TIMEOUT_SECS", value_name = "SUPPORTDESK_BODY_TIMEOUT_SECS",
+          default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub body_timeout_secs: u64,
+
+    /// Login attempts per client and account (tenant and email), as COUNT/UNIT (`s`, `min`,
+    /// `hour`, `day`); the burst is the count.
+    #[arg(long, global = true, env = "SUPPORTDESK_LOGIN_RATE", value_name = "SUPPORTDESK_LOGIN_RATE",
+          default_value = supportdesk_http::ThrottleConfig::DEFAULT_LOGIN_PER_ACCOUNT)]
+    pub login_rate: Rate,
+
+    /// Login attempts per client, whatever the account.
+    #[arg(long, global = true, env = "SUPPORTDESK_LOGIN_CLIENT_RATE", value_name = "SUPPORTDESK_LOGIN_CLIENT_RATE",
+          default_value = supportdesk_http::ThrottleConfig::DEFAULT_LOGIN_PER_CLIENT)]
+    pub login_client_rate: Rate,
+
+    /// Registrations per client.
+    #[arg(long, global = true, env = "SUPPORTDESK_REGISTER_RATE", value_name = "SUPPORTDESK_REGISTER_RATE",
+          default_value = supportdesk_http::ThrottleConfig::DEFAULT_REGISTER_PER_CLIENT)]
+    pub register_rate: Rate,
+
+    /// Reverse proxies whose `X-Forwarded-For` / `Forwarded` headers are believed, as a
+    /// comma-separated list of CIDR networks or addresses (default: none, the TCP peer is
+    /// the client).
+    #[arg(long, global = true, env = "SUPPORTDESK_TRUSTED_PROXIES", value_name = "SUPPORTDESK_TRUSTED_PROXIES")]
+    pub trusted_proxies: Option<ProxyList>,
 
     /// Database connections for reads (SQLite adds one writer; PostgreSQL uses this many).
     #[arg(long, global = true, env = "SUPPORTDESK_DB_POOL_SIZE", value_name = "SUPPORTDESK_DB_POOL_SIZE",
@@ -232,10 +285,33 @@ pub struct Config {
     pub log_format: LogFormat,
 }
 
+/// A list of trusted proxy networks, `10.0.0.0/8, ::1`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProxyList(pub Vec<ipnet::IpNet>);
+
+impl FromStr for ProxyList {
+    type Err = String;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        supportdesk_http::parse_trusted_proxies(raw).map(ProxyList)
+    }
+}
+
 impl Config {
     /// How long a request waits for a database connection.
     pub fn db_timeout(&self) -> Duration {
         Duration::from_millis(self.db_timeout_ms)
+    }
+
+    /// The throttling settings.
+    pub fn throttle(&self) -> supportdesk_http::ThrottleConfig {
+        supportdesk_http::ThrottleConfig {
+            login_per_account: self.login_rate,
+            login_per_client: self.login_client_rate,
+            register_per_client: self.register_rate,
+            trusted_proxies: self.trusted_proxies.clone().unwrap_or_default().0,
+            ..supportdesk_http::ThrottleConfig::default()
+        }
     }
 }
 
@@ -254,6 +330,38 @@ mod tests {
         assert_eq!(cli.config.database_url, "sqlite://./data/supportdesk.db");
         assert_eq!(cli.config.body_limit, 256 * 1024);
         assert!(cli.config.allow_registration);
+        assert_eq!(cli.config.body_timeout_secs, 10);
+        assert_eq!(cli.config.throttle(), supportdesk_http::ThrottleConfig::default());
+    }
+
+    #[test]
+    fn rates_and_trusted_proxies_parse_or_name_their_variable() {
+        let cli = Cli::try_parse_from([
+            "supportdesk",
+            "--login-rate",
+            "3/s",
+            "--register-rate",
+            "1/day",
+            "--trusted-proxies",
+            "127.0.0.1, 10.0.0.0/8",
+        ])
+        .unwrap();
+        let throttle = cli.config.throttle();
+        assert_eq!(throttle.login_per_account.to_string(), "3/s");
+        assert_eq!(throttle.register_per_client.to_string(), "1/day");
+        assert_eq!(throttle.trusted_proxies.len(), 2);
+        let error = Cli::try_parse_from(["supportdesk", "--login-client-rate", "lots"]).unwrap_err().to_string();
+        assert!(error.contains("SUPPORTDESK_LOGIN_CLIENT_RATE"), "{error}");
+        let error = Cli::try_parse_from(["supportdesk", "--trusted-proxies", "10.0.0.0/99"]).unwrap_err().to_string();
+        assert!(error.contains("SUPPORTDESK_TRUSTED_PROXIES"), "{error}");
+    }
+
+    #[test]
+    fn a_secret_and_its_file_together_are_refused_naming_both() {
+        let error = Cli::try_parse_from(["supportdesk", "--jwt-secret", "x", "--jwt-secret-file", "/run/secret"])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("SUPPORTDESK_JWT_SECRET_FILE") && error.contains("<SUPPORTDESK_JWT_SECRET>"), "{error}");
     }
 
     #[test]

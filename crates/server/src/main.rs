@@ -50,7 +50,8 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> Result<(), StartupError> {
+async fn run(mut cli: Cli) -> Result<(), StartupError> {
+    read_secret_files(&mut cli.config)?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(cli.config).await,
         Command::Migrate => {
@@ -115,6 +116,26 @@ fn print_json(value: &serde_json::Value) -> Result<(), StartupError> {
     Ok(())
 }
 
+/// Reads `SUPPORTDESK_JWT_SECRET_FILE` and `SUPPORTDESK_ADMIN_PASSWORD_FILE` into the
+/// values they stand for (clap has already refused a value and its file together).
+fn read_secret_files(config: &mut Config) -> Result<(), StartupError> {
+    if let Some(path) = &config.jwt_secret_file {
+        config.jwt_secret = Some(read_secret_file(path, "SUPPORTDESK_JWT_SECRET_FILE")?);
+    }
+    if let Some(path) = &config.admin_password_file {
+        config.admin_password = Some(read_secret_file(path, "SUPPORTDESK_ADMIN_PASSWORD_FILE")?);
+    }
+    Ok(())
+}
+
+/// A secret file's text without its trailing newline (`\n` or `\r\n`, as editors and
+/// `echo` leave them).
+fn read_secret_file(path: &std::path::Path, variable: &'static str) -> Result<String, StartupError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| config_error(variable, format!("cannot read {}: {e}", path.display())))?;
+    Ok(text.trim_end_matches(['\n', '\r']).to_owned())
+}
+
 /// Connects (creating a SQLite file and its folder if needed) and applies migrations, on the
 /// blocking pool.
 async fn connect(config: &Config) -> Result<Arc<DieselStore>, StartupError> {
@@ -161,6 +182,8 @@ fn jwt_keys(config: &Config) -> Result<JwtKeys, StartupError> {
 }
 
 /// Creates the first admin from `SUPPORTDESK_ADMIN_EMAIL` / `_PASSWORD` unless one exists.
+/// Start-up does not fail because of it: when an admin exists or the email is taken, it is
+/// skipped with a log line. Only a malformed value (a configuration error) stops start-up.
 async fn bootstrap_admin(config: &Config, app: &App) -> Result<(), StartupError> {
     let (Some(email), Some(password)) = (&config.admin_email, &config.admin_password) else {
         if config.admin_email.is_some() != config.admin_password.is_some() {
@@ -178,9 +201,13 @@ async fn bootstrap_admin(config: &Config, app: &App) -> Result<(), StartupError>
     match app.bootstrap_admin(&tenant, email, password, name).await {
         Ok(Some(admin)) => tracing::info!(admin.id = %admin.id, tenant = %tenant, "bootstrap admin created"),
         Ok(None) => tracing::info!(tenant = %tenant, "an admin exists; bootstrap admin not created"),
-        Err(AppError::Conflict(_)) => {
-            return Err(config_error("SUPPORTDESK_ADMIN_EMAIL", "belongs to an account that is not an admin"))
-        }
+        // The email is taken: by a customer who registered with it, or by an admin who was
+        // deactivated. Serving matters more than the bootstrap: skip it, loudly.
+        Err(AppError::Conflict(_)) => tracing::warn!(
+            tenant = %tenant,
+            "SUPPORTDESK_ADMIN_EMAIL belongs to another account of the tenant (a customer, or an inactive agent); \
+             bootstrap admin not created: create one with `supportdesk admin create`"
+        ),
         Err(other) => return Err(other.into()),
     }
     Ok(())
@@ -239,7 +266,8 @@ async fn serve(config: Config) -> Result<(), StartupError> {
     let http_config = HttpConfig {
         body_limit: usize::try_from(config.body_limit).map_err(|e| config_error("SUPPORTDESK_BODY_LIMIT", e))?,
         token_ttl: Duration::from_secs(config.token_ttl_secs),
-        ..HttpConfig::default()
+        throttle: config.throttle(),
+        body_timeout: Duration::from_secs(config.body_timeout_secs),
     };
     let app_for_pruning = app.clone();
     let state = ApiState::new(app, jwt_keys(&config)?, metrics, http_config);

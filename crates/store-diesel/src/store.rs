@@ -85,9 +85,35 @@ impl r2d2::HandleError<diesel::r2d2::Error> for TracingErrors {
     }
 }
 
+/// Creates a missing SQLite file owner-only (0600), in a folder created owner-only (0700)
+/// when it is missing too, before SQLite opens it: SQLite gives its `-wal` and `-shm` files
+/// the database file's permissions, so they are owner-only as well. Existing files and
+/// folders keep their permissions (a shared parent such as `/var/lib` is not ours to change).
+fn create_sqlite_file(path: &std::path::Path) -> Result<(), StoreError> {
+    let failed = |what: &std::path::Path, e: std::io::Error| {
+        StoreError::unavailable(ConfigError(format!("cannot create {}: {e}", what.display())))
+    };
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        let mut folder = std::fs::DirBuilder::new();
+        folder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut folder, 0o700);
+        folder.create(parent).map_err(|e| failed(parent, e))?;
+    }
+    let mut file = std::fs::OpenOptions::new();
+    file.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut file, 0o600);
+    match file.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(failed(path, e)),
+    }
+}
+
 impl DieselStore {
     /// Opens the database the URL names, creating a SQLite file (and its folder) on first
-    /// start, and applies pending migrations.
+    /// start, owner-only (0600 / 0700), and applies pending migrations.
     ///
     /// `postgres://` or `postgresql://` choose PostgreSQL; `sqlite://path`, `sqlite:path` or
     /// a plain path choose SQLite. This blocks (it opens connections and migrates): call it
@@ -104,11 +130,7 @@ impl DieselStore {
         let min_idle = config.min_idle.map(|idle| idle.min(readers));
         let store = match &target {
             Target::Sqlite(path) => {
-                if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(parent).map_err(|e| {
-                        StoreError::unavailable(ConfigError(format!("cannot create {}: {e}", parent.display())))
-                    })?;
-                }
+                create_sqlite_file(path)?;
                 // The writer first: it creates the file and turns on WAL; the readers open
                 // after the migrations, on the finished schema.
                 let writer = build_pool(

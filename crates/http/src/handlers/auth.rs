@@ -24,12 +24,16 @@ pub fn configure(routes: &mut Routes<'_>) {
         (status = 400, description = "Invalid input (password 10..128 characters)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Registration is disabled", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`email_taken`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`: too many registrations from this client, or the server is busy hashing other registrations' passwords", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 pub async fn register_customer(
     state: web::Data<ApiState>,
+    req: HttpRequest,
     body: JsonBody<RegisterBody>,
 ) -> Result<HttpResponse, ApiError> {
+    state.check_register(state.client(&req))?;
     let input = body.value.try_into_domain()?;
     let customer = state.app().register(input).await?;
     Ok(HttpResponse::Created()
@@ -45,7 +49,7 @@ pub async fn register_customer(
         (status = 200, description = "A token", body = TokenResponse),
         (status = 400, description = "Invalid input", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Wrong email or password (the same answer either way)", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many attempts from this client or for this email", body = Problem, content_type = "application/problem+json",
+        (status = 429, description = "`rate_limited`: too many attempts from this client, or from this client for this email", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
@@ -54,9 +58,10 @@ pub async fn create_token(
     req: HttpRequest,
     body: JsonBody<LoginBody>,
 ) -> Result<HttpResponse, ApiError> {
-    state.check_login_client(&req)?;
+    let client = state.client(&req);
+    state.check_login_client(client)?;
     let input = body.value.try_into_domain()?;
-    state.check_login_account(&input.tenant, &input.email)?;
+    state.check_login_account(client, &input.tenant, &input.email)?;
     let user = state.app().login(&input.tenant, &input.email, &input.password).await?;
     let token = state.issuer().issue(&user).map_err(ApiError::internal)?;
     Ok(HttpResponse::Ok().insert_header(CacheControl(vec![CacheDirective::NoStore])).json(TokenResponse {

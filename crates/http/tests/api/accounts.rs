@@ -1,7 +1,5 @@
 //! Registration, login and its rate limits; agents, customer profiles and settings.
 
-use std::time::Duration;
-
 use actix_web::test::TestRequest;
 use serde_json::json;
 use supportdesk_app::AppSettings;
@@ -122,35 +120,25 @@ async fn an_agent_logs_in_into_their_tenant_and_their_token_carries_their_permis
 }
 
 #[actix_web::test]
-async fn login_attempts_for_one_email_are_limited_with_retry_after() {
-    let h = Harness::with(
-        |c| {
-            c.login_rate.per_account = 2;
-            c.login_rate.window = Duration::from_secs(3600);
-        },
-        AppSettings::default(),
-    );
+async fn login_attempts_from_one_client_for_one_email_are_limited_with_retry_after() {
+    let h = Harness::with(|c| c.throttle.login_per_account = "2/hour".parse().unwrap(), AppSettings::default());
     let app = h.service().await;
+    let from = |ip: &str, email: &str| login(email, "wrong password").peer_addr(format!("{ip}:5000").parse().unwrap());
     for _ in 0..2 {
-        send(&app, login("alex@example.com", "wrong password")).await.assert_problem(401, "unauthorized");
+        send(&app, from("203.0.113.7", "alex@example.com")).await.assert_problem(401, "unauthorized");
     }
-    let limited = send(&app, login("alex@example.com", "wrong password")).await;
+    let limited = send(&app, from("203.0.113.7", "alex@example.com")).await;
     limited.assert_problem(429, "rate_limited");
     let retry_after: u64 = limited.header("retry-after").unwrap().parse().unwrap();
-    assert!((3590..=3600).contains(&retry_after), "{retry_after}");
-    // Another email is not affected.
-    send(&app, login("bob@example.com", "wrong password")).await.assert_problem(401, "unauthorized");
+    assert!((1790..=1800).contains(&retry_after), "{retry_after}");
+    // Another email from that client, and that email from another client, are not affected.
+    send(&app, from("203.0.113.7", "bob@example.com")).await.assert_problem(401, "unauthorized");
+    send(&app, from("198.51.100.1", "alex@example.com")).await.assert_problem(401, "unauthorized");
 }
 
 #[actix_web::test]
 async fn login_attempts_from_one_client_address_are_limited() {
-    let h = Harness::with(
-        |c| {
-            c.login_rate.per_client = 3;
-            c.login_rate.window = Duration::from_secs(3600);
-        },
-        AppSettings::default(),
-    );
+    let h = Harness::with(|c| c.throttle.login_per_client = "3/hour".parse().unwrap(), AppSettings::default());
     let app = h.service().await;
     let from = |ip: &str, email: &str| login(email, "wrong password").peer_addr(format!("{ip}:5000").parse().unwrap());
     for i in 0..3 {
@@ -158,6 +146,24 @@ async fn login_attempts_from_one_client_address_are_limited() {
     }
     send(&app, from("203.0.113.7", "user9@example.com")).await.assert_problem(429, "rate_limited");
     send(&app, from("198.51.100.1", "user9@example.com")).await.assert_problem(401, "unauthorized");
+}
+
+#[actix_web::test]
+async fn registrations_from_one_client_address_are_limited() {
+    let h = Harness::with(|c| c.throttle.register_per_client = "2/hour".parse().unwrap(), AppSettings::default());
+    let app = h.service().await;
+    let register = |ip: &str, email: &str| {
+        TestRequest::post()
+            .uri("/api/v1/auth/register")
+            .peer_addr(format!("{ip}:5000").parse().unwrap())
+            .set_json(json!({"email": email, "password": "a long enough password", "name": "Alex"}))
+    };
+    send(&app, register("203.0.113.7", "one@example.com")).await.assert_status(201);
+    send(&app, register("203.0.113.7", "two@example.com")).await.assert_status(201);
+    let limited = send(&app, register("203.0.113.7", "three@example.com")).await;
+    limited.assert_problem(429, "rate_limited");
+    assert!(limited.header("retry-after").is_some());
+    send(&app, register("198.51.100.1", "three@example.com")).await.assert_status(201);
 }
 
 #[actix_web::test]
