@@ -10,6 +10,33 @@ use std::time::Duration;
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use serde_json::{json, Value};
 
+/// Runs each scenario (an `async fn(Database)` of the calling file) on SQLite and on
+/// PostgreSQL, as two tests each: `mod sqlite` and `mod postgres`. Without
+/// `TEST_POSTGRES_URL` the PostgreSQL tests say loudly that they skipped.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($scenario:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $scenario() {
+                    super::$scenario($crate::Database::sqlite()).await;
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $scenario() {
+                    if let Some(database) = $crate::Database::postgres() {
+                        super::$scenario(database).await;
+                    }
+                }
+            )+
+        }
+    };
+}
+
 /// The bootstrap admin every test server starts with.
 pub const ADMIN_EMAIL: &str = "admin@shop.example";
 /// Its password.
@@ -78,6 +105,52 @@ impl Database {
                 conn.batch_execute(sql).expect("run SQL");
             }
         }
+    }
+
+    /// The first column of the first row of `sql` as a number (e.g. a `COUNT(*)`), read
+    /// straight from the database.
+    ///
+    /// # Panics
+    ///
+    /// When the database cannot be opened or the SQL fails.
+    #[expect(clippy::expect_used, reason = "test harness")]
+    pub fn count(&self, sql: &str) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let sql = format!("SELECT CAST(({sql}) AS BIGINT) AS n");
+        let row: Count = match self {
+            Database::Sqlite(dir) => {
+                let path = dir.path().join("nested/supportdesk.db");
+                let mut conn = diesel::SqliteConnection::establish(&path.display().to_string()).expect("open SQLite");
+                diesel::sql_query(sql).get_result(&mut conn).expect("run SQL")
+            }
+            Database::Postgres { .. } => {
+                let mut conn = PgConnection::establish(&self.url()).expect("connect to PostgreSQL");
+                diesel::sql_query(sql).get_result(&mut conn).expect("run SQL")
+            }
+        };
+        row.n
+    }
+
+    /// Runs a `supportdesk` command (e.g. `tenant create ...`) on this database; returns
+    /// whether it succeeded and what it printed on standard output.
+    ///
+    /// # Panics
+    ///
+    /// When the binary cannot be run.
+    #[expect(clippy::expect_used, reason = "test harness")]
+    pub fn command(&self, args: &[&str]) -> (bool, String) {
+        let output = Command::new(binary())
+            .args(args)
+            .env("SUPPORTDESK_DATABASE_URL", self.url())
+            .env("SUPPORTDESK_LOG", "warn")
+            .stderr(Stdio::inherit())
+            .output()
+            .expect("run supportdesk");
+        (output.status.success(), String::from_utf8_lossy(&output.stdout).into_owned())
     }
 
     /// The URL the server is given.

@@ -10,31 +10,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use supportdesk_tests::{Database, Server, ADMIN_EMAIL, ADMIN_PASSWORD};
 
-/// Runs one scenario on SQLite and on PostgreSQL, as two tests.
-macro_rules! on_both_backends {
-    ($($scenario:ident),+ $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $scenario() {
-                    super::$scenario(supportdesk_tests::Database::sqlite()).await;
-                }
-            )+
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $scenario() {
-                    if let Some(database) = supportdesk_tests::Database::postgres() {
-                        super::$scenario(database).await;
-                    }
-                }
-            )+
-        }
-    };
-}
-
-on_both_backends!(
+supportdesk_tests::on_both_backends!(
     the_readme_walkthrough_works,
     concurrent_creates_for_one_order_give_one_201_and_the_rest_409,
     concurrent_retries_with_one_idempotency_key_give_one_ticket,

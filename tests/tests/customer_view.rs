@@ -9,31 +9,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use supportdesk_tests::{Database, Server, ADMIN_EMAIL, ADMIN_PASSWORD};
 
-/// Runs one scenario on SQLite and on PostgreSQL, as two tests.
-macro_rules! on_both_backends {
-    ($($scenario:ident),+ $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $scenario() {
-                    super::$scenario(supportdesk_tests::Database::sqlite()).await;
-                }
-            )+
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $scenario() {
-                    if let Some(database) = supportdesk_tests::Database::postgres() {
-                        super::$scenario(database).await;
-                    }
-                }
-            )+
-        }
-    };
-}
-
-on_both_backends!(
+supportdesk_tests::on_both_backends!(
     another_customers_ticket_for_the_same_order_neither_blocks_nor_leaks,
     internal_notes_and_tag_changes_leave_every_byte_the_customer_sees_unchanged,
 );

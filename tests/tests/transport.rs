@@ -13,31 +13,7 @@ use serde_json::{json, Value};
 use supportdesk_tests::{Database, Server, ADMIN_EMAIL, ADMIN_PASSWORD};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// Runs one scenario on SQLite and on PostgreSQL, as two tests.
-macro_rules! on_both_backends {
-    ($($scenario:ident),+ $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $scenario() {
-                    super::$scenario(supportdesk_tests::Database::sqlite()).await;
-                }
-            )+
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $scenario() {
-                    if let Some(database) = supportdesk_tests::Database::postgres() {
-                        super::$scenario(database).await;
-                    }
-                }
-            )+
-        }
-    };
-}
-
-on_both_backends!(
+supportdesk_tests::on_both_backends!(
     wrong_passwords_from_one_client_never_refuse_the_right_password_from_another,
     forwarded_headers_from_an_untrusted_peer_are_ignored,
     ipv6_clients_in_one_slash_64_share_a_budget,

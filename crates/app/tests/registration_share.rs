@@ -47,6 +47,7 @@ async fn a_registration_waiting_past_its_share_is_busy_while_logins_still_verify
             .registration_hashing(1, Duration::from_millis(200))
             .build(),
     );
+    app.ensure_tenant(&TenantKey::default()).await.unwrap();
     // One registration completes, so there is an account to log in to.
     let first = tokio::spawn({
         let app = app.clone();

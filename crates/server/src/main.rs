@@ -35,7 +35,7 @@ fn config_error(variable: &'static str, message: impl std::fmt::Display) -> Star
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Err(error) = telemetry::init(&cli.config) {
+    if let Err(error) = telemetry::init(&cli.config, matches!(cli.command, Some(Command::Tenant(_)))) {
         eprintln!("supportdesk: {error}");
         return ExitCode::FAILURE;
     }

@@ -919,6 +919,22 @@ pub async fn category_slugs_are_unique_per_tenant<S: Store + 'static>(s: Contrac
 /// A login email is unique within a tenant, across customers and agents.
 pub async fn login_emails_are_unique_per_tenant<S: Store + 'static>(s: ContractStore<S>) {
     let (w, _s) = world(s).await;
+    // Tenants other than `default` take registrations once their admin allows it.
+    let register_robin = |tenant: &supportdesk_domain::TenantKey| RegisterInput {
+        tenant: tenant.clone(),
+        email: Email::parse("robin@example.com").unwrap(),
+        password: Password::parse("long enough password").unwrap(),
+        name: PersonName::parse("Robin").unwrap(),
+    };
+    let closed = w.app.register(register_robin(&w.alpha)).await;
+    assert!(matches!(closed, Err(AppError::Forbidden(_))), "got {closed:?}");
+    let nowhere = w.app.register(register_robin(&supportdesk_domain::TenantKey::parse("nowhere").unwrap())).await;
+    assert!(matches!(nowhere, Err(AppError::NotFound(_))), "got {nowhere:?}");
+    for admin in [&w.admin, &w.beta_admin] {
+        let policy = w.app.tenant_policy(admin).await.unwrap();
+        let settings = w.app.update_tenant_settings(admin, policy, Some(true)).await.unwrap();
+        assert!(settings.allow_registration);
+    }
     let register = |tenant: &supportdesk_domain::TenantKey, email: &str| RegisterInput {
         tenant: tenant.clone(),
         email: Email::parse(email).unwrap(),
@@ -1014,4 +1030,158 @@ pub async fn tenant_settings_round_trip<S: Store + 'static>(s: ContractStore<S>)
     let body = MessageBody::parse("Reopen please").unwrap();
     let reply = w.app.customer_reply(&w.alex, by_id(&created), body, vec![], None, None).await.unwrap();
     assert_eq!(reply.value.status, Status::Open);
+}
+
+/// Tenants the operator creates exist with their name; creating one twice changes nothing;
+/// only `default` takes registrations out of the box.
+pub async fn tenants_are_created_once_with_their_name_and_registration_switch<S: Store + 'static>(
+    s: ContractStore<S>,
+) {
+    let (w, _s) = world(s).await;
+    let shop = supportdesk_domain::TenantKey::parse("shop-9").unwrap();
+    assert!(w.app.find_tenant(&shop).await.unwrap().is_none());
+    let (created, fresh) = w.app.create_tenant(&shop, "Shop Nine").await.unwrap();
+    assert!(fresh);
+    assert_eq!((created.name.as_str(), created.allow_registration), ("Shop Nine", false));
+    let (again, fresh) = w.app.create_tenant(&shop, "Renamed").await.unwrap();
+    assert!(!fresh);
+    assert_eq!(again.name, "Shop Nine");
+    let (default, _) = w.app.create_tenant(&supportdesk_domain::TenantKey::default(), "Default").await.unwrap();
+    assert!(default.allow_registration);
+    let categories = w.store.list_categories(&shop, CategoryFilter::default()).await.unwrap();
+    assert_eq!(categories.len(), 6);
+}
+
+/// Signing keys are found by kid whatever the tenant, listed and deleted only by their own.
+pub async fn signing_keys_belong_to_their_tenant<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let key = w.app.create_signing_key(&w.admin, true).await.unwrap();
+    let found = w.app.signing_key(&key.kid).await.unwrap().unwrap();
+    assert_eq!(found, key);
+    assert_eq!(w.app.list_signing_keys(&w.admin).await.unwrap(), vec![key.clone()]);
+    assert!(w.app.list_signing_keys(&w.beta_admin).await.unwrap().is_empty());
+    let foreign = w.app.delete_signing_key(&w.beta_admin, &key.kid).await;
+    assert!(matches!(foreign, Err(AppError::NotFound(_))), "got {foreign:?}");
+    let duplicate = w.store.insert_signing_key(&key).await;
+    assert!(matches!(duplicate, Err(StoreError::Duplicate("kid"))), "got {duplicate:?}");
+    // Sam may not manage settings, so makes no keys at all.
+    let staff = w.app.create_signing_key(&w.sam, true).await;
+    assert!(matches!(staff, Err(AppError::Forbidden(_))), "got {staff:?}");
+    w.app.delete_signing_key(&w.admin, &key.kid).await.unwrap();
+    assert!(w.store.signing_key(&key.kid).await.unwrap().is_none());
+}
+
+/// An API key is stored by its hash only, acts with exactly its permissions under its name,
+/// records its use and stops when deleted.
+pub async fn api_keys_are_found_by_hash_and_act_with_their_permissions<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let input = crate::NewApiKey {
+        name: PersonName::parse("Storefront sync").unwrap(),
+        permissions: vec![supportdesk_domain::Permission::TicketsRead],
+        expires_at: None,
+    };
+    let issued = w.app.create_api_key(&w.admin, input.clone()).await.unwrap();
+    assert!(issued.secret.expose().starts_with(crate::API_KEY_PREFIX));
+    assert!(w.store.api_key_by_hash(issued.secret.expose()).await.unwrap().is_none());
+    let principal = w.app.authenticate_api_key(issued.secret.expose()).await.unwrap();
+    assert_eq!((principal.tenant.clone(), principal.id), (w.alpha.clone(), issued.key.id));
+    assert_eq!(principal.permissions, vec![supportdesk_domain::Permission::TicketsRead]);
+    assert_eq!(principal.display_name(), "Storefront sync");
+    assert_eq!(principal.credential, crate::Credential::ApiKey);
+    let listed = w.app.list_api_keys(&w.admin).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert!(listed[0].last_used_at.is_some());
+    assert!(w.app.list_api_keys(&w.beta_admin).await.unwrap().is_empty());
+    // Sam lacks agents:manage; nobody grants what they lack.
+    assert!(matches!(w.app.create_api_key(&w.sam, input).await, Err(AppError::Forbidden(_))));
+    let foreign = w.app.delete_api_key(&w.beta_admin, issued.key.id).await;
+    assert!(matches!(foreign, Err(AppError::NotFound(_))), "got {foreign:?}");
+    w.app.delete_api_key(&w.admin, issued.key.id).await.unwrap();
+    assert!(w.store.api_key_by_hash(&crate::token_hash(issued.secret.expose())).await.unwrap().is_none());
+}
+
+/// A logged-out token is found by its hash until pruned after it expires.
+pub async fn logged_out_tokens_are_revoked_until_they_expire<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let now = time::OffsetDateTime::now_utc();
+    w.store.revoke_token(&w.alpha, "a", now - time::Duration::minutes(1)).await.unwrap();
+    w.store.revoke_token(&w.alpha, "b", now + time::Duration::hours(1)).await.unwrap();
+    w.store.revoke_token(&w.alpha, "b", now + time::Duration::hours(1)).await.unwrap();
+    assert!(w.store.is_token_revoked("a").await.unwrap());
+    assert!(!w.store.is_token_revoked("c").await.unwrap());
+    assert_eq!(w.store.prune_revoked_tokens(now).await.unwrap(), 1);
+    assert!(!w.store.is_token_revoked("a").await.unwrap());
+    assert!(w.store.is_token_revoked("b").await.unwrap());
+}
+
+/// Revoking sessions, a password change, a permission change and a deactivation each end
+/// an agent's earlier tokens; a change of name does not.
+pub async fn security_changes_end_an_agents_sessions<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let id = AgentId::from_uuid(w.sam.id);
+    let generation = |session: Option<crate::AgentSession>| session.unwrap().generation;
+    let start = generation(w.store.agent_session(&w.alpha, id).await.unwrap());
+    let rename = AgentPatch { name: Some(PersonName::parse("Samuel").unwrap()), ..AgentPatch::default() };
+    w.app.update_agent(&w.admin, id, rename).await.unwrap();
+    assert_eq!(generation(w.store.agent_session(&w.alpha, id).await.unwrap()), start);
+    let patches = [
+        AgentPatch { password: Some(Password::parse("another long password").unwrap()), ..AgentPatch::default() },
+        AgentPatch { permissions: Some(vec![supportdesk_domain::Permission::TicketsRead]), ..AgentPatch::default() },
+        AgentPatch { active: Some(false), ..AgentPatch::default() },
+    ];
+    let mut expected = start;
+    for patch in patches {
+        w.app.update_agent(&w.admin, id, patch).await.unwrap();
+        expected += 1;
+        let session = w.store.agent_session(&w.alpha, id).await.unwrap().unwrap();
+        assert_eq!(session.generation, expected);
+        assert!(session.revoked_at.is_some());
+    }
+    w.app.revoke_agent_sessions(&w.admin, id).await.unwrap();
+    assert_eq!(generation(w.store.agent_session(&w.alpha, id).await.unwrap()), expected + 1);
+    assert!(w.store.agent_session(&w.beta, id).await.unwrap().is_none());
+    let missing = w.store.revoke_agent_sessions(&w.beta, id, time::OffsetDateTime::now_utc()).await;
+    assert!(matches!(missing, Err(StoreError::NotFound)), "got {missing:?}");
+}
+
+/// The last active admin of a tenant is neither deactivated nor demoted, also when two
+/// admins try to step down at once: exactly one of them may.
+pub async fn the_last_active_admin_stays_also_under_racing_demotions<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let admin_id = AgentId::from_uuid(w.admin.id);
+    for patch in [
+        AgentPatch { active: Some(false), ..AgentPatch::default() },
+        AgentPatch { role: Some(Role::Agent), ..AgentPatch::default() },
+    ] {
+        let refused = w.app.update_agent(&w.admin, admin_id, patch).await;
+        assert!(matches!(refused, Err(AppError::LastAdmin)), "got {refused:?}");
+    }
+    let second = w
+        .app
+        .create_agent(
+            &w.admin,
+            NewAgent {
+                email: Email::parse("second@alpha.example").unwrap(),
+                name: PersonName::parse("Second Admin").unwrap(),
+                password: Password::parse("long enough password").unwrap(),
+                role: Role::Admin,
+                permissions: None,
+                active: true,
+            },
+        )
+        .await
+        .unwrap();
+    let app = Arc::new(w.app);
+    let step_down = |id: AgentId| {
+        let app = app.clone();
+        let admin = w.admin.clone();
+        tokio::spawn(async move {
+            app.update_agent(&admin, id, AgentPatch { active: Some(false), ..AgentPatch::default() }).await
+        })
+    };
+    let (first, other) = (step_down(admin_id), step_down(second.id));
+    let results = [first.await.unwrap(), other.await.unwrap()];
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
+    assert!(results.iter().any(|r| matches!(r, Err(AppError::LastAdmin))), "{results:?}");
+    assert!(w.store.has_admin(&w.alpha).await.unwrap());
 }

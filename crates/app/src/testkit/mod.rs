@@ -101,6 +101,12 @@ macro_rules! store_contract_tests {
             agents_round_trip_and_update_with_their_login,
             customer_profiles_upsert_and_provision,
             tenant_settings_round_trip,
+            tenants_are_created_once_with_their_name_and_registration_switch,
+            signing_keys_belong_to_their_tenant,
+            api_keys_are_found_by_hash_and_act_with_their_permissions,
+            logged_out_tokens_are_revoked_until_they_expire,
+            security_changes_end_an_agents_sessions,
+            the_last_active_admin_stays_also_under_racing_demotions,
         );
     };
     (@cases $factory:path; $($case:ident),+ $(,)?) => {
