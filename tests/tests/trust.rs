@@ -34,8 +34,7 @@ fn now() -> i64 {
 
 /// An HS256 token with `claims`, signed with `secret`, naming `kid` in its header.
 fn sign(secret: &str, kid: Option<&str>, claims: &Value) -> String {
-    let mut header = Header::default();
-    header.kid = kid.map(str::to_owned);
+    let header = Header { kid: kid.map(str::to_owned), ..Header::default() };
     encode(&header, claims, &EncodingKey::from_secret(secret.as_bytes())).unwrap()
 }
 
@@ -62,7 +61,13 @@ async fn get_status(server: &Server, path: &str, token: &str) -> StatusCode {
     status(server, reqwest::Method::GET, path, token, None).await
 }
 
-async fn send_json(server: &Server, method: reqwest::Method, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
+async fn send_json(
+    server: &Server,
+    method: reqwest::Method,
+    path: &str,
+    token: &str,
+    body: Value,
+) -> (StatusCode, Value) {
     let response = server.http.request(method, server.url(path)).bearer_auth(token).json(&body).send().await.unwrap();
     let status = response.status();
     let body = response.json().await.unwrap_or(Value::Null);
@@ -176,14 +181,8 @@ async fn a_shop_signs_customer_tokens_with_its_tenants_key_and_nothing_more(data
 
     // A customer token signed with the tenant's key, no tenant claim: the key's tenant.
     let customer = sign(&secret, Some(&kid), &customer_claims(None));
-    let opened = server
-        .http
-        .post(server.url("/api/v1/tickets"))
-        .bearer_auth(&customer)
-        .json(&ticket())
-        .send()
-        .await
-        .unwrap();
+    let opened =
+        server.http.post(server.url("/api/v1/tickets")).bearer_auth(&customer).json(&ticket()).send().await.unwrap();
     assert_eq!(opened.status(), 201);
     let mine = server.get_json("/api/v1/tickets", &customer).await;
     assert_eq!(mine["meta"]["total"], 1);
@@ -329,14 +328,9 @@ async fn every_revocation_path_answers_401_within_5_seconds_on_every_server(data
     assert_eq!(patch(&ids[0], json!({"active": false})).await, 200);
     assert_eq!(patch(&ids[1], json!({"password": "a brand new password"})).await, 200);
     assert_eq!(patch(&ids[2], json!({"permissions": ["tickets:read"]})).await, 200);
-    let revoke = status(
-        &a,
-        reqwest::Method::POST,
-        &format!("/api/v1/admin/agents/{}/revoke-sessions", ids[3]),
-        &admin,
-        None,
-    )
-    .await;
+    let revoke =
+        status(&a, reqwest::Method::POST, &format!("/api/v1/admin/agents/{}/revoke-sessions", ids[3]), &admin, None)
+            .await;
     assert_eq!(revoke, 204);
     assert_eq!(status(&a, reqwest::Method::POST, "/api/v1/auth/logout", &tokens[4], None).await, 204);
 
@@ -395,9 +389,7 @@ async fn the_last_active_admin_cannot_be_deactivated_or_demoted(database: Databa
     assert_eq!(status, 200, "{body}");
     // Its sessions ended with the demotion; the second admin is now the last one.
     let second = server.login("second@shop.example", "second admin password").await;
-    let second_id = server
-        .get_json("/api/v1/admin/agents", &second)
-        .await["data"]
+    let second_id = server.get_json("/api/v1/admin/agents", &second).await["data"]
         .as_array()
         .unwrap()
         .iter()
@@ -482,9 +474,7 @@ async fn api_keys_act_with_exactly_their_permissions_until_deleted(database: Dat
 
     // An agent cannot grant what they lack.
     create_agent(&server, &admin, "manager@shop.example", "manager password", "agent").await;
-    let manager_id = server
-        .get_json("/api/v1/admin/agents", &admin)
-        .await["data"]
+    let manager_id = server.get_json("/api/v1/admin/agents", &admin).await["data"]
         .as_array()
         .unwrap()
         .iter()

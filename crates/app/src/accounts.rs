@@ -1,6 +1,7 @@
 //! Account use cases: registration and login, agents, customer profiles, tenant settings,
 //! and provisioning customers from a shop's tokens.
 
+use crate::error::{Missing, Refusal};
 use async_trait::async_trait;
 use supportdesk_domain::{
     Agent, AgentId, Customer, CustomerId, Email, InvalidValue, Permission, PersonName, Role, Rule, TenantKey,
@@ -176,16 +177,16 @@ impl App {
     ///
     /// # Errors
     ///
-    /// `Forbidden` when registration is disabled; `NotFound("tenant")` for a tenant the
-    /// operator has not created (nothing is created); `Conflict("email")` for a taken email;
+    /// `Forbidden` when registration is disabled; `NotFound(Missing::Tenant)` for a tenant the
+    /// operator has not created (nothing is created); `Conflict(Taken::Email)` for a taken email;
     /// `Busy` when registration's share of the hasher stayed taken for its whole wait.
     pub async fn register(&self, input: RegisterInput) -> Result<Customer, AppError> {
         if !self.settings.allow_registration {
-            return Err(AppError::Forbidden("registration is disabled"));
+            return Err(AppError::Forbidden(Refusal::RegistrationDisabled));
         }
-        let tenant = self.find_tenant(&input.tenant).await?.ok_or(AppError::NotFound("tenant"))?;
+        let tenant = self.find_tenant(&input.tenant).await?.ok_or(AppError::NotFound(Missing::Tenant))?;
         if !tenant.allow_registration {
-            return Err(AppError::Forbidden("registration is disabled for this shop"));
+            return Err(AppError::Forbidden(Refusal::TenantRegistrationDisabled));
         }
         let password_hash = {
             let _turn = self.registration_hashing.turn().await?;
@@ -269,7 +270,7 @@ impl App {
     ///
     /// # Errors
     ///
-    /// `Conflict("email")` when the email belongs to another account.
+    /// `Conflict(Taken::Email)` when the email belongs to another account.
     pub async fn bootstrap_admin(
         &self,
         tenant: &TenantKey,
@@ -293,7 +294,7 @@ impl App {
     ///
     /// # Errors
     ///
-    /// `Conflict("email")`.
+    /// `Conflict(Taken::Email)`.
     pub async fn create_admin(
         &self,
         tenant: &TenantKey,
@@ -326,14 +327,14 @@ impl App {
     /// `NotFound`, `Forbidden`.
     pub async fn get_agent(&self, principal: &Principal, id: AgentId) -> Result<Agent, AppError> {
         principal.require(Permission::AgentsManage)?;
-        self.accounts.agent(&principal.tenant, id).await?.ok_or(AppError::NotFound("agent"))
+        self.accounts.agent(&principal.tenant, id).await?.ok_or(AppError::NotFound(Missing::Agent))
     }
 
     /// Adds an agent (`agents:manage`); only an admin may create an admin.
     ///
     /// # Errors
     ///
-    /// `Forbidden`, `Conflict("email")`, `Validation` for the role `customer`.
+    /// `Forbidden`, `Conflict(Taken::Email)`, `Validation` for the role `customer`.
     pub async fn create_agent(&self, principal: &Principal, input: NewAgent) -> Result<Agent, AppError> {
         principal.require(Permission::AgentsManage)?;
         self.check_role_grant(principal, input.role)?;
@@ -347,11 +348,11 @@ impl App {
     ///
     /// # Errors
     ///
-    /// `NotFound`, `Forbidden`, `Conflict("email")`, `LastAdmin` when it would leave the
+    /// `NotFound`, `Forbidden`, `Conflict(Taken::Email)`, `LastAdmin` when it would leave the
     /// tenant without an active admin.
     pub async fn update_agent(&self, principal: &Principal, id: AgentId, patch: AgentPatch) -> Result<Agent, AppError> {
         principal.require(Permission::AgentsManage)?;
-        let mut agent = self.accounts.agent(&principal.tenant, id).await?.ok_or(AppError::NotFound("agent"))?;
+        let mut agent = self.accounts.agent(&principal.tenant, id).await?.ok_or(AppError::NotFound(Missing::Agent))?;
         let before = agent.clone();
         if agent.role == Role::Admin {
             self.check_role_grant(principal, Role::Admin)?;
@@ -390,7 +391,7 @@ impl App {
     fn check_role_grant(&self, principal: &Principal, role: Role) -> Result<(), AppError> {
         match role {
             Role::Customer => Err(AppError::invalid("role", "must be agent or admin")),
-            Role::Admin if principal.role != Role::Admin => Err(AppError::Forbidden("only admins manage admins")),
+            Role::Admin if principal.role != Role::Admin => Err(AppError::Forbidden(Refusal::OnlyAdminsManageAdmins)),
             Role::Admin | Role::Agent => Ok(()),
         }
     }
@@ -450,7 +451,7 @@ impl App {
     /// `NotFound`, `Forbidden`.
     pub async fn get_customer(&self, principal: &Principal, id: CustomerId) -> Result<Customer, AppError> {
         principal.require(Permission::TicketsRead)?;
-        self.accounts.customer(&principal.tenant, id).await?.ok_or(AppError::NotFound("customer"))
+        self.accounts.customer(&principal.tenant, id).await?.ok_or(AppError::NotFound(Missing::Customer))
     }
 
     /// The tenant's policy (`settings:manage`).

@@ -1,5 +1,6 @@
 //! Who is calling: the principal every use case receives, and the checks on it.
 
+use crate::error::Refusal;
 use supportdesk_domain::{Actor, AgentId, CustomerId, Email, Permission, PersonName, Role, TenantKey};
 use uuid::Uuid;
 
@@ -114,9 +115,9 @@ impl Principal {
         if self.may(permission) {
             Ok(())
         } else if self.role == Role::Customer {
-            Err(AppError::Forbidden("this needs an agent account"))
+            Err(AppError::Forbidden(Refusal::NeedsAgentAccount))
         } else {
-            Err(AppError::Forbidden("missing permission"))
+            Err(AppError::Forbidden(Refusal::MissingPermission))
         }
     }
 
@@ -128,7 +129,7 @@ impl Principal {
     pub fn require_customer(&self) -> Result<CustomerId, AppError> {
         match self.role {
             Role::Customer => Ok(CustomerId::from_uuid(self.id)),
-            Role::Agent | Role::Admin => Err(AppError::Forbidden("this is for customers")),
+            Role::Agent | Role::Admin => Err(AppError::Forbidden(Refusal::ForCustomersOnly)),
         }
     }
 

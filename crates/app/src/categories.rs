@@ -1,5 +1,6 @@
 //! Category use cases: the customer's picker, and management by staff.
 
+use crate::error::Missing;
 use supportdesk_domain::{Category, CategoryId, CategoryName, Permission, Role, Slug};
 
 use crate::auth::Principal;
@@ -77,14 +78,14 @@ impl App {
             }
         };
         let found = self.categories.find_category(&principal.tenant, key).await?;
-        found.filter(|c| staff || c.active).ok_or(AppError::NotFound("category"))
+        found.filter(|c| staff || c.active).ok_or(AppError::NotFound(Missing::Category))
     }
 
     /// Adds a category (`categories:manage`). Subcategories hang under a top-level category.
     ///
     /// # Errors
     ///
-    /// `Conflict("slug")` for a taken slug; `Validation` for an unknown or nested parent.
+    /// `Conflict(Taken::Slug)` for a taken slug; `Validation` for an unknown or nested parent.
     pub async fn create_category(&self, principal: &Principal, input: NewCategory) -> Result<Category, AppError> {
         principal.require(Permission::CategoriesManage)?;
         self.ensure_tenant(&principal.tenant).await?;
@@ -108,7 +109,7 @@ impl App {
     ///
     /// # Errors
     ///
-    /// `NotFound`, `Conflict("slug")`, `Validation` for a bad parent.
+    /// `NotFound`, `Conflict(Taken::Slug)`, `Validation` for a bad parent.
     pub async fn update_category(
         &self,
         principal: &Principal,
@@ -153,7 +154,7 @@ impl App {
         self.categories
             .find_category(&principal.tenant, &CategoryKey::Id(id))
             .await?
-            .ok_or(AppError::NotFound("category"))
+            .ok_or(AppError::NotFound(Missing::Category))
     }
 
     /// A parent must be a top-level category of the tenant, and not the category itself, so

@@ -4,6 +4,132 @@ use std::error::Error as StdError;
 
 use supportdesk_domain::{DomainError, InvalidValue, Status, TicketId, TicketNumber};
 
+/// A value that must be unique in its scope, and is taken: what a `409 *_taken` names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Taken {
+    /// A login email in a tenant (customers and agents share them).
+    Email,
+    /// A category slug in a tenant.
+    Slug,
+    /// A signing key's kid (across tenants).
+    SigningKeyId,
+    /// An API key's hash (across tenants).
+    ApiKey,
+}
+
+impl Taken {
+    /// The field as clients spell it.
+    pub fn field(self) -> &'static str {
+        match self {
+            Taken::Email => "email",
+            Taken::Slug => "slug",
+            Taken::SigningKeyId => "kid",
+            Taken::ApiKey => "key",
+        }
+    }
+}
+
+impl std::fmt::Display for Taken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.field())
+    }
+}
+
+/// What a `404 not_found` did not find (or found in another tenant or customer's hands).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Missing {
+    /// A ticket.
+    Ticket,
+    /// A message of a ticket.
+    Message,
+    /// A category.
+    Category,
+    /// A customer.
+    Customer,
+    /// An agent.
+    Agent,
+    /// The agent a ticket is to be assigned to.
+    Assignee,
+    /// A tenant.
+    Tenant,
+    /// A signing key.
+    SigningKey,
+    /// An API key.
+    ApiKey,
+    /// The row a store was asked to change.
+    Resource,
+}
+
+impl Missing {
+    /// What it is, in words.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Missing::Ticket => "ticket",
+            Missing::Message => "message",
+            Missing::Category => "category",
+            Missing::Customer => "customer",
+            Missing::Agent => "agent",
+            Missing::Assignee => "assignee",
+            Missing::Tenant => "tenant",
+            Missing::SigningKey => "signing key",
+            Missing::ApiKey => "API key",
+            Missing::Resource => "resource",
+        }
+    }
+}
+
+impl std::fmt::Display for Missing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why an authenticated caller may not do what they asked: a `403 forbidden`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Refusal {
+    /// Staff without the permission the operation needs.
+    MissingPermission,
+    /// A customer on a staff operation.
+    NeedsAgentAccount,
+    /// Staff on a customer operation.
+    ForCustomersOnly,
+    /// The domain refused the acting party's role.
+    WrongRole,
+    /// The tenant's policy does not let customers close tickets.
+    CustomerCloseDisabled,
+    /// `SUPPORTDESK_ALLOW_REGISTRATION=false`.
+    RegistrationDisabled,
+    /// The tenant's `allowRegistration` is off.
+    TenantRegistrationDisabled,
+    /// An agent (not an admin) managing an admin.
+    OnlyAdminsManageAdmins,
+    /// An agent (not an admin) making a signing key for staff tokens.
+    OnlyAdminsMakeStaffKeys,
+}
+
+impl Refusal {
+    /// Why, in words a client can show.
+    pub fn message(self) -> &'static str {
+        match self {
+            Refusal::MissingPermission => "missing permission",
+            Refusal::NeedsAgentAccount => "this needs an agent account",
+            Refusal::ForCustomersOnly => "this is for customers",
+            Refusal::WrongRole => "this role may not do that",
+            Refusal::CustomerCloseDisabled => "customers may not close tickets here",
+            Refusal::RegistrationDisabled => "registration is disabled",
+            Refusal::TenantRegistrationDisabled => "registration is disabled for this shop",
+            Refusal::OnlyAdminsManageAdmins => "only admins manage admins",
+            Refusal::OnlyAdminsMakeStaffKeys => "only admins make keys that sign staff tokens",
+        }
+    }
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
 /// What a store adapter reports besides success. Adapters translate their own failures
 /// (a unique violation, a lost connection) into these, never into strings.
 #[derive(Debug, thiserror::Error)]
@@ -22,9 +148,9 @@ pub enum StoreError {
     /// The idempotency key was claimed by a concurrent request first.
     #[error("the idempotency key was claimed by another request")]
     IdempotencyKeyTaken,
-    /// A unique value (a category slug, a login email) is taken; the field is named.
+    /// A unique value (a category slug, a login email) is taken.
     #[error("{0} is already taken")]
-    Duplicate(&'static str),
+    Duplicate(Taken),
     /// The row to change does not exist.
     #[error("not found")]
     NotFound,
@@ -72,10 +198,10 @@ pub enum AppError {
     InvalidCredentials,
     /// Authenticated, but not allowed: 403 `forbidden`.
     #[error("forbidden: {0}")]
-    Forbidden(&'static str),
+    Forbidden(Refusal),
     /// Missing, or another customer's or tenant's: 404 `not_found`.
     #[error("{0} not found")]
-    NotFound(&'static str),
+    NotFound(Missing),
     /// 409 `open_ticket_exists`.
     #[error("an unfinished ticket already exists for this order or delivery")]
     OpenTicketExists {
@@ -98,9 +224,9 @@ pub enum AppError {
     /// 409 `idempotency_key_reused`.
     #[error("the idempotency key was used with a different request")]
     IdempotencyKeyReused,
-    /// 409 `email_taken` / `slug_taken`: the field is named.
+    /// 409 `email_taken` / `slug_taken` / `key_taken`.
     #[error("{0} is already taken")]
-    Conflict(&'static str),
+    Conflict(Taken),
     /// 409 `last_admin`: the tenant's last active admin cannot be deactivated or demoted.
     #[error("the tenant's last active admin cannot be deactivated or demoted")]
     LastAdmin,
@@ -140,9 +266,9 @@ impl From<DomainError> for AppError {
         match error {
             DomainError::InvalidTransition { from, to } => AppError::InvalidTransition { from, to },
             DomainError::TicketClosed => AppError::TicketClosed,
-            DomainError::CustomerCloseDisabled => AppError::Forbidden("customers may not close tickets here"),
-            DomainError::NotOwner => AppError::NotFound("ticket"),
-            DomainError::WrongActor(_) => AppError::Forbidden("this role may not do that"),
+            DomainError::CustomerCloseDisabled => AppError::Forbidden(Refusal::CustomerCloseDisabled),
+            DomainError::NotOwner => AppError::NotFound(Missing::Ticket),
+            DomainError::WrongActor(_) => AppError::Forbidden(Refusal::WrongRole),
             DomainError::Invalid(invalid) => invalid.into(),
         }
     }
@@ -155,7 +281,7 @@ impl From<StoreError> for AppError {
                 AppError::OpenTicketExists { existing_id, existing_number }
             }
             StoreError::Duplicate(field) => AppError::Conflict(field),
-            StoreError::NotFound => AppError::NotFound("resource"),
+            StoreError::NotFound => AppError::NotFound(Missing::Resource),
             StoreError::LastAdmin => AppError::LastAdmin,
             StoreError::VersionConflict => AppError::Internal("a version conflict escaped the retry loop".into()),
             StoreError::IdempotencyKeyTaken => AppError::Internal("an idempotency race escaped the replay loop".into()),

@@ -53,7 +53,7 @@ use crate::cache::TtlCache;
 pub use accounts::{AgentPatch, AuthenticatedUser, CustomerProfile, NewAgent, Password, RegisterInput};
 pub use auth::{Credential, Principal};
 pub use categories::{CategoryPatch, NewCategory};
-pub use error::{AppError, FieldError, StoreError, Validator};
+pub use error::{AppError, FieldError, Missing, Refusal, StoreError, Taken, Validator};
 pub use model::{
     AssigneeFilter, CategoryFilter, CategoryKey, CategorySummary, Idempotency, IdempotencyKey, IdempotencyRecord,
     Login, Page, PageRequest, PersonSummary, SearchText, TicketEvent, TicketQuery, TicketSort, TicketSummary,

@@ -101,14 +101,14 @@ pub trait CategoryStore: Send + Sync {
     ///
     /// # Errors
     ///
-    /// MUST return `Duplicate("slug")` when the slug is taken in the tenant.
+    /// MUST return `Duplicate(Taken::Slug)` when the slug is taken in the tenant.
     async fn insert_category(&self, category: &Category) -> StoreResult<()>;
 
     /// Replaces a category's fields.
     ///
     /// # Errors
     ///
-    /// `NotFound` when it does not exist in its tenant; `Duplicate("slug")` as above.
+    /// `NotFound` when it does not exist in its tenant; `Duplicate(Taken::Slug)` as above.
     async fn update_category(&self, category: &Category) -> StoreResult<()>;
 }
 
@@ -130,7 +130,7 @@ pub trait AccountStore: Send + Sync {
     ///
     /// # Errors
     ///
-    /// MUST return `Duplicate("email")` when the login email is taken in the tenant.
+    /// MUST return `Duplicate(Taken::Email)` when the login email is taken in the tenant.
     async fn register_customer(&self, customer: &Customer, login: &Login) -> StoreResult<()>;
 
     /// An agent of the tenant.
@@ -143,7 +143,7 @@ pub trait AccountStore: Send + Sync {
     ///
     /// # Errors
     ///
-    /// MUST return `Duplicate("email")` when the login email is taken in the tenant.
+    /// MUST return `Duplicate(Taken::Email)` when the login email is taken in the tenant.
     async fn insert_agent(&self, agent: &Agent, password_hash: &str) -> StoreResult<()>;
 
     /// Replaces an agent's fields, and its login's email, role and (when given) password;
@@ -152,7 +152,7 @@ pub trait AccountStore: Send + Sync {
     ///
     /// # Errors
     ///
-    /// `NotFound`, or `Duplicate("email")` as above. MUST return [`StoreError::LastAdmin`]
+    /// `NotFound`, or `Duplicate(Taken::Email)` as above. MUST return [`StoreError::LastAdmin`]
     /// (and change nothing) when the agent is the tenant's last active admin and the change
     /// deactivates or demotes it, also when two such changes race.
     async fn update_agent(
@@ -213,7 +213,7 @@ pub trait TrustStore: Send + Sync {
     ///
     /// # Errors
     ///
-    /// MUST return `Duplicate("kid")` when the kid exists (in any tenant).
+    /// MUST return `Duplicate(Taken::SigningKeyId)` when the kid exists (in any tenant).
     async fn insert_signing_key(&self, key: &SigningKey) -> StoreResult<()>;
 
     /// The signing key with this kid, whatever its tenant.
@@ -229,7 +229,7 @@ pub trait TrustStore: Send + Sync {
     ///
     /// # Errors
     ///
-    /// `Duplicate("key")` when the hash exists.
+    /// `Duplicate(Taken::ApiKey)` when the hash exists.
     async fn insert_api_key(&self, key: &ApiKey, key_hash: &str) -> StoreResult<()>;
 
     /// The API key with this hash, whatever its tenant.

@@ -1,6 +1,7 @@
 //! The ticket use cases: open, list, get, reply, set status, assign, triage, close, reopen,
 //! and the audit trail.
 
+use crate::error::Missing;
 use supportdesk_domain::{
     AgentId, AgentReply, Attachment, AuditEvent, CommandContext, CustomerId, Description, DomainError, ExternalRef,
     Message, MessageBody, OpenTicket, Permission, Priority, ResolutionNote, Role, Source, Status, Subject, Tags,
@@ -177,7 +178,7 @@ impl App {
             Role::Agent | Role::Admin => {
                 principal.require(Permission::TicketsReply)?;
                 let id = input.customer_id.ok_or_else(|| AppError::invalid("customerId", "must not be blank"))?;
-                self.accounts.customer(&principal.tenant, id).await?.ok_or(AppError::NotFound("customer"))?
+                self.accounts.customer(&principal.tenant, id).await?.ok_or(AppError::NotFound(Missing::Customer))?
             }
         };
         let category = self.active_category(principal, &input.category, "category").await?;
@@ -250,7 +251,7 @@ impl App {
             .tickets
             .ticket_view(&principal.tenant, TicketRef::Id(record.ticket_id), Visibility::Staff)
             .await?
-            .ok_or(AppError::NotFound("ticket"))?;
+            .ok_or(AppError::NotFound(Missing::Ticket))?;
         let visible = self.visibility(principal)?;
         let messages = view.messages.into_iter().filter(|m| visible.shows_internal_notes() || !m.internal).collect();
         Ok(Some(Outcome { value: TicketView { summary: view.summary, messages }, replayed: true }))
@@ -303,7 +304,10 @@ impl App {
     #[instrument(skip_all, fields(tenant = %principal.tenant))]
     pub async fn get_ticket(&self, principal: &Principal, ticket: TicketRef) -> Result<TicketView, AppError> {
         let visibility = self.visibility(principal)?;
-        self.tickets.ticket_view(&principal.tenant, ticket, visibility).await?.ok_or(AppError::NotFound("ticket"))
+        self.tickets
+            .ticket_view(&principal.tenant, ticket, visibility)
+            .await?
+            .ok_or(AppError::NotFound(Missing::Ticket))
     }
 
     /// The ticket's audit trail, oldest first (`tickets:read`).
@@ -391,8 +395,11 @@ impl App {
         for _ in 0..MAX_ATTEMPTS {
             if let Some(record) = self.idempotency_record(principal, idempotency.as_ref()).await? {
                 let message_id = record.message_id.ok_or(AppError::IdempotencyKeyReused)?;
-                let message =
-                    self.tickets.message(&principal.tenant, message_id).await?.ok_or(AppError::NotFound("message"))?;
+                let message = self
+                    .tickets
+                    .message(&principal.tenant, message_id)
+                    .await?
+                    .ok_or(AppError::NotFound(Missing::Message))?;
                 return Ok(Outcome { value: ReplyResult { message, status: record.status }, replayed: true });
             }
             match self.modify(principal, ticket, expected_version, idempotency.as_ref(), &decide).await {
@@ -450,7 +457,7 @@ impl App {
         let assignee = match assignee {
             Some(id) => {
                 let agent = self.accounts.agent(&principal.tenant, id).await?;
-                let agent = agent.filter(|a| a.active).ok_or(AppError::NotFound("assignee"))?;
+                let agent = agent.filter(|a| a.active).ok_or(AppError::NotFound(Missing::Assignee))?;
                 Some((agent.id, agent.name.to_string()))
             }
             None => None,
@@ -607,7 +614,7 @@ impl App {
         let ticket = self.tickets.load_ticket(&principal.tenant, ticket).await?;
         ticket
             .filter(|t| visibility.customer().is_none_or(|id| id == t.customer_id))
-            .ok_or(AppError::NotFound("ticket"))
+            .ok_or(AppError::NotFound(Missing::Ticket))
     }
 
     /// What the principal may see; staff need `tickets:read`.

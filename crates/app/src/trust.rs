@@ -5,6 +5,7 @@
 //! Token parsing and signatures are the HTTP layer's business; what a verified token is
 //! worth is decided here, so an embedder gets the same rules.
 
+use crate::error::{Missing, Refusal};
 use std::time::Duration;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -203,7 +204,7 @@ impl App {
         let allow_registration = *tenant == TenantKey::default();
         let created =
             self.trust.create_tenant(tenant, name, allow_registration, &self.default_categories(tenant)).await?;
-        let record = self.trust.tenant(tenant).await?.ok_or(AppError::NotFound("tenant"))?;
+        let record = self.trust.tenant(tenant).await?.ok_or(AppError::NotFound(Missing::Tenant))?;
         self.tenant_cache.put(tenant.clone(), Some(record.clone()));
         Ok((record, created))
     }
@@ -235,9 +236,9 @@ impl App {
     ///
     /// # Errors
     ///
-    /// `NotFound("tenant")` for an unknown tenant.
+    /// `NotFound(Missing::Tenant)` for an unknown tenant.
     pub async fn add_signing_key(&self, tenant: &TenantKey, allow_staff: bool) -> Result<SigningKey, AppError> {
-        self.find_tenant(tenant).await?.ok_or(AppError::NotFound("tenant"))?;
+        self.find_tenant(tenant).await?.ok_or(AppError::NotFound(Missing::Tenant))?;
         let key = SigningKey {
             kid: Secret::random(12).expose().to_owned(),
             tenant: tenant.clone(),
@@ -258,7 +259,7 @@ impl App {
     pub async fn create_signing_key(&self, principal: &Principal, allow_staff: bool) -> Result<SigningKey, AppError> {
         principal.require(Permission::SettingsManage)?;
         if allow_staff && principal.role != Role::Admin {
-            return Err(AppError::Forbidden("only admins make keys that sign staff tokens"));
+            return Err(AppError::Forbidden(Refusal::OnlyAdminsMakeStaffKeys));
         }
         self.add_signing_key(&principal.tenant, allow_staff).await
     }
@@ -278,11 +279,11 @@ impl App {
     ///
     /// # Errors
     ///
-    /// `NotFound("signing key")`, `Forbidden`.
+    /// `NotFound(Missing::SigningKey)`, `Forbidden`.
     pub async fn delete_signing_key(&self, principal: &Principal, kid: &str) -> Result<(), AppError> {
         principal.require(Permission::SettingsManage)?;
         if !self.trust.delete_signing_key(&principal.tenant, kid).await? {
-            return Err(AppError::NotFound("signing key"));
+            return Err(AppError::NotFound(Missing::SigningKey));
         }
         self.signing_key_cache.forget(&kid.to_owned());
         Ok(())
@@ -347,11 +348,11 @@ impl App {
     ///
     /// # Errors
     ///
-    /// `NotFound("API key")`, `Forbidden`.
+    /// `NotFound(Missing::ApiKey)`, `Forbidden`.
     pub async fn delete_api_key(&self, principal: &Principal, id: Uuid) -> Result<(), AppError> {
         principal.require(Permission::AgentsManage)?;
         if !self.trust.delete_api_key(&principal.tenant, id).await? {
-            return Err(AppError::NotFound("API key"));
+            return Err(AppError::NotFound(Missing::ApiKey));
         }
         Ok(())
     }
@@ -443,12 +444,12 @@ impl App {
     ///
     /// # Errors
     ///
-    /// `NotFound("agent")`, `Forbidden`.
+    /// `NotFound(Missing::Agent)`, `Forbidden`.
     pub async fn revoke_agent_sessions(&self, principal: &Principal, id: AgentId) -> Result<(), AppError> {
         principal.require(Permission::AgentsManage)?;
-        let agent = self.accounts.agent(&principal.tenant, id).await?.ok_or(AppError::NotFound("agent"))?;
+        let agent = self.accounts.agent(&principal.tenant, id).await?.ok_or(AppError::NotFound(Missing::Agent))?;
         if agent.role == Role::Admin && principal.role != Role::Admin {
-            return Err(AppError::Forbidden("only admins manage admins"));
+            return Err(AppError::Forbidden(Refusal::OnlyAdminsManageAdmins));
         }
         self.trust.revoke_agent_sessions(&principal.tenant, id, self.clock.now()).await?;
         self.session_cache.forget(&(principal.tenant.clone(), id));
@@ -504,7 +505,7 @@ impl App {
     /// `Forbidden`.
     pub async fn tenant_settings(&self, principal: &Principal) -> Result<TenantSettings, AppError> {
         let policy = self.tenant_policy(principal).await?;
-        let tenant = self.trust.tenant(&principal.tenant).await?.ok_or(AppError::NotFound("tenant"))?;
+        let tenant = self.trust.tenant(&principal.tenant).await?.ok_or(AppError::NotFound(Missing::Tenant))?;
         Ok(TenantSettings { policy, allow_registration: tenant.allow_registration })
     }
 

@@ -11,7 +11,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use serde::Serialize;
-use supportdesk_app::{AppError, FieldError};
+use supportdesk_app::{AppError, FieldError, Taken};
 use supportdesk_domain::InvalidValue;
 use utoipa::ToSchema;
 
@@ -314,7 +314,7 @@ impl From<AppError> for ApiError {
             AppError::Validation(errors) => Self::validation(errors.into_iter().map(FieldProblem::from).collect()),
             AppError::Unauthorized => Self::unauthorized("a valid bearer token is required"),
             AppError::InvalidCredentials => Self::unauthorized("invalid email or password"),
-            AppError::Forbidden(why) => Self::forbidden(why),
+            AppError::Forbidden(why) => Self::forbidden(why.message()),
             AppError::NotFound(what) => Self::not_found(format!("{what} not found")),
             AppError::OpenTicketExists { existing_id, existing_number } => Self::new(
                 StatusCode::CONFLICT,
@@ -344,14 +344,13 @@ impl From<AppError> for ApiError {
                 "Idempotency key reused",
                 "this Idempotency-Key was used with a different request",
             ),
-            AppError::Conflict("email") => {
-                Self::new(StatusCode::CONFLICT, "email_taken", "Email already taken", "the email is already taken")
-            }
-            AppError::Conflict("slug") => {
-                Self::new(StatusCode::CONFLICT, "slug_taken", "Slug already taken", "the slug is already taken")
-            }
             AppError::Conflict(field) => {
-                Self::new(StatusCode::CONFLICT, "conflict", "Conflict", format!("{field} is already taken"))
+                let (code, title) = match field {
+                    Taken::Email => ("email_taken", "Email already taken"),
+                    Taken::Slug => ("slug_taken", "Slug already taken"),
+                    Taken::SigningKeyId | Taken::ApiKey => ("key_taken", "Key already taken"),
+                };
+                Self::new(StatusCode::CONFLICT, code, title, format!("the {field} is already taken"))
             }
             AppError::LastAdmin => Self::new(
                 StatusCode::CONFLICT,
@@ -460,8 +459,8 @@ mod tests {
 
     #[test]
     fn conflicts_on_email_and_slug_have_their_own_codes() {
-        assert_eq!(ApiError::from(AppError::Conflict("email")).code(), "email_taken");
-        assert_eq!(ApiError::from(AppError::Conflict("slug")).code(), "slug_taken");
-        assert_eq!(ApiError::from(AppError::Conflict("number")).code(), "conflict");
+        assert_eq!(ApiError::from(AppError::Conflict(Taken::Email)).code(), "email_taken");
+        assert_eq!(ApiError::from(AppError::Conflict(Taken::Slug)).code(), "slug_taken");
+        assert_eq!(ApiError::from(AppError::Conflict(Taken::SigningKeyId)).code(), "key_taken");
     }
 }

@@ -6,6 +6,7 @@
 use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel::upsert::excluded;
+use supportdesk_app::Taken;
 use supportdesk_app::{AccountStore, Login, StoreError, StoreResult};
 use supportdesk_domain::{Agent, AgentId, Customer, CustomerId, Email, Role, TenantKey};
 use time::OffsetDateTime;
@@ -18,7 +19,7 @@ use crate::store::DieselStore;
 use crate::trust::revoke_sessions_in;
 
 fn email_taken() -> Failure {
-    Failure::Store(StoreError::Duplicate("email"))
+    Failure::Store(StoreError::Duplicate(Taken::Email))
 }
 
 fn insert_login(conn: &mut DbConnection, login: &LoginRow) -> Result<(), Failure> {

@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use diesel::prelude::*;
+use supportdesk_app::Taken;
 use supportdesk_app::{CategoryFilter, CategoryKey, CategoryStore, StoreError, StoreResult};
 use supportdesk_domain::{Category, TenantKey};
 
@@ -56,7 +57,7 @@ impl CategoryStore for DieselStore {
             diesel::insert_into(categories::table)
                 .values(&row)
                 .execute(conn)
-                .map_err(|e| unique_as(e, || Failure::Store(StoreError::Duplicate("slug"))))?;
+                .map_err(|e| unique_as(e, || Failure::Store(StoreError::Duplicate(Taken::Slug))))?;
             Ok(())
         })
         .await
@@ -71,7 +72,7 @@ impl CategoryStore for DieselStore {
             let updated = diesel::update(target)
                 .set(&row)
                 .execute(conn)
-                .map_err(|e| unique_as(e, || Failure::Store(StoreError::Duplicate("slug"))))?;
+                .map_err(|e| unique_as(e, || Failure::Store(StoreError::Duplicate(Taken::Slug))))?;
             if updated == 0 {
                 return Err(Failure::Store(StoreError::NotFound));
             }

@@ -3,6 +3,7 @@
 
 use async_trait::async_trait;
 use diesel::prelude::*;
+use supportdesk_app::Taken;
 use supportdesk_app::{AgentSession, ApiKey, SigningKey, StoreError, StoreResult, TenantRecord, TrustStore};
 use supportdesk_domain::{Agent, AgentId, Category, PersonName, TenantKey, TenantPolicy};
 use time::{OffsetDateTime, PrimitiveDateTime};
@@ -211,7 +212,7 @@ impl TrustStore for DieselStore {
             diesel::insert_into(signing_keys::table)
                 .values(&row)
                 .execute(conn)
-                .map_err(|e| unique_as(e, || Failure::Store(StoreError::Duplicate("kid"))))?;
+                .map_err(|e| unique_as(e, || Failure::Store(StoreError::Duplicate(Taken::SigningKeyId))))?;
             Ok(())
         })
         .await
@@ -268,7 +269,7 @@ impl TrustStore for DieselStore {
             diesel::insert_into(api_keys::table)
                 .values(&row)
                 .execute(conn)
-                .map_err(|e| unique_as(e, || Failure::Store(StoreError::Duplicate("key"))))?;
+                .map_err(|e| unique_as(e, || Failure::Store(StoreError::Duplicate(Taken::ApiKey))))?;
             Ok(())
         })
         .await

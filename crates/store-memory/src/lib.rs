@@ -17,6 +17,7 @@
 
 use std::collections::HashMap;
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use supportdesk_app::Taken;
 
 use async_trait::async_trait;
 use supportdesk_app::{
@@ -337,7 +338,7 @@ impl CategoryStore for MemoryStore {
         let mut state = self.write();
         let taken = state.categories.values().any(|c| c.tenant == category.tenant && c.slug == category.slug);
         if taken {
-            return Err(StoreError::Duplicate("slug"));
+            return Err(StoreError::Duplicate(Taken::Slug));
         }
         state.categories.insert(category.id, category.clone());
         Ok(())
@@ -354,7 +355,7 @@ impl CategoryStore for MemoryStore {
             .values()
             .any(|c| c.id != category.id && c.tenant == category.tenant && c.slug == category.slug);
         if taken {
-            return Err(StoreError::Duplicate("slug"));
+            return Err(StoreError::Duplicate(Taken::Slug));
         }
         state.categories.insert(category.id, category.clone());
         Ok(())
@@ -388,7 +389,7 @@ impl AccountStore for MemoryStore {
         let mut state = self.write();
         let login_key = (login.tenant.clone(), login.email.clone());
         if state.logins.contains_key(&login_key) {
-            return Err(StoreError::Duplicate("email"));
+            return Err(StoreError::Duplicate(Taken::Email));
         }
         state.logins.insert(login_key, login.clone());
         state.customers.insert((customer.tenant.clone(), customer.id), customer.clone());
@@ -410,7 +411,7 @@ impl AccountStore for MemoryStore {
         let mut state = self.write();
         let login_key = (agent.tenant.clone(), agent.email.clone());
         if state.logins.contains_key(&login_key) {
-            return Err(StoreError::Duplicate("email"));
+            return Err(StoreError::Duplicate(Taken::Email));
         }
         state.logins.insert(
             login_key,
@@ -447,7 +448,7 @@ impl AccountStore for MemoryStore {
         let old_login_key = (agent.tenant.clone(), previous.email.clone());
         let new_login_key = (agent.tenant.clone(), agent.email.clone());
         if old_login_key != new_login_key && state.logins.contains_key(&new_login_key) {
-            return Err(StoreError::Duplicate("email"));
+            return Err(StoreError::Duplicate(Taken::Email));
         }
         let old_login = state.logins.remove(&old_login_key);
         let hash = password_hash.map(str::to_owned).or_else(|| old_login.map(|l| l.password_hash)).unwrap_or_default();
@@ -553,7 +554,7 @@ impl TrustStore for MemoryStore {
     async fn insert_signing_key(&self, key: &SigningKey) -> StoreResult<()> {
         let mut state = self.write();
         if state.signing_keys.contains_key(&key.kid) {
-            return Err(StoreError::Duplicate("kid"));
+            return Err(StoreError::Duplicate(Taken::SigningKeyId));
         }
         state.signing_keys.insert(key.kid.clone(), key.clone());
         Ok(())
@@ -582,7 +583,7 @@ impl TrustStore for MemoryStore {
     async fn insert_api_key(&self, key: &ApiKey, key_hash: &str) -> StoreResult<()> {
         let mut state = self.write();
         if state.api_keys.contains_key(key_hash) {
-            return Err(StoreError::Duplicate("key"));
+            return Err(StoreError::Duplicate(Taken::ApiKey));
         }
         state.api_keys.insert(key_hash.to_owned(), key.clone());
         Ok(())

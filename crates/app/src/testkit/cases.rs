@@ -5,6 +5,7 @@
 
 #![expect(clippy::unwrap_used, reason = "test code")]
 
+use crate::Taken;
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -893,7 +894,7 @@ pub async fn category_slugs_are_unique_per_tenant<S: Store + 'static>(s: Contrac
     let order = w.app.list_categories(&w.admin, None).await.unwrap().into_iter().find(|c| c.slug.as_str() == "order");
     let returns = w.app.create_category(&w.admin, new("returns", order.map(|c| c.id))).await.unwrap();
     let again = w.app.create_category(&w.admin, new("returns", None)).await;
-    assert!(matches!(again, Err(AppError::Conflict("slug"))), "got {again:?}");
+    assert!(matches!(again, Err(AppError::Conflict(Taken::Slug))), "got {again:?}");
     w.app.create_category(&w.beta_admin, new("returns", None)).await.unwrap();
     let taken = w
         .app
@@ -903,7 +904,7 @@ pub async fn category_slugs_are_unique_per_tenant<S: Store + 'static>(s: Contrac
             crate::CategoryPatch { slug: Some(Slug::parse("order").unwrap()), ..crate::CategoryPatch::default() },
         )
         .await;
-    assert!(matches!(taken, Err(AppError::Conflict("slug"))), "got {taken:?}");
+    assert!(matches!(taken, Err(AppError::Conflict(Taken::Slug))), "got {taken:?}");
     let children = w.app.list_categories(&w.alex, returns.parent_id).await.unwrap();
     assert_eq!(children.iter().map(|c| c.slug.as_str()).collect::<Vec<_>>(), ["returns"]);
     w.app.deactivate_category(&w.admin, returns.id).await.unwrap();
@@ -943,9 +944,9 @@ pub async fn login_emails_are_unique_per_tenant<S: Store + 'static>(s: ContractS
     };
     let robin = w.app.register(register(&w.alpha, "robin@example.com")).await.unwrap();
     let twice = w.app.register(register(&w.alpha, "ROBIN@example.com")).await;
-    assert!(matches!(twice, Err(AppError::Conflict("email"))), "got {twice:?}");
+    assert!(matches!(twice, Err(AppError::Conflict(Taken::Email))), "got {twice:?}");
     let agent_email = w.app.register(register(&w.alpha, "sam@alpha.example")).await;
-    assert!(matches!(agent_email, Err(AppError::Conflict("email"))), "got {agent_email:?}");
+    assert!(matches!(agent_email, Err(AppError::Conflict(Taken::Email))), "got {agent_email:?}");
     w.app.register(register(&w.beta, "robin@example.com")).await.unwrap();
     let login =
         w.app.login(&w.alpha, &Email::parse("robin@example.com").unwrap(), "long enough password").await.unwrap();
@@ -1034,9 +1035,7 @@ pub async fn tenant_settings_round_trip<S: Store + 'static>(s: ContractStore<S>)
 
 /// Tenants the operator creates exist with their name; creating one twice changes nothing;
 /// only `default` takes registrations out of the box.
-pub async fn tenants_are_created_once_with_their_name_and_registration_switch<S: Store + 'static>(
-    s: ContractStore<S>,
-) {
+pub async fn tenants_are_created_once_with_their_name_and_registration_switch<S: Store + 'static>(s: ContractStore<S>) {
     let (w, _s) = world(s).await;
     let shop = supportdesk_domain::TenantKey::parse("shop-9").unwrap();
     assert!(w.app.find_tenant(&shop).await.unwrap().is_none());
@@ -1063,7 +1062,7 @@ pub async fn signing_keys_belong_to_their_tenant<S: Store + 'static>(s: Contract
     let foreign = w.app.delete_signing_key(&w.beta_admin, &key.kid).await;
     assert!(matches!(foreign, Err(AppError::NotFound(_))), "got {foreign:?}");
     let duplicate = w.store.insert_signing_key(&key).await;
-    assert!(matches!(duplicate, Err(StoreError::Duplicate("kid"))), "got {duplicate:?}");
+    assert!(matches!(duplicate, Err(StoreError::Duplicate(Taken::SigningKeyId))), "got {duplicate:?}");
     // Sam may not manage settings, so makes no keys at all.
     let staff = w.app.create_signing_key(&w.sam, true).await;
     assert!(matches!(staff, Err(AppError::Forbidden(_))), "got {staff:?}");
