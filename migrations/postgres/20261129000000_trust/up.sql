@@ -8,7 +8,7 @@ ALTER TABLE tenants ADD COLUMN name TEXT COLLATE "C" NOT NULL DEFAULT '';
 ALTER TABLE tenants ADD COLUMN allow_registration BOOLEAN NOT NULL DEFAULT FALSE;
 UPDATE tenants SET allow_registration = TRUE, name = key;
 
--- A staff token is checked against these on every request (docs/security.md): a token of
+-- A staff token is checked against these on every request (docs/decisions.md, "Authorization"): a token of
 -- the service's own carries the generation it was issued under; any other token must have
 -- been issued (iat) after sessions_revoked_at.
 ALTER TABLE agents ADD COLUMN session_generation BIGINT NOT NULL DEFAULT 0;
