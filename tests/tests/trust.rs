@@ -23,6 +23,7 @@ supportdesk_tests::on_both_backends!(
     signing_keys_over_http_sign_tokens_until_deleted,
     token_time_rules_are_enforced,
     audience_and_issuer_are_enforced_when_configured,
+    a_deactivated_only_admin_does_not_stop_start_up,
 );
 
 /// The shared secret every harness server is started with.
@@ -577,4 +578,27 @@ async fn audience_and_issuer_are_enforced_when_configured(database: Database) {
     // The service's own tokens carry both.
     let admin = server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     assert_eq!(get_status(&server, "/api/v1/admin/tickets", &admin).await, 200);
+}
+
+async fn a_deactivated_only_admin_does_not_stop_start_up(database: Database) {
+    // Before `last_admin` an only admin could deactivate itself; such a database must still
+    // start, with the bootstrap admin skipped (its email is taken by the inactive admin).
+    drop(Server::start(&database));
+    database.execute("UPDATE agents SET active = FALSE");
+    let server = Server::start(&database);
+    assert_eq!(server.http.get(server.url("/health")).send().await.unwrap().status(), 200);
+    let login = server
+        .http
+        .post(server.url("/api/v1/auth/login"))
+        .json(&json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 401);
+    // The operator recovers with the CLI.
+    let (ok, _) =
+        database.command(&["admin", "create", "--email", "rescue@shop.example", "--password", "rescue password 1"]);
+    assert!(ok);
+    let rescue = server.login("rescue@shop.example", "rescue password 1").await;
+    assert_eq!(get_status(&server, "/api/v1/admin/agents", &rescue).await, 200);
 }

@@ -13,3 +13,4 @@ mod customer_view;
 mod errors;
 mod ops;
 mod tickets;
+mod trust;
