@@ -846,6 +846,9 @@ impl From<&PersonSummary> for CustomerAssigneeResponse {
 /// assignee has no email, and `version`, `updatedAt`, `lastActivityAt` and
 /// `lastAgentMessageAt` move only with changes the customer can see: internal notes and tag
 /// changes leave them (and the list's order) exactly as they were.
+///
+/// It repeats most of [`TicketSummaryResponse`] on purpose: with no shared part, a field
+/// added to the staff view cannot reach customers without being written here.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomerTicketSummaryResponse {
