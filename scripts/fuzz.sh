@@ -120,9 +120,15 @@ cd "$cache"
 status=0
 run "customer operations as a customer" "$customer" "$customer_budget" \
   --include-path-regex '^/api/v1/(tickets|categories)' || status=1
-# Logging out would end the admin's token for the rest of the run (every later answer a
-# correct but useless 401), so logout is left out; the tests cover it.
-run "every operation as an admin" "$admin" "$admin_budget" --exclude-path /api/v1/auth/logout || status=1
+# Operations that can end the admin's own session (logout, revoke-sessions, an agent change
+# that ends sessions) would make every later answer a correct but useless 401, so they run
+# last, on their own.
+session_enders='^/api/v1/(auth/logout|admin/agents/[^/]+(/revoke-sessions)?)$'
+enders_budget=$(( admin_budget / 8 > 1 ? admin_budget / 8 : 1 ))
+run "every other operation as an admin" "$admin" "$(( admin_budget - enders_budget ))" \
+  --exclude-path-regex "$session_enders" || status=1
+run "operations that can end the session, as an admin" "$admin" "$enders_budget" \
+  --include-path-regex "$session_enders" || status=1
 
 if grep -q "panicked" "$work/server.log"; then
   echo "fuzz: the server panicked:"
