@@ -30,8 +30,6 @@ use std::time::Duration;
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use supportdesk_app::{
@@ -374,9 +372,11 @@ impl JwtKeys {
                 Signer::Tenant(_) => None,
             },
         };
+        // Without a `tenant` claim a tenant key's token belongs to the key's tenant.
+        let names_a_tenant = claims.tenant.is_some();
         let claimed = claims.into_principal()?;
         let tenant = match &signer {
-            Signer::Tenant(key) if claimed.tenant != key.tenant && !claimed_default_by_absence(token) => {
+            Signer::Tenant(key) if names_a_tenant && claimed.tenant != key.tenant => {
                 return Err(ApiError::unauthorized("the token's tenant is not its key's tenant"));
             }
             Signer::Tenant(key) => key.tenant.clone(),
@@ -408,23 +408,6 @@ impl JwtKeys {
         }
         Ok(Verified { principal, token: token.to_owned(), expires_at })
     }
-}
-
-/// Whether the token's payload has no `tenant` claim at all (then a tenant key's tokens
-/// belong to the key's tenant, rather than to `default`).
-fn claimed_default_by_absence(token: &str) -> bool {
-    #[derive(Deserialize)]
-    struct TenantOnly {
-        tenant: Option<serde_json::Value>,
-    }
-    let Some(payload) = token.split('.').nth(1) else {
-        return false;
-    };
-    URL_SAFE_NO_PAD
-        .decode(payload)
-        .ok()
-        .and_then(|bytes| serde_json::from_slice::<TenantOnly>(&bytes).ok())
-        .is_some_and(|claims| claims.tenant.is_none())
 }
 
 /// Turns a refusal of the use cases into a 401 that says `why`; store failures stay 5xx.
