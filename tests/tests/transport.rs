@@ -66,7 +66,9 @@ async fn wrong_passwords_from_one_client_never_refuse_the_right_password_from_an
             other => panic!("unexpected {other}"),
         }
     }
-    assert!(limited >= 25, "only {limited} of 30 wrong passwords were throttled");
+    // The burst of 5 and the failure that finds it spent are answered 401; the rest are
+    // refused without a password check (a refill every 12 s may let one more through).
+    assert!(limited >= 23, "only {limited} of 30 wrong passwords were throttled");
 
     let owner = login_from(&server, "203.0.113.9", ADMIN_EMAIL, ADMIN_PASSWORD).await;
     assert_eq!(owner.status(), StatusCode::OK);

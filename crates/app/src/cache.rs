@@ -3,23 +3,52 @@
 //! token costs one store read per interval instead of one per request.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::hash::Hash;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
 /// Values by key, each trusted for `ttl` after it was read from the store.
+///
+/// A read that raced a change made through this process must not put back what it read
+/// before the change: every change bumps `changes`, and a read stores its value only when
+/// no change happened since it began.
 #[derive(Debug)]
 pub(crate) struct TtlCache<K, V> {
     ttl: Duration,
     max_entries: usize,
     entries: RwLock<HashMap<K, (Instant, V)>>,
+    changes: AtomicU64,
 }
 
 impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
     /// A cache that keeps at most `max_entries`; when full it starts over (every entry is
     /// cheap to read again), so a flood of distinct keys cannot grow memory.
     pub(crate) fn new(ttl: Duration, max_entries: usize) -> Self {
-        Self { ttl, max_entries: max_entries.max(1), entries: RwLock::new(HashMap::new()) }
+        Self { ttl, max_entries: max_entries.max(1), entries: RwLock::new(HashMap::new()), changes: AtomicU64::new(0) }
+    }
+
+    /// The cached value, or `read`'s, which is then cached when `keep` says so and nothing
+    /// changed through this cache while it was being read.
+    pub(crate) async fn get_or_read<E, Fut>(
+        &self,
+        key: K,
+        keep: impl FnOnce(&V) -> bool,
+        read: impl FnOnce() -> Fut,
+    ) -> Result<V, E>
+    where
+        Fut: Future<Output = Result<V, E>>,
+    {
+        if let Some(known) = self.get(&key) {
+            return Ok(known);
+        }
+        let began = self.changes.load(Ordering::SeqCst);
+        let value = read().await?;
+        if keep(&value) {
+            self.insert(key, value.clone(), Some(began));
+        }
+        Ok(value)
     }
 
     /// The value, when it was stored less than `ttl` ago.
@@ -29,12 +58,25 @@ impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
         (stored_at.elapsed() < self.ttl).then(|| value.clone())
     }
 
-    /// Remembers `value` for `key` from now.
+    /// Remembers `value` for `key` from now: what a change made through this process
+    /// decided (a logout), which no read in flight may overwrite.
     pub(crate) fn put(&self, key: K, value: V) {
+        self.insert(key, value, None);
+    }
+
+    /// Stores `value`, unless `read_since` is given and a change happened after it.
+    fn insert(&self, key: K, value: V, read_since: Option<u64>) {
         if self.ttl.is_zero() {
             return;
         }
         if let Ok(mut entries) = self.entries.write() {
+            match read_since {
+                Some(began) if self.changes.load(Ordering::SeqCst) != began => return,
+                Some(_) => {}
+                None => {
+                    self.changes.fetch_add(1, Ordering::SeqCst);
+                }
+            }
             if entries.len() >= self.max_entries {
                 let ttl = self.ttl;
                 entries.retain(|_, (stored_at, _)| stored_at.elapsed() < ttl);
@@ -46,9 +88,11 @@ impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
         }
     }
 
-    /// Forgets `key`, so the next read goes to the store (after a change made here).
+    /// Forgets `key`, so the next read goes to the store (after a change made here), and
+    /// keeps reads that began before from storing what they read.
     pub(crate) fn forget(&self, key: &K) {
         if let Ok(mut entries) = self.entries.write() {
+            self.changes.fetch_add(1, Ordering::SeqCst);
             entries.remove(key);
         }
     }
@@ -77,6 +121,27 @@ mod tests {
         }
         assert_eq!(cache.get(&9), Some(9));
         assert!(cache.entries.read().unwrap().len() <= 3);
+    }
+
+    #[tokio::test]
+    async fn a_read_that_raced_a_change_is_not_kept() {
+        let cache = TtlCache::new(Duration::from_secs(60), 10);
+        let stale: Result<bool, ()> = cache
+            .get_or_read(
+                "token",
+                |_| true,
+                || async {
+                    // A logout lands while the store is being read.
+                    cache.put("token", true);
+                    Ok(false)
+                },
+            )
+            .await;
+        assert_eq!(stale, Ok(false));
+        assert_eq!(cache.get(&"token"), Some(true));
+        let unkept: Result<Option<u8>, ()> =
+            TtlCache::new(Duration::from_secs(60), 10).get_or_read("kid", Option::is_some, || async { Ok(None) }).await;
+        assert_eq!(unkept, Ok(None));
     }
 
     #[test]

@@ -67,7 +67,7 @@ pub use ports::{
 pub use tickets::{AgentReplyInput, OpenTicketInput, Outcome, ReplyResult, TriageInput};
 pub use trust::{
     token_hash, AgentSession, ApiKey, IssuedApiKey, NewApiKey, Secret, SigningKey, TenantRecord, TenantSettings,
-    TokenFacts, API_KEY_PREFIX,
+    TokenFacts, API_KEY_PREFIX, ISSUER_CLOCK_SKEW_SECS,
 };
 
 /// Settings of the application itself (not of a tenant).

@@ -18,7 +18,7 @@ use crate::model::{
     CategoryFilter, CategoryKey, IdempotencyKey, IdempotencyRecord, Login, Page, TicketQuery, TicketSummary,
     TicketView, Visibility,
 };
-use crate::trust::{AgentSession, ApiKey, SigningKey, TenantRecord};
+use crate::trust::{AgentSession, ApiKey, Secret, SigningKey, TenantRecord};
 
 /// Shorthand for a store call's result.
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -252,6 +252,10 @@ pub trait TrustStore: Send + Sync {
 
     /// Deletes the records of logged-out tokens that expired before `now`; returns how many.
     async fn prune_revoked_tokens(&self, now: OffsetDateTime) -> StoreResult<u64>;
+
+    /// The service's own secret called `name`: the stored one, or `candidate` stored now when
+    /// there is none (concurrent callers all get the one that was stored first).
+    async fn service_secret(&self, name: &str, candidate: &Secret) -> StoreResult<Secret>;
 
     /// The agent with the state of their sessions.
     async fn agent_session(&self, tenant: &TenantKey, id: AgentId) -> StoreResult<Option<AgentSession>>;

@@ -161,11 +161,12 @@ impl AgentSession {
         match (facts.generation, self.revoked_at) {
             (Some(generation), _) => generation == self.generation,
             (None, None) => true,
-            // Seconds are all a JWT's `iat` has: a token issued in the very second of a
-            // revocation is refused with the older ones.
-            (None, Some(revoked_at)) => {
-                facts.issued_at.is_some_and(|issued| issued.unix_timestamp() > revoked_at.unix_timestamp())
-            }
+            // A token's `iat` is its issuer's clock, which may run up to
+            // ISSUER_CLOCK_SKEW_SECS ahead of ours (more is refused outright): only a token
+            // dated later than that after the revocation was surely issued after it.
+            (None, Some(revoked_at)) => facts.issued_at.is_some_and(|issued| {
+                issued.unix_timestamp() > revoked_at.unix_timestamp().saturating_add(ISSUER_CLOCK_SKEW_SECS)
+            }),
         }
     }
 }
@@ -178,6 +179,11 @@ pub struct TokenFacts {
     /// The session generation a token of the service's own carries.
     pub generation: Option<i64>,
 }
+
+/// How far ahead of this server an issuer's clock may run: a token whose `iat` is further
+/// ahead is refused, and a staff token judged by its `iat` must be dated this much after
+/// the agent's last revocation.
+pub const ISSUER_CLOCK_SKEW_SECS: i64 = 60;
 
 /// The prefix of every API key.
 pub const API_KEY_PREFIX: &str = "sdk_";
@@ -215,12 +221,8 @@ impl App {
     ///
     /// `Internal` when the store fails.
     pub async fn find_tenant(&self, tenant: &TenantKey) -> Result<Option<TenantRecord>, AppError> {
-        if let Some(known) = self.tenant_cache.get(tenant) {
-            return Ok(known);
-        }
-        let record = self.trust.tenant(tenant).await?;
-        self.tenant_cache.put(tenant.clone(), record.clone());
-        Ok(record)
+        let read = || async { Ok::<_, AppError>(self.trust.tenant(tenant).await?) };
+        self.tenant_cache.get_or_read(tenant.clone(), |_| true, read).await
     }
 
     /// `Ok` when the tenant exists.
@@ -295,13 +297,13 @@ impl App {
     ///
     /// `Internal` when the store fails.
     pub async fn signing_key(&self, kid: &str) -> Result<Option<SigningKey>, AppError> {
-        let kid = kid.to_owned();
-        if let Some(known) = self.signing_key_cache.get(&kid) {
-            return Ok(known);
+        // Only keys this service made can exist; anything else is not worth a store read.
+        if !is_key_id(kid) {
+            return Ok(None);
         }
-        let key = self.trust.signing_key(&kid).await?;
-        self.signing_key_cache.put(kid, key.clone());
-        Ok(key)
+        // An unknown kid is not remembered: random ones must not crowd out real keys.
+        let read = || async { Ok::<_, AppError>(self.trust.signing_key(kid).await?) };
+        self.signing_key_cache.get_or_read(kid.to_owned(), Option::is_some, read).await
     }
 
     /// Makes an API key (`agents:manage`), with no permission its maker lacks.
@@ -364,14 +366,8 @@ impl App {
     /// `Unauthorized` for an unknown, deleted or expired key.
     pub async fn authenticate_api_key(&self, raw: &str) -> Result<Principal, AppError> {
         let hash = token_hash(raw);
-        let key = match self.api_key_cache.get(&hash) {
-            Some(known) => known,
-            None => {
-                let key = self.trust.api_key_by_hash(&hash).await?;
-                self.api_key_cache.put(hash, key.clone());
-                key
-            }
-        };
+        let read = || async { Ok::<_, AppError>(self.trust.api_key_by_hash(&hash).await?) };
+        let key = self.api_key_cache.get_or_read(hash.clone(), Option::is_some, read).await?;
         let key = key.ok_or(AppError::Unauthorized)?;
         let now = self.clock.now();
         if key.expires_at.is_some_and(|at| at <= now) {
@@ -416,15 +412,8 @@ impl App {
         facts: TokenFacts,
     ) -> Result<Principal, AppError> {
         self.require_tenant(tenant).await?;
-        let key = (tenant.clone(), id);
-        let session = match self.session_cache.get(&key) {
-            Some(known) => known,
-            None => {
-                let session = self.trust.agent_session(tenant, id).await?;
-                self.session_cache.put(key, session.clone());
-                session
-            }
-        };
+        let read = || async { Ok::<_, AppError>(self.trust.agent_session(tenant, id).await?) };
+        let session = self.session_cache.get_or_read((tenant.clone(), id), |_| true, read).await?;
         let session = session.filter(|s| s.honours(&facts)).ok_or(AppError::Unauthorized)?;
         let agent = session.agent;
         Ok(Principal {
@@ -480,12 +469,19 @@ impl App {
     /// `Internal` when the store fails.
     pub async fn is_token_revoked(&self, token: &str) -> Result<bool, AppError> {
         let hash = token_hash(token);
-        if let Some(known) = self.revoked_cache.get(&hash) {
-            return Ok(known);
-        }
-        let revoked = self.trust.is_token_revoked(&hash).await?;
-        self.revoked_cache.put(hash, revoked);
-        Ok(revoked)
+        let read = || async { Ok::<_, AppError>(self.trust.is_token_revoked(&hash).await?) };
+        self.revoked_cache.get_or_read(hash.clone(), |_| true, read).await
+    }
+
+    /// The secret the service signs its own login tokens with: made at random on first use
+    /// and kept in the store, so every server process on one database shares it and no
+    /// holder of `SUPPORTDESK_JWT_SECRET` can mint such tokens.
+    ///
+    /// # Errors
+    ///
+    /// `Internal` when the store fails.
+    pub async fn login_token_secret(&self) -> Result<Secret, AppError> {
+        Ok(self.trust.service_secret("login-tokens", &Secret::random(32)).await?)
     }
 
     /// Deletes logout records of tokens that have expired anyway; returns how many.
@@ -528,6 +524,11 @@ impl App {
         }
         self.tenant_settings(principal).await
     }
+}
+
+/// The shape of the key ids this service makes: 16 base64url characters (12 random bytes).
+fn is_key_id(kid: &str) -> bool {
+    kid.len() == 16 && kid.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 pub(crate) fn dedup_permissions(permissions: Vec<Permission>) -> Vec<Permission> {
@@ -575,12 +576,15 @@ mod tests {
     }
 
     #[test]
-    fn a_shop_token_must_be_issued_after_the_last_revocation_second() {
+    fn a_shop_token_must_be_dated_a_clock_skew_after_the_last_revocation() {
         let s = session(1, Some(datetime!(2026-05-01 12:00:00.500 UTC)), true);
         let at = |t| TokenFacts { issued_at: Some(t), generation: None };
         assert!(!s.honours(&at(datetime!(2026-05-01 11:59 UTC))));
         assert!(!s.honours(&at(datetime!(2026-05-01 12:00 UTC))));
-        assert!(s.honours(&at(datetime!(2026-05-01 12:00:01 UTC))));
+        // Minted before the revocation by a clock running 59 s fast: still refused.
+        assert!(!s.honours(&at(datetime!(2026-05-01 12:00:59 UTC))));
+        assert!(!s.honours(&at(datetime!(2026-05-01 12:01:00 UTC))));
+        assert!(s.honours(&at(datetime!(2026-05-01 12:01:01 UTC))));
         assert!(!s.honours(&TokenFacts::default()));
         assert!(session(0, None, true).honours(&TokenFacts::default()));
     }

@@ -91,15 +91,25 @@ pub struct Claims {
     /// Not before, seconds since the Unix epoch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nbf: Option<i64>,
-    /// The audience (checked when `SUPPORTDESK_JWT_AUDIENCE` is set).
+    /// The audience: one or several (checked when `SUPPORTDESK_JWT_AUDIENCE` is set).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aud: Option<String>,
+    pub aud: Option<Audience>,
     /// The issuer (checked when `SUPPORTDESK_JWT_ISSUER` is set).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iss: Option<String>,
     /// The staff session generation a token of the service's own was issued under.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sgen: Option<i64>,
+}
+
+/// A token's `aud`: RFC 7519 allows one string or a list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Audience {
+    /// `"aud": "supportdesk"`.
+    One(String),
+    /// `"aud": ["supportdesk", "other"]`.
+    Many(Vec<String>),
 }
 
 impl Claims {
@@ -177,8 +187,11 @@ fn unix_now() -> Result<i64, AuthError> {
 }
 
 struct KeysInner {
-    encoding: EncodingKey,
-    decoding: DecodingKey,
+    /// `SUPPORTDESK_JWT_SECRET`: checks tokens without `kid`.
+    shared: DecodingKey,
+    /// The service's own key: signs and checks the login tokens (`kid: "supportdesk"`).
+    login_encoding: EncodingKey,
+    login_decoding: DecodingKey,
     validation: Validation,
     audience: Option<String>,
     issuer: Option<String>,
@@ -192,10 +205,11 @@ pub const SERVICE_KID: &str = "supportdesk";
 pub const MAX_TOKEN_LIFETIME_SECS: i64 = 30 * 24 * 3600;
 
 /// How far ahead of this server's clock an `iat` may be.
-pub const MAX_IAT_SKEW_SECS: i64 = 60;
+pub const MAX_IAT_SKEW_SECS: i64 = supportdesk_app::ISSUER_CLOCK_SKEW_SECS;
 
-/// The HS256 keys the service signs and checks its own tokens with, and the rules every token
-/// is checked against. Cheap to clone; `Debug` never shows the secret.
+/// The HS256 keys tokens are checked with (the shared `SUPPORTDESK_JWT_SECRET`, and the
+/// service's own login key, which signs the tokens it mints) and the rules every token is
+/// checked against. Cheap to clone; `Debug` never shows a secret.
 #[derive(Clone)]
 pub struct JwtKeys {
     inner: Arc<KeysInner>,
@@ -209,7 +223,7 @@ impl std::fmt::Debug for JwtKeys {
 
 /// What signed a token, and so what it may claim.
 enum Signer {
-    /// The service's own login (`kid: "supportdesk"`).
+    /// The service's own login (`kid: "supportdesk"`, its own key).
     Service,
     /// `SUPPORTDESK_JWT_SECRET` without a `kid`: default-tenant customers, or staff.
     SharedSecret,
@@ -235,13 +249,36 @@ impl JwtKeys {
     /// Seconds of clock skew tolerated on `exp` and `nbf`.
     pub const LEEWAY_SECS: u64 = 5;
 
-    /// Keys from the shared secret (`SUPPORTDESK_JWT_SECRET`).
+    /// Keys from the shared secret (`SUPPORTDESK_JWT_SECRET`), with a random login key of
+    /// this process (the server gives the one in the database with
+    /// [`JwtKeys::with_login_secret`]).
     ///
     /// # Errors
     ///
     /// [`AuthError::SecretTooShort`] below [`JwtKeys::MIN_SECRET_BYTES`].
     pub fn new(secret: &[u8]) -> Result<Self, AuthError> {
         Self::with_claims(secret, None, None)
+    }
+
+    /// The same keys with `secret` (at least 32 bytes) as the login key, which signs the
+    /// tokens this service mints and checks those with `kid: "supportdesk"`.
+    ///
+    /// # Errors
+    ///
+    /// [`AuthError::SecretTooShort`] below [`JwtKeys::MIN_SECRET_BYTES`].
+    pub fn with_login_secret(&self, secret: &[u8]) -> Result<Self, AuthError> {
+        if secret.len() < Self::MIN_SECRET_BYTES {
+            return Err(AuthError::SecretTooShort { min: Self::MIN_SECRET_BYTES, actual: secret.len() });
+        }
+        let inner = KeysInner {
+            shared: self.inner.shared.clone(),
+            login_encoding: EncodingKey::from_secret(secret),
+            login_decoding: DecodingKey::from_secret(secret),
+            validation: self.inner.validation.clone(),
+            audience: self.inner.audience.clone(),
+            issuer: self.inner.issuer.clone(),
+        };
+        Ok(Self { inner: Arc::new(inner) })
     }
 
     /// Keys from the shared secret that also require every token's `aud` and `iss` to be
@@ -269,9 +306,11 @@ impl JwtKeys {
             required.push("iss");
         }
         validation.set_required_spec_claims(&required);
+        let login = supportdesk_app::Secret::random(32);
         let inner = KeysInner {
-            encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
+            shared: DecodingKey::from_secret(secret),
+            login_encoding: EncodingKey::from_secret(login.expose().as_bytes()),
+            login_decoding: DecodingKey::from_secret(login.expose().as_bytes()),
             validation,
             audience,
             issuer,
@@ -299,12 +338,12 @@ impl JwtKeys {
         header.kid = Some(SERVICE_KID.to_owned());
         let mut claims = claims.clone();
         if claims.aud.is_none() {
-            claims.aud.clone_from(&self.inner.audience);
+            claims.aud = self.inner.audience.clone().map(Audience::One);
         }
         if claims.iss.is_none() {
             claims.iss.clone_from(&self.inner.issuer);
         }
-        jsonwebtoken::encode(&header, &claims, &self.inner.encoding).map_err(AuthError::Encode)
+        jsonwebtoken::encode(&header, &claims, &self.inner.login_encoding).map_err(AuthError::Encode)
     }
 
     /// Checks a token's signature (with the key its `kid` names), algorithm and times, and
@@ -353,8 +392,8 @@ impl JwtKeys {
             return Err(ApiError::unauthorized("the token must be signed with HS256"));
         }
         let (claims, signer) = match header.kid.as_deref() {
-            None => (self.decode(token, &self.inner.decoding)?, Signer::SharedSecret),
-            Some(SERVICE_KID) => (self.decode(token, &self.inner.decoding)?, Signer::Service),
+            None => (self.decode(token, &self.inner.shared)?, Signer::SharedSecret),
+            Some(SERVICE_KID) => (self.decode(token, &self.inner.login_decoding)?, Signer::Service),
             Some(kid) => {
                 let key =
                     app.signing_key(kid).await?.ok_or_else(|| ApiError::unauthorized("the token's kid is unknown"))?;
@@ -365,11 +404,11 @@ impl JwtKeys {
         let expires_at = OffsetDateTime::from_unix_timestamp(claims.exp).ok();
         let facts = TokenFacts {
             issued_at: claims.iat.and_then(|iat| OffsetDateTime::from_unix_timestamp(iat).ok()),
-            // Only a token signed with the service's secret may speak for a session
-            // generation: a shop key could otherwise outlive a revocation.
+            // Only the service's own tokens speak for a session generation: anyone else's
+            // could otherwise outlive a revocation.
             generation: match signer {
-                Signer::Service | Signer::SharedSecret => claims.sgen,
-                Signer::Tenant(_) => None,
+                Signer::Service => claims.sgen,
+                Signer::SharedSecret | Signer::Tenant(_) => None,
             },
         };
         // Without a `tenant` claim a tenant key's token belongs to the key's tenant.
@@ -578,7 +617,7 @@ mod tests {
 
     fn decoded(keys: &JwtKeys, claims: &Claims) -> Result<Claims, ApiError> {
         let token = keys.mint_claims(claims).unwrap();
-        keys.decode(&token, &keys.inner.decoding)
+        keys.decode(&token, &keys.inner.login_decoding)
     }
 
     fn claims() -> Claims {
@@ -596,7 +635,9 @@ mod tests {
         let token = keys().mint(&principal, Duration::from_secs(60)).unwrap();
         let header = jsonwebtoken::decode_header(&token).unwrap();
         assert_eq!(header.kid.as_deref(), Some(SERVICE_KID));
-        let claims = keys().decode(&token, &keys().inner.decoding).unwrap();
+        let keys = keys();
+        let token = keys.mint(&principal, Duration::from_secs(60)).unwrap();
+        let claims = keys.decode(&token, &keys.inner.login_decoding).unwrap();
         assert_eq!(claims.into_principal().unwrap(), principal);
     }
 
@@ -622,6 +663,19 @@ mod tests {
     }
 
     #[test]
+    fn an_audience_list_is_read_and_checked() {
+        let strict = JwtKeys::with_claims(b"0123456789abcdef0123456789abcdef", Some("desk".into()), None).unwrap();
+        let mut listed = claims();
+        listed.aud = Some(Audience::Many(vec!["shop".into(), "desk".into()]));
+        assert!(decoded(&strict, &listed).is_ok());
+        listed.aud = Some(Audience::Many(vec!["shop".into()]));
+        assert_eq!(decoded(&strict, &listed).unwrap_err().status(), 401);
+        // Without a configured audience, a list is simply accepted.
+        listed.aud = Some(Audience::Many(vec!["shop".into()]));
+        assert!(decoded(&keys(), &listed).is_ok());
+    }
+
+    #[test]
     fn a_lifetime_over_30_days_is_refused() {
         let mut long = claims();
         let iat = long.iat.unwrap();
@@ -641,14 +695,23 @@ mod tests {
         // Its own tokens carry both.
         assert!(decoded(&strict, &claims()).is_ok());
         let mut wrong = claims();
-        wrong.aud = Some("elsewhere".into());
+        wrong.aud = Some(Audience::One("elsewhere".into()));
         assert_eq!(decoded(&strict, &wrong).unwrap_err().status(), 401);
         let mut wrong = claims();
         wrong.iss = Some("elsewhere".into());
         assert_eq!(decoded(&strict, &wrong).unwrap_err().status(), 401);
-        // A token without them, signed with the same secret, is refused.
-        let plain = keys().mint_claims(&claims()).unwrap();
-        assert_eq!(strict.decode(&plain, &strict.inner.decoding).unwrap_err().status(), 401);
+        // A token without them, signed with the same key, is refused.
+        let plain = strict.with_login_secret(b"0123456789abcdef0123456789abcdef").unwrap();
+        let mut bare = claims();
+        bare.aud = None;
+        bare.iss = None;
+        let token = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &bare,
+            &EncodingKey::from_secret(b"0123456789abcdef0123456789abcdef"),
+        )
+        .unwrap();
+        assert_eq!(plain.decode(&token, &plain.inner.login_decoding).unwrap_err().status(), 401);
     }
 
     #[test]

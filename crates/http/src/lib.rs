@@ -45,13 +45,16 @@ use supportdesk_app::App;
 use supportdesk_domain::{Email, TenantKey};
 
 pub use auth::{
-    AccessToken, AuthError, Authenticated, Claims, CustomerCaller, JwtKeys, Session, StaffCaller, TokenIssuer, Verified,
+    AccessToken, Audience, AuthError, Authenticated, Claims, CustomerCaller, JwtKeys, Session, StaffCaller,
+    TokenIssuer, Verified,
 };
 pub use error::{ApiError, FieldProblem, Problem};
 pub use metrics::{Metrics, PoolStats};
 pub use middleware::{request_middleware, RequestId, RequestTelemetry};
 pub use openapi::openapi;
-pub use rate_limit::{client_ip, client_key, parse_trusted_proxies, KeyedLimiter, Rate, ThrottleConfig, Verdict};
+pub use rate_limit::{
+    client_ip, client_key, parse_trusted_proxies, ForwardedHeader, KeyedLimiter, Rate, ThrottleConfig, Verdict,
+};
 
 /// The HTTP layer's settings; every field has a default (`HttpConfig::default()`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,6 +98,7 @@ struct StateInner {
     login_by_account: KeyedLimiter<(IpAddr, String)>,
     register_by_client: KeyedLimiter<IpAddr>,
     trusted_proxies: Vec<ipnet::IpNet>,
+    forwarded_header: ForwardedHeader,
     body_limit: usize,
     body_timeout: Duration,
     openapi_json: String,
@@ -127,6 +131,7 @@ impl ApiState {
             login_by_account: KeyedLimiter::new(throttle.login_per_account, throttle.max_keys),
             register_by_client: KeyedLimiter::new(throttle.register_per_client, throttle.max_keys),
             trusted_proxies: throttle.trusted_proxies,
+            forwarded_header: throttle.forwarded_header,
             body_limit: config.body_limit,
             body_timeout: config.body_timeout,
             openapi_json: openapi::openapi_json(),
@@ -175,11 +180,12 @@ impl ApiState {
     /// headers only when the peer is a trusted proxy), an IPv6 address as its /64.
     pub fn client(&self, req: &HttpRequest) -> IpAddr {
         let peer = req.peer_addr().map(|addr| addr.ip());
-        let ip = client_ip(peer, req.headers(), &self.inner.trusted_proxies);
+        let ip = client_ip(peer, req.headers(), &self.inner.trusted_proxies, self.inner.forwarded_header);
         client_key(ip.unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)))
     }
 
-    /// Counts a login attempt from `client`.
+    /// Counts a login attempt from `client`, whatever its outcome: the ceiling that bounds
+    /// the guesses one client has in flight at once.
     ///
     /// # Errors
     ///
@@ -188,15 +194,21 @@ impl ApiState {
         verdict(self.inner.login_by_client.check(&client))
     }
 
-    /// Counts a login attempt from `client` for an email in a tenant. Another client's
-    /// attempts for the same account never count here, so a storm of wrong passwords from
-    /// one client cannot refuse the owner's right password from another.
+    /// Refuses a login from `client` for an email in a tenant while that client's wrong
+    /// passwords for that account are past their rate; counts nothing. Another client's
+    /// failures never count here, so a storm of wrong passwords from one client cannot
+    /// refuse the owner's right password from another.
     ///
     /// # Errors
     ///
     /// 429 `rate_limited` with `Retry-After`.
     pub fn check_login_account(&self, client: IpAddr, tenant: &TenantKey, email: &Email) -> Result<(), ApiError> {
-        verdict(self.inner.login_by_account.check(&(client, format!("{tenant}\n{email}"))))
+        verdict(self.inner.login_by_account.refusal(&(client, format!("{tenant}\n{email}"))))
+    }
+
+    /// Counts a wrong password from `client` for an email in a tenant.
+    pub fn count_login_failure(&self, client: IpAddr, tenant: &TenantKey, email: &Email) {
+        self.inner.login_by_account.count_failure(&(client, format!("{tenant}\n{email}")));
     }
 
     /// Counts a registration from `client`.

@@ -15,6 +15,7 @@
 //!   rather than new keys refused, so a flood of distinct keys can never lock out everyone (`docs/decisions.md` says why that is the
 //!   safe side). The limiter is per process.
 
+use std::collections::HashMap;
 use std::hash::Hash;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::num::NonZeroU32;
@@ -103,23 +104,49 @@ impl FromStr for Rate {
 /// The throttling settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ThrottleConfig {
-    /// Login attempts per client and account (tenant and email); default `5/min`.
+    /// Wrong passwords per client and account (tenant and email); default `5/min`.
     pub login_per_account: Rate,
-    /// Login attempts per client, whatever the account; default `30/min`.
+    /// Login attempts per client, whatever the account and outcome; default `60/min`.
     pub login_per_client: Rate,
     /// Registrations per client; default `10/hour`.
     pub register_per_client: Rate,
     /// Most keys one limiter remembers (default 100,000; at least 1).
     pub max_keys: usize,
-    /// Proxies whose `X-Forwarded-For` / `Forwarded` headers are believed (default none).
+    /// Proxies whose forwarded header is believed (default none).
     pub trusted_proxies: Vec<IpNet>,
+    /// Which header those proxies write (default `X-Forwarded-For`).
+    pub forwarded_header: ForwardedHeader,
+}
+
+/// The one header trusted proxies record the client in. Only that one is read: a proxy that
+/// writes one and passes the other through from the client would otherwise let the client
+/// name itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ForwardedHeader {
+    /// `X-Forwarded-For: client, proxy1` (nginx, HAProxy, most load balancers).
+    #[default]
+    XForwardedFor,
+    /// RFC 7239 `Forwarded: for=client`.
+    Forwarded,
+}
+
+impl FromStr for ForwardedHeader {
+    type Err = String;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "x-forwarded-for" => Ok(Self::XForwardedFor),
+            "forwarded" => Ok(Self::Forwarded),
+            other => Err(format!("`{other}` is not `x-forwarded-for` or `forwarded`")),
+        }
+    }
 }
 
 impl ThrottleConfig {
     /// The default login rate per client and account.
     pub const DEFAULT_LOGIN_PER_ACCOUNT: &'static str = "5/min";
     /// The default login rate per client.
-    pub const DEFAULT_LOGIN_PER_CLIENT: &'static str = "30/min";
+    pub const DEFAULT_LOGIN_PER_CLIENT: &'static str = "60/min";
     /// The default registration rate per client.
     pub const DEFAULT_REGISTER_PER_CLIENT: &'static str = "10/hour";
 }
@@ -129,10 +156,11 @@ impl Default for ThrottleConfig {
         let minute = Duration::from_secs(60);
         Self {
             login_per_account: Rate::new(NonZeroU32::MIN.saturating_add(4), minute),
-            login_per_client: Rate::new(NonZeroU32::MIN.saturating_add(29), minute),
+            login_per_client: Rate::new(NonZeroU32::MIN.saturating_add(59), minute),
             register_per_client: Rate::new(NonZeroU32::MIN.saturating_add(9), Duration::from_secs(3600)),
             max_keys: 100_000,
             trusted_proxies: Vec::new(),
+            forwarded_header: ForwardedHeader::default(),
         }
     }
 }
@@ -158,6 +186,9 @@ pub struct KeyedLimiter<K: Hash + Eq + Clone, C: Clock + Clone = DefaultClock> {
     max_keys: usize,
     limiter: RwLock<Inner<K, C>>,
     last_sweep: Mutex<C::Instant>,
+    /// For limiters that count failures only ([`KeyedLimiter::count_failure`]): the keys
+    /// past their rate, until when. Bounded like the key table.
+    refused_until: Mutex<HashMap<K, C::Instant>>,
 }
 
 impl<K: Hash + Eq + Clone, C: Clock + Clone> std::fmt::Debug for KeyedLimiter<K, C> {
@@ -182,30 +213,75 @@ impl<K: Hash + Eq + Clone, C: Clock + Clone> KeyedLimiter<K, C> {
         let quota = rate.quota();
         let limiter = RateLimiter::dashmap_with_clock(quota, clock.clone());
         let now = clock.now();
-        Self { quota, clock, max_keys: max_keys.max(1), limiter: RwLock::new(limiter), last_sweep: Mutex::new(now) }
+        Self {
+            quota,
+            clock,
+            max_keys: max_keys.max(1),
+            limiter: RwLock::new(limiter),
+            last_sweep: Mutex::new(now),
+            refused_until: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Counts an attempt for `key`.
     pub fn check(&self, key: &K) -> Verdict {
-        let verdict = self.count(key);
+        let verdict = self.count(key).map_or(Verdict::Allowed, |until| self.limited_until(until));
         self.housekeeping();
         verdict
     }
 
-    fn count(&self, key: &K) -> Verdict {
-        let Ok(limiter) = self.limiter.read() else {
-            // Only a panic while the table was being replaced poisons the lock; refusing
-            // would lock everyone out, so let the attempt through (the hasher still bounds it).
+    /// Counts a failed attempt for `key` (a wrong password). Past the rate, the key is
+    /// refused by [`KeyedLimiter::refusal`] until a failure would be allowed again, so that
+    /// only failures spend the budget and a right password is never what runs it out.
+    pub fn count_failure(&self, key: &K) -> Verdict {
+        let verdict = match self.count(key) {
+            None => Verdict::Allowed,
+            Some(until) => {
+                if let Ok(mut refused) = self.refused_until.lock() {
+                    if refused.len() >= self.max_keys {
+                        let now = self.clock.now();
+                        refused.retain(|_, until| *until > now);
+                        if refused.len() >= self.max_keys {
+                            // As for the key table: forget rather than refuse wholesale.
+                            refused.clear();
+                        }
+                    }
+                    refused.insert(key.clone(), until);
+                }
+                self.limited_until(until)
+            }
+        };
+        self.housekeeping();
+        verdict
+    }
+
+    /// Whether `key` is refused now for failures past its rate; counts nothing.
+    pub fn refusal(&self, key: &K) -> Verdict {
+        let Ok(mut refused) = self.refused_until.lock() else {
             return Verdict::Allowed;
         };
-        match limiter.check_key(key) {
-            Ok(()) => Verdict::Allowed,
-            Err(not_until) => {
-                let wait = not_until.wait_time_from(self.clock.now());
-                let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-                Verdict::Limited { retry_after_secs: secs.max(1) }
+        match refused.get(key).copied() {
+            Some(until) if until > self.clock.now() => self.limited_until(until),
+            Some(_) => {
+                refused.remove(key);
+                Verdict::Allowed
             }
+            None => Verdict::Allowed,
         }
+    }
+
+    /// Takes one from `key`'s bucket; `Some(when the next is allowed)` when it is empty.
+    fn count(&self, key: &K) -> Option<C::Instant> {
+        // Only a panic while the table was being replaced poisons the lock; refusing would
+        // lock everyone out, so let the attempt through (the hasher still bounds it).
+        let limiter = self.limiter.read().ok()?;
+        limiter.check_key(key).err().map(|not_until| not_until.earliest_possible())
+    }
+
+    fn limited_until(&self, until: C::Instant) -> Verdict {
+        let wait = Duration::from(until.duration_since(self.clock.now()));
+        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        Verdict::Limited { retry_after_secs: secs.max(1) }
     }
 
     /// How many keys are remembered.
@@ -271,13 +347,18 @@ const FORWARDED: HeaderName = HeaderName::from_static("forwarded");
 /// `Forwarded`'s `for=`) that is not itself a trusted proxy. An entry that is not an
 /// address (`unknown`, an obfuscated name) stops the walk: the proxy that wrote it is the
 /// client then. `None` only when the peer is unknown.
-pub fn client_ip(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpNet]) -> Option<IpAddr> {
+pub fn client_ip(
+    peer: Option<IpAddr>,
+    headers: &HeaderMap,
+    trusted: &[IpNet],
+    header: ForwardedHeader,
+) -> Option<IpAddr> {
     let peer = peer?;
     let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
     if !is_trusted(&peer) {
         return Some(peer);
     }
-    let chain = forwarded_chain(headers);
+    let chain = forwarded_chain(headers, header);
     let mut client = peer;
     for entry in chain.iter().rev() {
         let Some(ip) = entry else {
@@ -293,13 +374,12 @@ pub fn client_ip(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpNet]) -
 
 /// The addresses the proxies recorded, left (first hop) to right (last hop); `None` for an
 /// entry that is not an address.
-fn forwarded_chain(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
+fn forwarded_chain(headers: &HeaderMap, header: ForwardedHeader) -> Vec<Option<IpAddr>> {
     let lines = |name: &HeaderName| -> Vec<String> {
         headers.get_all(name).filter_map(|value| value.to_str().ok().map(str::to_owned)).collect()
     };
-    let xff = lines(&X_FORWARDED_FOR);
-    if !xff.is_empty() {
-        return xff.iter().flat_map(|line| line.split(',')).map(parse_node).collect();
+    if header == ForwardedHeader::XForwardedFor {
+        return lines(&X_FORWARDED_FOR).iter().flat_map(|line| line.split(',')).map(parse_node).collect();
     }
     lines(&FORWARDED)
         .iter()
@@ -451,8 +531,27 @@ mod tests {
     fn forwarded_headers_from_an_untrusted_peer_are_ignored() {
         let trusted = parse_trusted_proxies("10.0.0.0/8").unwrap();
         let spoofed = headers(&[("x-forwarded-for", "198.51.100.1"), ("forwarded", "for=198.51.100.2")]);
-        assert_eq!(client_ip(Some(ip("203.0.113.7")), &spoofed, &trusted), Some(ip("203.0.113.7")));
-        assert_eq!(client_ip(Some(ip("10.0.0.1")), &spoofed, &[]), Some(ip("10.0.0.1")));
+        assert_eq!(
+            client_ip(Some(ip("203.0.113.7")), &spoofed, &trusted, ForwardedHeader::XForwardedFor),
+            Some(ip("203.0.113.7"))
+        );
+        assert_eq!(client_ip(Some(ip("10.0.0.1")), &spoofed, &[], ForwardedHeader::Forwarded), Some(ip("10.0.0.1")));
+    }
+
+    const XFF: ForwardedHeader = ForwardedHeader::XForwardedFor;
+
+    #[test]
+    fn only_the_configured_forwarded_header_is_read() {
+        let trusted = parse_trusted_proxies("10.0.0.0/8").unwrap();
+        let peer = Some(ip("10.0.0.1"));
+        // The proxy writes `Forwarded` and passes the client's own `X-Forwarded-For` through.
+        let both = headers(&[("x-forwarded-for", "203.0.113.99"), ("forwarded", "for=198.51.100.9")]);
+        assert_eq!(client_ip(peer, &both, &trusted, ForwardedHeader::Forwarded), Some(ip("198.51.100.9")));
+        assert_eq!(client_ip(peer, &both, &trusted, XFF), Some(ip("203.0.113.99")));
+        let only_forwarded = headers(&[("forwarded", "for=198.51.100.9")]);
+        assert_eq!(client_ip(peer, &only_forwarded, &trusted, XFF), peer);
+        assert_eq!("Forwarded".parse::<ForwardedHeader>(), Ok(ForwardedHeader::Forwarded));
+        assert!("via".parse::<ForwardedHeader>().is_err());
     }
 
     #[test]
@@ -460,16 +559,16 @@ mod tests {
         let trusted = parse_trusted_proxies("10.0.0.0/8, 192.168.1.7").unwrap();
         let peer = Some(ip("10.0.0.1"));
         let chain = headers(&[("x-forwarded-for", "1.1.1.1, 198.51.100.9"), ("x-forwarded-for", "192.168.1.7")]);
-        assert_eq!(client_ip(peer, &chain, &trusted), Some(ip("198.51.100.9")));
+        assert_eq!(client_ip(peer, &chain, &trusted, XFF), Some(ip("198.51.100.9")));
         let forwarded = headers(&[("forwarded", "for=1.1.1.1, for=\"[2001:db8::1]:4711\";proto=https, for=10.1.1.1")]);
-        assert_eq!(client_ip(peer, &forwarded, &trusted), Some(ip("2001:db8::1")));
+        assert_eq!(client_ip(peer, &forwarded, &trusted, ForwardedHeader::Forwarded), Some(ip("2001:db8::1")));
         let all_proxies = headers(&[("x-forwarded-for", "10.9.9.9, 10.8.8.8")]);
-        assert_eq!(client_ip(peer, &all_proxies, &trusted), Some(ip("10.9.9.9")));
+        assert_eq!(client_ip(peer, &all_proxies, &trusted, XFF), Some(ip("10.9.9.9")));
         let unknown = headers(&[("x-forwarded-for", "1.1.1.1, unknown, 10.8.8.8")]);
-        assert_eq!(client_ip(peer, &unknown, &trusted), Some(ip("10.8.8.8")));
-        assert_eq!(client_ip(peer, &HeaderMap::new(), &trusted), peer);
+        assert_eq!(client_ip(peer, &unknown, &trusted, XFF), Some(ip("10.8.8.8")));
+        assert_eq!(client_ip(peer, &HeaderMap::new(), &trusted, XFF), peer);
         let with_port = headers(&[("x-forwarded-for", "198.51.100.9:5678")]);
-        assert_eq!(client_ip(peer, &with_port, &trusted), Some(ip("198.51.100.9")));
+        assert_eq!(client_ip(peer, &with_port, &trusted, XFF), Some(ip("198.51.100.9")));
     }
 
     #[test]

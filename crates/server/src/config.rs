@@ -152,7 +152,7 @@ pub struct Config {
     /// deactivation, password change, logout or deleted key made through another process
     /// takes effect here within this time (0: check the database on every request).
     #[arg(long, global = true, env = "SUPPORTDESK_REVOCATION_CHECK_SECS", value_name = "SUPPORTDESK_REVOCATION_CHECK_SECS",
-          default_value_t = 2, value_parser = clap::value_parser!(u64).range(0..=5))]
+          default_value_t = 2, value_parser = clap::value_parser!(u64).range(0..=4))]
     pub revocation_check_secs: u64,
 
     /// A file holding the token secret (a trailing newline is dropped); instead of
@@ -228,7 +228,7 @@ pub struct Config {
           default_value = supportdesk_http::ThrottleConfig::DEFAULT_LOGIN_PER_ACCOUNT)]
     pub login_rate: Rate,
 
-    /// Login attempts per client, whatever the account.
+    /// Login attempts per client, whatever the account and outcome.
     #[arg(long, global = true, env = "SUPPORTDESK_LOGIN_CLIENT_RATE", value_name = "SUPPORTDESK_LOGIN_CLIENT_RATE",
           default_value = supportdesk_http::ThrottleConfig::DEFAULT_LOGIN_PER_CLIENT)]
     pub login_client_rate: Rate,
@@ -243,6 +243,17 @@ pub struct Config {
     /// the client).
     #[arg(long, global = true, env = "SUPPORTDESK_TRUSTED_PROXIES", value_name = "SUPPORTDESK_TRUSTED_PROXIES")]
     pub trusted_proxies: Option<ProxyList>,
+
+    /// The one header those proxies record the client in: `x-forwarded-for` or
+    /// `forwarded` (RFC 7239). Only that header is read.
+    #[arg(
+        long,
+        global = true,
+        env = "SUPPORTDESK_FORWARDED_HEADER",
+        value_name = "SUPPORTDESK_FORWARDED_HEADER",
+        default_value = "x-forwarded-for"
+    )]
+    pub forwarded_header: supportdesk_http::ForwardedHeader,
 
     /// Database connections for reads (SQLite adds one writer; PostgreSQL uses this many).
     #[arg(long, global = true, env = "SUPPORTDESK_DB_POOL_SIZE", value_name = "SUPPORTDESK_DB_POOL_SIZE",
@@ -310,6 +321,7 @@ impl Config {
             login_per_client: self.login_client_rate,
             register_per_client: self.register_rate,
             trusted_proxies: self.trusted_proxies.clone().unwrap_or_default().0,
+            forwarded_header: self.forwarded_header,
             ..supportdesk_http::ThrottleConfig::default()
         }
     }

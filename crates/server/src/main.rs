@@ -270,7 +270,13 @@ async fn serve(config: Config) -> Result<(), StartupError> {
         body_timeout: Duration::from_secs(config.body_timeout_secs),
     };
     let app_for_pruning = app.clone();
-    let state = ApiState::new(app, jwt_keys(&config)?, metrics, http_config);
+    // The service's own login tokens are signed with a key kept in the database, which no
+    // holder of SUPPORTDESK_JWT_SECRET knows.
+    let login_secret = app.login_token_secret().await?;
+    let keys = jwt_keys(&config)?
+        .with_login_secret(login_secret.expose().as_bytes())
+        .map_err(|e| config_error("SUPPORTDESK_DATABASE_URL", e))?;
+    let state = ApiState::new(app, keys, metrics, http_config);
     let mut server = actix_web::HttpServer::new(move || {
         let state = state.clone();
         actix_web::App::new()

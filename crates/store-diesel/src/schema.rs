@@ -210,6 +210,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Secrets of the service itself (e.g. the key of its own login tokens).
+    service_secrets (name) {
+        name -> Text,
+        secret -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 /// Fills an empty `ticket_counts` from the tickets themselves, as the migration that made it
 /// did: what [`DieselStore::recount_tickets`](crate::DieselStore::recount_tickets) runs
 /// after emptying it, and what a bulk load into `tickets` runs after it.
@@ -232,4 +241,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     signing_keys,
     api_keys,
     revoked_tokens,
+    service_secrets,
 );

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use diesel::prelude::*;
 use supportdesk_app::Taken;
-use supportdesk_app::{AgentSession, ApiKey, SigningKey, StoreError, StoreResult, TenantRecord, TrustStore};
+use supportdesk_app::{AgentSession, ApiKey, Secret, SigningKey, StoreError, StoreResult, TenantRecord, TrustStore};
 use supportdesk_domain::{Agent, AgentId, Category, PersonName, TenantKey, TenantPolicy};
 use time::{OffsetDateTime, PrimitiveDateTime};
 use uuid::Uuid;
@@ -14,7 +14,7 @@ use crate::error::{unique_as, Failure};
 use crate::rows::{
     from_db_time, id_text, parse_permissions, permissions_text, to_db_time, uuid, AgentRead, CategoryRow,
 };
-use crate::schema::{agents, api_keys, categories, revoked_tokens, signing_keys, tenants};
+use crate::schema::{agents, api_keys, categories, revoked_tokens, service_secrets, signing_keys, tenants};
 use crate::store::DieselStore;
 
 /// A tenant row as first inserted.
@@ -102,7 +102,7 @@ impl TryFrom<SigningKeyRow> for SigningKey {
         Ok(SigningKey {
             kid: row.kid,
             tenant: TenantKey::parse(&row.tenant)?,
-            secret: supportdesk_app::Secret::new(row.secret),
+            secret: Secret::new(row.secret),
             allow_staff: row.allow_staff,
             created_at: from_db_time(row.created_at),
         })
@@ -365,6 +365,29 @@ impl TrustStore for DieselStore {
             let deleted =
                 diesel::delete(revoked_tokens::table.filter(revoked_tokens::expires_at.lt(now))).execute(conn)?;
             Ok(u64::try_from(deleted).unwrap_or(u64::MAX))
+        })
+        .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn service_secret(&self, name: &str, candidate: &Secret) -> StoreResult<Secret> {
+        let (name, candidate) = (name.to_owned(), candidate.expose().to_owned());
+        let now = to_db_time(OffsetDateTime::now_utc());
+        self.write(move |conn| {
+            on_backend!(conn, |c| diesel::insert_into(service_secrets::table)
+                .values((
+                    service_secrets::name.eq(&name),
+                    service_secrets::secret.eq(&candidate),
+                    service_secrets::created_at.eq(now),
+                ))
+                .on_conflict(service_secrets::name)
+                .do_nothing()
+                .execute(c))?;
+            let stored = service_secrets::table
+                .filter(service_secrets::name.eq(&name))
+                .select(service_secrets::secret)
+                .get_result::<String>(conn)?;
+            Ok(Secret::new(stored))
         })
         .await
     }

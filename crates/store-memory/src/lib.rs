@@ -15,15 +15,13 @@
 //! # let _ = app;
 //! ```
 
+use async_trait::async_trait;
 use std::collections::HashMap;
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
-use supportdesk_app::Taken;
-
-use async_trait::async_trait;
 use supportdesk_app::{
     AccountStore, AgentSession, ApiKey, CategoryFilter, CategoryKey, CategoryStore, CategorySummary, IdempotencyKey,
-    IdempotencyRecord, Login, Page, PersonSummary, SigningKey, StoreError, StoreResult, TenantRecord, TenantStore,
-    TicketQuery, TicketStore, TicketSummary, TicketView, TrustStore, Visibility,
+    IdempotencyRecord, Login, Page, PersonSummary, Secret, SigningKey, StoreError, StoreResult, Taken, TenantRecord,
+    TenantStore, TicketQuery, TicketStore, TicketSummary, TicketView, TrustStore, Visibility,
 };
 use supportdesk_domain::{
     Agent, AgentId, AuditEvent, Category, CategoryId, Customer, CustomerId, Email, Message, MessageId, OpenedTicket,
@@ -50,6 +48,7 @@ struct State {
     signing_keys: HashMap<String, SigningKey>,
     api_keys: HashMap<String, ApiKey>,
     revoked_tokens: HashMap<String, OffsetDateTime>,
+    service_secrets: HashMap<String, Secret>,
 }
 
 struct TenantState {
@@ -628,6 +627,10 @@ impl TrustStore for MemoryStore {
         let before = state.revoked_tokens.len();
         state.revoked_tokens.retain(|_, expires_at| *expires_at >= now);
         Ok(u64::try_from(before - state.revoked_tokens.len()).unwrap_or(u64::MAX))
+    }
+
+    async fn service_secret(&self, name: &str, candidate: &Secret) -> StoreResult<Secret> {
+        Ok(self.write().service_secrets.entry(name.to_owned()).or_insert_with(|| candidate.clone()).clone())
     }
 
     async fn agent_session(&self, tenant: &TenantKey, id: AgentId) -> StoreResult<Option<AgentSession>> {

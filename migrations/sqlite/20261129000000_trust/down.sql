@@ -1,3 +1,4 @@
+DROP TABLE service_secrets;
 DROP TABLE revoked_tokens;
 DROP TABLE api_keys;
 DROP TABLE signing_keys;

@@ -50,3 +50,12 @@ CREATE TABLE revoked_tokens (
     expires_at TEXT NOT NULL
 );
 CREATE INDEX revoked_tokens_expires ON revoked_tokens (expires_at);
+
+-- Keys of the service itself, made at random on first start and shared by every server
+-- process on the database: `login-tokens` signs the tokens of POST /auth/login, so that
+-- holding SUPPORTDESK_JWT_SECRET (which a single shop may) never lets anyone mint them.
+CREATE TABLE service_secrets (
+    name TEXT PRIMARY KEY,
+    secret TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);

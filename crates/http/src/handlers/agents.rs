@@ -90,7 +90,7 @@ pub async fn create_agent(
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not staff, lacks `agents:manage`, or an agent changing an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such agent in the tenant", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`email_taken`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`email_taken`, or `last_admin`: the tenant's last active admin cannot be deactivated or demoted", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]

@@ -3,6 +3,8 @@
 use actix_web::http::header::{CacheControl, CacheDirective, LOCATION};
 use actix_web::{web, HttpRequest, HttpResponse};
 
+use supportdesk_app::AppError;
+
 use crate::dto::accounts::{CustomerResponse, LoginBody, RegisterBody, TokenResponse};
 use crate::error::{ApiError, Problem};
 use crate::extract::JsonBody;
@@ -22,7 +24,8 @@ pub fn configure(routes: &mut Routes<'_>) {
     responses(
         (status = 201, description = "The new customer's profile", body = CustomerResponse, headers(("Location" = String, description = "The customer's URL (for staff)"))),
         (status = 400, description = "Invalid input (password 10..128 characters)", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Registration is disabled", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Registration is disabled, globally or for the tenant (`allowRegistration`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such tenant (tenants are created by the operator); nothing is created", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`email_taken`", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "`rate_limited`: too many registrations from this client, or the server is busy hashing other registrations' passwords", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
@@ -49,7 +52,7 @@ pub async fn register_customer(
         (status = 200, description = "A token", body = TokenResponse),
         (status = 400, description = "Invalid input", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Wrong email or password (the same answer either way)", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "`rate_limited`: too many attempts from this client, or from this client for this email", body = Problem, content_type = "application/problem+json",
+        (status = 429, description = "`rate_limited`: too many attempts from this client, or too many wrong passwords from this client for this email", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
@@ -62,7 +65,13 @@ pub async fn create_token(
     state.check_login_client(client)?;
     let input = body.value.try_into_domain()?;
     state.check_login_account(client, &input.tenant, &input.email)?;
-    let user = state.app().login(&input.tenant, &input.email, &input.password).await?;
+    let user = match state.app().login(&input.tenant, &input.email, &input.password).await {
+        Err(AppError::InvalidCredentials) => {
+            state.count_login_failure(client, &input.tenant, &input.email);
+            return Err(AppError::InvalidCredentials.into());
+        }
+        result => result?,
+    };
     let token = state.issuer().issue(&user).map_err(ApiError::internal)?;
     Ok(HttpResponse::Ok().insert_header(CacheControl(vec![CacheDirective::NoStore])).json(TokenResponse {
         access_token: token.token,

@@ -26,7 +26,7 @@ pub fn configure(routes: &mut Routes<'_>) {
 }
 
 /// Log out: the presented token answers 401 from now on (on every server process within
-/// 2 seconds).
+/// `SUPPORTDESK_REVOCATION_CHECK_SECS`, default 2 seconds).
 #[utoipa::path(
     post, path = "/api/v1/auth/logout", tag = "auth",
     responses(
@@ -38,7 +38,9 @@ pub fn configure(routes: &mut Routes<'_>) {
 )]
 pub async fn delete_session(state: web::Data<ApiState>, session: Session) -> Result<HttpResponse, ApiError> {
     let verified = session.0;
-    let expires_at = verified.expires_at.unwrap_or_else(time::OffsetDateTime::now_utc);
+    // Kept past `exp` by the leeway tokens are still accepted for.
+    let leeway = time::Duration::seconds(i64::try_from(crate::JwtKeys::LEEWAY_SECS).unwrap_or(5));
+    let expires_at = verified.expires_at.unwrap_or_else(time::OffsetDateTime::now_utc) + leeway;
     state.app().logout(&verified.principal, &verified.token, expires_at).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -82,8 +84,8 @@ pub async fn create_signing_key(
         .json(SigningKeyResponse::created(&key)))
 }
 
-/// Delete a signing key: tokens it signed stop working within 2 seconds (permission
-/// `settings:manage`).
+/// Delete a signing key: tokens it signed stop working within
+/// `SUPPORTDESK_REVOCATION_CHECK_SECS` (permission `settings:manage`).
 #[utoipa::path(
     delete, path = "/api/v1/admin/signing-keys/{kid}", tag = "admin-trust",
     params(("kid" = String, Path, description = "The key id")),
@@ -144,7 +146,8 @@ pub async fn create_api_key(
         .json(ApiKeyResponse::from(&issued)))
 }
 
-/// Delete an API key: it stops working within 2 seconds (permission `agents:manage`).
+/// Delete an API key: it stops working within `SUPPORTDESK_REVOCATION_CHECK_SECS`
+/// (permission `agents:manage`).
 #[utoipa::path(
     delete, path = "/api/v1/admin/api-keys/{id}", tag = "admin-trust",
     params(("id" = uuid::Uuid, Path, description = "The key's id")),

@@ -120,11 +120,12 @@ async fn an_agent_logs_in_into_their_tenant_and_their_token_carries_their_permis
 }
 
 #[actix_web::test]
-async fn login_attempts_from_one_client_for_one_email_are_limited_with_retry_after() {
+async fn wrong_passwords_from_one_client_for_one_email_are_limited_with_retry_after() {
     let h = Harness::with(|c| c.throttle.login_per_account = "2/hour".parse().unwrap(), AppSettings::default());
     let app = h.service().await;
     let from = |ip: &str, email: &str| login(email, "wrong password").peer_addr(format!("{ip}:5000").parse().unwrap());
-    for _ in 0..2 {
+    // The burst of 2, and the failure that finds it spent, are answered; then 429.
+    for _ in 0..3 {
         send(&app, from("203.0.113.7", "alex@example.com")).await.assert_problem(401, "unauthorized");
     }
     let limited = send(&app, from("203.0.113.7", "alex@example.com")).await;
@@ -134,6 +135,16 @@ async fn login_attempts_from_one_client_for_one_email_are_limited_with_retry_aft
     // Another email from that client, and that email from another client, are not affected.
     send(&app, from("203.0.113.7", "bob@example.com")).await.assert_problem(401, "unauthorized");
     send(&app, from("198.51.100.1", "alex@example.com")).await.assert_problem(401, "unauthorized");
+}
+
+#[actix_web::test]
+async fn right_passwords_never_spend_the_accounts_budget() {
+    let h = Harness::with(|c| c.throttle.login_per_account = "2/hour".parse().unwrap(), AppSettings::default());
+    let app = h.service().await;
+    send(&app, register("alex@example.com")).await.assert_status(201);
+    for _ in 0..5 {
+        send(&app, login("alex@example.com", "correct horse battery")).await.assert_status(200);
+    }
 }
 
 #[actix_web::test]

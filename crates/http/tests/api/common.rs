@@ -269,8 +269,8 @@ mod failing {
     use async_trait::async_trait;
     use supportdesk_app::{
         AccountStore, AgentSession, ApiKey, CategoryFilter, CategoryKey, CategoryStore, IdempotencyKey,
-        IdempotencyRecord, Login, Page, SigningKey, StoreResult, TenantRecord, TenantStore, TicketQuery, TicketStore,
-        TicketSummary, TicketView, TrustStore, Visibility,
+        IdempotencyRecord, Login, Page, Secret, SigningKey, StoreResult, TenantRecord, TenantStore, TicketQuery,
+        TicketStore, TicketSummary, TicketView, TrustStore, Visibility,
     };
     use supportdesk_domain::{
         Agent, AgentId, AuditEvent, Category, Customer, CustomerId, Email, Message, MessageId, OpenedTicket, TenantKey,
@@ -426,6 +426,9 @@ mod failing {
             down()
         }
         async fn prune_revoked_tokens(&self, _: OffsetDateTime) -> StoreResult<u64> {
+            down()
+        }
+        async fn service_secret(&self, _: &str, _: &Secret) -> StoreResult<Secret> {
             down()
         }
         async fn agent_session(&self, _: &TenantKey, _: AgentId) -> StoreResult<Option<AgentSession>> {
