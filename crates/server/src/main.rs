@@ -270,11 +270,22 @@ async fn serve(config: Config) -> Result<(), StartupError> {
         body_timeout: Duration::from_secs(config.body_timeout_secs),
     };
     let app_for_pruning = app.clone();
-    let state = ApiState::new(app, jwt_keys(&config)?, metrics, http_config);
+    let keys = jwt_keys(&config)?;
+    let web_state = supportdesk_web::WebState::new(
+        app.clone(),
+        Arc::new(keys.clone()),
+        supportdesk_web::WebConfig::for_public_url(
+            config.public_url.as_deref(),
+            Duration::from_secs(config.web_session_ttl_secs),
+        ),
+    );
+    let state = ApiState::new(app, keys, metrics, http_config);
     let mut server = actix_web::HttpServer::new(move || {
         let state = state.clone();
+        let web_state = web_state.clone();
         actix_web::App::new()
             .wrap(supportdesk_http::request_middleware())
+            .configure(move |cfg| supportdesk_web::configure(cfg, web_state))
             .configure(move |cfg| supportdesk_http::configure_app(cfg, state))
     })
     .shutdown_timeout(config.shutdown_timeout_secs);
