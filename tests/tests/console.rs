@@ -26,6 +26,7 @@ supportdesk_tests::on_both_backends!(
     logout_ends_the_session_even_for_a_copy_of_the_cookie,
     a_shop_sign_on_link_becomes_a_session_and_leaves_the_address_bar,
     a_customer_cannot_use_the_console_nor_an_agent_the_portal,
+    the_login_forms_count_against_the_apis_login_limits,
 );
 
 const SHARED_SECRET: &str = "black-box-test-secret-of-at-least-32-bytes";
@@ -477,4 +478,24 @@ async fn a_customer_cannot_use_the_console_nor_an_agent_the_portal(database: Dat
     assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
     agent.login("console", ADMIN_EMAIL, ADMIN_PASSWORD).await;
     assert_eq!(agent.get("/portal").await.location(), "/portal/login");
+}
+
+async fn the_login_forms_count_against_the_apis_login_limits(database: Database) {
+    let server = Server::start_with(&database, &[("SUPPORTDESK_LOGIN_RATE", "2/min")]);
+    let mut browser = Browser::new(&server);
+    for _ in 0..2 {
+        assert_eq!(browser.login("console", ADMIN_EMAIL, "wrong password here").await.status, StatusCode::UNAUTHORIZED);
+    }
+    let limited = browser.login("console", ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(limited.body.contains("Too many login attempts"), "{}", limited.body);
+    // The API shares the counters.
+    let api = server
+        .http
+        .post(server.url("/api/v1/auth/login"))
+        .json(&json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), StatusCode::TOO_MANY_REQUESTS);
 }

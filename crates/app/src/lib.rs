@@ -66,7 +66,7 @@ pub use ports::{
     TrustStore,
 };
 pub use tickets::{AgentReplyInput, OpenTicketInput, Outcome, ReplyResult, TriageInput};
-pub use tokens::{TokenAuthority, VerifiedToken};
+pub use tokens::{LoginThrottle, TokenAuthority, VerifiedToken};
 pub use trust::{
     token_hash, AgentSession, ApiKey, IssuedApiKey, NewApiKey, Secret, SigningKey, TenantRecord, TenantSettings,
     TokenFacts, API_KEY_PREFIX,

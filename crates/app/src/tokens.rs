@@ -6,6 +6,9 @@
 
 use std::time::Duration;
 
+use std::net::IpAddr;
+
+use supportdesk_domain::{Email, TenantKey};
 use time::OffsetDateTime;
 
 use crate::accounts::AuthenticatedUser;
@@ -50,4 +53,19 @@ pub trait TokenAuthority: Send + Sync {
     ///
     /// `Internal` when the token cannot be encoded.
     fn issue_for_principal(&self, principal: &Principal, ttl: Duration) -> Result<String, AppError>;
+}
+
+/// The login throttle the API applies, so a login form of the web console counts against the
+/// same limits (and the same counters) as `POST /auth/login`.
+pub trait LoginThrottle: Send + Sync {
+    /// The key a client is counted under: `peer`, or the client named by the forwarded
+    /// headers (`(name, value)` pairs) when `peer` is a trusted proxy.
+    fn client_of(&self, peer: Option<IpAddr>, headers: &[(&str, &str)]) -> IpAddr;
+
+    /// Counts a login attempt of `client` for `email` in `tenant`.
+    ///
+    /// # Errors
+    ///
+    /// MUST return `Busy` with the seconds to wait when a limit is reached.
+    fn check_login(&self, client: IpAddr, tenant: &TenantKey, email: &Email) -> Result<(), AppError>;
 }

@@ -271,15 +271,16 @@ async fn serve(config: Config) -> Result<(), StartupError> {
     };
     let app_for_pruning = app.clone();
     let keys = jwt_keys(&config)?;
+    let state = ApiState::new(app.clone(), keys.clone(), metrics, http_config);
     let web_state = supportdesk_web::WebState::new(
-        app.clone(),
-        Arc::new(keys.clone()),
+        app,
+        Arc::new(keys),
+        Arc::new(state.clone()),
         supportdesk_web::WebConfig::for_public_url(
             config.public_url.as_deref(),
             Duration::from_secs(config.web_session_ttl_secs),
         ),
     );
-    let state = ApiState::new(app, keys, metrics, http_config);
     let mut server = actix_web::HttpServer::new(move || {
         let state = state.clone();
         let web_state = web_state.clone();

@@ -28,7 +28,7 @@ use std::time::Duration;
 
 use actix_web::middleware::DefaultHeaders;
 use actix_web::web;
-use supportdesk_app::{App, TokenAuthority};
+use supportdesk_app::{App, LoginThrottle, TokenAuthority};
 
 pub use error::WebError;
 
@@ -64,6 +64,7 @@ impl WebConfig {
 pub struct WebState {
     app: Arc<App>,
     tokens: Arc<dyn TokenAuthority>,
+    throttle: Arc<dyn LoginThrottle>,
     config: WebConfig,
 }
 
@@ -74,9 +75,15 @@ impl std::fmt::Debug for WebState {
 }
 
 impl WebState {
-    /// The state for `app`, whose sessions `tokens` verifies and mints.
-    pub fn new(app: Arc<App>, tokens: Arc<dyn TokenAuthority>, config: WebConfig) -> Self {
-        Self { app, tokens, config }
+    /// The state for `app`, whose sessions `tokens` verifies and mints, whose login forms
+    /// `throttle` counts (pass the API's, so both share one set of limits).
+    pub fn new(
+        app: Arc<App>,
+        tokens: Arc<dyn TokenAuthority>,
+        throttle: Arc<dyn LoginThrottle>,
+        config: WebConfig,
+    ) -> Self {
+        Self { app, tokens, throttle, config }
     }
 
     pub(crate) fn app(&self) -> &App {

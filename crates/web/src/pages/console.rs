@@ -77,9 +77,15 @@ pub(crate) async fn login_in(
 ) -> Result<HttpResponse, WebError> {
     let tenant_raw = fields.text("tenant").unwrap_or("default").to_owned();
     let email_raw = fields.text("email").unwrap_or("").to_owned();
+    let forwarded: Vec<(&str, &str)> = ["x-forwarded-for", "forwarded"]
+        .iter()
+        .flat_map(|name| req.headers().get_all(*name).filter_map(move |v| v.to_str().ok().map(|v| (*name, v))))
+        .collect();
+    let client = state.throttle.client_of(req.peer_addr().map(|a| a.ip()), &forwarded);
     let attempt = async {
         let tenant = TenantKey::parse(&tenant_raw)?;
         let email = Email::parse(&email_raw)?;
+        state.throttle.check_login(client, &tenant, &email)?;
         password_login(state, area, &tenant, &email, fields.get("password").unwrap_or("")).await
     };
     match attempt.await {
@@ -90,12 +96,18 @@ pub(crate) async fn login_in(
             let mut page = LoginPage::new(area, csrf);
             page.error = match error {
                 AppError::Validation(_) => describe(&error),
-                AppError::Busy { .. } => "Too many logins at once; try again in a moment.".to_owned(),
+                AppError::Busy { retry_after_secs } => {
+                    format!("Too many login attempts; try again in {retry_after_secs} seconds.")
+                }
                 _ => "Wrong email or password.".to_owned(),
             };
             page.tenant = tenant_raw;
             page.email = email_raw;
-            login_response(&page, cookie, StatusCode::UNAUTHORIZED)
+            let status = match error {
+                AppError::Busy { .. } => StatusCode::TOO_MANY_REQUESTS,
+                _ => StatusCode::UNAUTHORIZED,
+            };
+            login_response(&page, cookie, status)
         }
     }
 }
