@@ -27,6 +27,8 @@ supportdesk_tests::on_both_backends!(
     a_shop_sign_on_link_becomes_a_session_and_leaves_the_address_bar,
     a_customer_cannot_use_the_console_nor_an_agent_the_portal,
     the_login_forms_count_against_the_apis_login_limits,
+    an_admin_manages_categories_agents_policy_and_keys_from_the_settings,
+    the_customer_page_shows_the_profile_and_their_tickets,
 );
 
 const SHARED_SECRET: &str = "black-box-test-secret-of-at-least-32-bytes";
@@ -498,4 +500,94 @@ async fn the_login_forms_count_against_the_apis_login_limits(database: Database)
         .await
         .unwrap();
     assert_eq!(api.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+async fn an_admin_manages_categories_agents_policy_and_keys_from_the_settings(database: Database) {
+    let server = Server::start(&database);
+    let mut admin = Browser::new(&server);
+    admin.login("console", ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let settings = "/console/settings";
+    let page = admin.get(settings).await;
+    for section in ["id=\"categories\"", "id=\"agents\"", "id=\"policy\"", "id=\"signing-keys\"", "id=\"api-keys\""] {
+        assert!(page.body.contains(section), "{section}");
+    }
+    let made =
+        admin.submit(settings, "/console/settings/categories", &[("slug", "returns"), ("name", "Returns")]).await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
+    assert!(admin.get("/portal/login").await.status == 200);
+    let made = admin
+        .submit(
+            settings,
+            "/console/settings/agents",
+            &[
+                ("name", "Riley Reader"),
+                ("email", "riley@shop.example"),
+                ("password", "riley password 1"),
+                ("role", "agent"),
+            ],
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
+    let token = server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let agents = server.get_json("/api/v1/admin/agents", &token).await;
+    let riley = agents["data"].as_array().unwrap().iter().find(|a| a["email"] == "riley@shop.example").unwrap().clone();
+    let riley_id = riley["id"].as_str().unwrap().to_owned();
+    // Only tickets:read, still active.
+    let saved = admin
+        .submit(
+            settings,
+            &format!("/console/settings/agents/{riley_id}"),
+            &[("role", "agent"), ("permissions", "tickets:read"), ("active", "true")],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let riley = server.get_json(&format!("/api/v1/admin/agents/{riley_id}"), &token).await;
+    assert_eq!(riley["permissions"], json!(["tickets:read"]));
+    // Riley sees no settings and cannot change any.
+    let mut reader = Browser::new(&server);
+    reader.login("console", "riley@shop.example", "riley password 1").await;
+    let theirs = reader.get(settings).await;
+    assert!(!theirs.body.contains("id=\"agents\"") && !theirs.body.contains("id=\"policy\""));
+    let refused =
+        reader.submit(settings, "/console/settings/categories", &[("slug", "sneaky"), ("name", "Sneaky")]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    // The policy.
+    let policy = admin.submit(settings, "/console/settings/policy", &[("allowRegistration", "true")]).await;
+    assert_eq!(policy.status, StatusCode::SEE_OTHER);
+    let now = server.get_json("/api/v1/admin/settings", &token).await;
+    assert_eq!(now["allowCustomerClose"], false, "{now}");
+    // Keys: the secret is shown once.
+    let key = admin.submit(settings, "/console/settings/signing-keys", &[]).await;
+    assert_eq!(key.status, StatusCode::OK);
+    assert!(key.body.contains("it will not be shown again"));
+    let api_key = admin
+        .submit(settings, "/console/settings/api-keys", &[("name", "Shop backend"), ("permissions", "tickets:read")])
+        .await;
+    assert!(api_key.body.contains("sdk_"), "{}", api_key.body);
+    assert!(!admin.get(settings).await.body.contains("will not be shown again"));
+    // Ending Riley's sessions logs Riley out.
+    let ended = admin.submit(settings, &format!("/console/settings/agents/{riley_id}/revoke"), &[]).await;
+    assert_eq!(ended.status, StatusCode::SEE_OTHER, "{}", ended.body);
+    let started = Instant::now();
+    while reader.get("/console").await.status != StatusCode::SEE_OTHER {
+        assert!(started.elapsed() < Duration::from_secs(5), "revoked sessions still work after 5 s");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn the_customer_page_shows_the_profile_and_their_tickets(database: Database) {
+    let server = Server::start(&database);
+    let number =
+        customer_with_ticket(&server, "profile@customer.example", "Two items were missing from the box.").await;
+    let mut agent = Browser::new(&server);
+    agent.login("console", ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let ticket = agent.get(&format!("/console/tickets/{number}")).await;
+    let marker = "href=\"/console/customers/";
+    let start = ticket.body.find(marker).unwrap() + marker.len() - "/console/customers/".len();
+    let link = ticket.body[start..].split('"').next().unwrap().to_owned();
+    let page = agent.get(&link).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Alex Customer") && page.body.contains("profile@customer.example"));
+    assert!(page.body.contains("Two items were missing"));
+    assert_eq!(agent.get("/console/customers/not-a-uuid").await.status, StatusCode::NOT_FOUND);
 }

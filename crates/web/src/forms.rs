@@ -24,6 +24,11 @@ impl Fields {
         self.get(name).map(str::trim).filter(|v| !v.is_empty())
     }
 
+    /// Every value of `name` (checkboxes of one name).
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.0.iter().filter(|(key, _)| key == name).map(|(_, value)| value.as_str()).collect()
+    }
+
     /// The value of `name`, parsed; a validation error naming the field when it is missing or bad.
     pub fn required<T>(&self, name: &str, parse: impl Fn(&str) -> Result<T, InvalidValue>) -> Result<T, AppError> {
         let raw = self.get(name).ok_or_else(|| AppError::invalid(name, "must not be blank"))?;
@@ -62,6 +67,13 @@ mod tests {
         assert_eq!(f.text("a"), None);
         assert_eq!(f.text("b"), Some("x"));
         assert_eq!(f.text("c"), None);
+    }
+
+    #[test]
+    fn repeated_fields_are_all_kept() {
+        let f = fields(&[("p", "1"), ("q", "2"), ("p", "3")]);
+        assert_eq!(f.all("p"), vec!["1", "3"]);
+        assert_eq!(f.get("p"), Some("1"));
     }
 
     #[test]

@@ -159,6 +159,8 @@ pub struct TicketPage {
     pub order_id: String,
     /// The category's slug.
     pub category_slug: String,
+    /// The customer's id.
+    pub customer_id: String,
     /// The assignee's id, or empty.
     pub assignee_id: String,
     /// The resolution note, or empty.
@@ -176,6 +178,7 @@ impl TicketPage {
             version,
             order_id: t.order_id.as_ref().map(ToString::to_string).unwrap_or_default(),
             category_slug: view.summary.category.slug.clone(),
+            customer_id: view.summary.customer.id.to_string(),
             assignee_id: t.assignee_id.map(|id| id.to_string()).unwrap_or_default(),
             resolution_note: t.resolution_note.as_ref().map(ToString::to_string).unwrap_or_default(),
             thread: view.messages.iter().map(ThreadItem::from).collect(),

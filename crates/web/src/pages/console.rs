@@ -7,8 +7,8 @@ use supportdesk_app::{
     AgentReplyInput, AppError, AssigneeFilter, CategoryKey, Principal, SearchText, TicketQuery, TicketSort, TriageInput,
 };
 use supportdesk_domain::{
-    AgentId, Email, MessageBody, Priority, ResolutionNote, Role, Status, Subject, Tag, Tags, TenantKey, TicketNumber,
-    TicketRef,
+    AgentId, Email, MessageBody, Permission, Priority, ResolutionNote, Role, Status, Subject, Tag, Tags, TenantKey,
+    TicketNumber, TicketRef,
 };
 
 use super::{login_response, logout, page_request, pager_links, password_login, render, see_other, Nav};
@@ -28,7 +28,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/tickets/{number}/reply", web::post().to(reply))
         .route("/tickets/{number}/status", web::post().to(set_status))
         .route("/tickets/{number}/assign", web::post().to(assign))
-        .route("/tickets/{number}/triage", web::post().to(triage));
+        .route("/tickets/{number}/triage", web::post().to(triage))
+        .configure(super::settings::configure);
 }
 
 #[derive(Template)]
@@ -293,7 +294,10 @@ async fn queue(
     let filters = QueueFilters::from(&Fields::new(query.into_inner()));
     let mut page = QueuePage {
         nav: Nav::of(Area::Console, &session),
-        is_admin: principal.role == Role::Admin,
+        is_admin: principal.role == Role::Admin
+            || [Permission::CategoriesManage, Permission::AgentsManage, Permission::SettingsManage]
+                .iter()
+                .any(|p| principal.may(*p)),
         counts: status_counts(&state, principal, &filters.status).await?,
         q: filters.q.clone(),
         tag: filters.tag.clone(),

@@ -4,6 +4,7 @@
 pub mod assets;
 pub mod console;
 pub mod portal;
+pub mod settings;
 
 use actix_web::cookie::Cookie;
 use actix_web::http::header;
