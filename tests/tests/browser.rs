@@ -208,6 +208,18 @@ async fn an_agent_works_a_new_ticket_and_the_customer_sees_the_reply_not_the_not
     if is_sqlite(&database) {
         browser.screenshot("queue").await;
     }
+    // Keyboard: `j` selects the first row of the queue, `/` jumps to the search.
+    let press = |key: &'static str| {
+        browser.client.execute(
+            "document.dispatchEvent(new KeyboardEvent('keydown', {key: arguments[0], bubbles: true}));",
+            vec![json!(key)],
+        )
+    };
+    press("j").await.unwrap();
+    assert_eq!(browser.client.find_all(Locator::Css("tr.row.selected")).await.unwrap().len(), 1);
+    press("/").await.unwrap();
+    let focused = browser.client.execute("return document.activeElement.id;", vec![]).await.unwrap();
+    assert_eq!(focused, json!("search"));
     browser.fill("#search", "parcel").await;
     browser.click("#filters button[type=submit]").await;
     let started = Instant::now();

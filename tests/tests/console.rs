@@ -199,6 +199,18 @@ async fn every_page_has_a_strict_policy_and_the_session_cookie_is_http_only_and_
     let login = browser.login("console", ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let cookie = login.headers.get(SET_COOKIE).unwrap().to_str().unwrap().to_owned();
     assert!(cookie.contains("Secure"), "{cookie}");
+    // A form posted from the public address is same-origin, whatever Host the proxy sent.
+    let queue = browser.get("/console").await;
+    let out = browser
+        .http
+        .post(secure.url("/console/logout"))
+        .header("Cookie", browser.cookie_header())
+        .header("Origin", "https://desk.shop.example")
+        .form(&[("csrf", queue.input("csrf"))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
 }
 
 async fn root_sends_staff_to_the_console_customers_to_the_portal_and_others_to_a_login_page(database: Database) {

@@ -43,19 +43,29 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// How long a browser session lasts (`SUPPORTDESK_WEB_SESSION_TTL_SECS`, default 8 hours).
     pub session_ttl: Duration,
+    /// The host (and port) of `SUPPORTDESK_PUBLIC_URL`: a form posted from there is
+    /// same-origin even when a proxy rewrote the `Host` header.
+    pub public_host: Option<String>,
 }
 
 impl Default for WebConfig {
     fn default() -> Self {
-        Self { secure_cookies: false, session_ttl: Duration::from_secs(8 * 3600) }
+        Self { secure_cookies: false, session_ttl: Duration::from_secs(8 * 3600), public_host: None }
     }
 }
 
 impl WebConfig {
     /// The settings for a service reachable at `public_url`: secure cookies behind https.
     pub fn for_public_url(public_url: Option<&str>, session_ttl: Duration) -> Self {
-        let secure_cookies = public_url.is_some_and(|url| url.trim().to_ascii_lowercase().starts_with("https://"));
-        Self { secure_cookies, session_ttl }
+        let url = public_url.map(|url| url.trim().to_ascii_lowercase());
+        let secure_cookies = url.as_deref().is_some_and(|url| url.starts_with("https://"));
+        let public_host = url
+            .as_deref()
+            .and_then(|url| url.split_once("://"))
+            .and_then(|(_, rest)| rest.split('/').next())
+            .filter(|host| !host.is_empty())
+            .map(str::to_owned);
+        Self { secure_cookies, session_ttl, public_host }
     }
 }
 
@@ -88,6 +98,21 @@ impl WebState {
 
     pub(crate) fn app(&self) -> &App {
         &self.app
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_https_public_url_makes_cookies_secure_and_names_the_public_host() {
+        let config = WebConfig::for_public_url(Some("HTTPS://Desk.Shop.example:8443/support"), Duration::from_secs(60));
+        assert!(config.secure_cookies);
+        assert_eq!(config.public_host.as_deref(), Some("desk.shop.example:8443"));
+        let plain = WebConfig::for_public_url(Some("http://127.0.0.1:8080"), Duration::from_secs(60));
+        assert!(!plain.secure_cookies);
+        assert!(WebConfig::for_public_url(None, Duration::from_secs(60)).public_host.is_none());
     }
 }
 

@@ -134,8 +134,10 @@ async fn session_in(req: &HttpRequest, area: Area) -> Result<Session, WebError> 
     }
 }
 
-/// Refuses a POST whose `Origin` (or, without one, `Referer`) names another host.
+/// Refuses a POST whose `Origin` (or, without one, `Referer`) names another host than the
+/// request's (as a proxy forwards it) or `SUPPORTDESK_PUBLIC_URL`'s.
 fn same_origin(req: &HttpRequest) -> Result<(), WebError> {
+    let public_host = state(req)?.config.public_host.clone();
     let host = req.connection_info().host().to_ascii_lowercase();
     let origin = req
         .headers()
@@ -148,7 +150,7 @@ fn same_origin(req: &HttpRequest) -> Result<(), WebError> {
     };
     let rest = origin.split_once("://").map_or("", |(_, rest)| rest);
     let origin_host = rest.split('/').next().unwrap_or("").to_ascii_lowercase();
-    if origin_host == host {
+    if origin_host == host || public_host.is_some_and(|public| public == origin_host) {
         Ok(())
     } else {
         tracing::warn!(origin = %origin, host = %host, "a cross-site form post was refused");
