@@ -101,21 +101,6 @@ impl WebState {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_https_public_url_makes_cookies_secure_and_names_the_public_host() {
-        let config = WebConfig::for_public_url(Some("HTTPS://Desk.Shop.example:8443/support"), Duration::from_secs(60));
-        assert!(config.secure_cookies);
-        assert_eq!(config.public_host.as_deref(), Some("desk.shop.example:8443"));
-        let plain = WebConfig::for_public_url(Some("http://127.0.0.1:8080"), Duration::from_secs(60));
-        assert!(!plain.secure_cookies);
-        assert!(WebConfig::for_public_url(None, Duration::from_secs(60)).public_host.is_none());
-    }
-}
-
 /// The largest form accepted, in bytes (a reply of 50,000 characters fits).
 const FORM_LIMIT: usize = 256 * 1024;
 
@@ -147,4 +132,19 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: WebState) {
                 .configure(pages::portal::configure),
         )
         .service(web::scope("/assets").wrap(security_headers()).configure(pages::assets::configure));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_https_public_url_makes_cookies_secure_and_names_the_public_host() {
+        let config = WebConfig::for_public_url(Some("HTTPS://Desk.Shop.example:8443/support"), Duration::from_secs(60));
+        assert!(config.secure_cookies);
+        assert_eq!(config.public_host.as_deref(), Some("desk.shop.example:8443"));
+        let plain = WebConfig::for_public_url(Some("http://127.0.0.1:8080"), Duration::from_secs(60));
+        assert!(!plain.secure_cookies);
+        assert!(WebConfig::for_public_url(None, Duration::from_secs(60)).public_host.is_none());
+    }
 }
