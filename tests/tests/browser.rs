@@ -264,6 +264,18 @@ async fn an_agent_works_a_new_ticket_and_the_customer_sees_the_reply_not_the_not
     browser.click("#reopen").await;
     browser.client.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("#close")).await.unwrap();
     assert_eq!(browser.text("#status").await, "Open");
+    // At a phone's width nothing sticks out sideways.
+    browser.client.set_window_size(390, 844).await.unwrap();
+    browser.goto(&server, &format!("/portal/tickets/{number}")).await;
+    let overflow = browser
+        .client
+        .execute("return document.documentElement.scrollWidth - document.documentElement.clientWidth;", vec![])
+        .await
+        .unwrap();
+    assert!(overflow.as_i64().unwrap() <= 0, "the portal scrolls sideways on a phone by {overflow}px");
+    if is_sqlite(&database) {
+        browser.screenshot("phone").await;
+    }
     browser.close().await;
 }
 
