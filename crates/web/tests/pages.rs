@@ -224,3 +224,42 @@ async fn the_stylesheet_and_the_script_are_served_with_their_types() {
         assert!(response.headers().get(header::CONTENT_TYPE).unwrap().to_str().unwrap().starts_with(kind));
     }
 }
+
+#[actix_web::test]
+async fn an_agent_who_may_assign_is_offered_every_active_agent_but_cannot_list_them_without_the_permission() {
+    let f = fixture().await;
+    let admin_token = admin_token(&f).await;
+    let admin = f.tokens.verify(&f.app, &admin_token).await.unwrap().principal;
+    let new_agent = |email: &str, name: &str, active: bool| supportdesk_app::NewAgent {
+        email: Email::parse(email).unwrap(),
+        name: PersonName::parse(name).unwrap(),
+        password: Password::parse("agent password 1").unwrap(),
+        role: Role::Agent,
+        permissions: None,
+        active,
+    };
+    let sam = f.app.create_agent(&admin, new_agent("sam@shop.example", "Sam Agent", true)).await.unwrap();
+    f.app.create_agent(&admin, new_agent("gone@shop.example", "Gone Agent", false)).await.unwrap();
+    let customer = Principal::customer(TenantKey::default(), uuid::Uuid::now_v7()).named("Alex");
+    let input = OpenTicketInput::new(
+        CategoryKey::parse("order").unwrap(),
+        Description::parse("The lid of the teapot is broken.").unwrap(),
+    );
+    f.app.open_ticket(&customer, input, None).await.unwrap();
+    let sam_token = f.tokens.issue(Principal::agent(TenantKey::default(), sam.id.as_uuid(), vec![]));
+    let sam_principal = f.tokens.verify(&f.app, &sam_token).await.unwrap().principal;
+    let names: Vec<String> =
+        f.app.assignable_agents(&sam_principal).await.unwrap().iter().map(|a| a.name.to_string()).collect();
+    assert!(names.contains(&"Admin".to_owned()) && !names.contains(&"Gone Agent".to_owned()), "{names:?}");
+    let service = test::init_service(ActixApp::new().configure(|cfg| configure(cfg, f.state.clone()))).await;
+    let request = test::TestRequest::get()
+        .uri("/console/tickets/1")
+        .insert_header((header::COOKIE, format!("sd_session={sam_token}")))
+        .to_request();
+    let body = body_text(&test::read_body(test::call_service(&service, request).await).await);
+    assert!(body.contains(&format!("value=\"{}\">Admin</option>", admin.id)), "{body}");
+    // Without tickets:assign the list is refused.
+    let reader =
+        Principal::agent(TenantKey::default(), sam.id.as_uuid(), vec![supportdesk_domain::Permission::TicketsRead]);
+    assert!(matches!(f.app.assignable_agents(&reader).await, Err(AppError::Forbidden(_))));
+}

@@ -140,7 +140,7 @@ struct QueuePage {
     sort_choices: Vec<Choice>,
     error: String,
     rows: Vec<TicketRow>,
-    total: u64,
+    total: String,
     page: u32,
     pages: u64,
     prev_link: String,
@@ -150,7 +150,7 @@ struct QueuePage {
 struct StatusCount {
     status: &'static str,
     label: &'static str,
-    count: u64,
+    count: String,
     active: bool,
 }
 
@@ -265,6 +265,15 @@ async fn category_choices(state: &WebState, principal: &Principal, current: &str
     choices
 }
 
+/// A list's total as shown: `10000+` when the store stopped counting at its cap.
+fn total_text<T>(page: &supportdesk_app::Page<T>) -> String {
+    if page.total_is_capped {
+        format!("{}+", page.total)
+    } else {
+        page.total.to_string()
+    }
+}
+
 /// Counts of the whole queue by status (each a list of one item and its total).
 async fn status_counts(state: &WebState, principal: &Principal, current: &str) -> Result<Vec<StatusCount>, WebError> {
     let mut counts = Vec::with_capacity(Status::ALL.len());
@@ -278,7 +287,7 @@ async fn status_counts(state: &WebState, principal: &Principal, current: &str) -
         counts.push(StatusCount {
             status: status.as_str(),
             label: status_label(*status),
-            count: page.total,
+            count: total_text(&page),
             active: current == status.as_str(),
         });
     }
@@ -317,7 +326,7 @@ async fn queue(
         ],
         error: String::new(),
         rows: Vec::new(),
-        total: 0,
+        total: "0".to_owned(),
         page: 1,
         pages: 1,
         prev_link: String::new(),
@@ -331,7 +340,7 @@ async fn queue(
         Ok(list) => {
             let (prev, next, pages) = pager_links("/console", &filters.base(), &list);
             page.rows = list.items.iter().map(TicketRow::from).collect();
-            page.total = list.total;
+            page.total = total_text(&list);
             page.page = list.request.page();
             page.pages = pages;
             page.prev_link = prev;
@@ -388,13 +397,19 @@ async fn ticket_page(
     let t = TicketPage::new(&view, view.summary.ticket.version);
     let me = principal.id.to_string();
     let mut agent_choices = vec![Choice::new("", "Nobody", &t.assignee_id), Choice::new(&me, "Me", &t.assignee_id)];
-    if let Ok(agents) = state.app().list_agents(principal).await {
-        agent_choices.extend(
+    match state.app().assignable_agents(principal).await {
+        Ok(agents) => agent_choices.extend(
             agents
                 .iter()
-                .filter(|a| a.active && a.id.as_uuid() != principal.id)
+                .filter(|a| a.id.as_uuid() != principal.id)
                 .map(|a| Choice::new(a.id.to_string(), a.name.to_string(), &t.assignee_id)),
-        );
+        ),
+        Err(AppError::Forbidden(_)) => {}
+        Err(other) => return Err(other.into()),
+    }
+    // Whoever has it now is always a choice, so the form never silently proposes a change.
+    if !t.assignee_id.is_empty() && !agent_choices.iter().any(|c| c.selected) {
+        agent_choices.push(Choice::new(t.assignee_id.clone(), t.row.assignee.clone(), &t.assignee_id));
     }
     let (notice_kind, notice) = notice.unwrap_or(("", String::new()));
     let page = TicketConsolePage {
