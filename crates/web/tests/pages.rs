@@ -115,6 +115,8 @@ async fn pages_without_a_session_redirect_to_their_login_page() {
         ("/console/settings", "/console/login"),
         ("/portal", "/portal/login"),
         ("/portal/new", "/portal/login"),
+        ("/console/", "/console"),
+        ("/portal/", "/portal"),
     ] {
         let response = test::call_service(&service, test::TestRequest::get().uri(path).to_request()).await;
         assert_eq!(response.status(), 303, "{path}");

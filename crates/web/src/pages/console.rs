@@ -21,6 +21,7 @@ use crate::WebState;
 /// Registers the console's routes on its scope.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("", web::get().to(queue))
+        .route("/", web::get().to(|| async { see_other("/console") }))
         .route("/login", web::get().to(login_page))
         .route("/login", web::post().to(login))
         .route("/logout", web::post().to(logout_staff))

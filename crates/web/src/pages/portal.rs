@@ -18,6 +18,7 @@ use crate::WebState;
 /// Registers the portal's routes on its scope.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("", web::get().to(my_tickets))
+        .route("/", web::get().to(|| async { see_other("/portal") }))
         .route("/login", web::get().to(login_page))
         .route("/login", web::post().to(login))
         .route("/sso", web::get().to(sso))
