@@ -11,7 +11,14 @@ endif
 .PHONY: run test lint fmt migrate crash-test fuzz fuzz-parsers
 
 ## run: serve on 127.0.0.1:8080 with an embedded SQLite database (./data/supportdesk.db)
+#      with the bootstrap admin admin@shop.example / "correct horse battery staple" unless
+#      SUPPORTDESK_ADMIN_EMAIL / SUPPORTDESK_ADMIN_PASSWORD(_FILE) say otherwise (created only
+#      when the tenant has no admin yet); open http://127.0.0.1:8080/
 run:
+	@if [ -z "$$SUPPORTDESK_ADMIN_EMAIL$$SUPPORTDESK_ADMIN_PASSWORD$$SUPPORTDESK_ADMIN_PASSWORD_FILE" ]; then \
+	  export SUPPORTDESK_ADMIN_EMAIL=admin@shop.example SUPPORTDESK_ADMIN_PASSWORD='correct horse battery staple'; \
+	  echo "Console: http://127.0.0.1:8080/ (bootstrap admin admin@shop.example / correct horse battery staple)"; \
+	fi; \
 	$(CARGO) run --release -p supportdesk -- serve
 
 ## test: every test of the workspace; PostgreSQL suites run when TEST_POSTGRES_URL is set
@@ -22,6 +29,13 @@ test:
 	  echo "* 127.0.0.1:5432: the PostgreSQL suites will be SKIPPED (each says so). *"; \
 	  echo "************************************************************************"; \
 	else echo "PostgreSQL suites run against $$TEST_POSTGRES_URL"; fi
+	@if ! command -v chromedriver >/dev/null 2>&1 || ! { command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; }; then \
+	  echo "************************************************************************"; \
+	  echo "* WARNING: chromium or chromedriver is not installed: the browser tests *"; \
+	  echo "* (tests/tests/browser.rs) will be SKIPPED (each says so). Install them *"; \
+	  echo "* with: apt-get install -y chromium chromium-driver                     *"; \
+	  echo "************************************************************************"; \
+	else echo "Browser tests run in headless $$(command -v chromium || command -v chromium-browser)"; fi
 	$(CARGO) build --workspace --bins
 	$(CARGO) test --workspace --all-targets --features supportdesk-app/testkit
 	$(CARGO) test --workspace --doc

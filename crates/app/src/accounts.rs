@@ -320,6 +320,19 @@ impl App {
         Ok(self.accounts.list_agents(&principal.tenant).await?)
     }
 
+    /// The active agents a ticket may be assigned to (`tickets:assign`): what an assign
+    /// form offers to an agent who may assign but not manage agents.
+    ///
+    /// # Errors
+    ///
+    /// `Forbidden`.
+    pub async fn assignable_agents(&self, principal: &Principal) -> Result<Vec<Agent>, AppError> {
+        principal.require(Permission::TicketsAssign)?;
+        let mut agents = self.accounts.list_agents(&principal.tenant).await?;
+        agents.retain(|agent| agent.active);
+        Ok(agents)
+    }
+
     /// One agent of the tenant (`agents:manage`).
     ///
     /// # Errors

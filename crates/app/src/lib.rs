@@ -36,6 +36,7 @@ mod model;
 mod password;
 mod ports;
 mod tickets;
+mod tokens;
 mod trust;
 
 #[cfg(feature = "testkit")]
@@ -65,6 +66,7 @@ pub use ports::{
     TrustStore,
 };
 pub use tickets::{AgentReplyInput, OpenTicketInput, Outcome, ReplyResult, TriageInput};
+pub use tokens::{LoginThrottle, TokenAuthority, VerifiedToken};
 pub use trust::{
     token_hash, AgentSession, ApiKey, IssuedApiKey, NewApiKey, Secret, SigningKey, TenantRecord, TenantSettings,
     TokenFacts, API_KEY_PREFIX, ISSUER_CLOCK_SKEW_SECS,

@@ -600,6 +600,35 @@ impl FromRequest for StaffCaller {
     }
 }
 
+/// The web console verifies session cookies and shops' sign-on links through this port, so
+/// they follow exactly the rules of the API's bearer tokens.
+#[async_trait::async_trait]
+impl supportdesk_app::TokenAuthority for JwtKeys {
+    async fn verify(&self, app: &App, token: &str) -> Result<supportdesk_app::VerifiedToken, AppError> {
+        match JwtKeys::verify(self, app, token).await {
+            Ok(verified) => {
+                Ok(supportdesk_app::VerifiedToken { principal: verified.principal, expires_at: verified.expires_at })
+            }
+            Err(error) if error.status() == actix_web::http::StatusCode::UNAUTHORIZED => {
+                tracing::debug!(reason = %error, "a web credential was refused");
+                Err(AppError::Unauthorized)
+            }
+            Err(error) => Err(AppError::Internal(Box::new(error))),
+        }
+    }
+
+    fn issue_for_user(&self, user: &AuthenticatedUser, ttl: Duration) -> Result<String, AppError> {
+        TokenIssuer::new(self.clone(), ttl)
+            .issue(user)
+            .map(|access| access.token)
+            .map_err(|error| AppError::Internal(Box::new(error)))
+    }
+
+    fn issue_for_principal(&self, principal: &Principal, ttl: Duration) -> Result<String, AppError> {
+        self.mint(principal, ttl).map_err(|error| AppError::Internal(Box::new(error)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]

@@ -225,6 +225,36 @@ impl ApiState {
     }
 }
 
+/// The web console's login forms count against the API's login limits, on the same counters.
+impl supportdesk_app::LoginThrottle for ApiState {
+    fn client_of(&self, peer: Option<IpAddr>, headers: &[(&str, &str)]) -> IpAddr {
+        let mut map = actix_web::http::header::HeaderMap::new();
+        for (name, value) in headers {
+            if let (Ok(name), Ok(value)) = (
+                actix_web::http::header::HeaderName::from_bytes(name.as_bytes()),
+                actix_web::http::header::HeaderValue::from_str(value),
+            ) {
+                map.append(name, value);
+            }
+        }
+        let ip = client_ip(peer, &map, &self.inner.trusted_proxies, self.inner.forwarded_header);
+        client_key(ip.unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)))
+    }
+
+    fn check_login(&self, client: IpAddr, tenant: &TenantKey, email: &Email) -> Result<(), supportdesk_app::AppError> {
+        let busy = |verdict: Verdict| match verdict {
+            Verdict::Allowed => Ok(()),
+            Verdict::Limited { retry_after_secs } => Err(supportdesk_app::AppError::Busy { retry_after_secs }),
+        };
+        busy(self.inner.login_by_client.check(&client))?;
+        busy(self.inner.login_by_account.refusal(&(client, format!("{tenant}\n{email}"))))
+    }
+
+    fn count_login_failure(&self, client: IpAddr, tenant: &TenantKey, email: &Email) {
+        ApiState::count_login_failure(self, client, tenant, email);
+    }
+}
+
 fn verdict(verdict: Verdict) -> Result<(), ApiError> {
     match verdict {
         Verdict::Allowed => Ok(()),

@@ -171,6 +171,16 @@ pub struct Config {
           default_value_t = 3600, value_parser = clap::value_parser!(u64).range(60..=86_400 * 30))]
     pub token_ttl_secs: u64,
 
+    /// Where users reach the service (`https://desk.example.com`); when it is https, the
+    /// console's and portal's session cookie is `Secure`.
+    #[arg(long, global = true, env = "SUPPORTDESK_PUBLIC_URL", value_name = "SUPPORTDESK_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Lifetime of a console or portal session, in seconds (default 8 hours, at most 30 days).
+    #[arg(long, global = true, env = "SUPPORTDESK_WEB_SESSION_TTL_SECS", value_name = "SUPPORTDESK_WEB_SESSION_TTL_SECS",
+          default_value_t = 8 * 3600, value_parser = clap::value_parser!(u64).range(60..=86_400 * 30))]
+    pub web_session_ttl_secs: u64,
+
     /// Email of the first admin, created at start-up when the tenant has no admin.
     #[arg(long, global = true, env = "SUPPORTDESK_ADMIN_EMAIL", value_name = "SUPPORTDESK_ADMIN_EMAIL")]
     pub admin_email: Option<String>,

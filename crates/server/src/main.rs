@@ -276,11 +276,22 @@ async fn serve(config: Config) -> Result<(), StartupError> {
     let keys = jwt_keys(&config)?
         .with_login_secret(login_secret.expose().as_bytes())
         .map_err(|e| config_error("SUPPORTDESK_DATABASE_URL", e))?;
-    let state = ApiState::new(app, keys, metrics, http_config);
+    let state = ApiState::new(app.clone(), keys.clone(), metrics, http_config);
+    let web_state = supportdesk_web::WebState::new(
+        app,
+        Arc::new(keys),
+        Arc::new(state.clone()),
+        supportdesk_web::WebConfig::for_public_url(
+            config.public_url.as_deref(),
+            Duration::from_secs(config.web_session_ttl_secs),
+        ),
+    );
     let mut server = actix_web::HttpServer::new(move || {
         let state = state.clone();
+        let web_state = web_state.clone();
         actix_web::App::new()
             .wrap(supportdesk_http::request_middleware())
+            .configure(move |cfg| supportdesk_web::configure(cfg, web_state))
             .configure(move |cfg| supportdesk_http::configure_app(cfg, state))
     })
     .shutdown_timeout(config.shutdown_timeout_secs);
