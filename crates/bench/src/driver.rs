@@ -39,17 +39,24 @@ pub struct Request {
     pub token: Option<Arc<str>>,
     /// The JSON body of a `POST`.
     pub body: Option<Vec<u8>>,
+    /// A console page: the token goes in the `sd_session` cookie, as a browser sends it.
+    pub page: bool,
 }
 
 impl Request {
     /// A `GET` of `path` with `token`.
     pub fn get(path: String, token: &Arc<str>) -> Self {
-        Self { method: Method::Get, path, token: Some(token.clone()), body: None }
+        Self { method: Method::Get, path, token: Some(token.clone()), body: None, page: false }
+    }
+
+    /// A `GET` of a console page at `path`, signed in with `token` as a browser would be.
+    pub fn page(path: String, token: &Arc<str>) -> Self {
+        Self { method: Method::Get, path, token: Some(token.clone()), body: None, page: true }
     }
 
     /// A `POST` of `body` (JSON) to `path` with `token`.
     pub fn post(path: String, token: &Arc<str>, body: Vec<u8>) -> Self {
-        Self { method: Method::Post, path, token: Some(token.clone()), body: Some(body) }
+        Self { method: Method::Post, path, token: Some(token.clone()), body: Some(body), page: false }
     }
 
     /// The request as bytes on the wire, written into `out` (cleared first).
@@ -60,9 +67,13 @@ impl Request {
             Method::Post => b"POST ",
         });
         out.extend_from_slice(self.path.as_bytes());
-        out.extend_from_slice(b" HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/json\r\n");
+        if self.page {
+            out.extend_from_slice(b" HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/html\r\n");
+        } else {
+            out.extend_from_slice(b" HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/json\r\n");
+        }
         if let Some(token) = &self.token {
-            out.extend_from_slice(b"Authorization: Bearer ");
+            out.extend_from_slice(if self.page { b"Cookie: sd_session=" } else { b"Authorization: Bearer " });
             out.extend_from_slice(token.as_bytes());
             out.extend_from_slice(b"\r\n");
         }
@@ -476,7 +487,7 @@ mod tests {
         ])
         .await;
         let mut connection = Connection::new(addr);
-        let request = Request { method: Method::Get, path: "/".into(), token: None, body: None };
+        let request = Request { method: Method::Get, path: "/".into(), token: None, body: None, page: false };
         let mut wire = Vec::new();
         request.encode(&mut wire);
         let first = connection.send(&wire, true).await.unwrap();

@@ -353,7 +353,7 @@ impl Bench {
         let idle = server.memory()?.rss_kib as f64 / 1024.0;
         let health = self.runtime.block_on(driver::fetch(
             server.addr,
-            &Request { method: driver::Method::Get, path: "/health".into(), token: None, body: None },
+            &Request { method: driver::Method::Get, path: "/health".into(), token: None, body: None, page: false },
         ))?;
         if health.status != 200 {
             return Err(format!("{name}: /health answered {}", health.status).into());
@@ -494,6 +494,8 @@ impl Bench {
             ("mine", Kind::Mine),
             ("queue-q", Kind::QueueSearch),
             ("queue-assignee", Kind::QueueAssignee),
+            ("console-queue", Kind::ConsoleQueue),
+            ("console-ticket", Kind::ConsoleTicket),
         ] {
             let request =
                 driver::Workload::next(&Scenario::new(kind, self.actors.clone(), self.data.clone()), 0, &mut rng);
@@ -525,9 +527,17 @@ impl Bench {
                 (server, idle) = self.start(backend, &format!("reads, {} tickets", thousands(size)), &database.url)?;
             }
             let kinds: &[Kind] = if size == BASE {
-                &[Kind::Get, Kind::Queue, Kind::QueueAssignee, Kind::QueueSearch, Kind::Mine]
+                &[
+                    Kind::Get,
+                    Kind::Queue,
+                    Kind::QueueAssignee,
+                    Kind::QueueSearch,
+                    Kind::Mine,
+                    Kind::ConsoleQueue,
+                    Kind::ConsoleTicket,
+                ]
             } else {
-                &[Kind::Get, Kind::Queue]
+                &[Kind::Get, Kind::Queue, Kind::ConsoleQueue, Kind::ConsoleTicket]
             };
             for &kind in kinds {
                 for concurrency in CONCURRENCY {

@@ -19,6 +19,9 @@ use crate::BoxError;
 /// The queue as the agents' inbox shows it.
 pub const QUEUE: &str = "/api/v1/admin/tickets?status=open&sort=-createdAt&size=20";
 
+/// The console's queue page as an agent opens it.
+pub const CONSOLE_QUEUE: &str = "/console?status=open";
+
 /// Every order reference the bench sends is new: the service refuses a second unfinished
 /// ticket for one order.
 static ORDER_SEQUENCE: AtomicU64 = AtomicU64::new(0);
@@ -44,6 +47,11 @@ pub enum Kind {
     Mine,
     /// 70 % reads (get, queue, mine), 30 % writes (create, both replies).
     Mixed,
+    /// An agent opens the console's queue page: open tickets, newest first, with the counts
+    /// per status.
+    ConsoleQueue,
+    /// An agent opens a ticket's page in the console: thread, notes, forms and audit trail.
+    ConsoleTicket,
     /// The HTTP floor's copy of `get`: the same bytes, from memory.
     FloorGet,
     /// The HTTP floor's copy of the queue.
@@ -65,6 +73,8 @@ impl Kind {
             Kind::QueueSearch => "queue (q)",
             Kind::Mine => "mine",
             Kind::Mixed => "mixed",
+            Kind::ConsoleQueue => "console queue",
+            Kind::ConsoleTicket => "console ticket",
             Kind::FloorGet => "get",
             Kind::FloorQueue => "queue",
             Kind::FloorCreate => "create",
@@ -180,6 +190,14 @@ impl Workload for Scenario {
             }
             Kind::QueueSearch => self.queue(rng, &format!("{QUEUE}&q={SEARCH_WORD}")),
             Kind::Mine => Request::get("/api/v1/tickets".to_owned(), self.general_customer(rng)),
+            Kind::ConsoleQueue => {
+                Request::page(CONSOLE_QUEUE.to_owned(), self.agent(rng.below(self.actors.agents.len())))
+            }
+            // The `get` tickets (20 messages each) exist at every size of the dataset.
+            Kind::ConsoleTicket => Request::page(
+                format!("/console/tickets/{}", self.data.get_ticket_number(rng.below(GET_TICKETS))),
+                self.agent(rng.below(self.actors.agents.len())),
+            ),
             Kind::Mixed => match rng.below(100) {
                 0..=24 => self.get(rng, None),
                 25..=44 => self.queue(rng, QUEUE),
