@@ -32,6 +32,7 @@ mod auth;
 mod cache;
 mod categories;
 mod error;
+mod feed;
 mod model;
 mod password;
 mod ports;
@@ -53,6 +54,9 @@ use crate::cache::TtlCache;
 pub use accounts::{AgentPatch, AuthenticatedUser, CustomerProfile, NewAgent, Password, RegisterInput};
 pub use auth::{Credential, Principal};
 pub use categories::{CategoryPatch, NewCategory};
+pub use feed::{
+    public_event_type, FeedEvent, FeedPage, FeedPosition, FeedRequest, TicketSnapshot, TICKET_EVENT_KINDS,
+};
 pub use error::{AppError, FieldError, Missing, Refusal, StoreError, Taken, Validator};
 pub use model::{
     AssigneeFilter, CategoryFilter, CategoryKey, CategorySummary, Idempotency, IdempotencyKey, IdempotencyRecord,
@@ -61,7 +65,7 @@ pub use model::{
 };
 pub use password::{Argon2Hasher, HashShare};
 pub use ports::{
-    AccountStore, CategoryStore, Clock, PasswordHasher, Store, StoreResult, SystemClock, TenantStore, TicketStore,
+    AccountStore, CategoryStore, Clock, EventStore, PasswordHasher, Store, StoreResult, SystemClock, TenantStore, TicketStore,
     TrustStore,
 };
 pub use tickets::{AgentReplyInput, OpenTicketInput, Outcome, ReplyResult, TriageInput};
@@ -95,6 +99,7 @@ pub struct App {
     accounts: Arc<dyn AccountStore>,
     tenants: Arc<dyn TenantStore>,
     trust: Arc<dyn TrustStore>,
+    events: Arc<dyn EventStore>,
     hasher: Arc<dyn PasswordHasher>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdSource>,
@@ -128,6 +133,7 @@ pub struct AppBuilder {
     accounts: Arc<dyn AccountStore>,
     tenants: Arc<dyn TenantStore>,
     trust: Arc<dyn TrustStore>,
+    events: Arc<dyn EventStore>,
     hasher: Option<Arc<dyn PasswordHasher>>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdSource>,
@@ -187,6 +193,7 @@ impl AppBuilder {
             accounts: self.accounts,
             tenants: self.tenants,
             trust: self.trust,
+            events: self.events,
             hasher,
             tenant_cache: TtlCache::new(ttl, 10_000),
             signing_key_cache: TtlCache::new(ttl, 10_000),
@@ -212,7 +219,8 @@ impl App {
             categories: store.clone(),
             accounts: store.clone(),
             tenants: store.clone(),
-            trust: store,
+            trust: store.clone(),
+            events: store,
             hasher: None,
             clock: Arc::new(SystemClock),
             ids: Arc::new(UuidV7),

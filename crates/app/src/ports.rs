@@ -14,6 +14,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::error::{AppError, StoreError};
+use crate::feed::{FeedEvent, FeedPosition};
 use crate::model::{
     CategoryFilter, CategoryKey, IdempotencyKey, IdempotencyRecord, Login, Page, TicketQuery, TicketSummary,
     TicketView, Visibility,
@@ -264,10 +265,33 @@ pub trait TrustStore: Send + Sync {
     async fn revoke_agent_sessions(&self, tenant: &TenantKey, id: AgentId, at: OffsetDateTime) -> StoreResult<()>;
 }
 
-/// Every store port at once: what an adapter provides.
-pub trait Store: TicketStore + CategoryStore + AccountStore + TenantStore + TrustStore {}
+/// The audit events as the outbox: the tenant-wide feed of everything committed.
+#[async_trait]
+pub trait EventStore: Send + Sync {
+    /// Up to `limit` events of the tenant positioned after `after` (from the start when
+    /// `None`), in position order, only of `kinds` when it is not empty; each with the
+    /// ticket as the event left it and, for a message or a note, the message.
+    ///
+    /// # Errors
+    ///
+    /// The positions MUST be unique and MUST never let a follower skip an event: an event
+    /// MUST NOT be returned while another event that will be positioned before it can still
+    /// commit (a write that began earlier and is still in flight). Every committed event
+    /// MUST be returned exactly once to a follower that resumes after the last position it
+    /// saw. Events the store cannot read back MUST fail the call, never be skipped.
+    async fn feed(
+        &self,
+        tenant: &TenantKey,
+        after: Option<FeedPosition>,
+        kinds: &[&'static str],
+        limit: usize,
+    ) -> StoreResult<Vec<FeedEvent>>;
+}
 
-impl<T: TicketStore + CategoryStore + AccountStore + TenantStore + TrustStore> Store for T {}
+/// Every store port at once: what an adapter provides.
+pub trait Store: TicketStore + CategoryStore + AccountStore + TenantStore + TrustStore + EventStore {}
+
+impl<T: TicketStore + CategoryStore + AccountStore + TenantStore + TrustStore + EventStore> Store for T {}
 
 /// The time. Tests fix it; production reads the system clock.
 pub trait Clock: Send + Sync {

@@ -147,6 +147,17 @@ diesel::table! {
         kind -> Text,
         data -> Text,
         created_at -> Timestamp,
+        /// The writing transaction's id on PostgreSQL (0 on SQLite): the feed's first key.
+        txid -> BigInt,
+        /// The version of `data`'s serialised form (`stored.rs`).
+        format -> SmallInt,
+        ticket_number -> BigInt,
+        ticket_subject -> Text,
+        ticket_status -> Text,
+        ticket_priority -> SmallInt,
+        ticket_customer_id -> Text,
+        ticket_assignee_id -> Nullable<Text>,
+        ticket_version -> BigInt,
     }
 }
 

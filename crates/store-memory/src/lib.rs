@@ -22,11 +22,11 @@ use supportdesk_app::Taken;
 use async_trait::async_trait;
 use supportdesk_app::{
     AccountStore, AgentSession, ApiKey, CategoryFilter, CategoryKey, CategoryStore, CategorySummary, IdempotencyKey,
-    IdempotencyRecord, Login, Page, PersonSummary, SigningKey, StoreError, StoreResult, TenantRecord, TenantStore,
-    TicketQuery, TicketStore, TicketSummary, TicketView, TrustStore, Visibility,
+    EventStore, FeedEvent, FeedPosition, IdempotencyRecord, Login, Page, PersonSummary, SigningKey, StoreError, StoreResult, TenantRecord, TenantStore,
+    TicketQuery, TicketSnapshot, TicketStore, TicketSummary, TicketView, TrustStore, Visibility,
 };
 use supportdesk_domain::{
-    Agent, AgentId, AuditEvent, Category, CategoryId, Customer, CustomerId, Email, Message, MessageId, OpenedTicket,
+    Agent, AgentId, AuditEvent, Category, CategoryId, Customer, CustomerId, Email, EventData, Message, MessageId, OpenedTicket,
     Role, TenantKey, TenantPolicy, Ticket, TicketChange, TicketId, TicketNumber, TicketRef,
 };
 use time::OffsetDateTime;
@@ -50,6 +50,9 @@ struct State {
     signing_keys: HashMap<String, SigningKey>,
     api_keys: HashMap<String, ApiKey>,
     revoked_tokens: HashMap<String, OffsetDateTime>,
+    /// Every event in commit order: the feed. One lock orders the writes, so the index is
+    /// the position.
+    feed: Vec<(TenantKey, AuditEvent, TicketSnapshot)>,
 }
 
 struct TenantState {
@@ -189,6 +192,64 @@ impl State {
     }
 }
 
+impl State {
+    /// Appends the events of one write to the feed, with the ticket they left.
+    fn log(&mut self, ticket: &Ticket, events: &[AuditEvent]) {
+        let snapshot = TicketSnapshot {
+            id: ticket.id,
+            number: ticket.number,
+            subject: ticket.subject.clone(),
+            status: ticket.status,
+            priority: ticket.priority,
+            customer_id: ticket.customer_id,
+            assignee_id: ticket.assignee_id,
+            version: ticket.version,
+        };
+        self.feed.extend(events.iter().map(|e| (ticket.tenant.clone(), e.clone(), snapshot.clone())));
+    }
+}
+
+#[async_trait]
+impl EventStore for MemoryStore {
+    async fn feed(
+        &self,
+        tenant: &TenantKey,
+        after: Option<FeedPosition>,
+        kinds: &[&'static str],
+        limit: usize,
+    ) -> StoreResult<Vec<FeedEvent>> {
+        let state = self.read();
+        // Positions are 1-based indexes into the log; txid is always 0 here.
+        let start = after.map_or(0, |p| usize::try_from(p.seq()).unwrap_or(usize::MAX));
+        let events = state
+            .feed
+            .iter()
+            .enumerate()
+            .skip(start)
+            .filter(|(_, (t, e, _))| t == tenant && (kinds.is_empty() || kinds.contains(&e.data.kind())))
+            .take(limit)
+            .map(|(index, (t, e, snapshot))| {
+                let message = match &e.data {
+                    EventData::MessageAdded { message_id } | EventData::NoteAdded { message_id } => state
+                        .messages
+                        .get(&e.ticket_id)
+                        .and_then(|all| all.iter().find(|m| m.id == *message_id))
+                        .cloned(),
+                    _ => None,
+                };
+                FeedEvent {
+                    position: FeedPosition::new(0, i64::try_from(index + 1).unwrap_or(i64::MAX)),
+                    tenant: t.clone(),
+                    event: e.clone(),
+                    ticket: snapshot.clone(),
+                    message,
+                }
+            })
+            .collect();
+        Ok(events)
+    }
+}
+
 #[async_trait]
 impl TicketStore for MemoryStore {
     async fn create_ticket(&self, opened: OpenedTicket, idempotency: Option<IdempotencyRecord>) -> StoreResult<Ticket> {
@@ -210,6 +271,7 @@ impl TicketStore for MemoryStore {
         state.numbers.insert((tenant, number), ticket.id);
         state.message_index.insert(opened.message.id, ticket.id);
         state.messages.insert(ticket.id, vec![opened.message]);
+        state.log(&ticket, &opened.events);
         state.events.insert(ticket.id, opened.events);
         state.tickets.insert(ticket.id, ticket.clone());
         Ok(ticket)
@@ -229,6 +291,7 @@ impl TicketStore for MemoryStore {
             state.message_index.insert(message.id, id);
             state.messages.entry(id).or_default().push(message.clone());
         }
+        state.log(&change.ticket, &change.events);
         state.events.entry(id).or_default().extend(change.events.iter().cloned());
         state.tickets.insert(id, change.ticket.clone());
         Ok(())

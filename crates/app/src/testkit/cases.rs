@@ -1184,3 +1184,77 @@ pub async fn the_last_active_admin_stays_also_under_racing_demotions<S: Store + 
     assert!(results.iter().any(|r| matches!(r, Err(AppError::LastAdmin))), "{results:?}");
     assert!(w.store.has_admin(&w.alpha).await.unwrap());
 }
+
+/// Follows the whole feed of `principal`'s tenant, `page` events at a time.
+async fn follow<S: Store + 'static>(w: &World<S>, principal: &Principal, page: usize) -> Vec<crate::FeedEvent> {
+    let mut seen = Vec::new();
+    let mut request = crate::FeedRequest::from_start(page);
+    loop {
+        let got = w.app.event_feed(principal, &request).await.unwrap();
+        if got.events.is_empty() {
+            return seen;
+        }
+        request = request.after(got.next);
+        seen.extend(got.events);
+    }
+}
+
+/// Every event of a tenant appears once, oldest first, with the ticket as the change left
+/// it and, for a message, the message; following page by page sees them all.
+pub async fn the_feed_returns_every_event_of_the_tenant_once_in_order_with_its_ticket<S: Store + 'static>(
+    s: ContractStore<S>,
+) {
+    let (w, _s) = world(s).await;
+    let first = w.open(&w.alex, "Parcel lost").await;
+    let second = w.open(&w.blake, "Wrong size").await;
+    w.app.agent_reply(&w.sam, by_id(&first), reply("We are looking into it"), None, None).await.unwrap();
+    let all = follow(&w, &w.admin, 2).await;
+    let kinds: Vec<&str> = all.iter().map(|e| e.event.data.kind()).collect();
+    assert_eq!(kinds, ["created", "message_added", "created", "message_added", "message_added", "status_changed"]);
+    let positions: Vec<_> = all.iter().map(|e| e.position).collect();
+    let mut sorted = positions.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(positions, sorted, "positions increase strictly");
+    assert_eq!(all[0].ticket.number, first.summary.ticket.number);
+    assert_eq!(all[0].ticket.status, Status::Open);
+    assert_eq!(all[2].ticket.id, second.summary.ticket.id);
+    let reply_event = &all[4];
+    assert_eq!(reply_event.ticket.status, Status::Answered);
+    assert_eq!(reply_event.ticket.version, first.summary.ticket.version + 1);
+    assert_eq!(reply_event.message.as_ref().unwrap().body.as_str(), "We are looking into it");
+    let again = w.app.event_feed(&w.admin, &crate::FeedRequest::from_start(500).after(all.last().map(|e| e.position))).await;
+    assert!(again.unwrap().events.is_empty(), "nothing after the last position");
+}
+
+/// A feed filtered by kind keeps only those kinds; a cursor resumes right after the event
+/// it came from.
+pub async fn the_feed_keeps_only_the_asked_kinds_and_resumes_after_a_cursor<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    w.open(&w.alex, "One").await;
+    w.open(&w.blake, "Two").await;
+    w.open(&w.alex, "Three").await;
+    let created = crate::FeedRequest::parse(None, Some(500), Some("ticket.created"), None).unwrap();
+    let page = w.app.event_feed(&w.admin, &created).await.unwrap();
+    assert_eq!(page.events.len(), 3);
+    assert!(page.events.iter().all(|e| e.event.data.kind() == "created"));
+    let first_two = w.app.event_feed(&w.admin, &crate::FeedRequest::from_start(2)).await.unwrap();
+    let cursor = first_two.next.unwrap().to_cursor();
+    let rest = crate::FeedRequest::parse(Some(&cursor), Some(500), None, None).unwrap();
+    let rest = w.app.event_feed(&w.admin, &rest).await.unwrap();
+    assert_eq!(rest.events.len(), 4);
+    assert_eq!(rest.events[0].ticket.number.get(), 2);
+}
+
+/// Each tenant's feed holds its own events only.
+pub async fn the_feed_of_a_tenant_never_shows_another_tenants_events<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    w.open(&w.alex, "Alpha's").await;
+    w.open(&w.casey, "Beta's").await;
+    let alpha = follow(&w, &w.admin, 500).await;
+    let beta = follow(&w, &w.beta_admin, 500).await;
+    assert_eq!(alpha.len(), 2);
+    assert_eq!(beta.len(), 2);
+    assert!(alpha.iter().all(|e| e.tenant == w.alpha));
+    assert!(beta.iter().all(|e| e.tenant == w.beta));
+}
