@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod categories;
+pub mod events;
 pub mod tickets;
 pub mod trust;
 

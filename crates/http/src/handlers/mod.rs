@@ -6,6 +6,7 @@ pub mod agents;
 pub mod auth;
 pub mod categories;
 pub mod customers;
+pub mod events;
 pub mod ops;
 pub mod settings;
 pub mod tickets;
