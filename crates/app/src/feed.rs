@@ -11,8 +11,7 @@ use std::time::Duration;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use supportdesk_domain::{
-    AgentId, AuditEvent, CustomerId, Message, Permission, Priority, Status, Subject, TenantKey, TicketId,
-    TicketNumber,
+    AgentId, AuditEvent, CustomerId, Message, Permission, Priority, Status, Subject, TenantKey, TicketId, TicketNumber,
 };
 use tracing::instrument;
 
@@ -246,8 +245,7 @@ impl App {
         principal.require(Permission::TicketsRead)?;
         let deadline = tokio::time::Instant::now() + request.wait.min(FeedRequest::MAX_WAIT);
         loop {
-            let events =
-                self.events.feed(&principal.tenant, request.after, request.kinds(), request.limit).await?;
+            let events = self.events.feed(&principal.tenant, request.after, request.kinds(), request.limit).await?;
             if !events.is_empty() || tokio::time::Instant::now() + POLL_INTERVAL > deadline {
                 let next = events.last().map(|e| e.position).or(request.after);
                 return Ok(FeedPage { events, next });

@@ -54,10 +54,8 @@ use crate::cache::TtlCache;
 pub use accounts::{AgentPatch, AuthenticatedUser, CustomerProfile, NewAgent, Password, RegisterInput};
 pub use auth::{Credential, Principal};
 pub use categories::{CategoryPatch, NewCategory};
-pub use feed::{
-    public_event_type, FeedEvent, FeedPage, FeedPosition, FeedRequest, TicketSnapshot, TICKET_EVENT_KINDS,
-};
 pub use error::{AppError, FieldError, Missing, Refusal, StoreError, Taken, Validator};
+pub use feed::{public_event_type, FeedEvent, FeedPage, FeedPosition, FeedRequest, TicketSnapshot, TICKET_EVENT_KINDS};
 pub use model::{
     AssigneeFilter, CategoryFilter, CategoryKey, CategorySummary, Idempotency, IdempotencyKey, IdempotencyRecord,
     Login, Page, PageRequest, PersonSummary, SearchText, TicketEvent, TicketQuery, TicketSort, TicketSummary,
@@ -65,8 +63,8 @@ pub use model::{
 };
 pub use password::{Argon2Hasher, HashShare};
 pub use ports::{
-    AccountStore, CategoryStore, Clock, EventStore, PasswordHasher, Store, StoreResult, SystemClock, TenantStore, TicketStore,
-    TrustStore,
+    AccountStore, CategoryStore, Clock, EventStore, PasswordHasher, Store, StoreResult, SystemClock, TenantStore,
+    TicketStore, TrustStore,
 };
 pub use tickets::{AgentReplyInput, OpenTicketInput, Outcome, ReplyResult, TriageInput};
 pub use trust::{

@@ -236,7 +236,10 @@ mod tests {
         let doc = serde_json::to_value(openapi()).unwrap();
         for kind in event_types() {
             let hook = &doc["webhooks"][&kind]["post"];
-            assert_eq!(hook["requestBody"]["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/EventV1");
+            assert_eq!(
+                hook["requestBody"]["content"]["application/json"]["schema"]["$ref"],
+                "#/components/schemas/EventV1"
+            );
         }
         assert!(doc["components"]["schemas"]["EventV1"]["properties"]["ticket"].is_object());
         assert!(doc["paths"]["/api/v1/admin/events"]["get"].is_object());

@@ -47,9 +47,8 @@ impl EventStore for DieselStore {
                 let is_pg = matches!(conn, DbConnection::Pg(_));
                 let mut query = events::table.filter(events::tenant.eq(&tenant)).into_boxed();
                 if let Some(p) = after {
-                    query = query.filter(
-                        events::txid.gt(p.txid()).or(events::txid.eq(p.txid()).and(events::seq.gt(p.seq()))),
-                    );
+                    query = query
+                        .filter(events::txid.gt(p.txid()).or(events::txid.eq(p.txid()).and(events::seq.gt(p.seq()))));
                 }
                 if !kinds.is_empty() {
                     query = query.filter(events::kind.eq_any(kinds));

@@ -13,8 +13,8 @@ use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
 use uuid::Uuid;
 
 use crate::error::Failure;
-use crate::stored;
 use crate::schema::{agents, categories, customers, events, idempotency_keys, logins, messages, ticket_tags, tickets};
+use crate::stored;
 
 /// A timestamp as stored: UTC, to the microsecond (PostgreSQL's precision, and what the
 /// service's clock gives), so a value reads back equal on both backends.

@@ -28,9 +28,19 @@ struct StoredChange<T> {
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "type", content = "data", rename_all = "snake_case", rename_all_fields = "camelCase")]
 enum StoredEventV1 {
-    Created { status: String, priority: String, category_id: Uuid, subject: String, source: String },
-    MessageAdded { message_id: Uuid },
-    NoteAdded { message_id: Uuid },
+    Created {
+        status: String,
+        priority: String,
+        category_id: Uuid,
+        subject: String,
+        source: String,
+    },
+    MessageAdded {
+        message_id: Uuid,
+    },
+    NoteAdded {
+        message_id: Uuid,
+    },
     StatusChanged {
         from: String,
         to: String,
@@ -43,7 +53,9 @@ enum StoredEventV1 {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         previous_assignee_id: Option<Uuid>,
     },
-    Unassigned { previous_assignee_id: Uuid },
+    Unassigned {
+        previous_assignee_id: Uuid,
+    },
     Triaged {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         priority: Option<StoredChange<String>>,
@@ -114,7 +126,9 @@ impl TryFrom<StoredEventV1> for EventData {
             StoredEventV1::MessageAdded { message_id } => {
                 EventData::MessageAdded { message_id: MessageId::from_uuid(message_id) }
             }
-            StoredEventV1::NoteAdded { message_id } => EventData::NoteAdded { message_id: MessageId::from_uuid(message_id) },
+            StoredEventV1::NoteAdded { message_id } => {
+                EventData::NoteAdded { message_id: MessageId::from_uuid(message_id) }
+            }
             StoredEventV1::StatusChanged { from, to, resolution_note } => {
                 EventData::StatusChanged { from: Status::parse(&from)?, to: Status::parse(&to)?, resolution_note }
             }
@@ -128,7 +142,9 @@ impl TryFrom<StoredEventV1> for EventData {
             }
             StoredEventV1::Triaged { priority, category_id, tags, subject } => EventData::Triaged {
                 priority: priority.map(|c| back(c, |p| Priority::parse(&p))).transpose()?,
-                category_id: category_id.map(|c| back(c, |id| Ok::<_, Failure>(CategoryId::from_uuid(id)))).transpose()?,
+                category_id: category_id
+                    .map(|c| back(c, |id| Ok::<_, Failure>(CategoryId::from_uuid(id))))
+                    .transpose()?,
                 tags: tags.map(|c| back(c, Ok::<_, Failure>)).transpose()?,
                 subject: subject.map(|c| back(c, Ok::<_, Failure>)).transpose()?,
             },
@@ -155,6 +171,8 @@ pub(crate) fn decode(format: i16, kind: &str, raw: &str) -> Result<EventData, Fa
 
 #[cfg(test)]
 mod tests {
+    #![expect(clippy::unwrap_used, reason = "tests")]
+
     use super::*;
 
     #[test]
@@ -163,11 +181,7 @@ mod tests {
         let data = decode(1, "status_changed", raw).unwrap();
         assert_eq!(
             data,
-            EventData::StatusChanged {
-                from: Status::Open,
-                to: Status::Resolved,
-                resolution_note: Some("done".into())
-            }
+            EventData::StatusChanged { from: Status::Open, to: Status::Resolved, resolution_note: Some("done".into()) }
         );
         assert_eq!(decode(1, "status_changed", &encode(&data).unwrap()).unwrap(), data);
     }

@@ -21,13 +21,14 @@ use supportdesk_app::Taken;
 
 use async_trait::async_trait;
 use supportdesk_app::{
-    AccountStore, AgentSession, ApiKey, CategoryFilter, CategoryKey, CategoryStore, CategorySummary, IdempotencyKey,
-    EventStore, FeedEvent, FeedPosition, IdempotencyRecord, Login, Page, PersonSummary, SigningKey, StoreError, StoreResult, TenantRecord, TenantStore,
-    TicketQuery, TicketSnapshot, TicketStore, TicketSummary, TicketView, TrustStore, Visibility,
+    AccountStore, AgentSession, ApiKey, CategoryFilter, CategoryKey, CategoryStore, CategorySummary, EventStore,
+    FeedEvent, FeedPosition, IdempotencyKey, IdempotencyRecord, Login, Page, PersonSummary, SigningKey, StoreError,
+    StoreResult, TenantRecord, TenantStore, TicketQuery, TicketSnapshot, TicketStore, TicketSummary, TicketView,
+    TrustStore, Visibility,
 };
 use supportdesk_domain::{
-    Agent, AgentId, AuditEvent, Category, CategoryId, Customer, CustomerId, Email, EventData, Message, MessageId, OpenedTicket,
-    Role, TenantKey, TenantPolicy, Ticket, TicketChange, TicketId, TicketNumber, TicketRef,
+    Agent, AgentId, AuditEvent, Category, CategoryId, Customer, CustomerId, Email, EventData, Message, MessageId,
+    OpenedTicket, Role, TenantKey, TenantPolicy, Ticket, TicketChange, TicketId, TicketNumber, TicketRef,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;

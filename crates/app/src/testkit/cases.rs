@@ -1223,7 +1223,8 @@ pub async fn the_feed_returns_every_event_of_the_tenant_once_in_order_with_its_t
     assert_eq!(reply_event.ticket.status, Status::Answered);
     assert_eq!(reply_event.ticket.version, first.summary.ticket.version + 1);
     assert_eq!(reply_event.message.as_ref().unwrap().body.as_str(), "We are looking into it");
-    let again = w.app.event_feed(&w.admin, &crate::FeedRequest::from_start(500).after(all.last().map(|e| e.position))).await;
+    let again =
+        w.app.event_feed(&w.admin, &crate::FeedRequest::from_start(500).after(all.last().map(|e| e.position))).await;
     assert!(again.unwrap().events.is_empty(), "nothing after the last position");
 }
 

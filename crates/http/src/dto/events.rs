@@ -267,7 +267,10 @@ impl FeedQuery {
             Some(raw) => match raw.trim().parse::<i64>() {
                 Ok(n) => Some(n),
                 Err(_) => {
-                    errors.push(supportdesk_app::FieldError { field: field.into(), message: "must be a whole number".into() });
+                    errors.push(supportdesk_app::FieldError {
+                        field: field.into(),
+                        message: "must be a whole number".into(),
+                    });
                     Some(-1)
                 }
             },

@@ -366,6 +366,19 @@ mod failing {
     }
 
     #[async_trait]
+    impl supportdesk_app::EventStore for FailingStore {
+        async fn feed(
+            &self,
+            _: &TenantKey,
+            _: Option<supportdesk_app::FeedPosition>,
+            _: &[&'static str],
+            _: usize,
+        ) -> StoreResult<Vec<supportdesk_app::FeedEvent>> {
+            down()
+        }
+    }
+
+    #[async_trait]
     impl TenantStore for FailingStore {
         async fn ensure_tenant(&self, _: &TenantKey, _: &[Category]) -> StoreResult<bool> {
             down()
