@@ -197,6 +197,13 @@ impl FeedRequest {
         Self { after: None, limit: limit.clamp(1, Self::MAX_LIMIT), kinds: Vec::new(), wait: Duration::ZERO }
     }
 
+    /// The same request, waiting up to `wait` (at most [`Self::MAX_WAIT`]) for a first event.
+    #[must_use]
+    pub fn waiting(mut self, wait: Duration) -> Self {
+        self.wait = wait.min(Self::MAX_WAIT);
+        self
+    }
+
     /// The same request, resuming after `position`.
     #[must_use]
     pub fn after(mut self, position: Option<FeedPosition>) -> Self {

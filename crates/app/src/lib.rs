@@ -38,6 +38,7 @@ mod password;
 mod ports;
 mod tickets;
 mod trust;
+mod webhooks;
 
 #[cfg(feature = "testkit")]
 pub mod testkit;
@@ -63,10 +64,15 @@ pub use model::{
 };
 pub use password::{Argon2Hasher, HashShare};
 pub use ports::{
-    AccountStore, CategoryStore, Clock, EventStore, PasswordHasher, Store, StoreResult, SystemClock, TenantStore,
+    AccountStore, CategoryStore, Clock, EventStore, PasswordHasher, WebhookStore, Store, StoreResult, SystemClock, TenantStore,
     TicketStore, TrustStore,
 };
 pub use tickets::{AgentReplyInput, OpenTicketInput, Outcome, ReplyResult, TriageInput};
+pub use webhooks::{
+    next_attempt, ClaimedDelivery, Delivery, DeliveryStatus, EventEncoder, EventSelection, IssuedWebhook, SendOutcome,
+    WebhookEndpoint, WebhookInput, WebhookRequest, WebhookSecret, WebhookSender, WebhookSettings, WebhookUrl,
+    RETRY_SCHEDULE, WEBHOOK_SECRET_PREFIX,
+};
 pub use trust::{
     token_hash, AgentSession, ApiKey, IssuedApiKey, NewApiKey, Secret, SigningKey, TenantRecord, TenantSettings,
     TokenFacts, API_KEY_PREFIX,
@@ -98,6 +104,9 @@ pub struct App {
     tenants: Arc<dyn TenantStore>,
     trust: Arc<dyn TrustStore>,
     events: Arc<dyn EventStore>,
+    webhooks: Arc<dyn WebhookStore>,
+    /// How deliveries are sent and encoded; `None` until the embedder gives them.
+    webhook_parts: Option<webhooks::WebhookParts>,
     hasher: Arc<dyn PasswordHasher>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdSource>,
@@ -132,6 +141,8 @@ pub struct AppBuilder {
     tenants: Arc<dyn TenantStore>,
     trust: Arc<dyn TrustStore>,
     events: Arc<dyn EventStore>,
+    webhooks: Arc<dyn WebhookStore>,
+    webhook_parts: Option<webhooks::WebhookParts>,
     hasher: Option<Arc<dyn PasswordHasher>>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdSource>,
@@ -171,6 +182,19 @@ impl AppBuilder {
         self
     }
 
+    /// Deliver webhooks with `sender`, bodies written by `encoder` (without them the webhook
+    /// use cases answer `Internal`).
+    #[must_use]
+    pub fn webhooks(
+        mut self,
+        sender: Arc<dyn WebhookSender>,
+        encoder: Arc<dyn EventEncoder>,
+        settings: WebhookSettings,
+    ) -> Self {
+        self.webhook_parts = Some(webhooks::WebhookParts { sender, encoder, settings });
+        self
+    }
+
     /// Use these settings.
     #[must_use]
     pub fn settings(mut self, settings: AppSettings) -> Self {
@@ -192,6 +216,8 @@ impl AppBuilder {
             tenants: self.tenants,
             trust: self.trust,
             events: self.events,
+            webhooks: self.webhooks,
+            webhook_parts: self.webhook_parts,
             hasher,
             tenant_cache: TtlCache::new(ttl, 10_000),
             signing_key_cache: TtlCache::new(ttl, 10_000),
@@ -218,7 +244,9 @@ impl App {
             accounts: store.clone(),
             tenants: store.clone(),
             trust: store.clone(),
-            events: store,
+            events: store.clone(),
+            webhooks: store,
+            webhook_parts: None,
             hasher: None,
             clock: Arc::new(SystemClock),
             ids: Arc::new(UuidV7),

@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use crate::error::{AppError, StoreError};
 use crate::feed::{FeedEvent, FeedPosition};
+use crate::webhooks::{ClaimedDelivery, Delivery, WebhookEndpoint};
 use crate::model::{
     CategoryFilter, CategoryKey, IdempotencyKey, IdempotencyRecord, Login, Page, TicketQuery, TicketSummary,
     TicketView, Visibility,
@@ -288,10 +289,90 @@ pub trait EventStore: Send + Sync {
     ) -> StoreResult<Vec<FeedEvent>>;
 }
 
-/// Every store port at once: what an adapter provides.
-pub trait Store: TicketStore + CategoryStore + AccountStore + TenantStore + TrustStore + EventStore {}
+/// Webhook endpoints and their deliveries: the work queue of what leaves the service.
+#[async_trait]
+pub trait WebhookStore: Send + Sync {
+    /// Adds an endpoint, positioned at the end of its tenant's feed: it receives the events
+    /// not yet shown by [`EventStore::feed`] when it is added, and every later one.
+    async fn insert_webhook(&self, endpoint: &WebhookEndpoint) -> StoreResult<()>;
 
-impl<T: TicketStore + CategoryStore + AccountStore + TenantStore + TrustStore + EventStore> Store for T {}
+    /// One endpoint of the tenant.
+    async fn webhook(&self, tenant: &TenantKey, id: Uuid) -> StoreResult<Option<WebhookEndpoint>>;
+
+    /// The tenant's endpoints, oldest first.
+    async fn list_webhooks(&self, tenant: &TenantKey) -> StoreResult<Vec<WebhookEndpoint>>;
+
+    /// Replaces an endpoint's fields (not its feed position).
+    ///
+    /// # Errors
+    ///
+    /// `NotFound` when it does not exist in its tenant.
+    async fn update_webhook(&self, endpoint: &WebhookEndpoint) -> StoreResult<()>;
+
+    /// Deletes an endpoint with its deliveries; whether it existed.
+    async fn delete_webhook(&self, tenant: &TenantKey, id: Uuid) -> StoreResult<bool>;
+
+    /// For every active endpoint, creates a pending delivery (due `now`) of each event after
+    /// its position that it subscribes to, at most `limit` per endpoint, and moves its
+    /// position past them; returns how many deliveries were created.
+    ///
+    /// # Errors
+    ///
+    /// MUST follow the feed's promise ([`EventStore::feed`]): never pass an event that can
+    /// still commit before the position. MUST create at most one delivery per endpoint and
+    /// event, also when several processes fan out at once.
+    async fn fan_out(&self, now: OffsetDateTime, limit: usize) -> StoreResult<usize>;
+
+    /// Claims up to `limit` pending deliveries due at `now` whose lease is free or ran out,
+    /// leasing them until `lease_until`, with their endpoints and events.
+    ///
+    /// # Errors
+    ///
+    /// MUST NOT hand one delivery to two callers while its lease runs, also across
+    /// processes.
+    async fn claim_deliveries(
+        &self,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+        limit: usize,
+    ) -> StoreResult<Vec<ClaimedDelivery>>;
+
+    /// Saves an attempt's outcome (attempts, status, response, error, next attempt) and
+    /// frees the lease; marks the endpoint failing since `at` unless it already was
+    /// (`succeeded` clears it). Returns since when the endpoint has been failing, if it is.
+    async fn record_attempt(&self, delivery: &Delivery, succeeded: bool, at: OffsetDateTime)
+        -> StoreResult<Option<OffsetDateTime>>;
+
+    /// One page of the endpoint's deliveries, newest first, older than `before` when given.
+    async fn list_deliveries(
+        &self,
+        tenant: &TenantKey,
+        endpoint: Uuid,
+        before: Option<Uuid>,
+        limit: usize,
+    ) -> StoreResult<Vec<Delivery>>;
+
+    /// Makes the delivery pending and due at `now`; `None` when it does not exist for that
+    /// endpoint.
+    async fn retry_delivery(
+        &self,
+        tenant: &TenantKey,
+        endpoint: Uuid,
+        delivery: Uuid,
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<Delivery>>;
+}
+
+/// Every store port at once: what an adapter provides.
+pub trait Store:
+    TicketStore + CategoryStore + AccountStore + TenantStore + TrustStore + EventStore + WebhookStore
+{
+}
+
+impl<T: TicketStore + CategoryStore + AccountStore + TenantStore + TrustStore + EventStore + WebhookStore> Store
+    for T
+{
+}
 
 /// The time. Tests fix it; production reads the system clock.
 pub trait Clock: Send + Sync {

@@ -26,7 +26,7 @@ use crate::schema::{events, messages};
 use crate::store::DieselStore;
 
 /// Events of transactions that may still be running are not shown yet (PostgreSQL only).
-const SETTLED: &str = "txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint";
+pub(crate) const SETTLED: &str = "txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint";
 
 #[async_trait]
 impl EventStore for DieselStore {
@@ -61,49 +61,59 @@ impl EventStore for DieselStore {
                     .limit(limit)
                     .select((EventRow::as_select(), SnapshotRow::as_select()))
                     .load(conn)?;
-                let events = rows
-                    .into_iter()
-                    .map(|(row, snapshot)| {
-                        let event = AuditEvent::try_from(row)?;
-                        let ticket = snapshot.snapshot(event.ticket_id)?;
-                        Ok((FeedPosition::new(snapshot.txid, snapshot.seq), event, ticket))
-                    })
-                    .collect::<Result<Vec<_>, Failure>>()?;
-                let message_ids: Vec<String> = events
-                    .iter()
-                    .filter_map(|(_, e, _)| match &e.data {
-                        EventData::MessageAdded { message_id } | EventData::NoteAdded { message_id } => {
-                            Some(id_text(message_id.as_uuid()))
-                        }
-                        _ => None,
-                    })
-                    .collect();
-                let mut found: HashMap<_, Message> = HashMap::new();
-                if !message_ids.is_empty() {
-                    for row in messages::table
-                        .filter(messages::tenant.eq(&tenant))
-                        .filter(messages::id.eq_any(message_ids))
-                        .select(MessageRow::as_select())
-                        .load(conn)?
-                    {
-                        let message = Message::try_from(row)?;
-                        found.insert(message.id, message);
-                    }
-                }
-                Ok(events
-                    .into_iter()
-                    .map(|(position, event, ticket)| {
-                        let message = match &event.data {
-                            EventData::MessageAdded { message_id } | EventData::NoteAdded { message_id } => {
-                                found.get(message_id).cloned()
-                            }
-                            _ => None,
-                        };
-                        FeedEvent { position, tenant: tenant_key.clone(), event, ticket, message }
-                    })
-                    .collect())
+                to_feed_events(conn, &tenant_key, rows)
             })
         })
         .await
     }
+}
+
+/// The feed events of `rows` (all of `tenant`), validated, with their messages.
+pub(crate) fn to_feed_events(
+    conn: &mut DbConnection,
+    tenant_key: &TenantKey,
+    rows: Vec<(EventRow, SnapshotRow)>,
+) -> Result<Vec<FeedEvent>, Failure> {
+    let tenant = tenant_key.to_string();
+    let events = rows
+        .into_iter()
+        .map(|(row, snapshot)| {
+            let event = AuditEvent::try_from(row)?;
+            let ticket = snapshot.snapshot(event.ticket_id)?;
+            Ok((FeedPosition::new(snapshot.txid, snapshot.seq), event, ticket))
+        })
+        .collect::<Result<Vec<_>, Failure>>()?;
+    let message_ids: Vec<String> = events
+        .iter()
+        .filter_map(|(_, e, _)| match &e.data {
+            EventData::MessageAdded { message_id } | EventData::NoteAdded { message_id } => {
+                Some(id_text(message_id.as_uuid()))
+            }
+            _ => None,
+        })
+        .collect();
+    let mut found: HashMap<_, Message> = HashMap::new();
+    if !message_ids.is_empty() {
+        for row in messages::table
+            .filter(messages::tenant.eq(&tenant))
+            .filter(messages::id.eq_any(message_ids))
+            .select(MessageRow::as_select())
+            .load(conn)?
+        {
+            let message = Message::try_from(row)?;
+            found.insert(message.id, message);
+        }
+    }
+    Ok(events
+        .into_iter()
+        .map(|(position, event, ticket)| {
+            let message = match &event.data {
+                EventData::MessageAdded { message_id } | EventData::NoteAdded { message_id } => {
+        found.get(message_id).cloned()
+                }
+                _ => None,
+            };
+            FeedEvent { position, tenant: tenant_key.clone(), event, ticket, message }
+        })
+        .collect())
 }

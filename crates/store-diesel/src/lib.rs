@@ -49,6 +49,7 @@ mod stored;
 mod tenants;
 mod tickets;
 mod trust;
+mod webhooks;
 
 pub use config::{Backend, DieselConfig};
 pub use query::Paged;

@@ -228,7 +228,46 @@ pub const COUNT_TICKETS: &str = "INSERT INTO ticket_counts (tenant, status, shar
     SELECT tenant, status, CAST(number % 8 AS SMALLINT), COUNT(*) FROM tickets \
     GROUP BY tenant, status, CAST(number % 8 AS SMALLINT)";
 
+diesel::table! {
+    /// Webhook endpoints, with the feed position their deliveries were created up to.
+    webhook_endpoints (tenant, id) {
+        tenant -> Text,
+        id -> Text,
+        url -> Text,
+        events -> Text,
+        active -> Bool,
+        description -> Text,
+        secret -> Text,
+        cursor_txid -> BigInt,
+        cursor_seq -> BigInt,
+        failing_since -> Nullable<Timestamp>,
+        disabled_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// One event to one endpoint, with its attempts and lease.
+    webhook_deliveries (tenant, id) {
+        tenant -> Text,
+        id -> Text,
+        endpoint_id -> Text,
+        event_id -> Text,
+        status -> Text,
+        attempts -> Integer,
+        response_status -> Nullable<Integer>,
+        duration_ms -> Nullable<BigInt>,
+        error -> Nullable<Text>,
+        next_attempt_at -> Nullable<Timestamp>,
+        lease_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    webhook_endpoints,
+    webhook_deliveries,
     tenants,
     categories,
     customers,
