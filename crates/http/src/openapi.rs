@@ -10,7 +10,7 @@ use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use crate::dto::events::{event_types, EventV1};
-use crate::handlers::{admin_tickets, agents, auth, categories, customers, events, ops, settings, tickets, trust};
+use crate::handlers::{admin_tickets, agents, auth, categories, customers, events, ops, settings, tickets, trust, webhooks};
 
 /// Adds the bearer security scheme every authenticated route names.
 struct BearerSecurity;
@@ -99,6 +99,7 @@ impl Modify for Webhooks {
                     "requestBody": {"required": true, "content": {"application/json": {
                         "schema": {"$ref": "#/components/schemas/EventV1"}}}},
                     "responses": {"2XX": {"description": "Received; anything else is retried"}},
+                    "x-ping": "An endpoint is also sent `webhook.ping` (schema PingV1) when an admin pings it",
                 }}),
             );
         }
@@ -162,8 +163,17 @@ Cache-Control: no-store."
         trust::delete_api_key,
         trust::revoke_agent_sessions,
         events::list_events,
+        webhooks::list_webhooks,
+        webhooks::create_webhook,
+        webhooks::get_webhook,
+        webhooks::update_webhook,
+        webhooks::delete_webhook,
+        webhooks::rotate_webhook_secret,
+        webhooks::ping_webhook,
+        webhooks::list_deliveries,
+        webhooks::retry_delivery,
     ),
-    components(schemas(crate::error::Problem, crate::error::FieldProblem, EventV1)),
+    components(schemas(crate::error::Problem, crate::error::FieldProblem, EventV1, crate::dto::webhooks::PingV1)),
     modifiers(&BearerSecurity, &JsonBodyErrors, &Webhooks),
     tags(
         (name = "tickets", description = "A customer's own tickets"),
@@ -177,6 +187,7 @@ Cache-Control: no-store."
         (name = "auth", description = "The service's own accounts"),
         (name = "ops", description = "Health, readiness, metrics, this document"),
         (name = "admin-events", description = "The change feed: every committed event, after a cursor"),
+        (name = "admin-webhooks", description = "Webhook endpoints, their delivery log, retries and pings"),
         (name = "webhooks", description = "What supportdesk posts to a subscribed endpoint"),
     )
 )]

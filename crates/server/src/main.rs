@@ -9,9 +9,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
-use supportdesk_app::{App, AppError, AppSettings, Argon2Hasher, Password};
+use supportdesk_app::{App, AppError, AppSettings, Argon2Hasher, Password, WebhookSettings};
 use supportdesk_domain::{Email, PersonName, TenantKey};
+use supportdesk_http::dto::webhooks::PublicEventEncoder;
 use supportdesk_http::{ApiState, HttpConfig, JwtKeys, Metrics, PoolStats};
+use supportdesk_notify::{HttpWebhookSender, SenderSettings};
 use supportdesk_store_diesel::{DieselConfig, DieselStore};
 
 use crate::config::{AdminCommand, Cli, Command, Config, TenantCommand, TenantKeyCommand};
@@ -154,8 +156,20 @@ async fn connect(config: &Config) -> Result<Arc<DieselStore>, StartupError> {
 
 fn build_app(config: &Config, store: Arc<DieselStore>) -> Result<App, StartupError> {
     let hasher = Argon2Hasher::new(2)?;
+    let sender = HttpWebhookSender::new(SenderSettings {
+        timeout: Duration::from_secs(config.webhook_timeout_secs),
+        allow_private: config.webhook_allow_private,
+    })
+    .map_err(|e| config_error("SUPPORTDESK_WEBHOOK_TIMEOUT_SECS", e))?;
+    let webhook_settings = WebhookSettings {
+        disable_after: Duration::from_secs(config.webhook_disable_after_secs),
+        // A lease outlives an attempt, so a delivery in flight is never handed out twice.
+        lease: Duration::from_secs(config.webhook_timeout_secs * 3 + 30),
+        ..WebhookSettings::default()
+    };
     Ok(App::builder(store)
         .hasher(Arc::new(hasher))
+        .webhooks(Arc::new(sender), Arc::new(PublicEventEncoder), webhook_settings)
         .settings(AppSettings {
             allow_registration: config.allow_registration,
             revocation_check_interval: Duration::from_secs(config.revocation_check_secs),
@@ -254,6 +268,31 @@ impl PoolStats for StorePool {
     }
 }
 
+/// The webhook worker: turns newly settled events into deliveries and sends what is due,
+/// batch after batch while there is work, then waits `poll`. Every server process runs one;
+/// the store's leases keep them from sending one delivery twice.
+async fn deliver_webhooks(app: Arc<App>, poll: Duration) {
+    let mut tick = tokio::time::interval(poll);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(error) = app.fan_out_webhooks(500).await {
+            tracing::warn!(error = %error, "webhook fan-out failed; trying again");
+            continue;
+        }
+        loop {
+            match app.deliver_webhooks(64).await {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::warn!(error = %error, "webhook delivery round failed; trying again");
+                    break;
+                }
+            }
+        }
+    }
+}
+
 async fn serve(config: Config) -> Result<(), StartupError> {
     let store = connect(&config).await?;
     let app = Arc::new(build_app(&config, store.clone())?);
@@ -270,6 +309,7 @@ async fn serve(config: Config) -> Result<(), StartupError> {
         body_timeout: Duration::from_secs(config.body_timeout_secs),
     };
     let app_for_pruning = app.clone();
+    let app_for_webhooks = app.clone();
     let state = ApiState::new(app, jwt_keys(&config)?, metrics, http_config);
     let mut server = actix_web::HttpServer::new(move || {
         let state = state.clone();
@@ -284,6 +324,7 @@ async fn serve(config: Config) -> Result<(), StartupError> {
     let server = server.bind(config.bind)?;
     actix_web::rt::spawn(prune_idempotency_records(store.clone()));
     actix_web::rt::spawn(prune_revoked_tokens(app_for_pruning));
+    actix_web::rt::spawn(deliver_webhooks(app_for_webhooks, Duration::from_millis(config.webhook_poll_ms)));
     for address in server.addrs() {
         tracing::info!(backend = ?store.backend(), "listening on http://{address}");
     }

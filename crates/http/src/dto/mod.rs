@@ -8,6 +8,7 @@ pub mod categories;
 pub mod events;
 pub mod tickets;
 pub mod trust;
+pub mod webhooks;
 
 use serde::{Deserialize, Deserializer, Serialize};
 use supportdesk_app::{AppError, Validator};

@@ -11,6 +11,7 @@ pub mod ops;
 pub mod settings;
 pub mod tickets;
 pub mod trust;
+pub mod webhooks;
 
 use actix_web::http::header::{HeaderName, ETAG, LOCATION};
 use actix_web::http::StatusCode;
