@@ -64,18 +64,18 @@ pub use model::{
 };
 pub use password::{Argon2Hasher, HashShare};
 pub use ports::{
-    AccountStore, CategoryStore, Clock, EventStore, PasswordHasher, WebhookStore, Store, StoreResult, SystemClock, TenantStore,
-    TicketStore, TrustStore,
+    AccountStore, CategoryStore, Clock, EventStore, PasswordHasher, Store, StoreResult, SystemClock, TenantStore,
+    TicketStore, TrustStore, WebhookStore,
 };
 pub use tickets::{AgentReplyInput, OpenTicketInput, Outcome, ReplyResult, TriageInput};
+pub use trust::{
+    token_hash, AgentSession, ApiKey, IssuedApiKey, NewApiKey, Secret, SigningKey, TenantRecord, TenantSettings,
+    TokenFacts, API_KEY_PREFIX,
+};
 pub use webhooks::{
     next_attempt, ClaimedDelivery, Delivery, DeliveryStatus, EventEncoder, EventSelection, IssuedWebhook, SendOutcome,
     WebhookEndpoint, WebhookInput, WebhookRequest, WebhookSecret, WebhookSender, WebhookSettings, WebhookUrl,
     RETRY_SCHEDULE, WEBHOOK_SECRET_PREFIX,
-};
-pub use trust::{
-    token_hash, AgentSession, ApiKey, IssuedApiKey, NewApiKey, Secret, SigningKey, TenantRecord, TenantSettings,
-    TokenFacts, API_KEY_PREFIX,
 };
 
 /// Settings of the application itself (not of a tenant).

@@ -15,12 +15,12 @@ use uuid::Uuid;
 
 use crate::error::{AppError, StoreError};
 use crate::feed::{FeedEvent, FeedPosition};
-use crate::webhooks::{ClaimedDelivery, Delivery, WebhookEndpoint};
 use crate::model::{
     CategoryFilter, CategoryKey, IdempotencyKey, IdempotencyRecord, Login, Page, TicketQuery, TicketSummary,
     TicketView, Visibility,
 };
 use crate::trust::{AgentSession, ApiKey, SigningKey, TenantRecord};
+use crate::webhooks::{ClaimedDelivery, Delivery, WebhookEndpoint};
 
 /// Shorthand for a store call's result.
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -340,8 +340,12 @@ pub trait WebhookStore: Send + Sync {
     /// Saves an attempt's outcome (attempts, status, response, error, next attempt) and
     /// frees the lease; marks the endpoint failing since `at` unless it already was
     /// (`succeeded` clears it). Returns since when the endpoint has been failing, if it is.
-    async fn record_attempt(&self, delivery: &Delivery, succeeded: bool, at: OffsetDateTime)
-        -> StoreResult<Option<OffsetDateTime>>;
+    async fn record_attempt(
+        &self,
+        delivery: &Delivery,
+        succeeded: bool,
+        at: OffsetDateTime,
+    ) -> StoreResult<Option<OffsetDateTime>>;
 
     /// One page of the endpoint's deliveries, newest first, older than `before` when given.
     async fn list_deliveries(
@@ -369,10 +373,7 @@ pub trait Store:
 {
 }
 
-impl<T: TicketStore + CategoryStore + AccountStore + TenantStore + TrustStore + EventStore + WebhookStore> Store
-    for T
-{
-}
+impl<T: TicketStore + CategoryStore + AccountStore + TenantStore + TrustStore + EventStore + WebhookStore> Store for T {}
 
 /// The time. Tests fix it; production reads the system clock.
 pub trait Clock: Send + Sync {

@@ -351,7 +351,11 @@ pub struct WebhookSettings {
 
 impl Default for WebhookSettings {
     fn default() -> Self {
-        Self { lease: Duration::from_secs(60), disable_after: Duration::from_secs(24 * 3600), schedule: RETRY_SCHEDULE.to_vec() }
+        Self {
+            lease: Duration::from_secs(60),
+            disable_after: Duration::from_secs(24 * 3600),
+            schedule: RETRY_SCHEDULE.to_vec(),
+        }
     }
 }
 
@@ -582,7 +586,12 @@ impl App {
     /// # Errors
     ///
     /// `Forbidden`, `NotFound`.
-    pub async fn retry_delivery(&self, principal: &Principal, endpoint: Uuid, delivery: Uuid) -> Result<Delivery, AppError> {
+    pub async fn retry_delivery(
+        &self,
+        principal: &Principal,
+        endpoint: Uuid,
+        delivery: Uuid,
+    ) -> Result<Delivery, AppError> {
         self.get_webhook(principal, endpoint).await?;
         self.webhooks
             .retry_delivery(&principal.tenant, endpoint, delivery, self.clock.now())
@@ -662,7 +671,12 @@ impl App {
         Ok(())
     }
 
-    async fn disable_failing_endpoint(&self, tenant: &TenantKey, id: Uuid, now: OffsetDateTime) -> Result<(), AppError> {
+    async fn disable_failing_endpoint(
+        &self,
+        tenant: &TenantKey,
+        id: Uuid,
+        now: OffsetDateTime,
+    ) -> Result<(), AppError> {
         let Some(mut endpoint) = self.webhooks.webhook(tenant, id).await? else { return Ok(()) };
         if !endpoint.active {
             return Ok(());

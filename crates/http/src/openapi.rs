@@ -10,7 +10,9 @@ use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use crate::dto::events::{event_types, EventV1};
-use crate::handlers::{admin_tickets, agents, auth, categories, customers, events, ops, settings, tickets, trust, webhooks};
+use crate::handlers::{
+    admin_tickets, agents, auth, categories, customers, events, ops, settings, tickets, trust, webhooks,
+};
 
 /// Adds the bearer security scheme every authenticated route names.
 struct BearerSecurity;

@@ -190,7 +190,9 @@ impl WebhookSender for HttpWebhookSender {
             .await;
         let mut response = match sent {
             Ok(response) => response,
-            Err(e) if e.is_timeout() => return failed(format!("timed out after {} s", self.settings.timeout.as_secs())),
+            Err(e) if e.is_timeout() => {
+                return failed(format!("timed out after {} s", self.settings.timeout.as_secs()))
+            }
             Err(e) => return failed(chain(&e)),
         };
         let status = response.status();

@@ -109,7 +109,7 @@ pub(crate) fn to_feed_events(
         .map(|(position, event, ticket)| {
             let message = match &event.data {
                 EventData::MessageAdded { message_id } | EventData::NoteAdded { message_id } => {
-        found.get(message_id).cloned()
+                    found.get(message_id).cloned()
                 }
                 _ => None,
             };

@@ -166,7 +166,12 @@ fn feed_end(conn: &mut DbConnection, tenant: &str) -> Result<(i64, i64), Failure
 }
 
 /// Creates the deliveries of one endpoint after its position; returns how many.
-fn fan_out_one(conn: &mut DbConnection, row: &EndpointRow, now: PrimitiveDateTime, limit: i64) -> Result<usize, Failure> {
+fn fan_out_one(
+    conn: &mut DbConnection,
+    row: &EndpointRow,
+    now: PrimitiveDateTime,
+    limit: i64,
+) -> Result<usize, Failure> {
     let is_pg = matches!(conn, DbConnection::Pg(_));
     let mut query = events::table
         .filter(events::tenant.eq(&row.tenant))
@@ -210,7 +215,9 @@ fn fan_out_one(conn: &mut DbConnection, row: &EndpointRow, now: PrimitiveDateTim
         .do_nothing()
         .execute(c))?;
     diesel::update(
-        webhook_endpoints::table.filter(webhook_endpoints::tenant.eq(&row.tenant)).filter(webhook_endpoints::id.eq(&row.id)),
+        webhook_endpoints::table
+            .filter(webhook_endpoints::tenant.eq(&row.tenant))
+            .filter(webhook_endpoints::id.eq(&row.id)),
     )
     .set((webhook_endpoints::cursor_txid.eq(txid), webhook_endpoints::cursor_seq.eq(seq)))
     .execute(conn)?;
@@ -249,9 +256,8 @@ fn claim(
     let mut by_tenant: HashMap<TenantKey, Vec<String>> = HashMap::new();
     for d in &deliveries {
         by_tenant.entry(d.tenant.clone()).or_default().push(id_text(d.event_id));
-        if !endpoints.contains_key(&(d.tenant.clone(), d.endpoint_id)) {
-            let endpoint = endpoint(conn, &d.tenant.to_string(), &id_text(d.endpoint_id))?;
-            endpoints.insert((d.tenant.clone(), d.endpoint_id), endpoint);
+        if let std::collections::hash_map::Entry::Vacant(slot) = endpoints.entry((d.tenant.clone(), d.endpoint_id)) {
+            slot.insert(endpoint(conn, d.tenant.as_str(), &id_text(d.endpoint_id))?);
         }
     }
     let mut events_by_id: HashMap<Uuid, FeedEvent> = HashMap::new();
@@ -294,7 +300,9 @@ impl WebhookStore for DieselStore {
         self.write(move |conn| {
             write_transaction(conn, |conn| {
                 let cursor = feed_end(conn, endpoint.tenant.as_str())?;
-                diesel::insert_into(webhook_endpoints::table).values(EndpointRow::new(&endpoint, cursor)).execute(conn)?;
+                diesel::insert_into(webhook_endpoints::table)
+                    .values(EndpointRow::new(&endpoint, cursor))
+                    .execute(conn)?;
                 Ok(())
             })
         })
@@ -359,7 +367,9 @@ impl WebhookStore for DieselStore {
                 )
                 .execute(conn)?;
                 let deleted = diesel::delete(
-                    webhook_endpoints::table.filter(webhook_endpoints::tenant.eq(&tenant)).filter(webhook_endpoints::id.eq(&id)),
+                    webhook_endpoints::table
+                        .filter(webhook_endpoints::tenant.eq(&tenant))
+                        .filter(webhook_endpoints::id.eq(&id)),
                 )
                 .execute(conn)?;
                 Ok(deleted > 0)
@@ -438,8 +448,10 @@ impl WebhookStore for DieselStore {
                 let this = webhook_endpoints::table
                     .filter(webhook_endpoints::tenant.eq(&tenant))
                     .filter(webhook_endpoints::id.eq(&endpoint_id));
-                let Some(failing) =
-                    this.select(webhook_endpoints::failing_since).get_result::<Option<PrimitiveDateTime>>(conn).optional()?
+                let Some(failing) = this
+                    .select(webhook_endpoints::failing_since)
+                    .get_result::<Option<PrimitiveDateTime>>(conn)
+                    .optional()?
                 else {
                     return Ok(None);
                 };

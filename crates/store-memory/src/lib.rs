@@ -21,10 +21,10 @@ use supportdesk_app::Taken;
 
 use async_trait::async_trait;
 use supportdesk_app::{
-    AccountStore, AgentSession, ApiKey, CategoryFilter, CategoryKey, CategoryStore, CategorySummary, EventStore,
-    FeedEvent, FeedPosition, IdempotencyKey, IdempotencyRecord, Login, Page, PersonSummary, SigningKey, StoreError,
-    StoreResult, TenantRecord, TenantStore, TicketQuery, TicketSnapshot, TicketStore, TicketSummary, TicketView,
-    TrustStore, Visibility, ClaimedDelivery, Delivery, DeliveryStatus, WebhookEndpoint, WebhookStore,
+    AccountStore, AgentSession, ApiKey, CategoryFilter, CategoryKey, CategoryStore, CategorySummary, ClaimedDelivery,
+    Delivery, DeliveryStatus, EventStore, FeedEvent, FeedPosition, IdempotencyKey, IdempotencyRecord, Login, Page,
+    PersonSummary, SigningKey, StoreError, StoreResult, TenantRecord, TenantStore, TicketQuery, TicketSnapshot,
+    TicketStore, TicketSummary, TicketView, TrustStore, Visibility, WebhookEndpoint, WebhookStore,
 };
 use supportdesk_domain::{
     Agent, AgentId, AuditEvent, Category, CategoryId, Customer, CustomerId, Email, EventData, Message, MessageId,
@@ -368,7 +368,8 @@ impl WebhookStore for MemoryStore {
         if let Some(stored) = state.deliveries.iter_mut().find(|(d, _)| d.id == delivery.id) {
             *stored = (delivery.clone(), None);
         }
-        let endpoint = state.webhooks.iter_mut().find(|(w, _)| w.id == delivery.endpoint_id).ok_or(StoreError::NotFound)?;
+        let endpoint =
+            state.webhooks.iter_mut().find(|(w, _)| w.id == delivery.endpoint_id).ok_or(StoreError::NotFound)?;
         endpoint.0.failing_since = if succeeded { None } else { Some(endpoint.0.failing_since.unwrap_or(at)) };
         Ok(endpoint.0.failing_since)
     }
@@ -388,7 +389,7 @@ impl WebhookStore for MemoryStore {
             .filter(|d| &d.tenant == tenant && d.endpoint_id == endpoint && before.is_none_or(|b| d.id < b))
             .cloned()
             .collect();
-        page.sort_by(|a, b| b.id.cmp(&a.id));
+        page.sort_by_key(|d| std::cmp::Reverse(d.id));
         page.truncate(limit);
         Ok(page)
     }

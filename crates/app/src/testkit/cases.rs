@@ -1343,7 +1343,12 @@ pub async fn a_leased_delivery_is_handed_out_once_until_its_lease_runs_out<S: St
     let lease = std::time::Duration::from_secs(30);
     let first = w.store.claim_deliveries(t0, t0 + lease, 10).await.unwrap();
     assert_eq!(first.len(), 1);
-    assert!(w.store.claim_deliveries(t0 + std::time::Duration::from_secs(10), t0 + lease, 10).await.unwrap().is_empty());
+    assert!(w
+        .store
+        .claim_deliveries(t0 + std::time::Duration::from_secs(10), t0 + lease, 10)
+        .await
+        .unwrap()
+        .is_empty());
     let again = w.store.claim_deliveries(t0 + std::time::Duration::from_secs(31), t0 + lease * 3, 10).await.unwrap();
     assert_eq!(again.len(), 1, "a lease that ran out frees the delivery");
     let mut done = again[0].delivery.clone();

@@ -47,7 +47,12 @@ impl WebhookBody {
         if !errors.is_empty() {
             return Err(AppError::Validation(errors));
         }
-        Ok(WebhookInput { url, events, active: self.active, description: self.description.map(|d| d.trim().to_owned()) })
+        Ok(WebhookInput {
+            url,
+            events,
+            active: self.active,
+            description: self.description.map(|d| d.trim().to_owned()),
+        })
     }
 }
 
@@ -108,10 +113,7 @@ pub struct WebhookWithSecretResponse {
 
 impl From<&IssuedWebhook> for WebhookWithSecretResponse {
     fn from(issued: &IssuedWebhook) -> Self {
-        Self {
-            endpoint: WebhookResponse::from(&issued.endpoint),
-            secret: issued.endpoint.secret.expose().to_owned(),
-        }
+        Self { endpoint: WebhookResponse::from(&issued.endpoint), secret: issued.endpoint.secret.expose().to_owned() }
     }
 }
 
@@ -204,7 +206,9 @@ impl DeliveryQuery {
         let before = self
             .cursor
             .as_deref()
-            .map(|c| Uuid::parse_str(c).map_err(|_| ApiError::invalid_field("cursor", "is not a cursor this service issued")))
+            .map(|c| {
+                Uuid::parse_str(c).map_err(|_| ApiError::invalid_field("cursor", "is not a cursor this service issued"))
+            })
             .transpose()?;
         let limit = match self.limit.as_deref() {
             None => 50,

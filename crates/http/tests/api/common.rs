@@ -379,6 +379,62 @@ mod failing {
     }
 
     #[async_trait]
+    impl supportdesk_app::WebhookStore for FailingStore {
+        async fn insert_webhook(&self, _: &supportdesk_app::WebhookEndpoint) -> StoreResult<()> {
+            down()
+        }
+        async fn webhook(&self, _: &TenantKey, _: uuid::Uuid) -> StoreResult<Option<supportdesk_app::WebhookEndpoint>> {
+            down()
+        }
+        async fn list_webhooks(&self, _: &TenantKey) -> StoreResult<Vec<supportdesk_app::WebhookEndpoint>> {
+            down()
+        }
+        async fn update_webhook(&self, _: &supportdesk_app::WebhookEndpoint) -> StoreResult<()> {
+            down()
+        }
+        async fn delete_webhook(&self, _: &TenantKey, _: uuid::Uuid) -> StoreResult<bool> {
+            down()
+        }
+        async fn fan_out(&self, _: time::OffsetDateTime, _: usize) -> StoreResult<usize> {
+            down()
+        }
+        async fn claim_deliveries(
+            &self,
+            _: time::OffsetDateTime,
+            _: time::OffsetDateTime,
+            _: usize,
+        ) -> StoreResult<Vec<supportdesk_app::ClaimedDelivery>> {
+            down()
+        }
+        async fn record_attempt(
+            &self,
+            _: &supportdesk_app::Delivery,
+            _: bool,
+            _: time::OffsetDateTime,
+        ) -> StoreResult<Option<time::OffsetDateTime>> {
+            down()
+        }
+        async fn list_deliveries(
+            &self,
+            _: &TenantKey,
+            _: uuid::Uuid,
+            _: Option<uuid::Uuid>,
+            _: usize,
+        ) -> StoreResult<Vec<supportdesk_app::Delivery>> {
+            down()
+        }
+        async fn retry_delivery(
+            &self,
+            _: &TenantKey,
+            _: uuid::Uuid,
+            _: uuid::Uuid,
+            _: time::OffsetDateTime,
+        ) -> StoreResult<Option<supportdesk_app::Delivery>> {
+            down()
+        }
+    }
+
+    #[async_trait]
     impl TenantStore for FailingStore {
         async fn ensure_tenant(&self, _: &TenantKey, _: &[Category]) -> StoreResult<bool> {
             down()
