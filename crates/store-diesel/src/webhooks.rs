@@ -382,6 +382,19 @@ impl WebhookStore for DieselStore {
     async fn fan_out(&self, now: OffsetDateTime, limit: usize) -> StoreResult<usize> {
         let now = to_db_time(now);
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        // The worker calls this several times a second: without an active endpoint it must
+        // not take the write lock (SQLite) or a connection from the writer pool.
+        let any = self
+            .quick_read(|conn| {
+                Ok(diesel::select(diesel::dsl::exists(
+                    webhook_endpoints::table.filter(webhook_endpoints::active.eq(true)),
+                ))
+                .get_result::<bool>(conn)?)
+            })
+            .await?;
+        if !any {
+            return Ok(0);
+        }
         self.write(move |conn| {
             write_transaction(conn, |conn| {
                 let endpoints: Vec<EndpointRow> = match conn {
@@ -415,6 +428,21 @@ impl WebhookStore for DieselStore {
     ) -> StoreResult<Vec<ClaimedDelivery>> {
         let (now, lease_until) = (to_db_time(now), to_db_time(lease_until));
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        // As in `fan_out`: look before taking the write lock. The partial index on pending
+        // deliveries makes this a probe.
+        let any = self
+            .quick_read(move |conn| {
+                Ok(diesel::select(diesel::dsl::exists(
+                    webhook_deliveries::table
+                        .filter(webhook_deliveries::status.eq(DeliveryStatus::Pending.as_str()))
+                        .filter(webhook_deliveries::next_attempt_at.le(now)),
+                ))
+                .get_result::<bool>(conn)?)
+            })
+            .await?;
+        if !any {
+            return Ok(Vec::new());
+        }
         self.write(move |conn| write_transaction(conn, |conn| claim(conn, now, lease_until, limit))).await
     }
 

@@ -83,7 +83,7 @@ impl Reply {
     }
 }
 
-fn cheap_hasher() -> Arc<Argon2Hasher> {
+pub fn cheap_hasher() -> Arc<Argon2Hasher> {
     Arc::new(Argon2Hasher::with_params(argon2::Params::new(1024, 1, 1, None).unwrap(), 4).unwrap())
 }
 
