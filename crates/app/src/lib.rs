@@ -33,6 +33,7 @@ mod cache;
 mod categories;
 mod error;
 mod feed;
+mod mail;
 mod model;
 mod password;
 mod ports;
@@ -64,13 +65,17 @@ pub use model::{
 };
 pub use password::{Argon2Hasher, HashShare};
 pub use ports::{
-    AccountStore, CategoryStore, Clock, EventStore, PasswordHasher, Store, StoreResult, SystemClock, TenantStore,
+    AccountStore, CategoryStore, Clock, EventStore, MailStore, PasswordHasher, Store, StoreResult, SystemClock, TenantStore,
     TicketStore, TrustStore, WebhookStore,
 };
 pub use tickets::{AgentReplyInput, OpenTicketInput, Outcome, ReplyResult, TriageInput};
 pub use trust::{
     token_hash, AgentSession, ApiKey, IssuedApiKey, NewApiKey, Secret, SigningKey, TenantRecord, TenantSettings,
     TokenFacts, API_KEY_PREFIX,
+};
+pub use mail::{
+    notification_kinds, ClaimedMail, MailContext, MailDelivery, MailSettings, MailTemplate, Mailer, NotificationKind,
+    OutgoingMail, RenderedMail, TemplateRenderer, MAIL_EVENT_KINDS,
 };
 pub use webhooks::{
     next_attempt, ClaimedDelivery, Delivery, DeliveryStatus, EventEncoder, EventSelection, IssuedWebhook, SendOutcome,
@@ -105,6 +110,9 @@ pub struct App {
     trust: Arc<dyn TrustStore>,
     events: Arc<dyn EventStore>,
     webhooks: Arc<dyn WebhookStore>,
+    mail: Arc<dyn MailStore>,
+    /// How mail is rendered and sent; `None` until the embedder gives them.
+    mail_parts: Option<mail::MailParts>,
     /// How deliveries are sent and encoded; `None` until the embedder gives them.
     webhook_parts: Option<webhooks::WebhookParts>,
     hasher: Arc<dyn PasswordHasher>,
@@ -142,6 +150,8 @@ pub struct AppBuilder {
     trust: Arc<dyn TrustStore>,
     events: Arc<dyn EventStore>,
     webhooks: Arc<dyn WebhookStore>,
+    mail: Arc<dyn MailStore>,
+    mail_parts: Option<mail::MailParts>,
     webhook_parts: Option<webhooks::WebhookParts>,
     hasher: Option<Arc<dyn PasswordHasher>>,
     clock: Arc<dyn Clock>,
@@ -195,6 +205,14 @@ impl AppBuilder {
         self
     }
 
+    /// Send notification mail with `mailer`, rendered by `renderer` (without them the mail
+    /// use cases answer `Internal`).
+    #[must_use]
+    pub fn mail(mut self, mailer: Arc<dyn Mailer>, renderer: Arc<dyn TemplateRenderer>) -> Self {
+        self.mail_parts = Some(mail::MailParts { mailer, renderer });
+        self
+    }
+
     /// Use these settings.
     #[must_use]
     pub fn settings(mut self, settings: AppSettings) -> Self {
@@ -217,6 +235,8 @@ impl AppBuilder {
             trust: self.trust,
             events: self.events,
             webhooks: self.webhooks,
+            mail: self.mail,
+            mail_parts: self.mail_parts,
             webhook_parts: self.webhook_parts,
             hasher,
             tenant_cache: TtlCache::new(ttl, 10_000),
@@ -245,7 +265,9 @@ impl App {
             tenants: store.clone(),
             trust: store.clone(),
             events: store.clone(),
-            webhooks: store,
+            webhooks: store.clone(),
+            mail: store,
+            mail_parts: None,
             webhook_parts: None,
             hasher: None,
             clock: Arc::new(SystemClock),

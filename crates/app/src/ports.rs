@@ -20,6 +20,7 @@ use crate::model::{
     TicketView, Visibility,
 };
 use crate::trust::{AgentSession, ApiKey, SigningKey, TenantRecord};
+use crate::mail::{ClaimedMail, MailDelivery, MailSettings, MailTemplate, NotificationKind};
 use crate::webhooks::{ClaimedDelivery, Delivery, WebhookEndpoint};
 
 /// Shorthand for a store call's result.
@@ -367,13 +368,53 @@ pub trait WebhookStore: Send + Sync {
     ) -> StoreResult<Option<Delivery>>;
 }
 
+/// Notification settings, templates, and the mail outbox.
+#[async_trait]
+pub trait MailStore: Send + Sync {
+    /// The tenant's settings, `None` until saved.
+    async fn mail_settings(&self, tenant: &TenantKey) -> StoreResult<Option<MailSettings>>;
+
+    /// Replaces the tenant's settings.
+    async fn save_mail_settings(&self, tenant: &TenantKey, settings: &MailSettings) -> StoreResult<()>;
+
+    /// The tenant's template of `kind`, `None` until saved.
+    async fn mail_template(&self, tenant: &TenantKey, kind: NotificationKind) -> StoreResult<Option<MailTemplate>>;
+
+    /// Replaces the tenant's template of its kind.
+    async fn save_mail_template(&self, tenant: &TenantKey, template: &MailTemplate) -> StoreResult<()>;
+
+    /// For every tenant, queues one pending mail delivery (due `now`) per event of `kinds`
+    /// after the tenant's mail position, at most `limit` per tenant, and moves the position;
+    /// a tenant seen for the first time starts at the end of its feed. Returns how many.
+    ///
+    /// # Errors
+    ///
+    /// As [`WebhookStore::fan_out`]: never past an event that can still commit before the
+    /// position; one delivery per event, also across processes.
+    async fn fan_out_mail(&self, now: OffsetDateTime, kinds: &[&'static str], limit: usize) -> StoreResult<usize>;
+
+    /// Claims due mail deliveries under a lease, as [`WebhookStore::claim_deliveries`].
+    async fn claim_mail(
+        &self,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+        limit: usize,
+    ) -> StoreResult<Vec<ClaimedMail>>;
+
+    /// Saves an attempt's outcome and frees the lease.
+    async fn record_mail_attempt(&self, delivery: &MailDelivery) -> StoreResult<()>;
+}
+
 /// Every store port at once: what an adapter provides.
 pub trait Store:
-    TicketStore + CategoryStore + AccountStore + TenantStore + TrustStore + EventStore + WebhookStore
+    TicketStore + CategoryStore + AccountStore + TenantStore + TrustStore + EventStore + WebhookStore + MailStore
 {
 }
 
-impl<T: TicketStore + CategoryStore + AccountStore + TenantStore + TrustStore + EventStore + WebhookStore> Store for T {}
+impl<T> Store for T where
+    T: TicketStore + CategoryStore + AccountStore + TenantStore + TrustStore + EventStore + WebhookStore + MailStore
+{
+}
 
 /// The time. Tests fix it; production reads the system clock.
 pub trait Clock: Send + Sync {

@@ -265,7 +265,55 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Each tenant's notification settings.
+    notification_settings (tenant) {
+        tenant -> Text,
+        enabled -> Text,
+        tenant_address -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// Each tenant's edited notification templates.
+    notification_templates (tenant, kind) {
+        tenant -> Text,
+        kind -> Text,
+        subject -> Text,
+        text_body -> Text,
+        html_body -> Text,
+    }
+}
+
+diesel::table! {
+    /// The feed position each tenant's mail was queued up to.
+    mail_positions (tenant) {
+        tenant -> Text,
+        cursor_txid -> BigInt,
+        cursor_seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// One event's notification mails, with attempts and lease.
+    mail_deliveries (tenant, id) {
+        tenant -> Text,
+        id -> Text,
+        event_id -> Text,
+        status -> Text,
+        attempts -> Integer,
+        error -> Nullable<Text>,
+        next_attempt_at -> Nullable<Timestamp>,
+        lease_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    notification_settings,
+    notification_templates,
+    mail_positions,
+    mail_deliveries,
     webhook_endpoints,
     webhook_deliveries,
     tenants,

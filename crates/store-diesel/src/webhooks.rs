@@ -155,7 +155,7 @@ impl TryFrom<DeliveryRow> for Delivery {
 /// The last committed position of the tenant's feed, `(0, 0)` when it is empty: a new
 /// endpoint gets what commits after it was added. (An event of a transaction still in
 /// flight at that moment and positioned below goes to the endpoints that existed before.)
-fn feed_end(conn: &mut DbConnection, tenant: &str) -> Result<(i64, i64), Failure> {
+pub(crate) fn feed_end(conn: &mut DbConnection, tenant: &str) -> Result<(i64, i64), Failure> {
     Ok(events::table
         .filter(events::tenant.eq(tenant))
         .order_by((events::txid.desc(), events::seq.desc()))

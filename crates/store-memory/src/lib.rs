@@ -24,7 +24,8 @@ use supportdesk_app::{
     AccountStore, AgentSession, ApiKey, CategoryFilter, CategoryKey, CategoryStore, CategorySummary, ClaimedDelivery,
     Delivery, DeliveryStatus, EventStore, FeedEvent, FeedPosition, IdempotencyKey, IdempotencyRecord, Login, Page,
     PersonSummary, SigningKey, StoreError, StoreResult, TenantRecord, TenantStore, TicketQuery, TicketSnapshot,
-    TicketStore, TicketSummary, TicketView, TrustStore, Visibility, WebhookEndpoint, WebhookStore,
+    TicketStore, TicketSummary, TicketView, TrustStore, Visibility, WebhookEndpoint, WebhookStore, ClaimedMail, MailDelivery, MailSettings, MailStore,
+    MailTemplate, NotificationKind,
 };
 use supportdesk_domain::{
     Agent, AgentId, AuditEvent, Category, CategoryId, Customer, CustomerId, Email, EventData, Message, MessageId,
@@ -58,6 +59,11 @@ struct State {
     webhooks: Vec<(WebhookEndpoint, usize)>,
     /// Deliveries with their lease.
     deliveries: Vec<(Delivery, Option<OffsetDateTime>)>,
+    mail_settings: HashMap<TenantKey, MailSettings>,
+    mail_templates: HashMap<(TenantKey, NotificationKind), MailTemplate>,
+    /// Each tenant's mail position (an index into `feed`).
+    mail_positions: HashMap<TenantKey, usize>,
+    mail: Vec<(MailDelivery, Option<OffsetDateTime>)>,
 }
 
 struct TenantState {
@@ -231,6 +237,110 @@ impl State {
             ticket: snapshot.clone(),
             message,
         })
+    }
+}
+
+#[async_trait]
+impl MailStore for MemoryStore {
+    async fn mail_settings(&self, tenant: &TenantKey) -> StoreResult<Option<MailSettings>> {
+        Ok(self.read().mail_settings.get(tenant).cloned())
+    }
+
+    async fn save_mail_settings(&self, tenant: &TenantKey, settings: &MailSettings) -> StoreResult<()> {
+        self.write().mail_settings.insert(tenant.clone(), settings.clone());
+        Ok(())
+    }
+
+    async fn mail_template(&self, tenant: &TenantKey, kind: NotificationKind) -> StoreResult<Option<MailTemplate>> {
+        Ok(self.read().mail_templates.get(&(tenant.clone(), kind)).cloned())
+    }
+
+    async fn save_mail_template(&self, tenant: &TenantKey, template: &MailTemplate) -> StoreResult<()> {
+        self.write().mail_templates.insert((tenant.clone(), template.kind), template.clone());
+        Ok(())
+    }
+
+    async fn fan_out_mail(&self, now: OffsetDateTime, kinds: &[&'static str], limit: usize) -> StoreResult<usize> {
+        let mut state = self.write();
+        let end = state.feed.len();
+        let tenants: Vec<TenantKey> = state.tenants.keys().cloned().collect();
+        let mut created = Vec::new();
+        for tenant in tenants {
+            let Some(&position) = state.mail_positions.get(&tenant) else {
+                state.mail_positions.insert(tenant, end);
+                continue;
+            };
+            let mut last = position;
+            let mut taken = 0;
+            for at in position..end {
+                if taken == limit {
+                    break;
+                }
+                last = at + 1;
+                let (t, event, _) = &state.feed[at];
+                if t != &tenant || !kinds.contains(&event.data.kind()) {
+                    continue;
+                }
+                taken += 1;
+                created.push(MailDelivery {
+                    id: Uuid::now_v7(),
+                    tenant: tenant.clone(),
+                    event_id: event.id.as_uuid(),
+                    attempts: 0,
+                    status: DeliveryStatus::Pending,
+                    error: None,
+                    next_attempt_at: Some(now),
+                    created_at: now,
+                });
+            }
+            state.mail_positions.insert(tenant, last);
+        }
+        let count = created.len();
+        state.mail.extend(created.into_iter().map(|d| (d, None)));
+        Ok(count)
+    }
+
+    async fn claim_mail(
+        &self,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+        limit: usize,
+    ) -> StoreResult<Vec<ClaimedMail>> {
+        let mut state = self.write();
+        let due: Vec<usize> = state
+            .mail
+            .iter()
+            .enumerate()
+            .filter(|(_, (d, lease))| {
+                d.status == DeliveryStatus::Pending
+                    && d.next_attempt_at.is_some_and(|at| at <= now)
+                    && lease.is_none_or(|l| l <= now)
+            })
+            .map(|(i, _)| i)
+            .take(limit)
+            .collect();
+        let mut claimed = Vec::new();
+        for i in due {
+            state.mail[i].1 = Some(lease_until);
+            let delivery = state.mail[i].0.clone();
+            let event = state
+                .feed
+                .iter()
+                .position(|(_, e, _)| e.id.as_uuid() == delivery.event_id)
+                .and_then(|index| state.feed_event(index));
+            if let Some(event) = event {
+                claimed.push(ClaimedMail { delivery, event });
+            }
+        }
+        Ok(claimed)
+    }
+
+    async fn record_mail_attempt(&self, delivery: &MailDelivery) -> StoreResult<()> {
+        let mut state = self.write();
+        if let Some(stored) = state.mail.iter_mut().find(|(d, _)| d.id == delivery.id) {
+            *stored = (delivery.clone(), None);
+        }
+        Ok(())
     }
 }
 

@@ -1416,3 +1416,61 @@ pub async fn endpoints_update_list_and_delete_with_their_deliveries<S: Store + '
     assert!(w.store.delete_webhook(&w.alpha, hook.id).await.unwrap());
     assert!(w.store.webhook(&w.alpha, hook.id).await.unwrap().is_none());
 }
+
+/// Settings and templates read back as saved, per tenant; none before.
+pub async fn mail_settings_and_templates_read_back_per_tenant<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    assert_eq!(w.store.mail_settings(&w.alpha).await.unwrap(), None);
+    let settings = crate::MailSettings {
+        enabled: vec![crate::NotificationKind::TicketCreated, crate::NotificationKind::NewTicket],
+        tenant_address: Some(Email::parse("support@alpha.example").unwrap()),
+    };
+    w.store.save_mail_settings(&w.alpha, &settings).await.unwrap();
+    w.store.save_mail_settings(&w.alpha, &settings).await.unwrap();
+    assert_eq!(w.store.mail_settings(&w.alpha).await.unwrap(), Some(settings));
+    assert_eq!(w.store.mail_settings(&w.beta).await.unwrap(), None);
+    let kind = crate::NotificationKind::AgentReply;
+    assert_eq!(w.store.mail_template(&w.alpha, kind).await.unwrap(), None);
+    let mut template = kind.default_template();
+    template.subject = "Re: {{ ticket.subject }}".into();
+    w.store.save_mail_template(&w.alpha, &template).await.unwrap();
+    template.html = "<p>{{ message.body }}</p>".into();
+    w.store.save_mail_template(&w.alpha, &template).await.unwrap();
+    assert_eq!(w.store.mail_template(&w.alpha, kind).await.unwrap(), Some(template));
+    assert_eq!(w.store.mail_template(&w.beta, kind).await.unwrap(), None);
+}
+
+/// The first fan-out positions each tenant at the end of its feed; later events of the
+/// asked kinds are queued once each; a claimed delivery is leased once.
+pub async fn mail_is_queued_once_per_later_event_and_leased_once<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    w.open(&w.alex, "Before mail").await;
+    w.store.fan_out_mail(now(), &crate::MAIL_EVENT_KINDS, 100).await.unwrap();
+    let ticket = w.open(&w.alex, "After mail").await;
+    w.app.agent_reply(&w.sam, by_id(&ticket), reply("On it"), None, None).await.unwrap();
+    let mut made = 0;
+    for _ in 0..50 {
+        made += w.store.fan_out_mail(now(), &crate::MAIL_EVENT_KINDS, 100).await.unwrap();
+        if made >= 4 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(made, 4, "created, message_added, message_added, status_changed");
+    assert_eq!(w.store.fan_out_mail(now(), &crate::MAIL_EVENT_KINDS, 100).await.unwrap(), 0);
+    let t0 = now();
+    let lease = std::time::Duration::from_secs(30);
+    let claimed = w.store.claim_mail(t0, t0 + lease, 100).await.unwrap();
+    assert_eq!(claimed.len(), 4);
+    assert!(claimed.iter().all(|c| c.event.ticket.id == ticket.summary.ticket.id));
+    assert!(w.store.claim_mail(t0, t0 + lease, 100).await.unwrap().is_empty());
+    let mut done = claimed[0].delivery.clone();
+    done.attempts = 1;
+    done.status = crate::DeliveryStatus::Failed;
+    done.error = Some("refused".into());
+    done.next_attempt_at = None;
+    w.store.record_mail_attempt(&done).await.unwrap();
+    let later = t0 + lease * 2;
+    let again = w.store.claim_mail(later, later + lease, 100).await.unwrap();
+    assert_eq!(again.len(), 3, "the failed one is not handed out again; the others' leases ran out");
+}

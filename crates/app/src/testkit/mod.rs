@@ -102,6 +102,8 @@ macro_rules! store_contract_tests {
             a_leased_delivery_is_handed_out_once_until_its_lease_runs_out,
             an_attempt_is_recorded_and_failing_since_lasts_until_a_success,
             endpoints_update_list_and_delete_with_their_deliveries,
+            mail_settings_and_templates_read_back_per_tenant,
+            mail_is_queued_once_per_later_event_and_leased_once,
             a_new_tenant_gets_the_six_default_categories_once,
             category_slugs_are_unique_per_tenant,
             login_emails_are_unique_per_tenant,
