@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use supportdesk_domain::{Email, EventData, Permission, Status, TenantKey};
+use supportdesk_domain::{Email, EventData, Permission, Status, TenantKey, TicketRef};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -387,7 +387,18 @@ impl App {
             ticket_priority: event.ticket.priority.as_str().into(),
             customer_name: customer.as_ref().map(|c| c.name.to_string()).unwrap_or_default(),
             actor_name: event.event.actor.name.clone(),
-            message_body: event.message.as_ref().map(|m| m.body.to_string()).unwrap_or_default(),
+            message_body: match (&event.message, &event.event.data) {
+                (Some(message), _) => message.body.to_string(),
+                // A new ticket's mail shows its description: the first message.
+                (None, EventData::Created { .. }) => self
+                    .tickets
+                    .ticket_view(tenant, TicketRef::Id(event.ticket.id), crate::model::Visibility::Staff)
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .and_then(|view| view.messages.first().map(|m| m.body.to_string()))
+                    .unwrap_or_default(),
+                (None, _) => String::new(),
+            },
             resolution_note: match &event.event.data {
                 EventData::StatusChanged { resolution_note: Some(note), .. } => note.clone(),
                 _ => String::new(),

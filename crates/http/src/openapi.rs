@@ -11,7 +11,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::dto::events::{event_types, EventV1};
 use crate::handlers::{
-    admin_tickets, agents, auth, categories, customers, events, ops, settings, tickets, trust, webhooks,
+    admin_tickets, agents, auth, categories, customers, events, notifications, ops, settings, tickets, trust, webhooks,
 };
 
 /// Adds the bearer security scheme every authenticated route names.
@@ -174,6 +174,10 @@ Cache-Control: no-store."
         webhooks::ping_webhook,
         webhooks::list_deliveries,
         webhooks::retry_delivery,
+        notifications::get_notification_settings,
+        notifications::put_notification_settings,
+        notifications::get_notification_template,
+        notifications::put_notification_template,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldProblem, EventV1, crate::dto::webhooks::PingV1)),
     modifiers(&BearerSecurity, &JsonBodyErrors, &Webhooks),
@@ -190,6 +194,7 @@ Cache-Control: no-store."
         (name = "ops", description = "Health, readiness, metrics, this document"),
         (name = "admin-events", description = "The change feed: every committed event, after a cursor"),
         (name = "admin-webhooks", description = "Webhook endpoints, their delivery log, retries and pings"),
+        (name = "admin-notifications", description = "Email notifications: which are sent, and their templates"),
         (name = "webhooks", description = "What supportdesk posts to a subscribed endpoint"),
     )
 )]

@@ -7,6 +7,10 @@
 //! delivery, after DNS resolution (the client's resolver drops them, so a name that
 //! resolves differently the second time gains nothing), unless the operator allows them.
 
+mod mail;
+
+pub use mail::{SandboxedRenderer, SmtpMailer};
+
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -234,6 +234,17 @@ pub struct Config {
           default_value_t = 200, value_parser = clap::value_parser!(u64).range(10..=60_000))]
     pub webhook_poll_ms: u64,
 
+    /// The SMTP server notification mail goes through (`smtp://host:port`,
+    /// `smtp://user:password@host:587?tls=required`, `smtps://host`); unset: no mail.
+    #[arg(long, global = true, env = "SUPPORTDESK_SMTP_URL", value_name = "SUPPORTDESK_SMTP_URL")]
+    pub smtp_url: Option<String>,
+
+    /// The sender of notification mail (`Support <support@shop.example>`); its domain names
+    /// the `Message-ID`s.
+    #[arg(long, global = true, env = "SUPPORTDESK_MAIL_FROM", value_name = "SUPPORTDESK_MAIL_FROM",
+          default_value = "supportdesk@localhost")]
+    pub mail_from: String,
+
     /// Largest request body, in bytes.
     #[arg(long, global = true, env = "SUPPORTDESK_BODY_LIMIT", value_name = "SUPPORTDESK_BODY_LIMIT",
           default_value_t = 256 * 1024, value_parser = clap::value_parser!(u64).range(1024..=16 * 1024 * 1024))]

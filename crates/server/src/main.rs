@@ -13,7 +13,7 @@ use supportdesk_app::{App, AppError, AppSettings, Argon2Hasher, Password, Webhoo
 use supportdesk_domain::{Email, PersonName, TenantKey};
 use supportdesk_http::dto::webhooks::PublicEventEncoder;
 use supportdesk_http::{ApiState, HttpConfig, JwtKeys, Metrics, PoolStats};
-use supportdesk_notify::{HttpWebhookSender, SenderSettings};
+use supportdesk_notify::{HttpWebhookSender, SandboxedRenderer, SenderSettings, SmtpMailer};
 use supportdesk_store_diesel::{DieselConfig, DieselStore};
 
 use crate::config::{AdminCommand, Cli, Command, Config, TenantCommand, TenantKeyCommand};
@@ -167,9 +167,14 @@ fn build_app(config: &Config, store: Arc<DieselStore>) -> Result<App, StartupErr
         lease: Duration::from_secs(config.webhook_timeout_secs * 3 + 30),
         ..WebhookSettings::default()
     };
-    Ok(App::builder(store)
+    let mut builder = App::builder(store)
         .hasher(Arc::new(hasher))
-        .webhooks(Arc::new(sender), Arc::new(PublicEventEncoder), webhook_settings)
+        .webhooks(Arc::new(sender), Arc::new(PublicEventEncoder), webhook_settings);
+    if let Some(url) = &config.smtp_url {
+        let mailer = SmtpMailer::new(url, &config.mail_from).map_err(|e| config_error("SUPPORTDESK_SMTP_URL", e))?;
+        builder = builder.mail(Arc::new(mailer), Arc::new(SandboxedRenderer));
+    }
+    Ok(builder
         .settings(AppSettings {
             allow_registration: config.allow_registration,
             revocation_check_interval: Duration::from_secs(config.revocation_check_secs),
@@ -293,6 +298,30 @@ async fn deliver_webhooks(app: Arc<App>, poll: Duration) {
     }
 }
 
+/// The mail worker (only with `SUPPORTDESK_SMTP_URL`): queues the mail of new events and
+/// sends what is due, as the webhook worker does.
+async fn deliver_mail(app: Arc<App>, poll: Duration) {
+    let mut tick = tokio::time::interval(poll);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(error) = app.fan_out_mail(500).await {
+            tracing::warn!(error = %error, "mail fan-out failed; trying again");
+            continue;
+        }
+        loop {
+            match app.deliver_mail(32).await {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::warn!(error = %error, "mail round failed; trying again");
+                    break;
+                }
+            }
+        }
+    }
+}
+
 async fn serve(config: Config) -> Result<(), StartupError> {
     let store = connect(&config).await?;
     let app = Arc::new(build_app(&config, store.clone())?);
@@ -310,6 +339,7 @@ async fn serve(config: Config) -> Result<(), StartupError> {
     };
     let app_for_pruning = app.clone();
     let app_for_webhooks = app.clone();
+    let app_for_mail = config.smtp_url.is_some().then(|| app.clone());
     let state = ApiState::new(app, jwt_keys(&config)?, metrics, http_config);
     let mut server = actix_web::HttpServer::new(move || {
         let state = state.clone();
@@ -325,6 +355,9 @@ async fn serve(config: Config) -> Result<(), StartupError> {
     actix_web::rt::spawn(prune_idempotency_records(store.clone()));
     actix_web::rt::spawn(prune_revoked_tokens(app_for_pruning));
     actix_web::rt::spawn(deliver_webhooks(app_for_webhooks, Duration::from_millis(config.webhook_poll_ms)));
+    if let Some(app) = app_for_mail {
+        actix_web::rt::spawn(deliver_mail(app, Duration::from_millis(config.webhook_poll_ms)));
+    }
     for address in server.addrs() {
         tracing::info!(backend = ?store.backend(), "listening on http://{address}");
     }
