@@ -13,7 +13,10 @@ use serde_json::{json, Value};
 use supportdesk_tests::{Database, Server, ADMIN_EMAIL, ADMIN_PASSWORD};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
-supportdesk_tests::on_both_backends!(each_notification_reaches_its_recipient_with_both_parts_in_one_thread);
+supportdesk_tests::on_both_backends!(
+    each_notification_reaches_its_recipient_with_both_parts_in_one_thread,
+    a_mail_the_server_refuses_is_sent_again_on_the_retry_schedule,
+);
 
 /// One mail the sink accepted.
 #[derive(Debug, Clone)]
@@ -37,6 +40,9 @@ impl Mail {
 #[derive(Clone, Default)]
 struct Sink {
     mails: Arc<Mutex<Vec<Mail>>>,
+    /// How many more messages to refuse with a temporary error (451) after their data.
+    refuse: Arc<Mutex<usize>>,
+    refused: Arc<Mutex<usize>>,
 }
 
 impl Sink {
@@ -76,8 +82,20 @@ impl Sink {
                     data.push_str(line.strip_prefix('.').filter(|_| line.starts_with("..")).unwrap_or(&line));
                     data.push_str("\r\n");
                 }
-                self.mails.lock().unwrap().push(Mail { recipients: std::mem::take(&mut recipients), data });
-                b"250 OK\r\n"
+                let refuse = {
+                    let mut left = self.refuse.lock().unwrap();
+                    let refuse = *left > 0;
+                    *left = left.saturating_sub(1);
+                    refuse
+                };
+                if refuse {
+                    recipients.clear();
+                    *self.refused.lock().unwrap() += 1;
+                    b"451 try again later\r\n"
+                } else {
+                    self.mails.lock().unwrap().push(Mail { recipients: std::mem::take(&mut recipients), data });
+                    b"250 OK\r\n"
+                }
             } else if upper.starts_with("QUIT") {
                 let _ = write.write_all(b"221 bye\r\n").await;
                 return;
@@ -134,7 +152,8 @@ async fn each_notification_reaches_its_recipient_with_both_parts_in_one_thread(d
     let admin = server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let settings = json!({"ticketCreated": true, "agentReply": true, "ticketResolved": true,
                           "customerReply": true, "newTicket": true, "tenantAddress": "desk@shop.example"});
-    let (status, saved) = send(&server, reqwest::Method::PUT, "/api/v1/admin/notification-settings", &admin, settings).await;
+    let (status, saved) =
+        send(&server, reqwest::Method::PUT, "/api/v1/admin/notification-settings", &admin, settings).await;
     assert_eq!(status, StatusCode::OK, "{saved}");
     let template = json!({"subject": "[#{{ ticket.number }}] Reply from {{ actor.name }}",
                           "text": "{{ message.body }}", "html": "<p>{{ message.body }}</p>"});
@@ -176,7 +195,8 @@ async fn each_notification_reaches_its_recipient_with_both_parts_in_one_thread(d
 
     let admin_id = server.get_json("/api/v1/admin/agents", &admin).await["data"][0]["id"].as_str().unwrap().to_owned();
     let assign = json!({"assigneeId": admin_id});
-    let (status, _) = send(&server, reqwest::Method::PATCH, &format!("/api/v1/admin/tickets/{id}/assign"), &admin, assign).await;
+    let (status, _) =
+        send(&server, reqwest::Method::PATCH, &format!("/api/v1/admin/tickets/{id}/assign"), &admin, assign).await;
     assert_eq!(status, StatusCode::OK);
     let answer = json!({"body": "Thank you, that helps."});
     let (status, _) =
@@ -197,4 +217,31 @@ async fn each_notification_reaches_its_recipient_with_both_parts_in_one_thread(d
     assert_eq!(resolved.header("References").as_deref(), Some(root.as_str()));
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert_eq!(sink.mails.lock().unwrap().len(), 5, "no mail for the note, the assignment or the status moves");
+}
+
+/// The SMTP server answers the first mail with a temporary error: the mail is sent again
+/// about 5 seconds later, once, and the customer gets it.
+async fn a_mail_the_server_refuses_is_sent_again_on_the_retry_schedule(database: Database) {
+    let (sink, port) = Sink::start().await;
+    *sink.refuse.lock().unwrap() = 1;
+    let smtp = format!("smtp://127.0.0.1:{port}");
+    let server = Server::start_with(&database, &[("SUPPORTDESK_SMTP_URL", smtp.as_str())]);
+    let admin = server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let settings = json!({"ticketCreated": true, "agentReply": false, "ticketResolved": false,
+                          "customerReply": false, "newTicket": false, "tenantAddress": null});
+    let (status, _) =
+        send(&server, reqwest::Method::PUT, "/api/v1/admin/notification-settings", &admin, settings).await;
+    assert_eq!(status, StatusCode::OK);
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let alex = server.customer("alex@example.com").await;
+    let body = json!({"category": "order", "description": "My parcel never arrived. It was due on Monday."});
+    assert_eq!(send(&server, reqwest::Method::POST, "/api/v1/tickets", &alex, body).await.0, StatusCode::CREATED);
+    let started = Instant::now();
+    let mails = sink.wait_for(1).await;
+    assert_eq!(*sink.refused.lock().unwrap(), 1, "the first try was refused");
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].recipients, ["alex@example.com"]);
+    assert!(started.elapsed() >= Duration::from_secs(3), "sent again on the schedule, not at once");
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(sink.mails.lock().unwrap().len(), 1, "once");
 }

@@ -58,6 +58,10 @@ pub use auth::{Credential, Principal};
 pub use categories::{CategoryPatch, NewCategory};
 pub use error::{AppError, FieldError, Missing, Refusal, StoreError, Taken, Validator};
 pub use feed::{public_event_type, FeedEvent, FeedPage, FeedPosition, FeedRequest, TicketSnapshot, TICKET_EVENT_KINDS};
+pub use mail::{
+    notification_kinds, ClaimedMail, MailContext, MailDelivery, MailSettings, MailTemplate, Mailer, NotificationKind,
+    OutgoingMail, RenderedMail, TemplateRenderer, MAIL_EVENT_KINDS,
+};
 pub use model::{
     AssigneeFilter, CategoryFilter, CategoryKey, CategorySummary, Idempotency, IdempotencyKey, IdempotencyRecord,
     Login, Page, PageRequest, PersonSummary, SearchText, TicketEvent, TicketQuery, TicketSort, TicketSummary,
@@ -65,17 +69,13 @@ pub use model::{
 };
 pub use password::{Argon2Hasher, HashShare};
 pub use ports::{
-    AccountStore, CategoryStore, Clock, EventStore, MailStore, PasswordHasher, Store, StoreResult, SystemClock, TenantStore,
-    TicketStore, TrustStore, WebhookStore,
+    AccountStore, CategoryStore, Clock, EventStore, MailStore, PasswordHasher, Store, StoreResult, SystemClock,
+    TenantStore, TicketStore, TrustStore, WebhookStore,
 };
 pub use tickets::{AgentReplyInput, OpenTicketInput, Outcome, ReplyResult, TriageInput};
 pub use trust::{
     token_hash, AgentSession, ApiKey, IssuedApiKey, NewApiKey, Secret, SigningKey, TenantRecord, TenantSettings,
     TokenFacts, API_KEY_PREFIX,
-};
-pub use mail::{
-    notification_kinds, ClaimedMail, MailContext, MailDelivery, MailSettings, MailTemplate, Mailer, NotificationKind,
-    OutgoingMail, RenderedMail, TemplateRenderer, MAIL_EVENT_KINDS,
 };
 pub use webhooks::{
     next_attempt, ClaimedDelivery, Delivery, DeliveryStatus, EventEncoder, EventSelection, IssuedWebhook, SendOutcome,

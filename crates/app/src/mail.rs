@@ -292,7 +292,11 @@ impl App {
     /// # Errors
     ///
     /// `Forbidden`.
-    pub async fn save_mail_settings(&self, principal: &Principal, settings: MailSettings) -> Result<MailSettings, AppError> {
+    pub async fn save_mail_settings(
+        &self,
+        principal: &Principal,
+        settings: MailSettings,
+    ) -> Result<MailSettings, AppError> {
         principal.require(Permission::SettingsManage)?;
         self.mail.save_mail_settings(&principal.tenant, &settings).await?;
         Ok(settings)
@@ -313,7 +317,11 @@ impl App {
     /// # Errors
     ///
     /// `Forbidden`; `Validation` when it does not render.
-    pub async fn save_mail_template(&self, principal: &Principal, template: MailTemplate) -> Result<MailTemplate, AppError> {
+    pub async fn save_mail_template(
+        &self,
+        principal: &Principal,
+        template: MailTemplate,
+    ) -> Result<MailTemplate, AppError> {
         principal.require(Permission::SettingsManage)?;
         let parts = self.mail_parts()?;
         parts
@@ -360,8 +368,11 @@ impl App {
                     delivery.error = Some(error);
                     delivery.next_attempt_at =
                         next_attempt(&crate::webhooks::RETRY_SCHEDULE, delivery.attempts, self.clock.now());
-                    delivery.status =
-                        if delivery.next_attempt_at.is_some() { DeliveryStatus::Pending } else { DeliveryStatus::Failed };
+                    delivery.status = if delivery.next_attempt_at.is_some() {
+                        DeliveryStatus::Pending
+                    } else {
+                        DeliveryStatus::Failed
+                    };
                 }
             }
             self.mail.record_mail_attempt(&delivery).await?;
@@ -377,8 +388,7 @@ impl App {
         }
         let tenant = &event.tenant;
         let settings = self.mail.mail_settings(tenant).await.map_err(|e| e.to_string())?.unwrap_or_default();
-        let customer =
-            self.accounts.customer(tenant, event.ticket.customer_id).await.map_err(|e| e.to_string())?;
+        let customer = self.accounts.customer(tenant, event.ticket.customer_id).await.map_err(|e| e.to_string())?;
         let context = MailContext {
             tenant: tenant.to_string(),
             ticket_number: event.ticket.number.get(),
@@ -418,8 +428,12 @@ impl App {
                 NotificationKind::NewTicket => settings.tenant_address.clone(),
             };
             let Some(to) = to else { continue };
-            let template =
-                self.mail.mail_template(tenant, kind).await.map_err(|e| e.to_string())?.unwrap_or_else(|| kind.default_template());
+            let template = self
+                .mail
+                .mail_template(tenant, kind)
+                .await
+                .map_err(|e| e.to_string())?
+                .unwrap_or_else(|| kind.default_template());
             let content = parts.renderer.render(&template, &context)?;
             let first = kind == NotificationKind::TicketCreated;
             let mail = OutgoingMail {

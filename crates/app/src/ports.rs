@@ -15,12 +15,12 @@ use uuid::Uuid;
 
 use crate::error::{AppError, StoreError};
 use crate::feed::{FeedEvent, FeedPosition};
+use crate::mail::{ClaimedMail, MailDelivery, MailSettings, MailTemplate, NotificationKind};
 use crate::model::{
     CategoryFilter, CategoryKey, IdempotencyKey, IdempotencyRecord, Login, Page, TicketQuery, TicketSummary,
     TicketView, Visibility,
 };
 use crate::trust::{AgentSession, ApiKey, SigningKey, TenantRecord};
-use crate::mail::{ClaimedMail, MailDelivery, MailSettings, MailTemplate, NotificationKind};
 use crate::webhooks::{ClaimedDelivery, Delivery, WebhookEndpoint};
 
 /// Shorthand for a store call's result.

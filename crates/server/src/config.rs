@@ -241,8 +241,13 @@ pub struct Config {
 
     /// The sender of notification mail (`Support <support@shop.example>`); its domain names
     /// the `Message-ID`s.
-    #[arg(long, global = true, env = "SUPPORTDESK_MAIL_FROM", value_name = "SUPPORTDESK_MAIL_FROM",
-          default_value = "supportdesk@localhost")]
+    #[arg(
+        long,
+        global = true,
+        env = "SUPPORTDESK_MAIL_FROM",
+        value_name = "SUPPORTDESK_MAIL_FROM",
+        default_value = "supportdesk@localhost"
+    )]
     pub mail_from: String,
 
     /// Largest request body, in bytes.

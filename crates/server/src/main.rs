@@ -167,9 +167,11 @@ fn build_app(config: &Config, store: Arc<DieselStore>) -> Result<App, StartupErr
         lease: Duration::from_secs(config.webhook_timeout_secs * 3 + 30),
         ..WebhookSettings::default()
     };
-    let mut builder = App::builder(store)
-        .hasher(Arc::new(hasher))
-        .webhooks(Arc::new(sender), Arc::new(PublicEventEncoder), webhook_settings);
+    let mut builder = App::builder(store).hasher(Arc::new(hasher)).webhooks(
+        Arc::new(sender),
+        Arc::new(PublicEventEncoder),
+        webhook_settings,
+    );
     if let Some(url) = &config.smtp_url {
         let mailer = SmtpMailer::new(url, &config.mail_from).map_err(|e| config_error("SUPPORTDESK_SMTP_URL", e))?;
         builder = builder.mail(Arc::new(mailer), Arc::new(SandboxedRenderer));

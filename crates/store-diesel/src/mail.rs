@@ -152,10 +152,7 @@ impl MailStore for DieselStore {
                 ))
                 .on_conflict(notification_settings::tenant)
                 .do_update()
-                .set((
-                    notification_settings::enabled.eq(&enabled),
-                    notification_settings::tenant_address.eq(&address),
-                ))
+                .set((notification_settings::enabled.eq(&enabled), notification_settings::tenant_address.eq(&address),))
                 .execute(c))?;
             Ok(())
         })

@@ -22,10 +22,10 @@ use supportdesk_app::Taken;
 use async_trait::async_trait;
 use supportdesk_app::{
     AccountStore, AgentSession, ApiKey, CategoryFilter, CategoryKey, CategoryStore, CategorySummary, ClaimedDelivery,
-    Delivery, DeliveryStatus, EventStore, FeedEvent, FeedPosition, IdempotencyKey, IdempotencyRecord, Login, Page,
-    PersonSummary, SigningKey, StoreError, StoreResult, TenantRecord, TenantStore, TicketQuery, TicketSnapshot,
-    TicketStore, TicketSummary, TicketView, TrustStore, Visibility, WebhookEndpoint, WebhookStore, ClaimedMail, MailDelivery, MailSettings, MailStore,
-    MailTemplate, NotificationKind,
+    ClaimedMail, Delivery, DeliveryStatus, EventStore, FeedEvent, FeedPosition, IdempotencyKey, IdempotencyRecord,
+    Login, MailDelivery, MailSettings, MailStore, MailTemplate, NotificationKind, Page, PersonSummary, SigningKey,
+    StoreError, StoreResult, TenantRecord, TenantStore, TicketQuery, TicketSnapshot, TicketStore, TicketSummary,
+    TicketView, TrustStore, Visibility, WebhookEndpoint, WebhookStore,
 };
 use supportdesk_domain::{
     Agent, AgentId, AuditEvent, Category, CategoryId, Customer, CustomerId, Email, EventData, Message, MessageId,

@@ -6,8 +6,8 @@
 pub mod accounts;
 pub mod categories;
 pub mod events;
-pub mod tickets;
 pub mod notifications;
+pub mod tickets;
 pub mod trust;
 pub mod webhooks;
 

@@ -51,7 +51,9 @@ impl NotificationSettingsBody {
             .filter(|a| !a.trim().is_empty())
             .map(Email::parse)
             .transpose()
-            .map_err(|e| AppError::Validation(vec![FieldError { field: "tenantAddress".into(), message: e.rule.to_string() }]))?;
+            .map_err(|e| {
+                AppError::Validation(vec![FieldError { field: "tenantAddress".into(), message: e.rule.to_string() }])
+            })?;
         let enabled = [
             (self.ticket_created, NotificationKind::TicketCreated),
             (self.agent_reply, NotificationKind::AgentReply),
@@ -89,7 +91,9 @@ impl NotificationTemplateBody {
     /// `Validation` for an empty or oversized part.
     pub fn try_into_domain(self, kind: NotificationKind) -> Result<MailTemplate, AppError> {
         let mut errors = Vec::new();
-        for (field, value, max) in [("subject", &self.subject, 500), ("text", &self.text, 20_000), ("html", &self.html, 50_000)] {
+        for (field, value, max) in
+            [("subject", &self.subject, 500), ("text", &self.text, 20_000), ("html", &self.html, 50_000)]
+        {
             if value.trim().is_empty() || value.chars().count() > max {
                 errors.push(FieldError { field: field.into(), message: format!("must be 1 to {max} characters") });
             }

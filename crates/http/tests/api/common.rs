@@ -435,6 +435,40 @@ mod failing {
     }
 
     #[async_trait]
+    impl supportdesk_app::MailStore for FailingStore {
+        async fn mail_settings(&self, _: &TenantKey) -> StoreResult<Option<supportdesk_app::MailSettings>> {
+            down()
+        }
+        async fn save_mail_settings(&self, _: &TenantKey, _: &supportdesk_app::MailSettings) -> StoreResult<()> {
+            down()
+        }
+        async fn mail_template(
+            &self,
+            _: &TenantKey,
+            _: supportdesk_app::NotificationKind,
+        ) -> StoreResult<Option<supportdesk_app::MailTemplate>> {
+            down()
+        }
+        async fn save_mail_template(&self, _: &TenantKey, _: &supportdesk_app::MailTemplate) -> StoreResult<()> {
+            down()
+        }
+        async fn fan_out_mail(&self, _: time::OffsetDateTime, _: &[&'static str], _: usize) -> StoreResult<usize> {
+            down()
+        }
+        async fn claim_mail(
+            &self,
+            _: time::OffsetDateTime,
+            _: time::OffsetDateTime,
+            _: usize,
+        ) -> StoreResult<Vec<supportdesk_app::ClaimedMail>> {
+            down()
+        }
+        async fn record_mail_attempt(&self, _: &supportdesk_app::MailDelivery) -> StoreResult<()> {
+            down()
+        }
+    }
+
+    #[async_trait]
     impl TenantStore for FailingStore {
         async fn ensure_tenant(&self, _: &TenantKey, _: &[Category]) -> StoreResult<bool> {
             down()

@@ -221,3 +221,87 @@ async fn deliveries_are_logged_retried_and_an_endpoint_is_pinged_with_a_signatur
     assert_eq!(body["data"]["webhookId"], id.as_str());
     assert_eq!(pinged.signature, secret.sign(&pinged.id, pinged.timestamp, &pinged.body));
 }
+
+/// Refuses templates whose `{{` and `}}` do not pair up; sends nothing.
+struct FakeRenderer;
+
+impl supportdesk_app::TemplateRenderer for FakeRenderer {
+    fn render(
+        &self,
+        template: &supportdesk_app::MailTemplate,
+        _: &supportdesk_app::MailContext,
+    ) -> Result<supportdesk_app::RenderedMail, String> {
+        let parts = [&template.subject, &template.text, &template.html];
+        if parts.iter().any(|p| p.matches("{{").count() != p.matches("}}").count()) {
+            return Err("unexpected end of template".into());
+        }
+        Ok(supportdesk_app::RenderedMail {
+            subject: template.subject.clone(),
+            text: template.text.clone(),
+            html: template.html.clone(),
+        })
+    }
+}
+
+struct NoMail;
+
+#[async_trait]
+impl supportdesk_app::Mailer for NoMail {
+    async fn send(&self, _: &supportdesk_app::OutgoingMail) -> Result<(), String> {
+        Err("no mail in these tests".into())
+    }
+
+    fn domain(&self) -> String {
+        "shop.example".into()
+    }
+}
+
+#[actix_web::test]
+async fn notification_settings_and_templates_are_read_and_replaced_by_settings_managers() {
+    let store = Arc::new(MemoryStore::new());
+    let app = App::builder(store.clone()).hasher(cheap_hasher()).mail(Arc::new(NoMail), Arc::new(FakeRenderer)).build();
+    let h = Harness::over(Arc::new(app), Some(store), |_| {});
+    h.tenant("default");
+    let app = h.service().await;
+    let admin = h.admin();
+    let settings =
+        send(&app, TestRequest::get().uri("/api/v1/admin/notification-settings").insert_header(h.bearer(&admin))).await;
+    settings.assert_status(200);
+    assert_eq!(settings.body["ticketCreated"], true);
+    assert_eq!(settings.body["tenantAddress"], Value::Null);
+    let new = json!({"ticketCreated": false, "agentReply": true, "ticketResolved": true, "customerReply": false,
+                     "newTicket": true, "tenantAddress": "desk@shop.example"});
+    let saved = send(
+        &app,
+        TestRequest::put().uri("/api/v1/admin/notification-settings").insert_header(h.bearer(&admin)).set_json(&new),
+    )
+    .await;
+    saved.assert_status(200);
+    assert_eq!(saved.body, new);
+    let mut bad = new.clone();
+    bad["tenantAddress"] = json!("not an address");
+    send(
+        &app,
+        TestRequest::put().uri("/api/v1/admin/notification-settings").insert_header(h.bearer(&admin)).set_json(&bad),
+    )
+    .await
+    .assert_problem(400, "validation_failed");
+
+    let path = "/api/v1/admin/notification-templates/agent_reply";
+    let template = send(&app, TestRequest::get().uri(path).insert_header(h.bearer(&admin))).await;
+    template.assert_status(200);
+    assert!(template.body["subject"].as_str().unwrap().contains("ticket.number"));
+    let edited = json!({"subject": "Re: {{ ticket.subject }}", "text": "{{ message.body }}", "html": "<p>hi</p>"});
+    send(&app, TestRequest::put().uri(path).insert_header(h.bearer(&admin)).set_json(&edited)).await.assert_status(200);
+    let shown = send(&app, TestRequest::get().uri(path).insert_header(h.bearer(&admin))).await;
+    assert_eq!(shown.body, edited);
+    let broken = json!({"subject": "{{ ticket.subject", "text": "x", "html": "x"});
+    let refused = send(&app, TestRequest::put().uri(path).insert_header(h.bearer(&admin)).set_json(&broken)).await;
+    refused.assert_problem(400, "validation_failed");
+    assert_eq!(refused.error_fields(), ["template"]);
+    send(&app, TestRequest::get().uri("/api/v1/admin/notification-templates/nope").insert_header(h.bearer(&admin)))
+        .await
+        .assert_problem(400, "validation_failed");
+    let agent = h.default_agent();
+    send(&app, TestRequest::get().uri(path).insert_header(h.bearer(&agent))).await.assert_problem(403, "forbidden");
+}
