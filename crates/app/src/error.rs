@@ -58,6 +58,10 @@ pub enum Missing {
     ApiKey,
     /// The row a store was asked to change.
     Resource,
+    /// A webhook endpoint.
+    Webhook,
+    /// A delivery of a webhook endpoint.
+    Delivery,
 }
 
 impl Missing {
@@ -65,6 +69,8 @@ impl Missing {
     pub fn as_str(self) -> &'static str {
         match self {
             Missing::Ticket => "ticket",
+            Missing::Webhook => "webhook",
+            Missing::Delivery => "delivery",
             Missing::Message => "message",
             Missing::Category => "category",
             Missing::Customer => "customer",

@@ -32,12 +32,15 @@ mod auth;
 mod cache;
 mod categories;
 mod error;
+mod feed;
+mod mail;
 mod model;
 mod password;
 mod ports;
 mod tickets;
 mod tokens;
 mod trust;
+mod webhooks;
 
 #[cfg(feature = "testkit")]
 pub mod testkit;
@@ -55,6 +58,11 @@ pub use accounts::{AgentPatch, AuthenticatedUser, CustomerProfile, NewAgent, Pas
 pub use auth::{Credential, Principal};
 pub use categories::{CategoryPatch, NewCategory};
 pub use error::{AppError, FieldError, Missing, Refusal, StoreError, Taken, Validator};
+pub use feed::{public_event_type, FeedEvent, FeedPage, FeedPosition, FeedRequest, TicketSnapshot, TICKET_EVENT_KINDS};
+pub use mail::{
+    notification_kinds, ClaimedMail, MailContext, MailDelivery, MailSettings, MailTemplate, Mailer, NotificationKind,
+    OutgoingMail, RenderedMail, TemplateRenderer, MAIL_EVENT_KINDS,
+};
 pub use model::{
     AssigneeFilter, CategoryFilter, CategoryKey, CategorySummary, Idempotency, IdempotencyKey, IdempotencyRecord,
     Login, Page, PageRequest, PersonSummary, SearchText, TicketEvent, TicketQuery, TicketSort, TicketSummary,
@@ -62,14 +70,19 @@ pub use model::{
 };
 pub use password::{Argon2Hasher, HashShare};
 pub use ports::{
-    AccountStore, CategoryStore, Clock, PasswordHasher, Store, StoreResult, SystemClock, TenantStore, TicketStore,
-    TrustStore,
+    AccountStore, CategoryStore, Clock, EventStore, MailStore, PasswordHasher, Store, StoreResult, SystemClock,
+    TenantStore, TicketStore, TrustStore, WebhookStore,
 };
 pub use tickets::{AgentReplyInput, OpenTicketInput, Outcome, ReplyResult, TriageInput};
 pub use tokens::{LoginThrottle, TokenAuthority, VerifiedToken};
 pub use trust::{
     token_hash, AgentSession, ApiKey, IssuedApiKey, NewApiKey, Secret, SigningKey, TenantRecord, TenantSettings,
     TokenFacts, API_KEY_PREFIX, ISSUER_CLOCK_SKEW_SECS,
+};
+pub use webhooks::{
+    next_attempt, ClaimedDelivery, Delivery, DeliveryStatus, EventEncoder, EventSelection, IssuedWebhook, SendOutcome,
+    WebhookEndpoint, WebhookInput, WebhookRequest, WebhookSecret, WebhookSender, WebhookSettings, WebhookUrl,
+    RETRY_SCHEDULE, WEBHOOK_SECRET_PREFIX,
 };
 
 /// Settings of the application itself (not of a tenant).
@@ -97,6 +110,13 @@ pub struct App {
     accounts: Arc<dyn AccountStore>,
     tenants: Arc<dyn TenantStore>,
     trust: Arc<dyn TrustStore>,
+    events: Arc<dyn EventStore>,
+    webhooks: Arc<dyn WebhookStore>,
+    mail: Arc<dyn MailStore>,
+    /// How mail is rendered and sent; `None` until the embedder gives them.
+    mail_parts: Option<mail::MailParts>,
+    /// How deliveries are sent and encoded; `None` until the embedder gives them.
+    webhook_parts: Option<webhooks::WebhookParts>,
     hasher: Arc<dyn PasswordHasher>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdSource>,
@@ -130,6 +150,11 @@ pub struct AppBuilder {
     accounts: Arc<dyn AccountStore>,
     tenants: Arc<dyn TenantStore>,
     trust: Arc<dyn TrustStore>,
+    events: Arc<dyn EventStore>,
+    webhooks: Arc<dyn WebhookStore>,
+    mail: Arc<dyn MailStore>,
+    mail_parts: Option<mail::MailParts>,
+    webhook_parts: Option<webhooks::WebhookParts>,
     hasher: Option<Arc<dyn PasswordHasher>>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdSource>,
@@ -169,6 +194,27 @@ impl AppBuilder {
         self
     }
 
+    /// Deliver webhooks with `sender`, bodies written by `encoder` (without them the webhook
+    /// use cases answer `Internal`).
+    #[must_use]
+    pub fn webhooks(
+        mut self,
+        sender: Arc<dyn WebhookSender>,
+        encoder: Arc<dyn EventEncoder>,
+        settings: WebhookSettings,
+    ) -> Self {
+        self.webhook_parts = Some(webhooks::WebhookParts { sender, encoder, settings });
+        self
+    }
+
+    /// Send notification mail with `mailer`, rendered by `renderer` (without them the mail
+    /// use cases answer `Internal`).
+    #[must_use]
+    pub fn mail(mut self, mailer: Arc<dyn Mailer>, renderer: Arc<dyn TemplateRenderer>) -> Self {
+        self.mail_parts = Some(mail::MailParts { mailer, renderer });
+        self
+    }
+
     /// Use these settings.
     #[must_use]
     pub fn settings(mut self, settings: AppSettings) -> Self {
@@ -189,6 +235,11 @@ impl AppBuilder {
             accounts: self.accounts,
             tenants: self.tenants,
             trust: self.trust,
+            events: self.events,
+            webhooks: self.webhooks,
+            mail: self.mail,
+            mail_parts: self.mail_parts,
+            webhook_parts: self.webhook_parts,
             hasher,
             tenant_cache: TtlCache::new(ttl, 10_000),
             signing_key_cache: TtlCache::new(ttl, 10_000),
@@ -214,7 +265,12 @@ impl App {
             categories: store.clone(),
             accounts: store.clone(),
             tenants: store.clone(),
-            trust: store,
+            trust: store.clone(),
+            events: store.clone(),
+            webhooks: store.clone(),
+            mail: store,
+            mail_parts: None,
+            webhook_parts: None,
             hasher: None,
             clock: Arc::new(SystemClock),
             ids: Arc::new(UuidV7),

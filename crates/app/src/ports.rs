@@ -14,11 +14,14 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::error::{AppError, StoreError};
+use crate::feed::{FeedEvent, FeedPosition};
+use crate::mail::{ClaimedMail, MailDelivery, MailSettings, MailTemplate, NotificationKind};
 use crate::model::{
     CategoryFilter, CategoryKey, IdempotencyKey, IdempotencyRecord, Login, Page, TicketQuery, TicketSummary,
     TicketView, Visibility,
 };
 use crate::trust::{AgentSession, ApiKey, Secret, SigningKey, TenantRecord};
+use crate::webhooks::{ClaimedDelivery, Delivery, WebhookEndpoint};
 
 /// Shorthand for a store call's result.
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -268,10 +271,154 @@ pub trait TrustStore: Send + Sync {
     async fn revoke_agent_sessions(&self, tenant: &TenantKey, id: AgentId, at: OffsetDateTime) -> StoreResult<()>;
 }
 
-/// Every store port at once: what an adapter provides.
-pub trait Store: TicketStore + CategoryStore + AccountStore + TenantStore + TrustStore {}
+/// The audit events as the outbox: the tenant-wide feed of everything committed.
+#[async_trait]
+pub trait EventStore: Send + Sync {
+    /// Up to `limit` events of the tenant positioned after `after` (from the start when
+    /// `None`), in position order, only of `kinds` when it is not empty; each with the
+    /// ticket as the event left it and, for a message or a note, the message.
+    ///
+    /// # Errors
+    ///
+    /// The positions MUST be unique and MUST never let a follower skip an event: an event
+    /// MUST NOT be returned while another event that will be positioned before it can still
+    /// commit (a write that began earlier and is still in flight). Every committed event
+    /// MUST be returned exactly once to a follower that resumes after the last position it
+    /// saw. Events the store cannot read back MUST fail the call, never be skipped.
+    async fn feed(
+        &self,
+        tenant: &TenantKey,
+        after: Option<FeedPosition>,
+        kinds: &[&'static str],
+        limit: usize,
+    ) -> StoreResult<Vec<FeedEvent>>;
+}
 
-impl<T: TicketStore + CategoryStore + AccountStore + TenantStore + TrustStore> Store for T {}
+/// Webhook endpoints and their deliveries: the work queue of what leaves the service.
+#[async_trait]
+pub trait WebhookStore: Send + Sync {
+    /// Adds an endpoint, positioned at the end of its tenant's feed: it receives the events
+    /// not yet shown by [`EventStore::feed`] when it is added, and every later one.
+    async fn insert_webhook(&self, endpoint: &WebhookEndpoint) -> StoreResult<()>;
+
+    /// One endpoint of the tenant.
+    async fn webhook(&self, tenant: &TenantKey, id: Uuid) -> StoreResult<Option<WebhookEndpoint>>;
+
+    /// The tenant's endpoints, oldest first.
+    async fn list_webhooks(&self, tenant: &TenantKey) -> StoreResult<Vec<WebhookEndpoint>>;
+
+    /// Replaces an endpoint's fields (not its feed position).
+    ///
+    /// # Errors
+    ///
+    /// `NotFound` when it does not exist in its tenant.
+    async fn update_webhook(&self, endpoint: &WebhookEndpoint) -> StoreResult<()>;
+
+    /// Deletes an endpoint with its deliveries; whether it existed.
+    async fn delete_webhook(&self, tenant: &TenantKey, id: Uuid) -> StoreResult<bool>;
+
+    /// For every active endpoint, creates a pending delivery (due `now`) of each event after
+    /// its position that it subscribes to, at most `limit` per endpoint, and moves its
+    /// position past them; returns how many deliveries were created.
+    ///
+    /// # Errors
+    ///
+    /// MUST follow the feed's promise ([`EventStore::feed`]): never pass an event that can
+    /// still commit before the position. MUST create at most one delivery per endpoint and
+    /// event, also when several processes fan out at once.
+    async fn fan_out(&self, now: OffsetDateTime, limit: usize) -> StoreResult<usize>;
+
+    /// Claims up to `limit` pending deliveries due at `now` whose lease is free or ran out,
+    /// leasing them until `lease_until`, with their endpoints and events.
+    ///
+    /// # Errors
+    ///
+    /// MUST NOT hand one delivery to two callers while its lease runs, also across
+    /// processes.
+    async fn claim_deliveries(
+        &self,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+        limit: usize,
+    ) -> StoreResult<Vec<ClaimedDelivery>>;
+
+    /// Saves an attempt's outcome (attempts, status, response, error, next attempt) and
+    /// frees the lease; marks the endpoint failing since `at` unless it already was
+    /// (`succeeded` clears it). Returns since when the endpoint has been failing, if it is.
+    async fn record_attempt(
+        &self,
+        delivery: &Delivery,
+        succeeded: bool,
+        at: OffsetDateTime,
+    ) -> StoreResult<Option<OffsetDateTime>>;
+
+    /// One page of the endpoint's deliveries, newest first, older than `before` when given.
+    async fn list_deliveries(
+        &self,
+        tenant: &TenantKey,
+        endpoint: Uuid,
+        before: Option<Uuid>,
+        limit: usize,
+    ) -> StoreResult<Vec<Delivery>>;
+
+    /// Makes the delivery pending and due at `now`; `None` when it does not exist for that
+    /// endpoint.
+    async fn retry_delivery(
+        &self,
+        tenant: &TenantKey,
+        endpoint: Uuid,
+        delivery: Uuid,
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<Delivery>>;
+}
+
+/// Notification settings, templates, and the mail outbox.
+#[async_trait]
+pub trait MailStore: Send + Sync {
+    /// The tenant's settings, `None` until saved.
+    async fn mail_settings(&self, tenant: &TenantKey) -> StoreResult<Option<MailSettings>>;
+
+    /// Replaces the tenant's settings.
+    async fn save_mail_settings(&self, tenant: &TenantKey, settings: &MailSettings) -> StoreResult<()>;
+
+    /// The tenant's template of `kind`, `None` until saved.
+    async fn mail_template(&self, tenant: &TenantKey, kind: NotificationKind) -> StoreResult<Option<MailTemplate>>;
+
+    /// Replaces the tenant's template of its kind.
+    async fn save_mail_template(&self, tenant: &TenantKey, template: &MailTemplate) -> StoreResult<()>;
+
+    /// For every tenant, queues one pending mail delivery (due `now`) per event of `kinds`
+    /// after the tenant's mail position, at most `limit` per tenant, and moves the position;
+    /// a tenant seen for the first time starts at the end of its feed. Returns how many.
+    ///
+    /// # Errors
+    ///
+    /// As [`WebhookStore::fan_out`]: never past an event that can still commit before the
+    /// position; one delivery per event, also across processes.
+    async fn fan_out_mail(&self, now: OffsetDateTime, kinds: &[&'static str], limit: usize) -> StoreResult<usize>;
+
+    /// Claims due mail deliveries under a lease, as [`WebhookStore::claim_deliveries`].
+    async fn claim_mail(
+        &self,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+        limit: usize,
+    ) -> StoreResult<Vec<ClaimedMail>>;
+
+    /// Saves an attempt's outcome and frees the lease.
+    async fn record_mail_attempt(&self, delivery: &MailDelivery) -> StoreResult<()>;
+}
+
+/// Every store port at once: what an adapter provides.
+pub trait Store:
+    TicketStore + CategoryStore + AccountStore + TenantStore + TrustStore + EventStore + WebhookStore + MailStore
+{
+}
+
+impl<T> Store for T where
+    T: TicketStore + CategoryStore + AccountStore + TenantStore + TrustStore + EventStore + WebhookStore + MailStore
+{
+}
 
 /// The time. Tests fix it; production reads the system clock.
 pub trait Clock: Send + Sync {

@@ -288,6 +288,9 @@ pub(crate) fn register_routes(cfg: &mut web::ServiceConfig) -> Vec<routes::Route
     handlers::admin_tickets::configure(&mut routes);
     handlers::agents::configure(&mut routes);
     handlers::customers::configure(&mut routes);
+    handlers::events::configure(&mut routes);
+    handlers::webhooks::configure(&mut routes);
+    handlers::notifications::configure(&mut routes);
     handlers::settings::configure(&mut routes);
     handlers::trust::configure(&mut routes);
     routes.into_registered()

@@ -9,7 +9,10 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
-use crate::handlers::{admin_tickets, agents, auth, categories, customers, ops, settings, tickets, trust};
+use crate::dto::events::{event_types, EventV1};
+use crate::handlers::{
+    admin_tickets, agents, auth, categories, customers, events, notifications, ops, settings, tickets, trust, webhooks,
+};
 
 /// Adds the bearer security scheme every authenticated route names.
 struct BearerSecurity;
@@ -71,6 +74,44 @@ impl Modify for JsonBodyErrors {
     }
 }
 
+/// Adds OpenAPI 3.1's top-level `webhooks`: one entry per event type, each a `POST` of an
+/// [`EventV1`] with the Standard Webhooks headers. utoipa 5 has no field for the section,
+/// so it goes in through the document's top-level extension map, which is flattened.
+struct Webhooks;
+
+impl Modify for Webhooks {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let mut hooks = serde_json::Map::new();
+        for kind in event_types() {
+            hooks.insert(
+                kind.clone(),
+                serde_json::json!({"post": {
+                    "operationId": format!("webhook_{}", kind.replace('.', "_")),
+                    "summary": format!("`{kind}` delivered to a subscribed endpoint"),
+                    "description": "Signed with Standard Webhooks: `webhook-signature` is `v1,` and the base64 HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{body}` keyed with the base64-decoded part of the endpoint's secret after `whsec_`. Any 2xx acknowledges; anything else is retried for 24 hours.",
+                    "tags": ["webhooks"],
+                    "parameters": [
+                        {"name": "webhook-id", "in": "header", "required": true, "schema": {"type": "string"},
+                         "description": "The event id: the same on every attempt"},
+                        {"name": "webhook-timestamp", "in": "header", "required": true, "schema": {"type": "string"},
+                         "description": "Unix seconds of this attempt"},
+                        {"name": "webhook-signature", "in": "header", "required": true, "schema": {"type": "string"},
+                         "description": "`v1,<base64 HMAC-SHA256>`"},
+                    ],
+                    "requestBody": {"required": true, "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/EventV1"}}}},
+                    "responses": {"2XX": {"description": "Received; anything else is retried"}},
+                    "x-ping": "An endpoint is also sent `webhook.ping` (schema PingV1) when an admin pings it",
+                }}),
+            );
+        }
+        openapi
+            .extensions
+            .get_or_insert_with(Default::default)
+            .insert("webhooks".to_owned(), serde_json::Value::Object(hooks));
+    }
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -123,9 +164,23 @@ Cache-Control: no-store."
         trust::create_api_key,
         trust::delete_api_key,
         trust::revoke_agent_sessions,
+        events::list_events,
+        webhooks::list_webhooks,
+        webhooks::create_webhook,
+        webhooks::get_webhook,
+        webhooks::update_webhook,
+        webhooks::delete_webhook,
+        webhooks::rotate_webhook_secret,
+        webhooks::ping_webhook,
+        webhooks::list_deliveries,
+        webhooks::retry_delivery,
+        notifications::get_notification_settings,
+        notifications::put_notification_settings,
+        notifications::get_notification_template,
+        notifications::put_notification_template,
     ),
-    components(schemas(crate::error::Problem, crate::error::FieldProblem)),
-    modifiers(&BearerSecurity, &JsonBodyErrors),
+    components(schemas(crate::error::Problem, crate::error::FieldProblem, EventV1, crate::dto::webhooks::PingV1)),
+    modifiers(&BearerSecurity, &JsonBodyErrors, &Webhooks),
     tags(
         (name = "tickets", description = "A customer's own tickets"),
         (name = "categories", description = "The categories customers choose from"),
@@ -137,6 +192,10 @@ Cache-Control: no-store."
         (name = "admin-trust", description = "Signing keys for shop-minted tokens, and API keys for integrations"),
         (name = "auth", description = "The service's own accounts"),
         (name = "ops", description = "Health, readiness, metrics, this document"),
+        (name = "admin-events", description = "The change feed: every committed event, after a cursor"),
+        (name = "admin-webhooks", description = "Webhook endpoints, their delivery log, retries and pings"),
+        (name = "admin-notifications", description = "Email notifications: which are sent, and their templates"),
+        (name = "webhooks", description = "What supportdesk posts to a subscribed endpoint"),
     )
 )]
 struct ApiDoc;
@@ -188,6 +247,20 @@ mod tests {
         assert!(undocumented.is_empty(), "routes missing from the OpenAPI document: {undocumented:?}");
         assert!(unregistered.is_empty(), "documented routes the app does not serve: {unregistered:?}");
         assert!(registered.len() >= 33, "only {} routes registered", registered.len());
+    }
+
+    #[test]
+    fn the_document_describes_every_event_type_as_a_webhook_of_the_event_schema() {
+        let doc = serde_json::to_value(openapi()).unwrap();
+        for kind in event_types() {
+            let hook = &doc["webhooks"][&kind]["post"];
+            assert_eq!(
+                hook["requestBody"]["content"]["application/json"]["schema"]["$ref"],
+                "#/components/schemas/EventV1"
+            );
+        }
+        assert!(doc["components"]["schemas"]["EventV1"]["properties"]["ticket"].is_object());
+        assert!(doc["paths"]["/api/v1/admin/events"]["get"].is_object());
     }
 
     #[test]

@@ -221,6 +221,45 @@ pub struct Config {
           default_value_t = true, action = ArgAction::Set)]
     pub allow_registration: bool,
 
+    /// Whether webhooks may go to loopback, private and link-local addresses (refused by
+    /// default, at registration and at delivery after DNS resolution).
+    #[arg(long, global = true, env = "SUPPORTDESK_WEBHOOK_ALLOW_PRIVATE", value_name = "SUPPORTDESK_WEBHOOK_ALLOW_PRIVATE",
+          default_value_t = false, action = ArgAction::Set)]
+    pub webhook_allow_private: bool,
+
+    /// Seconds one webhook attempt may take before it counts as failed and is retried.
+    #[arg(long, global = true, env = "SUPPORTDESK_WEBHOOK_TIMEOUT_SECS", value_name = "SUPPORTDESK_WEBHOOK_TIMEOUT_SECS",
+          default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=60))]
+    pub webhook_timeout_secs: u64,
+
+    /// Seconds an endpoint may fail every delivery before it is disabled.
+    #[arg(long, global = true, env = "SUPPORTDESK_WEBHOOK_DISABLE_AFTER_SECS",
+          value_name = "SUPPORTDESK_WEBHOOK_DISABLE_AFTER_SECS", default_value_t = 24 * 3600,
+          value_parser = clap::value_parser!(u64).range(1..=30 * 24 * 3600))]
+    pub webhook_disable_after_secs: u64,
+
+    /// Milliseconds between two looks of the webhook worker for new events and due
+    /// deliveries (each server process runs one worker; they share the work).
+    #[arg(long, global = true, env = "SUPPORTDESK_WEBHOOK_POLL_MS", value_name = "SUPPORTDESK_WEBHOOK_POLL_MS",
+          default_value_t = 200, value_parser = clap::value_parser!(u64).range(10..=60_000))]
+    pub webhook_poll_ms: u64,
+
+    /// The SMTP server notification mail goes through (`smtp://host:port`,
+    /// `smtp://user:password@host:587?tls=required`, `smtps://host`); unset: no mail.
+    #[arg(long, global = true, env = "SUPPORTDESK_SMTP_URL", value_name = "SUPPORTDESK_SMTP_URL")]
+    pub smtp_url: Option<String>,
+
+    /// The sender of notification mail (`Support <support@shop.example>`); its domain names
+    /// the `Message-ID`s.
+    #[arg(
+        long,
+        global = true,
+        env = "SUPPORTDESK_MAIL_FROM",
+        value_name = "SUPPORTDESK_MAIL_FROM",
+        default_value = "supportdesk@localhost"
+    )]
+    pub mail_from: String,
+
     /// Largest request body, in bytes.
     #[arg(long, global = true, env = "SUPPORTDESK_BODY_LIMIT", value_name = "SUPPORTDESK_BODY_LIMIT",
           default_value_t = 256 * 1024, value_parser = clap::value_parser!(u64).range(1024..=16 * 1024 * 1024))]

@@ -9,9 +9,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
-use supportdesk_app::{App, AppError, AppSettings, Argon2Hasher, Password};
+use supportdesk_app::{App, AppError, AppSettings, Argon2Hasher, Password, WebhookSettings};
 use supportdesk_domain::{Email, PersonName, TenantKey};
+use supportdesk_http::dto::webhooks::PublicEventEncoder;
 use supportdesk_http::{ApiState, HttpConfig, JwtKeys, Metrics, PoolStats};
+use supportdesk_notify::{HttpWebhookSender, SandboxedRenderer, SenderSettings, SmtpMailer};
 use supportdesk_store_diesel::{DieselConfig, DieselStore};
 
 use crate::config::{AdminCommand, Cli, Command, Config, TenantCommand, TenantKeyCommand};
@@ -154,8 +156,27 @@ async fn connect(config: &Config) -> Result<Arc<DieselStore>, StartupError> {
 
 fn build_app(config: &Config, store: Arc<DieselStore>) -> Result<App, StartupError> {
     let hasher = Argon2Hasher::new(2)?;
-    Ok(App::builder(store)
-        .hasher(Arc::new(hasher))
+    let sender = HttpWebhookSender::new(SenderSettings {
+        timeout: Duration::from_secs(config.webhook_timeout_secs),
+        allow_private: config.webhook_allow_private,
+    })
+    .map_err(|e| config_error("SUPPORTDESK_WEBHOOK_TIMEOUT_SECS", e))?;
+    let webhook_settings = WebhookSettings {
+        disable_after: Duration::from_secs(config.webhook_disable_after_secs),
+        // A lease outlives an attempt, so a delivery in flight is never handed out twice.
+        lease: Duration::from_secs(config.webhook_timeout_secs * 3 + 30),
+        ..WebhookSettings::default()
+    };
+    let mut builder = App::builder(store).hasher(Arc::new(hasher)).webhooks(
+        Arc::new(sender),
+        Arc::new(PublicEventEncoder),
+        webhook_settings,
+    );
+    if let Some(url) = &config.smtp_url {
+        let mailer = SmtpMailer::new(url, &config.mail_from).map_err(|e| config_error("SUPPORTDESK_SMTP_URL", e))?;
+        builder = builder.mail(Arc::new(mailer), Arc::new(SandboxedRenderer));
+    }
+    Ok(builder
         .settings(AppSettings {
             allow_registration: config.allow_registration,
             revocation_check_interval: Duration::from_secs(config.revocation_check_secs),
@@ -254,6 +275,55 @@ impl PoolStats for StorePool {
     }
 }
 
+/// The webhook worker: turns newly settled events into deliveries and sends what is due,
+/// batch after batch while there is work, then waits `poll`. Every server process runs one;
+/// the store's leases keep them from sending one delivery twice.
+async fn deliver_webhooks(app: Arc<App>, poll: Duration) {
+    let mut tick = tokio::time::interval(poll);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(error) = app.fan_out_webhooks(500).await {
+            tracing::warn!(error = %error, "webhook fan-out failed; trying again");
+            continue;
+        }
+        loop {
+            match app.deliver_webhooks(64).await {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::warn!(error = %error, "webhook delivery round failed; trying again");
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// The mail worker (only with `SUPPORTDESK_SMTP_URL`): queues the mail of new events and
+/// sends what is due, as the webhook worker does.
+async fn deliver_mail(app: Arc<App>, poll: Duration) {
+    let mut tick = tokio::time::interval(poll);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(error) = app.fan_out_mail(500).await {
+            tracing::warn!(error = %error, "mail fan-out failed; trying again");
+            continue;
+        }
+        loop {
+            match app.deliver_mail(32).await {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::warn!(error = %error, "mail round failed; trying again");
+                    break;
+                }
+            }
+        }
+    }
+}
+
 async fn serve(config: Config) -> Result<(), StartupError> {
     let store = connect(&config).await?;
     let app = Arc::new(build_app(&config, store.clone())?);
@@ -270,6 +340,8 @@ async fn serve(config: Config) -> Result<(), StartupError> {
         body_timeout: Duration::from_secs(config.body_timeout_secs),
     };
     let app_for_pruning = app.clone();
+    let app_for_webhooks = app.clone();
+    let app_for_mail = config.smtp_url.is_some().then(|| app.clone());
     // The service's own login tokens are signed with a key kept in the database, which no
     // holder of SUPPORTDESK_JWT_SECRET knows.
     let login_secret = app.login_token_secret().await?;
@@ -301,6 +373,10 @@ async fn serve(config: Config) -> Result<(), StartupError> {
     let server = server.bind(config.bind)?;
     actix_web::rt::spawn(prune_idempotency_records(store.clone()));
     actix_web::rt::spawn(prune_revoked_tokens(app_for_pruning));
+    actix_web::rt::spawn(deliver_webhooks(app_for_webhooks, Duration::from_millis(config.webhook_poll_ms)));
+    if let Some(app) = app_for_mail {
+        actix_web::rt::spawn(deliver_mail(app, Duration::from_millis(config.webhook_poll_ms)));
+    }
     for address in server.addrs() {
         tracing::info!(backend = ?store.backend(), "listening on http://{address}");
     }

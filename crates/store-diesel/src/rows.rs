@@ -3,7 +3,7 @@
 //! never a bad value.
 
 use diesel::prelude::*;
-use supportdesk_app::{IdempotencyKey, IdempotencyRecord, Login};
+use supportdesk_app::{IdempotencyKey, IdempotencyRecord, Login, TicketSnapshot};
 use supportdesk_domain::{
     Actor, Agent, AgentId, Attachment, AuditEvent, AuthorType, Category, CategoryId, CategoryName, Customer,
     CustomerId, Email, EventData, EventId, ExternalRef, Message, MessageBody, MessageId, Permission, PersonName,
@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use crate::error::Failure;
 use crate::schema::{agents, categories, customers, events, idempotency_keys, logins, messages, ticket_tags, tickets};
+use crate::stored;
 
 /// A timestamp as stored: UTC, to the microsecond (PostgreSQL's precision, and what the
 /// service's clock gives), so a value reads back equal on both backends.
@@ -342,6 +343,8 @@ impl NewMessageRow {
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = events)]
 pub(crate) struct EventRow {
+    pub kind: String,
+    pub format: i16,
     pub id: String,
     pub ticket_id: String,
     pub actor_type: String,
@@ -356,7 +359,7 @@ impl TryFrom<EventRow> for AuditEvent {
     type Error = Failure;
 
     fn try_from(row: EventRow) -> Result<Self, Failure> {
-        let data: EventData = serde_json::from_str(&row.data)?;
+        let data: EventData = stored::decode(row.format, &row.kind, &row.data)?;
         Ok(AuditEvent {
             id: EventId::from_uuid(uuid(&row.id)?),
             ticket_id: TicketId::from_uuid(uuid(&row.ticket_id)?),
@@ -382,10 +385,52 @@ pub(crate) struct NewEventRow {
     pub kind: &'static str,
     pub data: String,
     pub created_at: PrimitiveDateTime,
+    pub format: i16,
+    pub ticket_number: i64,
+    pub ticket_subject: String,
+    pub ticket_status: &'static str,
+    pub ticket_priority: i16,
+    pub ticket_customer_id: String,
+    pub ticket_assignee_id: Option<String>,
+    pub ticket_version: i64,
+}
+
+/// The ticket an event left, as the events table stores it beside the event.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = events)]
+pub(crate) struct SnapshotRow {
+    pub txid: i64,
+    pub seq: i64,
+    pub ticket_number: i64,
+    pub ticket_subject: String,
+    pub ticket_status: String,
+    pub ticket_priority: i16,
+    pub ticket_customer_id: String,
+    pub ticket_assignee_id: Option<String>,
+    pub ticket_version: i64,
+}
+
+impl SnapshotRow {
+    /// The snapshot of the ticket `ticket_id`, validated.
+    pub(crate) fn snapshot(&self, ticket_id: TicketId) -> Result<TicketSnapshot, Failure> {
+        Ok(TicketSnapshot {
+            id: ticket_id,
+            number: TicketNumber::new(self.ticket_number)?,
+            subject: Subject::parse(&self.ticket_subject)?,
+            status: Status::parse(&self.ticket_status)?,
+            priority: Priority::from_rank(self.ticket_priority)
+                .ok_or_else(|| Failure::Corrupt(format!("priority rank {} is not 0..3", self.ticket_priority)))?,
+            customer_id: CustomerId::from_uuid(uuid(&self.ticket_customer_id)?),
+            assignee_id: self.ticket_assignee_id.as_deref().map(uuid).transpose()?.map(AgentId::from_uuid),
+            version: self.ticket_version,
+        })
+    }
 }
 
 impl NewEventRow {
-    pub(crate) fn new(tenant: &TenantKey, e: &AuditEvent) -> Result<Self, Failure> {
+    /// The row of `e`, written with `ticket` as the write left it.
+    pub(crate) fn new(ticket: &Ticket, e: &AuditEvent) -> Result<Self, Failure> {
+        let tenant = &ticket.tenant;
         Ok(Self {
             tenant: tenant.to_string(),
             id: id_text(e.id.as_uuid()),
@@ -395,8 +440,16 @@ impl NewEventRow {
             actor_name: e.actor.name.clone(),
             actor_image_url: e.actor.image_url.clone(),
             kind: e.data.kind(),
-            data: serde_json::to_string(&e.data)?,
+            data: stored::encode(&e.data)?,
             created_at: to_db_time(e.created_at),
+            format: stored::CURRENT_FORMAT,
+            ticket_number: ticket.number.get(),
+            ticket_subject: ticket.subject.to_string(),
+            ticket_status: ticket.status.as_str(),
+            ticket_priority: ticket.priority.rank(),
+            ticket_customer_id: id_text(ticket.customer_id.as_uuid()),
+            ticket_assignee_id: ticket.assignee_id.map(|a| id_text(a.as_uuid())),
+            ticket_version: ticket.version,
         })
     }
 }

@@ -147,6 +147,17 @@ diesel::table! {
         kind -> Text,
         data -> Text,
         created_at -> Timestamp,
+        /// The writing transaction's id on PostgreSQL (0 on SQLite): the feed's first key.
+        txid -> BigInt,
+        /// The version of `data`'s serialised form (`stored.rs`).
+        format -> SmallInt,
+        ticket_number -> BigInt,
+        ticket_subject -> Text,
+        ticket_status -> Text,
+        ticket_priority -> SmallInt,
+        ticket_customer_id -> Text,
+        ticket_assignee_id -> Nullable<Text>,
+        ticket_version -> BigInt,
     }
 }
 
@@ -226,7 +237,94 @@ pub const COUNT_TICKETS: &str = "INSERT INTO ticket_counts (tenant, status, shar
     SELECT tenant, status, CAST(number % 8 AS SMALLINT), COUNT(*) FROM tickets \
     GROUP BY tenant, status, CAST(number % 8 AS SMALLINT)";
 
+diesel::table! {
+    /// Webhook endpoints, with the feed position their deliveries were created up to.
+    webhook_endpoints (tenant, id) {
+        tenant -> Text,
+        id -> Text,
+        url -> Text,
+        events -> Text,
+        active -> Bool,
+        description -> Text,
+        secret -> Text,
+        cursor_txid -> BigInt,
+        cursor_seq -> BigInt,
+        failing_since -> Nullable<Timestamp>,
+        disabled_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// One event to one endpoint, with its attempts and lease.
+    webhook_deliveries (tenant, id) {
+        tenant -> Text,
+        id -> Text,
+        endpoint_id -> Text,
+        event_id -> Text,
+        status -> Text,
+        attempts -> Integer,
+        response_status -> Nullable<Integer>,
+        duration_ms -> Nullable<BigInt>,
+        error -> Nullable<Text>,
+        next_attempt_at -> Nullable<Timestamp>,
+        lease_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Each tenant's notification settings.
+    notification_settings (tenant) {
+        tenant -> Text,
+        enabled -> Text,
+        tenant_address -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// Each tenant's edited notification templates.
+    notification_templates (tenant, kind) {
+        tenant -> Text,
+        kind -> Text,
+        subject -> Text,
+        text_body -> Text,
+        html_body -> Text,
+    }
+}
+
+diesel::table! {
+    /// The feed position each tenant's mail was queued up to.
+    mail_positions (tenant) {
+        tenant -> Text,
+        cursor_txid -> BigInt,
+        cursor_seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// One event's notification mails, with attempts and lease.
+    mail_deliveries (tenant, id) {
+        tenant -> Text,
+        id -> Text,
+        event_id -> Text,
+        status -> Text,
+        attempts -> Integer,
+        error -> Nullable<Text>,
+        next_attempt_at -> Nullable<Timestamp>,
+        lease_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    notification_settings,
+    notification_templates,
+    mail_positions,
+    mail_deliveries,
+    webhook_endpoints,
+    webhook_deliveries,
     tenants,
     categories,
     customers,

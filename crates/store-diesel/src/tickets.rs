@@ -4,12 +4,13 @@
 //!
 //! 1. the idempotency record, so a retry with the same key waits on its unique index and
 //!    then fails as `IdempotencyKeyTaken` before doing anything else;
-//! 2. the first message, the events and the tags (their foreign keys are deferred);
+//! 2. the first message (its foreign key is deferred);
 //! 3. the tenant's counter, bumped as late as possible, because its row lock serialises
 //!    the creates of a tenant until commit;
 //! 4. the ticket itself, whose partial unique indexes refuse a customer a second unfinished
 //!    ticket for an order or a delivery. The holder (the customer's own ticket) is looked up
-//!    after the rollback.
+//!    after the rollback;
+//! 5. the events (they carry the ticket's number) and the tags.
 
 use async_trait::async_trait;
 use diesel::dsl::sql;
@@ -90,11 +91,12 @@ fn insert_message(conn: &mut DbConnection, tenant: &TenantKey, message: &Message
     Ok(())
 }
 
-fn insert_events(conn: &mut DbConnection, tenant: &TenantKey, events: &[AuditEvent]) -> Result<(), Failure> {
+/// Writes the events with the ticket as the write left it (the feed shows that ticket).
+fn insert_events(conn: &mut DbConnection, ticket: &Ticket, events: &[AuditEvent]) -> Result<(), Failure> {
     if events.is_empty() {
         return Ok(());
     }
-    let rows = events.iter().map(|e| NewEventRow::new(tenant, e)).collect::<Result<Vec<_>, _>>()?;
+    let rows = events.iter().map(|e| NewEventRow::new(ticket, e)).collect::<Result<Vec<_>, _>>()?;
     // One multi-row INSERT; MultiBackend has no batch insert, so it is compiled per backend.
     on_backend!(conn, |c| diesel::insert_into(events::table).values(&rows).execute(c))?;
     Ok(())
@@ -225,13 +227,15 @@ fn create(
         claim(conn, record)?;
     }
     insert_message(conn, &tenant, &opened.message)?;
-    insert_events(conn, &tenant, &opened.events)?;
     let number = next_number(conn, &tenant)?;
     let ticket = opened.ticket.clone().into_ticket(number);
     diesel::insert_into(tickets::table)
         .values(NewTicketRow::from(&ticket))
         .execute(conn)
         .map_err(|e| unique_as(e, || Failure::UnfinishedTaken))?;
+    // The events carry the ticket's number, known only now; one multi-row insert keeps
+    // the counter's lock held for little longer than before.
+    insert_events(conn, &ticket, &opened.events)?;
     write_tags(conn, &ticket, false)?;
     add_to_count(conn, &ticket, ticket.status, 1)?;
     Ok(ticket)
@@ -257,7 +261,7 @@ fn save(conn: &mut DbConnection, change: &TicketChange, record: Option<&Idempote
     if let Some(message) = &change.message {
         insert_message(conn, &ticket.tenant, message)?;
     }
-    insert_events(conn, &ticket.tenant, &change.events)?;
+    insert_events(conn, ticket, &change.events)?;
     // Only triage changes tags, and it says so in its event.
     let tags_changed = change.events.iter().any(|e| matches!(&e.data, EventData::Triaged { tags: Some(_), .. }));
     if tags_changed {

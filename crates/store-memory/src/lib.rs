@@ -19,13 +19,15 @@ use async_trait::async_trait;
 use std::collections::HashMap;
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use supportdesk_app::{
-    AccountStore, AgentSession, ApiKey, CategoryFilter, CategoryKey, CategoryStore, CategorySummary, IdempotencyKey,
-    IdempotencyRecord, Login, Page, PersonSummary, Secret, SigningKey, StoreError, StoreResult, Taken, TenantRecord,
-    TenantStore, TicketQuery, TicketStore, TicketSummary, TicketView, TrustStore, Visibility,
+    AccountStore, AgentSession, ApiKey, CategoryFilter, CategoryKey, CategoryStore, CategorySummary, ClaimedDelivery,
+    ClaimedMail, Delivery, DeliveryStatus, EventStore, FeedEvent, FeedPosition, IdempotencyKey, IdempotencyRecord,
+    Login, MailDelivery, MailSettings, MailStore, MailTemplate, NotificationKind, Page, PersonSummary, Secret,
+    SigningKey, StoreError, StoreResult, Taken, TenantRecord, TenantStore, TicketQuery, TicketSnapshot, TicketStore,
+    TicketSummary, TicketView, TrustStore, Visibility, WebhookEndpoint, WebhookStore,
 };
 use supportdesk_domain::{
-    Agent, AgentId, AuditEvent, Category, CategoryId, Customer, CustomerId, Email, Message, MessageId, OpenedTicket,
-    Role, TenantKey, TenantPolicy, Ticket, TicketChange, TicketId, TicketNumber, TicketRef,
+    Agent, AgentId, AuditEvent, Category, CategoryId, Customer, CustomerId, Email, EventData, Message, MessageId,
+    OpenedTicket, Role, TenantKey, TenantPolicy, Ticket, TicketChange, TicketId, TicketNumber, TicketRef,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -49,6 +51,18 @@ struct State {
     api_keys: HashMap<String, ApiKey>,
     revoked_tokens: HashMap<String, OffsetDateTime>,
     service_secrets: HashMap<String, Secret>,
+    /// Every event in commit order: the feed. One lock orders the writes, so the index is
+    /// the position.
+    feed: Vec<(TenantKey, AuditEvent, TicketSnapshot)>,
+    /// Webhook endpoints with their position in the feed (an index into `feed`).
+    webhooks: Vec<(WebhookEndpoint, usize)>,
+    /// Deliveries with their lease.
+    deliveries: Vec<(Delivery, Option<OffsetDateTime>)>,
+    mail_settings: HashMap<TenantKey, MailSettings>,
+    mail_templates: HashMap<(TenantKey, NotificationKind), MailTemplate>,
+    /// Each tenant's mail position (an index into `feed`).
+    mail_positions: HashMap<TenantKey, usize>,
+    mail: Vec<(MailDelivery, Option<OffsetDateTime>)>,
 }
 
 struct TenantState {
@@ -188,6 +202,370 @@ impl State {
     }
 }
 
+impl State {
+    /// Appends the events of one write to the feed, with the ticket they left.
+    fn log(&mut self, ticket: &Ticket, events: &[AuditEvent]) {
+        let snapshot = TicketSnapshot {
+            id: ticket.id,
+            number: ticket.number,
+            subject: ticket.subject.clone(),
+            status: ticket.status,
+            priority: ticket.priority,
+            customer_id: ticket.customer_id,
+            assignee_id: ticket.assignee_id,
+            version: ticket.version,
+        };
+        self.feed.extend(events.iter().map(|e| (ticket.tenant.clone(), e.clone(), snapshot.clone())));
+    }
+}
+
+impl State {
+    /// The feed event at `index`, with its position and message.
+    fn feed_event(&self, index: usize) -> Option<FeedEvent> {
+        let (tenant, e, snapshot) = self.feed.get(index)?;
+        let message = match &e.data {
+            EventData::MessageAdded { message_id } | EventData::NoteAdded { message_id } => {
+                self.messages.get(&e.ticket_id).and_then(|all| all.iter().find(|m| m.id == *message_id)).cloned()
+            }
+            _ => None,
+        };
+        Some(FeedEvent {
+            position: FeedPosition::new(0, i64::try_from(index + 1).unwrap_or(i64::MAX)),
+            tenant: tenant.clone(),
+            event: e.clone(),
+            ticket: snapshot.clone(),
+            message,
+        })
+    }
+}
+
+#[async_trait]
+impl MailStore for MemoryStore {
+    async fn mail_settings(&self, tenant: &TenantKey) -> StoreResult<Option<MailSettings>> {
+        Ok(self.read().mail_settings.get(tenant).cloned())
+    }
+
+    async fn save_mail_settings(&self, tenant: &TenantKey, settings: &MailSettings) -> StoreResult<()> {
+        self.write().mail_settings.insert(tenant.clone(), settings.clone());
+        Ok(())
+    }
+
+    async fn mail_template(&self, tenant: &TenantKey, kind: NotificationKind) -> StoreResult<Option<MailTemplate>> {
+        Ok(self.read().mail_templates.get(&(tenant.clone(), kind)).cloned())
+    }
+
+    async fn save_mail_template(&self, tenant: &TenantKey, template: &MailTemplate) -> StoreResult<()> {
+        self.write().mail_templates.insert((tenant.clone(), template.kind), template.clone());
+        Ok(())
+    }
+
+    async fn fan_out_mail(&self, now: OffsetDateTime, kinds: &[&'static str], limit: usize) -> StoreResult<usize> {
+        let mut state = self.write();
+        let end = state.feed.len();
+        let tenants: Vec<TenantKey> = state.tenants.keys().cloned().collect();
+        let mut created = Vec::new();
+        for tenant in tenants {
+            let Some(&position) = state.mail_positions.get(&tenant) else {
+                state.mail_positions.insert(tenant, end);
+                continue;
+            };
+            let mut last = position;
+            let mut taken = 0;
+            for at in position..end {
+                if taken == limit {
+                    break;
+                }
+                last = at + 1;
+                let (t, event, _) = &state.feed[at];
+                if t != &tenant || !kinds.contains(&event.data.kind()) {
+                    continue;
+                }
+                taken += 1;
+                created.push(MailDelivery {
+                    id: Uuid::now_v7(),
+                    tenant: tenant.clone(),
+                    event_id: event.id.as_uuid(),
+                    attempts: 0,
+                    status: DeliveryStatus::Pending,
+                    error: None,
+                    next_attempt_at: Some(now),
+                    created_at: now,
+                });
+            }
+            state.mail_positions.insert(tenant, last);
+        }
+        let count = created.len();
+        state.mail.extend(created.into_iter().map(|d| (d, None)));
+        Ok(count)
+    }
+
+    async fn claim_mail(
+        &self,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+        limit: usize,
+    ) -> StoreResult<Vec<ClaimedMail>> {
+        let mut state = self.write();
+        let due: Vec<usize> = state
+            .mail
+            .iter()
+            .enumerate()
+            .filter(|(_, (d, lease))| {
+                d.status == DeliveryStatus::Pending
+                    && d.next_attempt_at.is_some_and(|at| at <= now)
+                    && lease.is_none_or(|l| l <= now)
+            })
+            .map(|(i, _)| i)
+            .take(limit)
+            .collect();
+        let mut claimed = Vec::new();
+        for i in due {
+            state.mail[i].1 = Some(lease_until);
+            let delivery = state.mail[i].0.clone();
+            let event = state
+                .feed
+                .iter()
+                .position(|(_, e, _)| e.id.as_uuid() == delivery.event_id)
+                .and_then(|index| state.feed_event(index));
+            if let Some(event) = event {
+                claimed.push(ClaimedMail { delivery, event });
+            }
+        }
+        Ok(claimed)
+    }
+
+    async fn record_mail_attempt(&self, delivery: &MailDelivery) -> StoreResult<()> {
+        let mut state = self.write();
+        if let Some(stored) = state.mail.iter_mut().find(|(d, _)| d.id == delivery.id) {
+            *stored = (delivery.clone(), None);
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl WebhookStore for MemoryStore {
+    async fn insert_webhook(&self, endpoint: &WebhookEndpoint) -> StoreResult<()> {
+        let mut state = self.write();
+        let end = state.feed.len();
+        state.webhooks.push((endpoint.clone(), end));
+        Ok(())
+    }
+
+    async fn webhook(&self, tenant: &TenantKey, id: Uuid) -> StoreResult<Option<WebhookEndpoint>> {
+        let state = self.read();
+        Ok(state.webhooks.iter().find(|(w, _)| w.id == id && &w.tenant == tenant).map(|(w, _)| w.clone()))
+    }
+
+    async fn list_webhooks(&self, tenant: &TenantKey) -> StoreResult<Vec<WebhookEndpoint>> {
+        let state = self.read();
+        Ok(state.webhooks.iter().filter(|(w, _)| &w.tenant == tenant).map(|(w, _)| w.clone()).collect())
+    }
+
+    async fn update_webhook(&self, endpoint: &WebhookEndpoint) -> StoreResult<()> {
+        let mut state = self.write();
+        let stored = state
+            .webhooks
+            .iter_mut()
+            .find(|(w, _)| w.id == endpoint.id && w.tenant == endpoint.tenant)
+            .ok_or(StoreError::NotFound)?;
+        stored.0 = endpoint.clone();
+        Ok(())
+    }
+
+    async fn delete_webhook(&self, tenant: &TenantKey, id: Uuid) -> StoreResult<bool> {
+        let mut state = self.write();
+        let before = state.webhooks.len();
+        state.webhooks.retain(|(w, _)| !(w.id == id && &w.tenant == tenant));
+        let deleted = state.webhooks.len() < before;
+        if deleted {
+            state.deliveries.retain(|(d, _)| d.endpoint_id != id);
+        }
+        Ok(deleted)
+    }
+
+    async fn fan_out(&self, now: OffsetDateTime, limit: usize) -> StoreResult<usize> {
+        let mut state = self.write();
+        let mut created = Vec::new();
+        let end = state.feed.len();
+        let mut moved = Vec::new();
+        for (index, (endpoint, position)) in state.webhooks.iter().enumerate() {
+            if !endpoint.active {
+                continue;
+            }
+            let mut last = *position;
+            let mut taken = 0;
+            for at in *position..end {
+                if taken == limit {
+                    break;
+                }
+                let (tenant, event, _) = &state.feed[at];
+                last = at + 1;
+                let kinds = endpoint.events.kinds();
+                if tenant != &endpoint.tenant || !(kinds.is_empty() || kinds.contains(&event.data.kind())) {
+                    continue;
+                }
+                taken += 1;
+                created.push(Delivery {
+                    id: Uuid::now_v7(),
+                    tenant: endpoint.tenant.clone(),
+                    endpoint_id: endpoint.id,
+                    event_id: event.id.as_uuid(),
+                    attempts: 0,
+                    status: DeliveryStatus::Pending,
+                    response_status: None,
+                    duration_ms: None,
+                    error: None,
+                    next_attempt_at: Some(now),
+                    created_at: now,
+                });
+            }
+            moved.push((index, last));
+        }
+        for (index, last) in moved {
+            state.webhooks[index].1 = last;
+        }
+        let count = created.len();
+        state.deliveries.extend(created.into_iter().map(|d| (d, None)));
+        Ok(count)
+    }
+
+    async fn claim_deliveries(
+        &self,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+        limit: usize,
+    ) -> StoreResult<Vec<ClaimedDelivery>> {
+        let mut state = self.write();
+        let mut due: Vec<usize> = state
+            .deliveries
+            .iter()
+            .enumerate()
+            .filter(|(_, (d, lease))| {
+                d.status == DeliveryStatus::Pending
+                    && d.next_attempt_at.is_some_and(|at| at <= now)
+                    && lease.is_none_or(|l| l <= now)
+            })
+            .map(|(i, _)| i)
+            .collect();
+        due.sort_by_key(|i| state.deliveries[*i].0.next_attempt_at);
+        due.truncate(limit);
+        let mut claimed = Vec::new();
+        for i in due {
+            state.deliveries[i].1 = Some(lease_until);
+            let delivery = state.deliveries[i].0.clone();
+            let endpoint = state.webhooks.iter().find(|(w, _)| w.id == delivery.endpoint_id).map(|(w, _)| w.clone());
+            let event = state
+                .feed
+                .iter()
+                .position(|(_, e, _)| e.id.as_uuid() == delivery.event_id)
+                .and_then(|index| state.feed_event(index));
+            if let (Some(endpoint), Some(event)) = (endpoint, event) {
+                claimed.push(ClaimedDelivery { delivery, endpoint, event });
+            }
+        }
+        Ok(claimed)
+    }
+
+    async fn record_attempt(
+        &self,
+        delivery: &Delivery,
+        succeeded: bool,
+        at: OffsetDateTime,
+    ) -> StoreResult<Option<OffsetDateTime>> {
+        let mut state = self.write();
+        if let Some(stored) = state.deliveries.iter_mut().find(|(d, _)| d.id == delivery.id) {
+            *stored = (delivery.clone(), None);
+        }
+        let endpoint =
+            state.webhooks.iter_mut().find(|(w, _)| w.id == delivery.endpoint_id).ok_or(StoreError::NotFound)?;
+        endpoint.0.failing_since = if succeeded { None } else { Some(endpoint.0.failing_since.unwrap_or(at)) };
+        Ok(endpoint.0.failing_since)
+    }
+
+    async fn list_deliveries(
+        &self,
+        tenant: &TenantKey,
+        endpoint: Uuid,
+        before: Option<Uuid>,
+        limit: usize,
+    ) -> StoreResult<Vec<Delivery>> {
+        let state = self.read();
+        let mut page: Vec<Delivery> = state
+            .deliveries
+            .iter()
+            .map(|(d, _)| d)
+            .filter(|d| &d.tenant == tenant && d.endpoint_id == endpoint && before.is_none_or(|b| d.id < b))
+            .cloned()
+            .collect();
+        page.sort_by_key(|d| std::cmp::Reverse(d.id));
+        page.truncate(limit);
+        Ok(page)
+    }
+
+    async fn retry_delivery(
+        &self,
+        tenant: &TenantKey,
+        endpoint: Uuid,
+        delivery: Uuid,
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<Delivery>> {
+        let mut state = self.write();
+        let Some((stored, lease)) = state
+            .deliveries
+            .iter_mut()
+            .find(|(d, _)| d.id == delivery && d.endpoint_id == endpoint && &d.tenant == tenant)
+        else {
+            return Ok(None);
+        };
+        stored.status = DeliveryStatus::Pending;
+        stored.next_attempt_at = Some(now);
+        *lease = None;
+        Ok(Some(stored.clone()))
+    }
+}
+
+#[async_trait]
+impl EventStore for MemoryStore {
+    async fn feed(
+        &self,
+        tenant: &TenantKey,
+        after: Option<FeedPosition>,
+        kinds: &[&'static str],
+        limit: usize,
+    ) -> StoreResult<Vec<FeedEvent>> {
+        let state = self.read();
+        // Positions are 1-based indexes into the log; txid is always 0 here.
+        let start = after.map_or(0, |p| usize::try_from(p.seq()).unwrap_or(usize::MAX));
+        let events = state
+            .feed
+            .iter()
+            .enumerate()
+            .skip(start)
+            .filter(|(_, (t, e, _))| t == tenant && (kinds.is_empty() || kinds.contains(&e.data.kind())))
+            .take(limit)
+            .map(|(index, (t, e, snapshot))| {
+                let message = match &e.data {
+                    EventData::MessageAdded { message_id } | EventData::NoteAdded { message_id } => state
+                        .messages
+                        .get(&e.ticket_id)
+                        .and_then(|all| all.iter().find(|m| m.id == *message_id))
+                        .cloned(),
+                    _ => None,
+                };
+                FeedEvent {
+                    position: FeedPosition::new(0, i64::try_from(index + 1).unwrap_or(i64::MAX)),
+                    tenant: t.clone(),
+                    event: e.clone(),
+                    ticket: snapshot.clone(),
+                    message,
+                }
+            })
+            .collect();
+        Ok(events)
+    }
+}
+
 #[async_trait]
 impl TicketStore for MemoryStore {
     async fn create_ticket(&self, opened: OpenedTicket, idempotency: Option<IdempotencyRecord>) -> StoreResult<Ticket> {
@@ -209,6 +587,7 @@ impl TicketStore for MemoryStore {
         state.numbers.insert((tenant, number), ticket.id);
         state.message_index.insert(opened.message.id, ticket.id);
         state.messages.insert(ticket.id, vec![opened.message]);
+        state.log(&ticket, &opened.events);
         state.events.insert(ticket.id, opened.events);
         state.tickets.insert(ticket.id, ticket.clone());
         Ok(ticket)
@@ -228,6 +607,7 @@ impl TicketStore for MemoryStore {
             state.message_index.insert(message.id, id);
             state.messages.entry(id).or_default().push(message.clone());
         }
+        state.log(&change.ticket, &change.events);
         state.events.entry(id).or_default().extend(change.events.iter().cloned());
         state.tickets.insert(id, change.ticket.clone());
         Ok(())

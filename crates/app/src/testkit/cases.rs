@@ -707,7 +707,7 @@ pub async fn ten_concurrent_retries_with_one_key_create_one_ticket<S: Store + 's
     let (w, _s) = world(s).await;
     let w = Arc::new(w);
     let mut tasks = Vec::new();
-    for _ in 0..10 {
+    for _ in 0..50 {
         let w = w.clone();
         tasks.push(tokio::spawn(async move {
             let input = World::<S>::about_order(World::<S>::input("Retried"), "ORD-IDEM");
@@ -1183,4 +1183,294 @@ pub async fn the_last_active_admin_stays_also_under_racing_demotions<S: Store + 
     assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
     assert!(results.iter().any(|r| matches!(r, Err(AppError::LastAdmin))), "{results:?}");
     assert!(w.store.has_admin(&w.alpha).await.unwrap());
+}
+
+/// Follows the feed of `principal`'s tenant, `page` events at a time, until `expected`
+/// events came (waiting for them: on PostgreSQL any transaction in flight on the cluster
+/// holds the feed back until it ends) and a read finds nothing more.
+async fn follow<S: Store + 'static>(
+    w: &World<S>,
+    principal: &Principal,
+    page: usize,
+    expected: usize,
+) -> Vec<crate::FeedEvent> {
+    let mut seen = Vec::new();
+    let mut request = crate::FeedRequest::from_start(page);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let wait = if seen.len() < expected { std::time::Duration::from_secs(2) } else { std::time::Duration::ZERO };
+        let got = w.app.event_feed(principal, &request.clone().waiting(wait)).await.unwrap();
+        if got.events.is_empty() && (seen.len() >= expected || std::time::Instant::now() > deadline) {
+            return seen;
+        }
+        request = request.after(got.next);
+        seen.extend(got.events);
+    }
+}
+
+/// Every event of a tenant appears once, oldest first, with the ticket as the change left
+/// it and, for a message, the message; following page by page sees them all.
+pub async fn the_feed_returns_every_event_of_the_tenant_once_in_order_with_its_ticket<S: Store + 'static>(
+    s: ContractStore<S>,
+) {
+    let (w, _s) = world(s).await;
+    let first = w.open(&w.alex, "Parcel lost").await;
+    let second = w.open(&w.blake, "Wrong size").await;
+    w.app.agent_reply(&w.sam, by_id(&first), reply("We are looking into it"), None, None).await.unwrap();
+    let all = follow(&w, &w.admin, 2, 6).await;
+    let kinds: Vec<&str> = all.iter().map(|e| e.event.data.kind()).collect();
+    assert_eq!(kinds, ["created", "message_added", "created", "message_added", "message_added", "status_changed"]);
+    let positions: Vec<_> = all.iter().map(|e| e.position).collect();
+    let mut sorted = positions.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(positions, sorted, "positions increase strictly");
+    assert_eq!(all[0].ticket.number, first.summary.ticket.number);
+    assert_eq!(all[0].ticket.status, Status::Open);
+    assert_eq!(all[2].ticket.id, second.summary.ticket.id);
+    let reply_event = &all[4];
+    assert_eq!(reply_event.ticket.status, Status::Answered);
+    assert_eq!(reply_event.ticket.version, first.summary.ticket.version + 1);
+    assert_eq!(reply_event.message.as_ref().unwrap().body.as_str(), "We are looking into it");
+    let again =
+        w.app.event_feed(&w.admin, &crate::FeedRequest::from_start(500).after(all.last().map(|e| e.position))).await;
+    assert!(again.unwrap().events.is_empty(), "nothing after the last position");
+}
+
+/// A feed filtered by kind keeps only those kinds; a cursor resumes right after the event
+/// it came from.
+pub async fn the_feed_keeps_only_the_asked_kinds_and_resumes_after_a_cursor<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    w.open(&w.alex, "One").await;
+    w.open(&w.blake, "Two").await;
+    w.open(&w.alex, "Three").await;
+    follow(&w, &w.admin, 500, 6).await;
+    let created = crate::FeedRequest::parse(None, Some(500), Some("ticket.created"), None).unwrap();
+    let page = w.app.event_feed(&w.admin, &created).await.unwrap();
+    assert_eq!(page.events.len(), 3);
+    assert!(page.events.iter().all(|e| e.event.data.kind() == "created"));
+    let first_two = w.app.event_feed(&w.admin, &crate::FeedRequest::from_start(2)).await.unwrap();
+    let cursor = first_two.next.unwrap().to_cursor();
+    let rest = crate::FeedRequest::parse(Some(&cursor), Some(500), None, None).unwrap();
+    let rest = w.app.event_feed(&w.admin, &rest).await.unwrap();
+    assert_eq!(rest.events.len(), 4);
+    assert_eq!(rest.events[0].ticket.number.get(), 2);
+}
+
+/// Each tenant's feed holds its own events only.
+pub async fn the_feed_of_a_tenant_never_shows_another_tenants_events<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    w.open(&w.alex, "Alpha's").await;
+    w.open(&w.casey, "Beta's").await;
+    let alpha = follow(&w, &w.admin, 500, 2).await;
+    let beta = follow(&w, &w.beta_admin, 500, 2).await;
+    assert_eq!(alpha.len(), 2);
+    assert_eq!(beta.len(), 2);
+    assert!(alpha.iter().all(|e| e.tenant == w.alpha));
+    assert!(beta.iter().all(|e| e.tenant == w.beta));
+}
+
+fn endpoint(tenant: &supportdesk_domain::TenantKey, events: crate::EventSelection) -> crate::WebhookEndpoint {
+    let now = time::OffsetDateTime::now_utc().replace_nanosecond(0).unwrap();
+    crate::WebhookEndpoint {
+        id: Uuid::now_v7(),
+        tenant: tenant.clone(),
+        url: crate::WebhookUrl::parse("https://shop.example/hooks").unwrap(),
+        events,
+        active: true,
+        description: "orders".into(),
+        secret: crate::WebhookSecret::generate(),
+        failing_since: None,
+        disabled_at: None,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+fn now() -> time::OffsetDateTime {
+    time::OffsetDateTime::now_utc().replace_nanosecond(0).unwrap()
+}
+
+/// An endpoint gets the events committed after it was added, of its tenant and types only,
+/// each once however often the fan-out runs.
+pub async fn a_new_endpoint_gets_one_delivery_per_later_event_of_its_tenant_and_types<S: Store + 'static>(
+    s: ContractStore<S>,
+) {
+    let (w, _s) = world(s).await;
+    w.open(&w.alex, "Before the endpoint").await;
+    let all = endpoint(&w.alpha, crate::EventSelection::All);
+    let created_only = endpoint(&w.alpha, crate::EventSelection::Only(vec!["created"]));
+    w.store.insert_webhook(&all).await.unwrap();
+    w.store.insert_webhook(&created_only).await.unwrap();
+    let later = w.open(&w.blake, "After the endpoint").await;
+    w.open(&w.casey, "Another tenant's").await;
+    let mut made = 0;
+    for _ in 0..50 {
+        made += w.store.fan_out(now(), 100).await.unwrap();
+        if made == 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(made, 3, "two events to one endpoint, one to the other");
+    assert_eq!(w.store.fan_out(now(), 100).await.unwrap(), 0, "nothing twice");
+    let to_all = w.store.list_deliveries(&w.alpha, all.id, None, 100).await.unwrap();
+    assert_eq!(to_all.len(), 2);
+    assert!(to_all.iter().all(|d| d.status == crate::DeliveryStatus::Pending && d.attempts == 0));
+    let claimed = w.store.claim_deliveries(now(), now() + std::time::Duration::from_secs(60), 100).await.unwrap();
+    assert_eq!(claimed.len(), 3);
+    assert!(claimed.iter().all(|c| c.event.ticket.id == later.summary.ticket.id));
+    let to_created = claimed.iter().filter(|c| c.endpoint.id == created_only.id).collect::<Vec<_>>();
+    assert_eq!(to_created.len(), 1);
+    assert_eq!(to_created[0].event.event.data.kind(), "created");
+    assert!(w.store.list_deliveries(&w.beta, all.id, None, 100).await.unwrap().is_empty());
+}
+
+/// A claimed delivery is not handed out again while its lease runs; after it runs out it
+/// is; a manual retry makes a finished one due again.
+pub async fn a_leased_delivery_is_handed_out_once_until_its_lease_runs_out<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let hook = endpoint(&w.alpha, crate::EventSelection::Only(vec!["created"]));
+    w.store.insert_webhook(&hook).await.unwrap();
+    w.open(&w.alex, "One").await;
+    for _ in 0..50 {
+        if w.store.fan_out(now(), 100).await.unwrap() > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let t0 = now();
+    let lease = std::time::Duration::from_secs(30);
+    let first = w.store.claim_deliveries(t0, t0 + lease, 10).await.unwrap();
+    assert_eq!(first.len(), 1);
+    assert!(w
+        .store
+        .claim_deliveries(t0 + std::time::Duration::from_secs(10), t0 + lease, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    let again = w.store.claim_deliveries(t0 + std::time::Duration::from_secs(31), t0 + lease * 3, 10).await.unwrap();
+    assert_eq!(again.len(), 1, "a lease that ran out frees the delivery");
+    let mut done = again[0].delivery.clone();
+    done.attempts = 1;
+    done.status = crate::DeliveryStatus::Succeeded;
+    done.next_attempt_at = None;
+    w.store.record_attempt(&done, true, t0).await.unwrap();
+    assert!(w.store.claim_deliveries(t0 + lease * 4, t0 + lease * 5, 10).await.unwrap().is_empty());
+    let retried = w.store.retry_delivery(&w.alpha, hook.id, done.id, t0 + lease * 4).await.unwrap().unwrap();
+    assert_eq!(retried.status, crate::DeliveryStatus::Pending);
+    assert_eq!(w.store.claim_deliveries(t0 + lease * 4, t0 + lease * 5, 10).await.unwrap().len(), 1);
+    assert!(w.store.retry_delivery(&w.beta, hook.id, done.id, t0).await.unwrap().is_none(), "not another tenant's");
+}
+
+/// An attempt's outcome reads back; the endpoint is failing from its first failure until a
+/// success.
+pub async fn an_attempt_is_recorded_and_failing_since_lasts_until_a_success<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let hook = endpoint(&w.alpha, crate::EventSelection::All);
+    w.store.insert_webhook(&hook).await.unwrap();
+    w.open(&w.alex, "One").await;
+    for _ in 0..50 {
+        if w.store.fan_out(now(), 100).await.unwrap() > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let t0 = now();
+    let claimed = w.store.claim_deliveries(t0, t0 + std::time::Duration::from_secs(30), 1).await.unwrap();
+    let mut d = claimed[0].delivery.clone();
+    d.attempts = 1;
+    d.response_status = Some(500);
+    d.duration_ms = Some(12);
+    d.error = Some("HTTP 500".into());
+    d.next_attempt_at = Some(t0 + std::time::Duration::from_secs(5));
+    assert_eq!(w.store.record_attempt(&d, false, t0).await.unwrap(), Some(t0));
+    let later = t0 + std::time::Duration::from_secs(60);
+    assert_eq!(w.store.record_attempt(&d, false, later).await.unwrap(), Some(t0), "failing since the first failure");
+    let log = w.store.list_deliveries(&w.alpha, hook.id, None, 10).await.unwrap();
+    let stored = log.iter().find(|x| x.id == d.id).unwrap();
+    assert_eq!((stored.attempts, stored.response_status, stored.duration_ms), (1, Some(500), Some(12)));
+    assert_eq!(stored.error.as_deref(), Some("HTTP 500"));
+    assert_eq!(stored.next_attempt_at, d.next_attempt_at);
+    assert_eq!(w.store.record_attempt(&d, true, later).await.unwrap(), None);
+    assert_eq!(w.store.webhook(&w.alpha, hook.id).await.unwrap().unwrap().failing_since, None);
+}
+
+/// Endpoints read back as written, change, list per tenant and go with their deliveries.
+pub async fn endpoints_update_list_and_delete_with_their_deliveries<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let mut hook = endpoint(&w.alpha, crate::EventSelection::Only(vec!["created", "assigned"]));
+    w.store.insert_webhook(&hook).await.unwrap();
+    assert_eq!(w.store.webhook(&w.alpha, hook.id).await.unwrap().as_ref(), Some(&hook));
+    assert!(w.store.webhook(&w.beta, hook.id).await.unwrap().is_none());
+    hook.active = false;
+    hook.description = "paused".into();
+    hook.disabled_at = Some(now());
+    w.store.update_webhook(&hook).await.unwrap();
+    assert_eq!(w.store.list_webhooks(&w.alpha).await.unwrap(), vec![hook.clone()]);
+    assert!(w.store.list_webhooks(&w.beta).await.unwrap().is_empty());
+    let mut stranger = hook.clone();
+    stranger.tenant = w.beta.clone();
+    assert!(matches!(w.store.update_webhook(&stranger).await, Err(StoreError::NotFound)));
+    assert!(!w.store.delete_webhook(&w.beta, hook.id).await.unwrap());
+    assert!(w.store.delete_webhook(&w.alpha, hook.id).await.unwrap());
+    assert!(w.store.webhook(&w.alpha, hook.id).await.unwrap().is_none());
+}
+
+/// Settings and templates read back as saved, per tenant; none before.
+pub async fn mail_settings_and_templates_read_back_per_tenant<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    assert_eq!(w.store.mail_settings(&w.alpha).await.unwrap(), None);
+    let settings = crate::MailSettings {
+        enabled: vec![crate::NotificationKind::TicketCreated, crate::NotificationKind::NewTicket],
+        tenant_address: Some(Email::parse("support@alpha.example").unwrap()),
+    };
+    w.store.save_mail_settings(&w.alpha, &settings).await.unwrap();
+    w.store.save_mail_settings(&w.alpha, &settings).await.unwrap();
+    assert_eq!(w.store.mail_settings(&w.alpha).await.unwrap(), Some(settings));
+    assert_eq!(w.store.mail_settings(&w.beta).await.unwrap(), None);
+    let kind = crate::NotificationKind::AgentReply;
+    assert_eq!(w.store.mail_template(&w.alpha, kind).await.unwrap(), None);
+    let mut template = kind.default_template();
+    template.subject = "Re: {{ ticket.subject }}".into();
+    w.store.save_mail_template(&w.alpha, &template).await.unwrap();
+    template.html = "<p>{{ message.body }}</p>".into();
+    w.store.save_mail_template(&w.alpha, &template).await.unwrap();
+    assert_eq!(w.store.mail_template(&w.alpha, kind).await.unwrap(), Some(template));
+    assert_eq!(w.store.mail_template(&w.beta, kind).await.unwrap(), None);
+}
+
+/// The first fan-out positions each tenant at the end of its feed; later events of the
+/// asked kinds are queued once each; a claimed delivery is leased once.
+pub async fn mail_is_queued_once_per_later_event_and_leased_once<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    w.open(&w.alex, "Before mail").await;
+    w.store.fan_out_mail(now(), &crate::MAIL_EVENT_KINDS, 100).await.unwrap();
+    let ticket = w.open(&w.alex, "After mail").await;
+    w.app.agent_reply(&w.sam, by_id(&ticket), reply("On it"), None, None).await.unwrap();
+    let mut made = 0;
+    for _ in 0..50 {
+        made += w.store.fan_out_mail(now(), &crate::MAIL_EVENT_KINDS, 100).await.unwrap();
+        if made >= 4 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(made, 4, "created, message_added, message_added, status_changed");
+    assert_eq!(w.store.fan_out_mail(now(), &crate::MAIL_EVENT_KINDS, 100).await.unwrap(), 0);
+    let t0 = now();
+    let lease = std::time::Duration::from_secs(30);
+    let claimed = w.store.claim_mail(t0, t0 + lease, 100).await.unwrap();
+    assert_eq!(claimed.len(), 4);
+    assert!(claimed.iter().all(|c| c.event.ticket.id == ticket.summary.ticket.id));
+    assert!(w.store.claim_mail(t0, t0 + lease, 100).await.unwrap().is_empty());
+    let mut done = claimed[0].delivery.clone();
+    done.attempts = 1;
+    done.status = crate::DeliveryStatus::Failed;
+    done.error = Some("refused".into());
+    done.next_attempt_at = None;
+    w.store.record_mail_attempt(&done).await.unwrap();
+    let later = t0 + lease * 2;
+    let again = w.store.claim_mail(later, later + lease, 100).await.unwrap();
+    assert_eq!(again.len(), 3, "the failed one is not handed out again; the others' leases ran out");
 }

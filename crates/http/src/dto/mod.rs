@@ -5,8 +5,11 @@
 
 pub mod accounts;
 pub mod categories;
+pub mod events;
+pub mod notifications;
 pub mod tickets;
 pub mod trust;
+pub mod webhooks;
 
 use serde::{Deserialize, Deserializer, Serialize};
 use supportdesk_app::{AppError, Validator};

@@ -6,10 +6,13 @@ pub mod agents;
 pub mod auth;
 pub mod categories;
 pub mod customers;
+pub mod events;
+pub mod notifications;
 pub mod ops;
 pub mod settings;
 pub mod tickets;
 pub mod trust;
+pub mod webhooks;
 
 use actix_web::http::header::{HeaderName, ETAG, LOCATION};
 use actix_web::http::StatusCode;

@@ -83,7 +83,7 @@ impl Reply {
     }
 }
 
-fn cheap_hasher() -> Arc<Argon2Hasher> {
+pub fn cheap_hasher() -> Arc<Argon2Hasher> {
     Arc::new(Argon2Hasher::with_params(argon2::Params::new(1024, 1, 1, None).unwrap(), 4).unwrap())
 }
 
@@ -361,6 +361,109 @@ mod failing {
             down()
         }
         async fn has_admin(&self, _: &TenantKey) -> StoreResult<bool> {
+            down()
+        }
+    }
+
+    #[async_trait]
+    impl supportdesk_app::EventStore for FailingStore {
+        async fn feed(
+            &self,
+            _: &TenantKey,
+            _: Option<supportdesk_app::FeedPosition>,
+            _: &[&'static str],
+            _: usize,
+        ) -> StoreResult<Vec<supportdesk_app::FeedEvent>> {
+            down()
+        }
+    }
+
+    #[async_trait]
+    impl supportdesk_app::WebhookStore for FailingStore {
+        async fn insert_webhook(&self, _: &supportdesk_app::WebhookEndpoint) -> StoreResult<()> {
+            down()
+        }
+        async fn webhook(&self, _: &TenantKey, _: uuid::Uuid) -> StoreResult<Option<supportdesk_app::WebhookEndpoint>> {
+            down()
+        }
+        async fn list_webhooks(&self, _: &TenantKey) -> StoreResult<Vec<supportdesk_app::WebhookEndpoint>> {
+            down()
+        }
+        async fn update_webhook(&self, _: &supportdesk_app::WebhookEndpoint) -> StoreResult<()> {
+            down()
+        }
+        async fn delete_webhook(&self, _: &TenantKey, _: uuid::Uuid) -> StoreResult<bool> {
+            down()
+        }
+        async fn fan_out(&self, _: time::OffsetDateTime, _: usize) -> StoreResult<usize> {
+            down()
+        }
+        async fn claim_deliveries(
+            &self,
+            _: time::OffsetDateTime,
+            _: time::OffsetDateTime,
+            _: usize,
+        ) -> StoreResult<Vec<supportdesk_app::ClaimedDelivery>> {
+            down()
+        }
+        async fn record_attempt(
+            &self,
+            _: &supportdesk_app::Delivery,
+            _: bool,
+            _: time::OffsetDateTime,
+        ) -> StoreResult<Option<time::OffsetDateTime>> {
+            down()
+        }
+        async fn list_deliveries(
+            &self,
+            _: &TenantKey,
+            _: uuid::Uuid,
+            _: Option<uuid::Uuid>,
+            _: usize,
+        ) -> StoreResult<Vec<supportdesk_app::Delivery>> {
+            down()
+        }
+        async fn retry_delivery(
+            &self,
+            _: &TenantKey,
+            _: uuid::Uuid,
+            _: uuid::Uuid,
+            _: time::OffsetDateTime,
+        ) -> StoreResult<Option<supportdesk_app::Delivery>> {
+            down()
+        }
+    }
+
+    #[async_trait]
+    impl supportdesk_app::MailStore for FailingStore {
+        async fn mail_settings(&self, _: &TenantKey) -> StoreResult<Option<supportdesk_app::MailSettings>> {
+            down()
+        }
+        async fn save_mail_settings(&self, _: &TenantKey, _: &supportdesk_app::MailSettings) -> StoreResult<()> {
+            down()
+        }
+        async fn mail_template(
+            &self,
+            _: &TenantKey,
+            _: supportdesk_app::NotificationKind,
+        ) -> StoreResult<Option<supportdesk_app::MailTemplate>> {
+            down()
+        }
+        async fn save_mail_template(&self, _: &TenantKey, _: &supportdesk_app::MailTemplate) -> StoreResult<()> {
+            down()
+        }
+        async fn fan_out_mail(&self, _: time::OffsetDateTime, _: &[&'static str], _: usize) -> StoreResult<usize> {
+            down()
+        }
+        async fn claim_mail(
+            &self,
+            _: time::OffsetDateTime,
+            _: time::OffsetDateTime,
+            _: usize,
+        ) -> StoreResult<Vec<supportdesk_app::ClaimedMail>> {
+            down()
+        }
+        async fn record_mail_attempt(&self, _: &supportdesk_app::MailDelivery) -> StoreResult<()> {
             down()
         }
     }

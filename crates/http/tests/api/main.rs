@@ -11,6 +11,7 @@ mod auth;
 mod categories;
 mod customer_view;
 mod errors;
+mod events;
 mod ops;
 mod tickets;
 mod trust;

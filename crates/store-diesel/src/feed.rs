@@ -1,0 +1,119 @@
+//! [`EventStore`]: the audit events as the outbox and the tenant-wide feed.
+//!
+//! The position of an event is `(txid, seq)`. On PostgreSQL `seq` comes from an identity
+//! sequence when the row is inserted, and transactions commit in another order than they
+//! drew their numbers, so `seq` alone would let a follower pass a number whose transaction
+//! commits later. `txid` is the writing transaction's 64-bit id, and the feed shows only
+//! events whose transaction is older than the oldest one still in flight
+//! (`pg_snapshot_xmin(pg_current_snapshot())`): every transaction below that bound has
+//! ended, so nothing can ever commit at a position below what was shown (docs/decisions.md).
+//! On SQLite one writer holds the lock from `BEGIN IMMEDIATE` to commit, so `seq` order is
+//! commit order and `txid` is always 0.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::Bool;
+use supportdesk_app::{EventStore, FeedEvent, FeedPosition, StoreResult};
+use supportdesk_domain::{AuditEvent, EventData, Message, TenantKey};
+
+use crate::db::{one_snapshot, DbConnection};
+use crate::error::Failure;
+use crate::rows::{id_text, EventRow, MessageRow, SnapshotRow};
+use crate::schema::{events, messages};
+use crate::store::DieselStore;
+
+/// Events of transactions that may still be running are not shown yet (PostgreSQL only).
+pub(crate) const SETTLED: &str = "txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint";
+
+#[async_trait]
+impl EventStore for DieselStore {
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant = %tenant))]
+    async fn feed(
+        &self,
+        tenant: &TenantKey,
+        after: Option<FeedPosition>,
+        kinds: &[&'static str],
+        limit: usize,
+    ) -> StoreResult<Vec<FeedEvent>> {
+        let tenant_key = tenant.clone();
+        let tenant = tenant.to_string();
+        let kinds = kinds.to_vec();
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read(move |conn| {
+            one_snapshot(conn, |conn| {
+                let is_pg = matches!(conn, DbConnection::Pg(_));
+                let mut query = events::table.filter(events::tenant.eq(&tenant)).into_boxed();
+                if let Some(p) = after {
+                    query = query
+                        .filter(events::txid.gt(p.txid()).or(events::txid.eq(p.txid()).and(events::seq.gt(p.seq()))));
+                }
+                if !kinds.is_empty() {
+                    query = query.filter(events::kind.eq_any(kinds));
+                }
+                if is_pg {
+                    query = query.filter(sql::<Bool>(SETTLED));
+                }
+                let rows: Vec<(EventRow, SnapshotRow)> = query
+                    .order_by((events::txid.asc(), events::seq.asc()))
+                    .limit(limit)
+                    .select((EventRow::as_select(), SnapshotRow::as_select()))
+                    .load(conn)?;
+                to_feed_events(conn, &tenant_key, rows)
+            })
+        })
+        .await
+    }
+}
+
+/// The feed events of `rows` (all of `tenant`), validated, with their messages.
+pub(crate) fn to_feed_events(
+    conn: &mut DbConnection,
+    tenant_key: &TenantKey,
+    rows: Vec<(EventRow, SnapshotRow)>,
+) -> Result<Vec<FeedEvent>, Failure> {
+    let tenant = tenant_key.to_string();
+    let events = rows
+        .into_iter()
+        .map(|(row, snapshot)| {
+            let event = AuditEvent::try_from(row)?;
+            let ticket = snapshot.snapshot(event.ticket_id)?;
+            Ok((FeedPosition::new(snapshot.txid, snapshot.seq), event, ticket))
+        })
+        .collect::<Result<Vec<_>, Failure>>()?;
+    let message_ids: Vec<String> = events
+        .iter()
+        .filter_map(|(_, e, _)| match &e.data {
+            EventData::MessageAdded { message_id } | EventData::NoteAdded { message_id } => {
+                Some(id_text(message_id.as_uuid()))
+            }
+            _ => None,
+        })
+        .collect();
+    let mut found: HashMap<_, Message> = HashMap::new();
+    if !message_ids.is_empty() {
+        for row in messages::table
+            .filter(messages::tenant.eq(&tenant))
+            .filter(messages::id.eq_any(message_ids))
+            .select(MessageRow::as_select())
+            .load(conn)?
+        {
+            let message = Message::try_from(row)?;
+            found.insert(message.id, message);
+        }
+    }
+    Ok(events
+        .into_iter()
+        .map(|(position, event, ticket)| {
+            let message = match &event.data {
+                EventData::MessageAdded { message_id } | EventData::NoteAdded { message_id } => {
+                    found.get(message_id).cloned()
+                }
+                _ => None,
+            };
+            FeedEvent { position, tenant: tenant_key.clone(), event, ticket, message }
+        })
+        .collect())
+}

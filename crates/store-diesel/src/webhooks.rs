@@ -1,0 +1,553 @@
+//! [`WebhookStore`]: endpoints, the fan-out of the feed into deliveries, and deliveries
+//! handed out under leases.
+//!
+//! Several server processes may run the same loops on one PostgreSQL: the fan-out locks the
+//! endpoints it works on with `FOR UPDATE SKIP LOCKED` (each endpoint's position moves in
+//! the transaction that creates its deliveries, and a unique key refuses a second delivery of
+//! one event to one endpoint), and a claim leases due deliveries with
+//! `FOR UPDATE SKIP LOCKED`, so two processes never take the same one while its lease runs.
+//! On SQLite the write transaction (`BEGIN IMMEDIATE`) is the lock.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Timestamp};
+use supportdesk_app::{
+    ClaimedDelivery, Delivery, DeliveryStatus, EventSelection, FeedEvent, StoreError, StoreResult, WebhookEndpoint,
+    WebhookSecret, WebhookStore, WebhookUrl, TICKET_EVENT_KINDS,
+};
+use supportdesk_domain::TenantKey;
+use time::{OffsetDateTime, PrimitiveDateTime};
+use uuid::Uuid;
+
+use crate::db::{on_backend, write_transaction, DbConnection};
+use crate::error::Failure;
+use crate::feed::{to_feed_events, SETTLED};
+use crate::rows::{from_db_time, id_text, to_db_time, uuid, EventRow, SnapshotRow};
+use crate::schema::{events, webhook_deliveries, webhook_endpoints};
+use crate::store::DieselStore;
+
+/// An endpoint row.
+#[derive(Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = webhook_endpoints)]
+struct EndpointRow {
+    tenant: String,
+    id: String,
+    url: String,
+    events: String,
+    active: bool,
+    description: String,
+    secret: String,
+    cursor_txid: i64,
+    cursor_seq: i64,
+    failing_since: Option<PrimitiveDateTime>,
+    disabled_at: Option<PrimitiveDateTime>,
+    created_at: PrimitiveDateTime,
+    updated_at: PrimitiveDateTime,
+}
+
+fn selection_text(events: &EventSelection) -> String {
+    match events {
+        EventSelection::All => "*".to_owned(),
+        EventSelection::Only(kinds) => kinds.join(","),
+    }
+}
+
+fn selection(raw: &str) -> Result<EventSelection, Failure> {
+    if raw == "*" {
+        return Ok(EventSelection::All);
+    }
+    raw.split(',')
+        .map(|kind| {
+            TICKET_EVENT_KINDS
+                .iter()
+                .find(|k| **k == kind)
+                .copied()
+                .ok_or_else(|| Failure::Corrupt(format!("webhook event kind {kind} is unknown")))
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(EventSelection::Only)
+}
+
+impl EndpointRow {
+    fn new(e: &WebhookEndpoint, cursor: (i64, i64)) -> Self {
+        Self {
+            tenant: e.tenant.to_string(),
+            id: id_text(e.id),
+            url: e.url.as_str().to_owned(),
+            events: selection_text(&e.events),
+            active: e.active,
+            description: e.description.clone(),
+            secret: e.secret.expose().to_owned(),
+            cursor_txid: cursor.0,
+            cursor_seq: cursor.1,
+            failing_since: e.failing_since.map(to_db_time),
+            disabled_at: e.disabled_at.map(to_db_time),
+            created_at: to_db_time(e.created_at),
+            updated_at: to_db_time(e.updated_at),
+        }
+    }
+}
+
+impl TryFrom<EndpointRow> for WebhookEndpoint {
+    type Error = Failure;
+
+    fn try_from(row: EndpointRow) -> Result<Self, Failure> {
+        let corrupt = |e: supportdesk_app::FieldError| Failure::Corrupt(format!("webhook {}: {}", e.field, e.message));
+        Ok(WebhookEndpoint {
+            id: uuid(&row.id)?,
+            tenant: TenantKey::parse(&row.tenant)?,
+            url: WebhookUrl::parse(&row.url).map_err(corrupt)?,
+            events: selection(&row.events)?,
+            active: row.active,
+            description: row.description,
+            secret: WebhookSecret::parse(&row.secret).map_err(corrupt)?,
+            failing_since: row.failing_since.map(from_db_time),
+            disabled_at: row.disabled_at.map(from_db_time),
+            created_at: from_db_time(row.created_at),
+            updated_at: from_db_time(row.updated_at),
+        })
+    }
+}
+
+/// A delivery row. `None` is written as NULL (not `DEFAULT`) so that SQLite takes several
+/// rows in one `INSERT`.
+#[derive(Debug, Queryable, Selectable, QueryableByName, Insertable)]
+#[diesel(table_name = webhook_deliveries, treat_none_as_default_value = false)]
+struct DeliveryRow {
+    tenant: String,
+    id: String,
+    endpoint_id: String,
+    event_id: String,
+    status: String,
+    attempts: i32,
+    response_status: Option<i32>,
+    duration_ms: Option<i64>,
+    error: Option<String>,
+    next_attempt_at: Option<PrimitiveDateTime>,
+    lease_until: Option<PrimitiveDateTime>,
+    created_at: PrimitiveDateTime,
+}
+
+impl TryFrom<DeliveryRow> for Delivery {
+    type Error = Failure;
+
+    fn try_from(row: DeliveryRow) -> Result<Self, Failure> {
+        Ok(Delivery {
+            id: uuid(&row.id)?,
+            tenant: TenantKey::parse(&row.tenant)?,
+            endpoint_id: uuid(&row.endpoint_id)?,
+            event_id: uuid(&row.event_id)?,
+            attempts: row.attempts,
+            status: DeliveryStatus::parse(&row.status)
+                .ok_or_else(|| Failure::Corrupt(format!("delivery status {} is unknown", row.status)))?,
+            response_status: row.response_status,
+            duration_ms: row.duration_ms,
+            error: row.error,
+            next_attempt_at: row.next_attempt_at.map(from_db_time),
+            created_at: from_db_time(row.created_at),
+        })
+    }
+}
+
+/// The last committed position of the tenant's feed, `(0, 0)` when it is empty: a new
+/// endpoint gets what commits after it was added. (An event of a transaction still in
+/// flight at that moment and positioned below goes to the endpoints that existed before.)
+pub(crate) fn feed_end(conn: &mut DbConnection, tenant: &str) -> Result<(i64, i64), Failure> {
+    Ok(events::table
+        .filter(events::tenant.eq(tenant))
+        .order_by((events::txid.desc(), events::seq.desc()))
+        .select((events::txid, events::seq))
+        .first::<(i64, i64)>(conn)
+        .optional()?
+        .unwrap_or((0, 0)))
+}
+
+/// Creates the deliveries of one endpoint after its position; returns how many.
+fn fan_out_one(
+    conn: &mut DbConnection,
+    row: &EndpointRow,
+    now: PrimitiveDateTime,
+    limit: i64,
+) -> Result<usize, Failure> {
+    let is_pg = matches!(conn, DbConnection::Pg(_));
+    let mut query = events::table
+        .filter(events::tenant.eq(&row.tenant))
+        .filter(
+            events::txid.gt(row.cursor_txid).or(events::txid.eq(row.cursor_txid).and(events::seq.gt(row.cursor_seq))),
+        )
+        .into_boxed();
+    let kinds = selection(&row.events)?;
+    if !kinds.kinds().is_empty() {
+        query = query.filter(events::kind.eq_any(kinds.kinds().to_vec()));
+    }
+    if is_pg {
+        query = query.filter(sql::<Bool>(SETTLED));
+    }
+    let found: Vec<(String, i64, i64)> = query
+        .order_by((events::txid.asc(), events::seq.asc()))
+        .limit(limit)
+        .select((events::id, events::txid, events::seq))
+        .load(conn)?;
+    let Some((_, txid, seq)) = found.last().cloned() else { return Ok(0) };
+    let rows: Vec<DeliveryRow> = found
+        .into_iter()
+        .map(|(event_id, _, _)| DeliveryRow {
+            tenant: row.tenant.clone(),
+            id: id_text(Uuid::now_v7()),
+            endpoint_id: row.id.clone(),
+            event_id,
+            status: DeliveryStatus::Pending.as_str().to_owned(),
+            attempts: 0,
+            response_status: None,
+            duration_ms: None,
+            error: None,
+            next_attempt_at: Some(now),
+            lease_until: None,
+            created_at: now,
+        })
+        .collect();
+    let created = on_backend!(conn, |c| diesel::insert_into(webhook_deliveries::table)
+        .values(&rows)
+        .on_conflict((webhook_deliveries::tenant, webhook_deliveries::endpoint_id, webhook_deliveries::event_id))
+        .do_nothing()
+        .execute(c))?;
+    diesel::update(
+        webhook_endpoints::table
+            .filter(webhook_endpoints::tenant.eq(&row.tenant))
+            .filter(webhook_endpoints::id.eq(&row.id)),
+    )
+    .set((webhook_endpoints::cursor_txid.eq(txid), webhook_endpoints::cursor_seq.eq(seq)))
+    .execute(conn)?;
+    Ok(created)
+}
+
+/// The claim: due, pending, lease free; leased in the same statement.
+const CLAIM_PG: &str = "UPDATE webhook_deliveries SET lease_until = $1 WHERE (tenant, id) IN ( \
+    SELECT tenant, id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $2 \
+    AND (lease_until IS NULL OR lease_until <= $2) ORDER BY next_attempt_at LIMIT $3 \
+    FOR UPDATE SKIP LOCKED) RETURNING *";
+const CLAIM_SQLITE: &str = "UPDATE webhook_deliveries SET lease_until = ?1 WHERE (tenant, id) IN ( \
+    SELECT tenant, id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= ?2 \
+    AND (lease_until IS NULL OR lease_until <= ?2) ORDER BY next_attempt_at LIMIT ?3) RETURNING *";
+
+fn claim(
+    conn: &mut DbConnection,
+    now: PrimitiveDateTime,
+    lease_until: PrimitiveDateTime,
+    limit: i64,
+) -> Result<Vec<ClaimedDelivery>, Failure> {
+    let rows: Vec<DeliveryRow> = match conn {
+        DbConnection::Pg(c) => diesel::sql_query(CLAIM_PG)
+            .bind::<Timestamp, _>(lease_until)
+            .bind::<Timestamp, _>(now)
+            .bind::<BigInt, _>(limit)
+            .load(c)?,
+        DbConnection::Sqlite(c) => diesel::sql_query(CLAIM_SQLITE)
+            .bind::<Timestamp, _>(lease_until)
+            .bind::<Timestamp, _>(now)
+            .bind::<BigInt, _>(limit)
+            .load(c)?,
+    };
+    let deliveries = rows.into_iter().map(Delivery::try_from).collect::<Result<Vec<_>, _>>()?;
+    let mut endpoints: HashMap<(TenantKey, Uuid), Option<WebhookEndpoint>> = HashMap::new();
+    let mut by_tenant: HashMap<TenantKey, Vec<String>> = HashMap::new();
+    for d in &deliveries {
+        by_tenant.entry(d.tenant.clone()).or_default().push(id_text(d.event_id));
+        if let std::collections::hash_map::Entry::Vacant(slot) = endpoints.entry((d.tenant.clone(), d.endpoint_id)) {
+            slot.insert(endpoint(conn, d.tenant.as_str(), &id_text(d.endpoint_id))?);
+        }
+    }
+    let mut events_by_id: HashMap<Uuid, FeedEvent> = HashMap::new();
+    for (tenant, ids) in by_tenant {
+        let rows: Vec<(EventRow, SnapshotRow)> = events::table
+            .filter(events::tenant.eq(tenant.to_string()))
+            .filter(events::id.eq_any(ids))
+            .select((EventRow::as_select(), SnapshotRow::as_select()))
+            .load(conn)?;
+        for event in to_feed_events(conn, &tenant, rows)? {
+            events_by_id.insert(event.event.id.as_uuid(), event);
+        }
+    }
+    Ok(deliveries
+        .into_iter()
+        .filter_map(|delivery| {
+            let endpoint = endpoints.get(&(delivery.tenant.clone(), delivery.endpoint_id)).cloned().flatten()?;
+            let event = events_by_id.get(&delivery.event_id).cloned()?;
+            Some(ClaimedDelivery { delivery, endpoint, event })
+        })
+        .collect())
+}
+
+fn endpoint(conn: &mut DbConnection, tenant: &str, id: &str) -> Result<Option<WebhookEndpoint>, Failure> {
+    webhook_endpoints::table
+        .filter(webhook_endpoints::tenant.eq(tenant))
+        .filter(webhook_endpoints::id.eq(id))
+        .select(EndpointRow::as_select())
+        .get_result(conn)
+        .optional()?
+        .map(WebhookEndpoint::try_from)
+        .transpose()
+}
+
+#[async_trait]
+impl WebhookStore for DieselStore {
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant = %endpoint.tenant, webhook.id = %endpoint.id))]
+    async fn insert_webhook(&self, endpoint: &WebhookEndpoint) -> StoreResult<()> {
+        let endpoint = endpoint.clone();
+        self.write(move |conn| {
+            write_transaction(conn, |conn| {
+                let cursor = feed_end(conn, endpoint.tenant.as_str())?;
+                diesel::insert_into(webhook_endpoints::table)
+                    .values(EndpointRow::new(&endpoint, cursor))
+                    .execute(conn)?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    async fn webhook(&self, tenant: &TenantKey, id: Uuid) -> StoreResult<Option<WebhookEndpoint>> {
+        let (tenant, id) = (tenant.to_string(), id_text(id));
+        self.read(move |conn| endpoint(conn, &tenant, &id)).await
+    }
+
+    async fn list_webhooks(&self, tenant: &TenantKey) -> StoreResult<Vec<WebhookEndpoint>> {
+        let tenant = tenant.to_string();
+        self.read(move |conn| {
+            webhook_endpoints::table
+                .filter(webhook_endpoints::tenant.eq(tenant))
+                .order_by((webhook_endpoints::created_at.asc(), webhook_endpoints::id.asc()))
+                .select(EndpointRow::as_select())
+                .load(conn)?
+                .into_iter()
+                .map(WebhookEndpoint::try_from)
+                .collect()
+        })
+        .await
+    }
+
+    async fn update_webhook(&self, endpoint: &WebhookEndpoint) -> StoreResult<()> {
+        let row = EndpointRow::new(endpoint, (0, 0));
+        self.write(move |conn| {
+            let updated = diesel::update(
+                webhook_endpoints::table
+                    .filter(webhook_endpoints::tenant.eq(&row.tenant))
+                    .filter(webhook_endpoints::id.eq(&row.id)),
+            )
+            .set((
+                webhook_endpoints::url.eq(&row.url),
+                webhook_endpoints::events.eq(&row.events),
+                webhook_endpoints::active.eq(row.active),
+                webhook_endpoints::description.eq(&row.description),
+                webhook_endpoints::secret.eq(&row.secret),
+                webhook_endpoints::failing_since.eq(row.failing_since),
+                webhook_endpoints::disabled_at.eq(row.disabled_at),
+                webhook_endpoints::updated_at.eq(row.updated_at),
+            ))
+            .execute(conn)?;
+            if updated == 0 {
+                return Err(Failure::Store(StoreError::NotFound));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn delete_webhook(&self, tenant: &TenantKey, id: Uuid) -> StoreResult<bool> {
+        let (tenant, id) = (tenant.to_string(), id_text(id));
+        self.write(move |conn| {
+            write_transaction(conn, |conn| {
+                diesel::delete(
+                    webhook_deliveries::table
+                        .filter(webhook_deliveries::tenant.eq(&tenant))
+                        .filter(webhook_deliveries::endpoint_id.eq(&id)),
+                )
+                .execute(conn)?;
+                let deleted = diesel::delete(
+                    webhook_endpoints::table
+                        .filter(webhook_endpoints::tenant.eq(&tenant))
+                        .filter(webhook_endpoints::id.eq(&id)),
+                )
+                .execute(conn)?;
+                Ok(deleted > 0)
+            })
+        })
+        .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn fan_out(&self, now: OffsetDateTime, limit: usize) -> StoreResult<usize> {
+        let now = to_db_time(now);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        // The worker calls this several times a second: without an active endpoint it must
+        // not take the write lock (SQLite) or a connection from the writer pool.
+        let any = self
+            .quick_read(|conn| {
+                Ok(diesel::select(diesel::dsl::exists(
+                    webhook_endpoints::table.filter(webhook_endpoints::active.eq(true)),
+                ))
+                .get_result::<bool>(conn)?)
+            })
+            .await?;
+        if !any {
+            return Ok(0);
+        }
+        self.write(move |conn| {
+            write_transaction(conn, |conn| {
+                let endpoints: Vec<EndpointRow> = match conn {
+                    DbConnection::Pg(c) => webhook_endpoints::table
+                        .filter(webhook_endpoints::active.eq(true))
+                        .select(EndpointRow::as_select())
+                        .for_update()
+                        .skip_locked()
+                        .load(c)?,
+                    DbConnection::Sqlite(c) => webhook_endpoints::table
+                        .filter(webhook_endpoints::active.eq(true))
+                        .select(EndpointRow::as_select())
+                        .load(c)?,
+                };
+                let mut created = 0;
+                for row in &endpoints {
+                    created += fan_out_one(conn, row, now, limit)?;
+                }
+                Ok(created)
+            })
+        })
+        .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn claim_deliveries(
+        &self,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+        limit: usize,
+    ) -> StoreResult<Vec<ClaimedDelivery>> {
+        let (now, lease_until) = (to_db_time(now), to_db_time(lease_until));
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        // As in `fan_out`: look before taking the write lock. The partial index on pending
+        // deliveries makes this a probe.
+        let any = self
+            .quick_read(move |conn| {
+                Ok(diesel::select(diesel::dsl::exists(
+                    webhook_deliveries::table
+                        .filter(webhook_deliveries::status.eq(DeliveryStatus::Pending.as_str()))
+                        .filter(webhook_deliveries::next_attempt_at.le(now)),
+                ))
+                .get_result::<bool>(conn)?)
+            })
+            .await?;
+        if !any {
+            return Ok(Vec::new());
+        }
+        self.write(move |conn| write_transaction(conn, |conn| claim(conn, now, lease_until, limit))).await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(delivery.id = %delivery.id))]
+    async fn record_attempt(
+        &self,
+        delivery: &Delivery,
+        succeeded: bool,
+        at: OffsetDateTime,
+    ) -> StoreResult<Option<OffsetDateTime>> {
+        let d = delivery.clone();
+        let at = to_db_time(at);
+        self.write(move |conn| {
+            write_transaction(conn, |conn| {
+                let (tenant, id, endpoint_id) = (d.tenant.to_string(), id_text(d.id), id_text(d.endpoint_id));
+                diesel::update(
+                    webhook_deliveries::table
+                        .filter(webhook_deliveries::tenant.eq(&tenant))
+                        .filter(webhook_deliveries::id.eq(&id)),
+                )
+                .set((
+                    webhook_deliveries::status.eq(d.status.as_str()),
+                    webhook_deliveries::attempts.eq(d.attempts),
+                    webhook_deliveries::response_status.eq(d.response_status),
+                    webhook_deliveries::duration_ms.eq(d.duration_ms),
+                    webhook_deliveries::error.eq(&d.error),
+                    webhook_deliveries::next_attempt_at.eq(d.next_attempt_at.map(to_db_time)),
+                    webhook_deliveries::lease_until.eq(None::<PrimitiveDateTime>),
+                ))
+                .execute(conn)?;
+                let this = webhook_endpoints::table
+                    .filter(webhook_endpoints::tenant.eq(&tenant))
+                    .filter(webhook_endpoints::id.eq(&endpoint_id));
+                let Some(failing) = this
+                    .select(webhook_endpoints::failing_since)
+                    .get_result::<Option<PrimitiveDateTime>>(conn)
+                    .optional()?
+                else {
+                    return Ok(None);
+                };
+                let failing = if succeeded { None } else { Some(failing.unwrap_or(at)) };
+                diesel::update(this).set(webhook_endpoints::failing_since.eq(failing)).execute(conn)?;
+                Ok(failing.map(from_db_time))
+            })
+        })
+        .await
+    }
+
+    async fn list_deliveries(
+        &self,
+        tenant: &TenantKey,
+        endpoint: Uuid,
+        before: Option<Uuid>,
+        limit: usize,
+    ) -> StoreResult<Vec<Delivery>> {
+        let (tenant, endpoint) = (tenant.to_string(), id_text(endpoint));
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read(move |conn| {
+            let mut query = webhook_deliveries::table
+                .filter(webhook_deliveries::tenant.eq(tenant))
+                .filter(webhook_deliveries::endpoint_id.eq(endpoint))
+                .into_boxed();
+            if let Some(before) = before {
+                query = query.filter(webhook_deliveries::id.lt(id_text(before)));
+            }
+            query
+                .order_by(webhook_deliveries::id.desc())
+                .limit(limit)
+                .select(DeliveryRow::as_select())
+                .load(conn)?
+                .into_iter()
+                .map(Delivery::try_from)
+                .collect()
+        })
+        .await
+    }
+
+    async fn retry_delivery(
+        &self,
+        tenant: &TenantKey,
+        endpoint: Uuid,
+        delivery: Uuid,
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<Delivery>> {
+        let (tenant, endpoint, delivery) = (tenant.to_string(), id_text(endpoint), id_text(delivery));
+        let now = to_db_time(now);
+        self.write(move |conn| {
+            write_transaction(conn, |conn| {
+                let this = webhook_deliveries::table
+                    .filter(webhook_deliveries::tenant.eq(&tenant))
+                    .filter(webhook_deliveries::endpoint_id.eq(&endpoint))
+                    .filter(webhook_deliveries::id.eq(&delivery));
+                let updated = diesel::update(this)
+                    .set((
+                        webhook_deliveries::status.eq(DeliveryStatus::Pending.as_str()),
+                        webhook_deliveries::next_attempt_at.eq(Some(now)),
+                        webhook_deliveries::lease_until.eq(None::<PrimitiveDateTime>),
+                    ))
+                    .execute(conn)?;
+                if updated == 0 {
+                    return Ok(None);
+                }
+                this.select(DeliveryRow::as_select()).get_result(conn)?.try_into().map(Some)
+            })
+        })
+        .await
+    }
+}

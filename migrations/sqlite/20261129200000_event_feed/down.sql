@@ -1,0 +1,10 @@
+DROP INDEX events_feed;
+ALTER TABLE events DROP COLUMN ticket_version;
+ALTER TABLE events DROP COLUMN ticket_assignee_id;
+ALTER TABLE events DROP COLUMN ticket_customer_id;
+ALTER TABLE events DROP COLUMN ticket_priority;
+ALTER TABLE events DROP COLUMN ticket_status;
+ALTER TABLE events DROP COLUMN ticket_subject;
+ALTER TABLE events DROP COLUMN ticket_number;
+ALTER TABLE events DROP COLUMN format;
+ALTER TABLE events DROP COLUMN txid;
