@@ -112,6 +112,37 @@ impl Modify for Webhooks {
     }
 }
 
+/// Untagged enums are "one of these shapes", but their shapes overlap (a `ticket.triaged`
+/// event's data has only optional fields, so every object fits it): JSON Schema's `oneOf`
+/// would call each value invalid for matching two. The event's `type` says which shape it
+/// is; the schema says "any of".
+struct UntaggedAsAnyOf;
+
+impl UntaggedAsAnyOf {
+    const SCHEMAS: [&'static str; 1] = ["EventDataV1"];
+}
+
+impl Modify for UntaggedAsAnyOf {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::schema::{AnyOfBuilder, Schema};
+        use utoipa::openapi::RefOr;
+        let Some(components) = openapi.components.as_mut() else {
+            return;
+        };
+        for name in Self::SCHEMAS {
+            if let Some(RefOr::T(Schema::OneOf(one_of))) = components.schemas.get(name) {
+                let any_of = one_of
+                    .items
+                    .iter()
+                    .fold(AnyOfBuilder::new(), |any_of, item| any_of.item(item.clone()))
+                    .description(one_of.description.clone())
+                    .build();
+                components.schemas.insert(name.to_owned(), RefOr::T(Schema::AnyOf(any_of)));
+            }
+        }
+    }
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -180,7 +211,7 @@ Cache-Control: no-store."
         notifications::put_notification_template,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldProblem, EventV1, crate::dto::webhooks::PingV1)),
-    modifiers(&BearerSecurity, &JsonBodyErrors, &Webhooks),
+    modifiers(&BearerSecurity, &JsonBodyErrors, &Webhooks, &UntaggedAsAnyOf),
     tags(
         (name = "tickets", description = "A customer's own tickets"),
         (name = "categories", description = "The categories customers choose from"),
@@ -261,6 +292,14 @@ mod tests {
         }
         assert!(doc["components"]["schemas"]["EventV1"]["properties"]["ticket"].is_object());
         assert!(doc["paths"]["/api/v1/admin/events"]["get"].is_object());
+    }
+
+    #[test]
+    fn event_data_is_any_of_its_overlapping_shapes_not_exactly_one() {
+        let doc = serde_json::to_value(openapi()).unwrap();
+        let data = &doc["components"]["schemas"]["EventDataV1"];
+        assert!(data.get("oneOf").is_none(), "{data}");
+        assert_eq!(data["anyOf"].as_array().map(Vec::len), Some(6), "{data}");
     }
 
     #[test]
