@@ -46,14 +46,13 @@ pub struct EventTicketV1 {
     pub version: i64,
 }
 
-/// A value before and after a change.
+/// A value before and after a change: a string (priority, category id, subject) or a list
+/// of strings (tags).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ChangeV1 {
     /// Before.
-    #[schema(value_type = Object)]
     pub from: serde_json::Value,
     /// After.
-    #[schema(value_type = Object)]
     pub to: serde_json::Value,
 }
 
