@@ -236,6 +236,13 @@ fn unescape(text: &str) -> String {
         .replace("&#43;", "+")
         .replace("&#x3d;", "=")
         .replace("&#61;", "=")
+        .replace("&#60;", "<")
+        .replace("&lt;", "<")
+        .replace("&#62;", ">")
+        .replace("&gt;", ">")
+        .replace("&#34;", "\"")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
         .replace("&amp;", "&")
 }
 
@@ -276,7 +283,7 @@ async fn an_admin_subscribes_pings_follows_and_deletes_a_webhook_from_the_consol
     assert_eq!(created.status, 200, "{}", created.body);
     let secret = unescape(&created.after("it will not be shown again: "));
     assert!(secret.starts_with("whsec_") && STANDARD.decode(&secret[6..]).unwrap().len() >= 24, "{secret}");
-    assert!(created.body.contains("the &lt;shop&gt;"), "values are escaped");
+    assert!(!created.body.contains("the <shop>") && unescape(&created.body).contains("the <shop>"), "escaped");
     let id = created.after("href=\"/console/settings/webhooks/");
     let list = admin.get("/console/settings/webhooks").await;
     assert!(!list.body.contains("whsec_"), "the secret is shown once");
@@ -339,7 +346,11 @@ async fn an_admin_edits_previews_and_saves_a_mail_template_and_a_broken_one_is_r
     assert_eq!(email.status, 200);
     assert!(email.body.contains("href=\"/console/settings/email/agent_reply\""));
     let bad = admin
-        .submit("/console/settings/email", "/console/settings/email", &[("enabled", "agent_reply"), ("tenantAddress", "nope")])
+        .submit(
+            "/console/settings/email",
+            "/console/settings/email",
+            &[("enabled", "agent_reply"), ("tenantAddress", "nope")],
+        )
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.body.contains("class=\"notice error\""), "{}", bad.body);
@@ -360,7 +371,9 @@ async fn an_admin_edits_previews_and_saves_a_mail_template_and_a_broken_one_is_r
                "newTicket": true, "tenantAddress": "desk@shop.example"})
     );
     let page = admin.get("/console/settings/email").await;
-    assert!(page.body.contains("value=\"agent_reply\" checked") && !page.body.contains("value=\"ticket_created\" checked"));
+    assert!(
+        page.body.contains("value=\"agent_reply\" checked") && !page.body.contains("value=\"ticket_created\" checked")
+    );
     assert!(page.body.contains("value=\"desk@shop.example\""));
 
     // The editor starts from the default template.
@@ -380,7 +393,7 @@ async fn an_admin_edits_previews_and_saves_a_mail_template_and_a_broken_one_is_r
     preview.push(("action", "preview"));
     let previewed = admin.submit(editor_path, editor_path, &preview).await;
     assert_eq!(previewed.status, 200, "{}", previewed.body);
-    assert!(previewed.body.contains("Reply &lt;b&gt;Ada&lt;&#x2f;b&gt; on #42") || previewed.body.contains("Reply &lt;b&gt;Ada&lt;/b&gt; on #42"), "{}", previewed.body);
+    assert!(unescape(&previewed.body).contains("Reply <b>Ada</b> on #42"), "{}", previewed.body);
     assert!(previewed.body.contains("Hi Alex: My parcel never arrived."));
     assert!(!previewed.body.contains("<b>Ada</b>"), "the preview is escaped");
     let api_path = "/api/v1/admin/notification-templates/agent_reply";
@@ -401,7 +414,11 @@ async fn an_admin_edits_previews_and_saves_a_mail_template_and_a_broken_one_is_r
         let broken = [("subject", "{{ ticket.number"), ("text", "x"), ("html", "x"), ("action", action)];
         let refused = admin.submit(editor_path, editor_path, &broken).await;
         assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
-        assert!(refused.body.contains("class=\"notice error\"") && refused.body.contains("template: "), "{}", refused.body);
+        assert!(
+            refused.body.contains("class=\"notice error\"") && refused.body.contains("template: "),
+            "{}",
+            refused.body
+        );
         assert!(refused.body.contains("value=\"{{ ticket.number\""), "the typed text is kept: {}", refused.body);
         assert!(!refused.body.contains("id=\"preview\""));
     }
@@ -415,7 +432,9 @@ async fn an_agent_without_settings_manage_gets_403_on_the_webhook_and_email_scre
         .http
         .post(server.url("/api/v1/admin/agents"))
         .bearer_auth(&admin)
-        .json(&json!({"email": "sam@shop.example", "name": "Sam Agent", "password": "sam password 123", "role": "agent"}))
+        .json(
+            &json!({"email": "sam@shop.example", "name": "Sam Agent", "password": "sam password 123", "role": "agent"}),
+        )
         .send()
         .await
         .unwrap();
@@ -424,9 +443,7 @@ async fn an_agent_without_settings_manage_gets_403_on_the_webhook_and_email_scre
     assert_eq!(sam.login("sam@shop.example", "sam password 123").await.location(), "/console");
     let settings = sam.get("/console/settings").await;
     assert!(!settings.body.contains("/console/settings/webhooks"), "no link to a screen that is not theirs");
-    for path in
-        ["/console/settings/webhooks", "/console/settings/email", "/console/settings/email/agent_reply"]
-    {
+    for path in ["/console/settings/webhooks", "/console/settings/email", "/console/settings/email/agent_reply"] {
         assert_eq!(sam.get(path).await.status, StatusCode::FORBIDDEN, "{path}");
     }
     let url = "http://127.0.0.1:9/hooks";
@@ -440,8 +457,7 @@ async fn an_agent_without_settings_manage_gets_403_on_the_webhook_and_email_scre
         )
         .await;
     assert_eq!(template.status, StatusCode::FORBIDDEN);
-    let settings =
-        sam.submit("/console", "/console/settings/email", &[("enabled", "agent_reply")]).await;
+    let settings = sam.submit("/console", "/console/settings/email", &[("enabled", "agent_reply")]).await;
     assert_eq!(settings.status, StatusCode::FORBIDDEN);
     assert_eq!(server.get_json("/api/v1/admin/webhooks", &admin).await["data"], json!([]), "nothing was made");
     assert_eq!(server.get_json("/api/v1/admin/notification-settings", &admin).await["ticketCreated"], true);

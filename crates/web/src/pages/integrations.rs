@@ -368,7 +368,9 @@ async fn save_email_settings(state: web::Data<WebState>, post: StaffPost) -> Res
     match result {
         Ok(_) => Ok(see_other(&format!("/console/settings/email?done={}", super::encode("notification settings")))),
         Err(AppError::Internal(cause)) => Err(AppError::Internal(cause).into()),
-        Err(error) => email_page(&state, &post.session, Some(("error", describe(&error))), refused_status(&error)).await,
+        Err(error) => {
+            email_page(&state, &post.session, Some(("error", describe(&error))), refused_status(&error)).await
+        }
     }
 }
 
@@ -444,11 +446,9 @@ async fn post_template(
     };
     match outcome {
         Ok(Some(preview)) => template_page(&post.session, &typed, None, Some(preview), StatusCode::OK),
-        Ok(None) => Ok(see_other(&format!(
-            "/console/settings/email/{}?done={}",
-            kind.as_str(),
-            super::encode("template")
-        ))),
+        Ok(None) => {
+            Ok(see_other(&format!("/console/settings/email/{}?done={}", kind.as_str(), super::encode("template"))))
+        }
         Err(error @ (AppError::Internal(_) | AppError::Forbidden(_))) => Err(error.into()),
         Err(error) => {
             let status = match error {
