@@ -486,3 +486,21 @@ impl App {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_template_part_that_is_blank_or_too_long_is_refused_by_name() {
+        let kind = NotificationKind::AgentReply;
+        assert!(MailTemplate::from_parts(kind, "s".into(), "t".into(), "h".into()).is_ok());
+        let Err(AppError::Validation(fields)) =
+            MailTemplate::from_parts(kind, "  ".into(), "t".repeat(20_001), "h".into())
+        else {
+            panic!("a blank subject and an oversized text are refused");
+        };
+        let named: Vec<&str> = fields.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(named, ["subject", "text"]);
+    }
+}
