@@ -125,6 +125,27 @@ pub struct MailTemplate {
     pub html: String,
 }
 
+impl MailTemplate {
+    /// A template of `kind` from its three parts as an admin typed them.
+    ///
+    /// # Errors
+    ///
+    /// `Validation` for an empty part, or one longer than 500 (subject), 20,000 (text) or
+    /// 50,000 (HTML) characters.
+    pub fn from_parts(kind: NotificationKind, subject: String, text: String, html: String) -> Result<Self, AppError> {
+        let mut errors = Vec::new();
+        for (field, value, max) in [("subject", &subject, 500), ("text", &text, 20_000), ("html", &html, 50_000)] {
+            if value.trim().is_empty() || value.chars().count() > max {
+                errors.push(FieldError { field: field.into(), message: format!("must be 1 to {max} characters") });
+            }
+        }
+        if !errors.is_empty() {
+            return Err(AppError::Validation(errors));
+        }
+        Ok(MailTemplate { kind, subject, text, html })
+    }
+}
+
 /// What a template sees. Every value is text.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct MailContext {
@@ -312,6 +333,25 @@ impl App {
         Ok(self.mail.mail_template(&principal.tenant, kind).await?.unwrap_or_else(|| kind.default_template()))
     }
 
+    /// Renders a template with sample values ([`MailContext::sample`]) by the renderer the
+    /// mailer uses, without saving it: what the console's preview shows.
+    ///
+    /// # Errors
+    ///
+    /// `Forbidden`; `Validation` on `template` when it does not render.
+    pub fn preview_mail_template(
+        &self,
+        principal: &Principal,
+        template: &MailTemplate,
+    ) -> Result<RenderedMail, AppError> {
+        principal.require(Permission::SettingsManage)?;
+        let parts = self.mail_parts()?;
+        parts
+            .renderer
+            .render(template, &MailContext::sample())
+            .map_err(|message| AppError::Validation(vec![FieldError { field: "template".into(), message }]))
+    }
+
     /// Saves a template after rendering it with sample values.
     ///
     /// # Errors
@@ -322,12 +362,7 @@ impl App {
         principal: &Principal,
         template: MailTemplate,
     ) -> Result<MailTemplate, AppError> {
-        principal.require(Permission::SettingsManage)?;
-        let parts = self.mail_parts()?;
-        parts
-            .renderer
-            .render(&template, &MailContext::sample())
-            .map_err(|message| AppError::Validation(vec![FieldError { field: "template".into(), message }]))?;
+        self.preview_mail_template(principal, &template)?;
         self.mail.save_mail_template(&principal.tenant, &template).await?;
         Ok(template)
     }
@@ -449,5 +484,23 @@ impl App {
             parts.mailer.send(&mail).await?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_template_part_that_is_blank_or_too_long_is_refused_by_name() {
+        let kind = NotificationKind::AgentReply;
+        assert!(MailTemplate::from_parts(kind, "s".into(), "t".into(), "h".into()).is_ok());
+        let Err(AppError::Validation(fields)) =
+            MailTemplate::from_parts(kind, "  ".into(), "t".repeat(20_001), "h".into())
+        else {
+            panic!("a blank subject and an oversized text are refused");
+        };
+        let named: Vec<&str> = fields.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(named, ["subject", "text"]);
     }
 }

@@ -90,18 +90,7 @@ impl NotificationTemplateBody {
     ///
     /// `Validation` for an empty or oversized part.
     pub fn try_into_domain(self, kind: NotificationKind) -> Result<MailTemplate, AppError> {
-        let mut errors = Vec::new();
-        for (field, value, max) in
-            [("subject", &self.subject, 500), ("text", &self.text, 20_000), ("html", &self.html, 50_000)]
-        {
-            if value.trim().is_empty() || value.chars().count() > max {
-                errors.push(FieldError { field: field.into(), message: format!("must be 1 to {max} characters") });
-            }
-        }
-        if !errors.is_empty() {
-            return Err(AppError::Validation(errors));
-        }
-        Ok(MailTemplate { kind, subject: self.subject, text: self.text, html: self.html })
+        MailTemplate::from_parts(kind, self.subject, self.text, self.html)
     }
 }
 

@@ -30,7 +30,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/tickets/{number}/status", web::post().to(set_status))
         .route("/tickets/{number}/assign", web::post().to(assign))
         .route("/tickets/{number}/triage", web::post().to(triage))
-        .configure(super::settings::configure);
+        .configure(super::settings::configure)
+        .configure(super::integrations::configure);
 }
 
 #[derive(Template)]

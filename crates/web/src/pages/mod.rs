@@ -3,6 +3,7 @@
 
 pub mod assets;
 pub mod console;
+pub mod integrations;
 pub mod portal;
 pub mod settings;
 

@@ -73,6 +73,8 @@ struct SettingsPage {
     policy: Option<(bool, bool, bool)>,
     signing_keys: Option<Vec<KeyLine>>,
     api_keys: Option<Vec<KeyLine>>,
+    /// Whether the webhook and email screens are the caller's (`settings:manage`).
+    integrations: bool,
 }
 
 /// `Some(value)` when the caller may read it, `None` when refused; other errors propagate.
@@ -166,6 +168,7 @@ async fn settings_page(
         policy,
         signing_keys,
         api_keys,
+        integrations: principal.may(Permission::SettingsManage),
     };
     render(&page, status)
 }
