@@ -126,16 +126,39 @@ impl Browser {
         self.client.find(Locator::Css(css)).await.unwrap().select_by_value(value).await.unwrap();
     }
 
+    /// The text of the element at `css`, once there is one. A page that is still being
+    /// replaced (a form just submitted) can hand out an element that is gone a moment later,
+    /// so a stale element is looked up again, for up to 10 seconds.
     async fn text(&self, css: &str) -> String {
-        self.client
-            .wait()
-            .at_most(Duration::from_secs(10))
-            .for_element(Locator::Css(css))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let found = self.client.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(css)).await;
+            let text = match found {
+                Ok(element) => element.text().await,
+                Err(error) => Err(error),
+            };
+            match text {
+                Ok(text) => return text,
+                Err(error) if std::time::Instant::now() < deadline => {
+                    eprintln!("{css}: {error}; looking again");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(error) => panic!("no text at {css}: {error}"),
+            }
+        }
+    }
+
+    /// The text at `css` once it contains `needle` (the next page may still be loading),
+    /// or whatever it is after 10 seconds.
+    async fn text_once_it_contains(&self, css: &str, needle: &str) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let text = self.text(css).await;
+            if text.contains(needle) || std::time::Instant::now() >= deadline {
+                return text;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     async fn source(&self) -> String {
@@ -242,7 +265,7 @@ async fn an_agent_works_a_new_ticket_and_the_customer_sees_the_reply_not_the_not
     browser.text("article.message.note").await;
     browser.fill("#reply-body", "We are sorry: a new parcel left today.").await;
     browser.click("#reply-resolve").await;
-    let status = browser.text("#status").await;
+    let status = browser.text_once_it_contains("#status", "Resolved").await;
     assert_eq!(status, "Resolved");
     let thread = browser.text("#thread").await;
     assert!(thread.contains("SECRET-NOTE") && thread.contains("a new parcel left today"));
@@ -343,7 +366,7 @@ async fn a_forged_cross_site_post_is_refused(database: Database) {
     .await;
     browser.client.goto(&evil).await.unwrap();
     browser.click("#go").await;
-    let refused = browser.text("body").await;
+    let refused = browser.text_once_it_contains("body", "another site").await;
     assert!(refused.contains("another site"), "{refused}");
     browser.goto(&server, &format!("/console/tickets/{number}")).await;
     let thread = browser.text("#thread").await;
