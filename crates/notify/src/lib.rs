@@ -61,7 +61,19 @@ pub fn is_public(ip: IpAddr) -> bool {
             if let Some(v4) = v6.to_ipv4_mapped() {
                 return is_public(IpAddr::V4(v4));
             }
-            let first = v6.segments()[0];
+            let segments = v6.segments();
+            // IPv4-compatible (`::a.b.c.d`, deprecated but still routed by some stacks).
+            if segments[..6].iter().all(|s| *s == 0) && !v6.is_loopback() && !v6.is_unspecified() {
+                if let Some(v4) = v6.to_ipv4() {
+                    return is_public(IpAddr::V4(v4));
+                }
+            }
+            let first = segments[0];
+            // 6to4 (2002::/16) and Teredo (2001::/32) tunnel to IPv4 addresses of their own
+            // choosing: refused, as relays could reach private networks.
+            if first == 0x2002 || (first == 0x2001 && segments[1] == 0) {
+                return false;
+            }
             !(v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
@@ -111,6 +123,8 @@ impl HttpWebhookSender {
     pub fn new(settings: SenderSettings) -> Result<Self, reqwest::Error> {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            // A proxy would resolve the webhook's host itself, past the guarded resolver.
+            .no_proxy()
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout.min(Duration::from_secs(5)))
             .dns_resolver(Arc::new(GuardedResolver { allow_private: settings.allow_private }))
@@ -240,6 +254,10 @@ mod tests {
             "fd00::1",
             "::ffff:127.0.0.1",
             "::",
+            "::7f00:1",
+            "::a00:1",
+            "2002:c0a8:101::1",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
         ] {
             let ip: IpAddr = refused.parse().unwrap_or(IpAddr::from([127, 0, 0, 1]));
             assert!(!is_public(ip), "{refused}");
