@@ -1,6 +1,8 @@
 //! The black-box harness: starts the real `supportdesk` binary on a random port, with a
 //! fresh SQLite file or a fresh PostgreSQL database, and drives it over HTTP like a client.
 
+pub mod forms;
+
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};

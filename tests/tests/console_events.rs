@@ -16,10 +16,10 @@ use std::time::{Duration, Instant};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
-use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sha2::Sha256;
+use supportdesk_tests::forms::Browser;
 use supportdesk_tests::{Database, Server, ADMIN_EMAIL, ADMIN_PASSWORD};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -28,109 +28,6 @@ supportdesk_tests::on_both_backends!(
     an_admin_edits_previews_and_saves_a_mail_template_and_a_broken_one_is_refused,
     an_agent_without_settings_manage_gets_403_on_the_webhook_and_email_screens,
 );
-
-/// A cookie jar and the pages it fetched: just enough of a browser (as in `console.rs`).
-struct Browser<'a> {
-    server: &'a Server,
-    http: reqwest::Client,
-    cookies: HashMap<String, String>,
-}
-
-/// A page as fetched.
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-}
-
-impl Answer {
-    fn location(&self) -> &str {
-        self.headers.get(LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("")
-    }
-
-    /// The `value` of the first input named `name`.
-    fn input(&self, name: &str) -> String {
-        let marker = format!("name=\"{name}\" value=\"");
-        let start =
-            self.body.find(&marker).unwrap_or_else(|| panic!("no input {name} in {}", self.body)) + marker.len();
-        self.body[start..].split('"').next().unwrap().to_owned()
-    }
-
-    /// The text after the first `prefix`, up to the next `"`, `<` or whitespace.
-    fn after(&self, prefix: &str) -> String {
-        let start = self.body.find(prefix).unwrap_or_else(|| panic!("no {prefix} in {}", self.body)) + prefix.len();
-        self.body[start..].split(['"', '<', ' ', '\n']).next().unwrap().to_owned()
-    }
-}
-
-impl<'a> Browser<'a> {
-    fn new(server: &'a Server) -> Self {
-        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        Self { server, http, cookies: HashMap::new() }
-    }
-
-    fn cookie_header(&self) -> String {
-        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
-    }
-
-    fn keep_cookies(&mut self, headers: &HeaderMap) {
-        for value in headers.get_all(SET_COOKIE) {
-            let text = value.to_str().unwrap();
-            let (pair, attributes) = text.split_once(';').unwrap_or((text, ""));
-            let (name, value) = pair.split_once('=').unwrap();
-            if value.is_empty() || attributes.contains("Max-Age=0") {
-                self.cookies.remove(name);
-            } else {
-                self.cookies.insert(name.to_owned(), value.to_owned());
-            }
-        }
-    }
-
-    async fn get(&mut self, path: &str) -> Answer {
-        let response =
-            self.http.get(self.server.url(path)).header("Cookie", self.cookie_header()).send().await.unwrap();
-        self.answer(response).await
-    }
-
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Answer {
-        let response = self
-            .http
-            .post(self.server.url(path))
-            .header("Cookie", self.cookie_header())
-            .header("Origin", self.server.base.clone())
-            .form(form)
-            .send()
-            .await
-            .unwrap();
-        self.answer(response).await
-    }
-
-    async fn answer(&mut self, response: reqwest::Response) -> Answer {
-        let status = response.status();
-        let headers = response.headers().clone();
-        self.keep_cookies(&headers);
-        Answer { status, headers, body: response.text().await.unwrap() }
-    }
-
-    /// Logs in through the console's form; returns the redirect.
-    async fn login(&mut self, email: &str, password: &str) -> Answer {
-        let page = self.get("/console/login").await;
-        assert_eq!(page.status, 200);
-        let csrf = page.input("csrf");
-        self.post("/console/login", &[("csrf", &csrf), ("tenant", "default"), ("email", email), ("password", password)])
-            .await
-    }
-
-    /// Posts a form of the page at `page_path` (with its CSRF token) to `action`.
-    async fn submit(&mut self, page_path: &str, action: &str, fields: &[(&str, &str)]) -> Answer {
-        let page = self.get(page_path).await;
-        assert_eq!(page.status, 200, "{}", page.body);
-        let csrf = page.input("csrf");
-        let mut form: Vec<(&str, &str)> = vec![("csrf", &csrf)];
-        form.extend_from_slice(fields);
-        self.post(action, &form).await
-    }
-}
 
 /// One request the receiver got.
 #[derive(Debug, Clone)]
@@ -257,7 +154,7 @@ async fn an_admin_subscribes_pings_follows_and_deletes_a_webhook_from_the_consol
     let receiver = Receiver::start().await;
     let server = Server::start_with(&database, &[("SUPPORTDESK_WEBHOOK_ALLOW_PRIVATE", "true")]);
     let mut admin = Browser::new(&server);
-    assert_eq!(admin.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.location(), "/console");
+    assert_eq!(admin.login("console", ADMIN_EMAIL, ADMIN_PASSWORD).await.location(), "/console");
     let settings = admin.get("/console/settings").await;
     assert!(settings.body.contains("href=\"/console/settings/webhooks\""), "the settings link the screen");
     let list = admin.get("/console/settings/webhooks").await;
@@ -339,7 +236,7 @@ async fn an_admin_edits_previews_and_saves_a_mail_template_and_a_broken_one_is_r
     let server = Server::start_with(&database, &[("SUPPORTDESK_SMTP_URL", "smtp://127.0.0.1:9")]);
     let token = server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let mut admin = Browser::new(&server);
-    admin.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    admin.login("console", ADMIN_EMAIL, ADMIN_PASSWORD).await;
 
     // Settings: the kinds and the tenant's address, as the API then shows them.
     let email = admin.get("/console/settings/email").await;
@@ -440,7 +337,7 @@ async fn an_agent_without_settings_manage_gets_403_on_the_webhook_and_email_scre
         .unwrap();
     assert_eq!(response.status(), StatusCode::CREATED);
     let mut sam = Browser::new(&server);
-    assert_eq!(sam.login("sam@shop.example", "sam password 123").await.location(), "/console");
+    assert_eq!(sam.login("console", "sam@shop.example", "sam password 123").await.location(), "/console");
     let settings = sam.get("/console/settings").await;
     assert!(!settings.body.contains("/console/settings/webhooks"), "no link to a screen that is not theirs");
     for path in ["/console/settings/webhooks", "/console/settings/email", "/console/settings/email/agent_reply"] {
