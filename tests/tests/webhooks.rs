@@ -26,6 +26,7 @@ supportdesk_tests::on_both_backends!(
     a_500_and_a_timeout_are_retried_with_the_same_webhook_id,
     an_endpoint_failing_every_delivery_for_the_disable_period_is_disabled,
     private_and_loopback_destinations_are_refused_at_registration_and_at_delivery,
+    an_endpoint_at_its_timeout_does_not_hold_back_another,
 );
 
 /// What the receiver answers to one request.
@@ -303,6 +304,26 @@ async fn a_500_and_a_timeout_are_retried_with_the_same_webhook_id(database: Data
         assert_eq!(log[0]["attempts"], 2);
         assert_eq!(log[0]["responseStatus"], last_status);
     }
+}
+
+/// One endpoint stalls each request until the 10 s timeout; a second endpoint gets each
+/// new ticket at once all the same, also the tickets opened while the first is stalled.
+async fn an_endpoint_at_its_timeout_does_not_hold_back_another(database: Database) {
+    let stalling = Receiver::start(&[], Answer::Stall(Duration::from_secs(15))).await;
+    let quick = Receiver::start(&[], Answer::Status(200)).await;
+    let server = Server::start_with(&database, &allow_private());
+    let admin = server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    subscribe(&server, &admin, &stalling.url(), json!(["ticket.created"])).await;
+    subscribe(&server, &admin, &quick.url(), json!(["ticket.created"])).await;
+    let alex = server.customer("alex@example.com").await;
+    for opened in 1..=3 {
+        open(&server, &alex).await;
+        let asked = Instant::now();
+        let hits = quick.wait_for(opened, Duration::from_secs(20)).await;
+        assert_eq!(hits.len(), opened);
+        assert!(asked.elapsed() < Duration::from_secs(3), "ticket {opened} waited {:?}", asked.elapsed());
+    }
+    assert!(!stalling.hits().is_empty(), "the stalled endpoint was asked too");
 }
 
 /// An endpoint that answers 500 to everything is disabled once it has failed for the

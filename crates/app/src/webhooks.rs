@@ -404,6 +404,12 @@ pub struct IssuedWebhook {
     pub endpoint: WebhookEndpoint,
 }
 
+/// A delivery claimed for one attempt, from [`App::claim_webhook_attempts`].
+#[derive(Debug)]
+pub struct WebhookAttempt {
+    claim: ClaimedDelivery,
+}
+
 /// The webhook parts of the app: the sender, the encoder, the settings.
 pub(crate) struct WebhookParts {
     pub(crate) sender: Arc<dyn WebhookSender>,
@@ -611,7 +617,9 @@ impl App {
 
     /// Claims up to `limit` due deliveries, sends them concurrently and records each
     /// outcome; an endpoint failing every delivery for `disable_after` is disabled. Returns
-    /// how many were attempted.
+    /// how many were attempted. It returns when the slowest of them is answered; a worker
+    /// that should not wait for one slow endpoint drives [`App::claim_webhook_attempts`]
+    /// and [`App::attempt_webhook`] itself, as the server does.
     ///
     /// # Errors
     ///
@@ -619,25 +627,65 @@ impl App {
     /// lease runs out).
     pub async fn deliver_webhooks(&self, limit: usize) -> Result<usize, AppError> {
         let parts = self.webhook_parts()?;
-        let now = self.clock.now();
-        let lease_until = now + parts.settings.lease;
-        let claimed = self.webhooks.claim_deliveries(now, lease_until, limit).await?;
+        let claimed = self.claim_webhook_attempts(limit).await?;
         let count = claimed.len();
-        let mut attempts = tokio::task::JoinSet::new();
-        for claim in claimed {
-            let body = parts.encoder.encode(&claim.event);
-            let request = signed(&claim.endpoint, &claim.delivery.event_id.to_string(), self.clock.now(), body);
+        let mut sends = tokio::task::JoinSet::new();
+        for attempt in claimed {
+            let request = self.signed_request(parts, &attempt.claim);
             let sender = parts.sender.clone();
-            attempts.spawn(async move {
+            sends.spawn(async move {
                 let outcome = sender.send(&request).await;
-                (claim, outcome)
+                (attempt.claim, outcome)
             });
         }
-        while let Some(joined) = attempts.join_next().await {
+        while let Some(joined) = sends.join_next().await {
             let Ok((claim, outcome)) = joined else { continue };
             self.record(parts, claim, outcome).await?;
         }
         Ok(count)
+    }
+
+    /// Claims up to `limit` due deliveries with a lease, each ready to send: nobody else
+    /// sends them until [`App::attempt_webhook`] records the outcome or the lease runs out.
+    ///
+    /// ```no_run
+    /// # async fn worker(app: std::sync::Arc<supportdesk_app::App>) -> Result<(), supportdesk_app::AppError> {
+    /// // A rolling window: each attempt is recorded as soon as its endpoint answers.
+    /// let mut in_flight = tokio::task::JoinSet::new();
+    /// for attempt in app.claim_webhook_attempts(64).await? {
+    ///     let app = app.clone();
+    ///     in_flight.spawn(async move { app.attempt_webhook(attempt).await });
+    /// }
+    /// while let Some(done) = in_flight.join_next().await { /* claim more here */ }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// `Internal` when webhooks are not configured or the store fails.
+    pub async fn claim_webhook_attempts(&self, limit: usize) -> Result<Vec<WebhookAttempt>, AppError> {
+        let parts = self.webhook_parts()?;
+        let now = self.clock.now();
+        let claimed = self.webhooks.claim_deliveries(now, now + parts.settings.lease, limit).await?;
+        Ok(claimed.into_iter().map(|claim| WebhookAttempt { claim }).collect())
+    }
+
+    /// Sends one claimed delivery (signed at the moment of sending) and records the outcome.
+    ///
+    /// # Errors
+    ///
+    /// `Internal` when the store fails (the delivery is tried again when its lease runs out).
+    pub async fn attempt_webhook(&self, attempt: WebhookAttempt) -> Result<(), AppError> {
+        let parts = self.webhook_parts()?;
+        let request = self.signed_request(parts, &attempt.claim);
+        let outcome = parts.sender.send(&request).await;
+        self.record(parts, attempt.claim, outcome).await
+    }
+
+    /// The request of one attempt, signed now.
+    fn signed_request(&self, parts: &WebhookParts, claim: &ClaimedDelivery) -> WebhookRequest {
+        let body = parts.encoder.encode(&claim.event);
+        signed(&claim.endpoint, &claim.delivery.event_id.to_string(), self.clock.now(), body)
     }
 
     async fn record(&self, parts: &WebhookParts, claim: ClaimedDelivery, outcome: SendOutcome) -> Result<(), AppError> {

@@ -275,27 +275,47 @@ impl PoolStats for StorePool {
     }
 }
 
-/// The webhook worker: turns newly settled events into deliveries and sends what is due,
-/// batch after batch while there is work, then waits `poll`. Every server process runs one;
-/// the store's leases keep them from sending one delivery twice.
+/// How many webhook requests one process keeps in flight.
+const WEBHOOK_WINDOW: usize = 64;
+
+/// The webhook worker: turns newly settled events into deliveries and keeps up to
+/// [`WEBHOOK_WINDOW`] of the due ones in flight, each recorded as soon as its endpoint
+/// answers, so one endpoint at its timeout does not hold back the others. It looks for
+/// new work every `poll`, and as soon as half the window is free. Every server process
+/// runs one; the store's leases keep them from sending one delivery twice.
 async fn deliver_webhooks(app: Arc<App>, poll: Duration) {
     let mut tick = tokio::time::interval(poll);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut in_flight = tokio::task::JoinSet::new();
     loop {
-        tick.tick().await;
-        if let Err(error) = app.fan_out_webhooks(500).await {
-            tracing::warn!(error = %error, "webhook fan-out failed; trying again");
+        let ticked = tokio::select! {
+            _ = tick.tick() => {
+                if let Err(error) = app.fan_out_webhooks(500).await {
+                    tracing::warn!(error = %error, "webhook fan-out failed; trying again");
+                }
+                true
+            }
+            Some(finished) = in_flight.join_next(), if !in_flight.is_empty() => {
+                if let Ok(Err(error)) = finished {
+                    tracing::warn!(error = %error, "recording a webhook attempt failed; it is tried again after its lease");
+                }
+                false
+            }
+        };
+        // Between ticks, claim again only once half the window is free: claiming takes the
+        // write lock, and one claim per finished request would be a write per delivery.
+        let room = WEBHOOK_WINDOW.saturating_sub(in_flight.len());
+        if room == 0 || (!ticked && room < WEBHOOK_WINDOW / 2) {
             continue;
         }
-        loop {
-            match app.deliver_webhooks(64).await {
-                Ok(0) => break,
-                Ok(_) => {}
-                Err(error) => {
-                    tracing::warn!(error = %error, "webhook delivery round failed; trying again");
-                    break;
+        match app.claim_webhook_attempts(room).await {
+            Ok(attempts) => {
+                for attempt in attempts {
+                    let app = app.clone();
+                    in_flight.spawn(async move { app.attempt_webhook(attempt).await });
                 }
             }
+            Err(error) => tracing::warn!(error = %error, "claiming webhook deliveries failed; trying again"),
         }
     }
 }
