@@ -4,7 +4,9 @@
 //! answered. Afterwards every request answered 201 must exist exactly once, ticket numbers
 //! must be unique and follow creation order, every audit trail must match its messages,
 //! every status's queue total must match the tickets in it, and the SQLite file must pass
-//! `PRAGMA integrity_check`.
+//! `PRAGMA integrity_check`. Two webhook endpoints on a receiver in this process are
+//! subscribed to every event: each event must be in the change feed once and reach both
+//! endpoints at least once, a repeat with the same `webhook-id` (`outbox.rs`).
 //!
 //! On SQLite always; on PostgreSQL too when `CRASH_POSTGRES_URL` (or `TEST_POSTGRES_URL`)
 //! names a server: a fresh database, two server processes on it, killed in turn.
@@ -14,6 +16,7 @@
 
 mod db;
 mod load;
+mod outbox;
 mod server;
 mod tokens;
 mod verify;
@@ -185,6 +188,8 @@ async fn run_backend(
     // A staff token stands for a live account, so the admin logs in as the bootstrap admin.
     let first = slots.first().and_then(|slot| slot.base()).ok_or("no server is up")?;
     let admin = tokens::log_in_admin(&http, &first).await?;
+    let receiver = outbox::Receiver::start()?;
+    outbox::subscribe(&http, &first, &admin, &receiver).await?;
     let load = Duration::from_secs(args.seconds.max(5));
     let epoch = Instant::now();
     let ctx = Arc::new(Ctx {
@@ -235,7 +240,13 @@ async fn run_backend(
     let downtimes = killer.await??;
 
     let base = slots.iter().find_map(|slot| slot.base()).ok_or("no server is up after the load")?;
-    let findings = verify::verify(http, base, admin, &journal.created, &journal.replied).await?;
+    let findings =
+        verify::verify(http.clone(), base.clone(), admin.clone(), &journal.created, &journal.replied).await?;
+    // A delivery claimed by a killed server waits for its lease (36 s): more patience than that.
+    let outbox =
+        outbox::verify(&http, &base, &admin, &receiver, &journal.created, &journal.replied, Duration::from_secs(60))
+            .await?;
+    receiver.stop().await;
 
     let panics: u64 = slots.iter().map(|s| s.output.panics.load(Ordering::Relaxed)).sum();
     let error_lines: u64 = slots.iter().map(|s| s.output.errors.load(Ordering::Relaxed)).sum();
@@ -271,6 +282,19 @@ async fn run_backend(
         findings.tickets_seen,
         findings.messages_seen,
     );
+    println!(
+        "crash-test {name}: outbox: {} events in the feed ({} repeated, {} missing); {} deliveries to {} endpoints \
+         ({} repeats, same webhook-id), {} events undelivered, {} malformed; caught up {:.1} s after the load",
+        outbox.events,
+        outbox.feed_repeats.len(),
+        outbox.feed_missing.len(),
+        outbox.deliveries,
+        outbox::ENDPOINTS.len(),
+        outbox.repeats,
+        outbox.undelivered.len(),
+        outbox.malformed.len(),
+        outbox.drained_in.as_secs_f64(),
+    );
     let mut problems: Vec<String> = Vec::new();
     problems.extend(journal.unanswered.iter().map(|p| format!("never answered: {p}")));
     problems.extend(journal.unexpected.iter().map(|p| format!("unexpected answer: {p}")));
@@ -279,6 +303,10 @@ async fn run_backend(
     problems.extend(findings.numbering.iter().map(|p| format!("numbering: {p}")));
     problems.extend(findings.audit.iter().map(|p| format!("audit: {p}")));
     problems.extend(findings.counts.iter().map(|p| format!("counts: {p}")));
+    problems.extend(outbox.feed_repeats.iter().map(|p| format!("feed: {p}")));
+    problems.extend(outbox.feed_missing.iter().map(|p| format!("feed: missing {p}")));
+    problems.extend(outbox.undelivered.iter().map(|p| format!("webhooks: {p}")));
+    problems.extend(outbox.malformed.iter().map(|p| format!("webhooks: {p}")));
     if let Err(integrity) = &integrity {
         problems.push(format!("integrity: {integrity}"));
     }

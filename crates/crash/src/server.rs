@@ -100,6 +100,10 @@ impl Slot {
             .env("SUPPORTDESK_ADMIN_EMAIL", crate::tokens::ADMIN_EMAIL)
             .env("SUPPORTDESK_ADMIN_PASSWORD", crate::tokens::ADMIN_PASSWORD)
             .env("SUPPORTDESK_SHUTDOWN_TIMEOUT_SECS", "5")
+            // The webhook receiver is on loopback; a short timeout keeps the lease of a
+            // delivery claimed by a killed server short (3 x timeout + 30 s).
+            .env("SUPPORTDESK_WEBHOOK_ALLOW_PRIVATE", "true")
+            .env("SUPPORTDESK_WEBHOOK_TIMEOUT_SECS", "2")
             .env("SUPPORTDESK_LOG", "warn,supportdesk=info,supportdesk_http=warn,supportdesk_app=warn")
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())
