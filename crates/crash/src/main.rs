@@ -188,7 +188,7 @@ async fn run_backend(
     // A staff token stands for a live account, so the admin logs in as the bootstrap admin.
     let first = slots.first().and_then(|slot| slot.base()).ok_or("no server is up")?;
     let admin = tokens::log_in_admin(&http, &first).await?;
-    let receiver = outbox::Receiver::start()?;
+    let receiver = supportdesk_testsupport::webhook_receiver::WebhookReceiver::start()?;
     outbox::subscribe(&http, &first, &admin, &receiver).await?;
     let load = Duration::from_secs(args.seconds.max(5));
     let epoch = Instant::now();
@@ -246,7 +246,7 @@ async fn run_backend(
     let outbox =
         outbox::verify(&http, &base, &admin, &receiver, &journal.created, &journal.replied, Duration::from_secs(60))
             .await?;
-    receiver.stop().await;
+    drop(receiver);
 
     let panics: u64 = slots.iter().map(|s| s.output.panics.load(Ordering::Relaxed)).sum();
     let error_lines: u64 = slots.iter().map(|s| s.output.errors.load(Ordering::Relaxed)).sum();

@@ -5,12 +5,10 @@
 //! the event's id as `webhook-id` (so a repeat after a kill carries the same one).
 
 use std::collections::{HashMap, HashSet};
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use serde_json::Value;
+use supportdesk_testsupport::webhook_receiver::WebhookReceiver;
 use uuid::Uuid;
 
 use crate::load::{Created, Replied};
@@ -19,95 +17,17 @@ use crate::BoxError;
 /// The endpoints' paths on the receiver: two subscriptions, so fan-out is checked too.
 pub const ENDPOINTS: [&str; 2] = ["shop", "warehouse"];
 
-/// What the receiver saw, per endpoint: each `webhook-id` and how often it came.
-#[derive(Debug, Default)]
-struct Seen {
-    by_endpoint: HashMap<String, HashMap<String, u32>>,
-    /// Deliveries whose body's `id` is not their `webhook-id`, or that had none.
-    malformed: Vec<String>,
-}
-
-/// The receiver: an actix-web server on its own thread, answering 204 to every delivery.
-pub struct Receiver {
-    /// Where it listens.
-    pub addr: SocketAddr,
-    seen: Arc<Mutex<Seen>>,
-    handle: actix_web::dev::ServerHandle,
-}
-
-async fn receive(
-    endpoint: web::Path<String>,
-    request: HttpRequest,
-    body: web::Bytes,
-    seen: web::Data<Mutex<Seen>>,
-) -> HttpResponse {
-    let webhook_id = request.headers().get("webhook-id").and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let body_id = serde_json::from_slice::<Value>(&body).ok().and_then(|v| v["id"].as_str().map(str::to_owned));
-    if let Ok(mut seen) = seen.lock() {
-        if webhook_id.is_empty() || body_id.as_deref() != Some(webhook_id) {
-            seen.malformed.push(format!("{endpoint}: webhook-id {webhook_id:?}, body id {body_id:?}"));
-        }
-        *seen.by_endpoint.entry(endpoint.into_inner()).or_default().entry(webhook_id.to_owned()).or_default() += 1;
-    }
-    HttpResponse::NoContent().finish()
-}
-
-impl Receiver {
-    /// Starts listening on `127.0.0.1:0`.
-    ///
-    /// # Errors
-    ///
-    /// It cannot bind.
-    pub fn start() -> Result<Self, BoxError> {
-        let seen = Arc::new(Mutex::new(Seen::default()));
-        let data = web::Data::from(seen.clone());
-        let (started, ready) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let system = actix_web::rt::System::new();
-            system.block_on(async move {
-                let server = HttpServer::new(move || {
-                    App::new().app_data(data.clone()).route("/hooks/{endpoint}", web::post().to(receive))
-                })
-                .workers(1)
-                .bind("127.0.0.1:0");
-                let server = match server {
-                    Ok(server) => server,
-                    Err(error) => {
-                        let _ = started.send(Err(error.to_string()));
-                        return;
-                    }
-                };
-                let addr = server.addrs().first().copied();
-                let running = server.run();
-                let _ = started.send(addr.map(|a| (a, running.handle())).ok_or_else(|| "no address".to_owned()));
-                let _ = running.await;
-            });
-        });
-        let (addr, handle) = ready.recv_timeout(Duration::from_secs(10))??;
-        Ok(Self { addr, seen, handle })
-    }
-
-    /// The URL of endpoint `name`.
-    pub fn url(&self, name: &str) -> String {
-        format!("http://{}/hooks/{name}", self.addr)
-    }
-
-    fn received(&self) -> (HashMap<String, HashMap<String, u32>>, Vec<String>) {
-        self.seen.lock().map(|s| (s.by_endpoint.clone(), s.malformed.clone())).unwrap_or_default()
-    }
-
-    /// Stops the server.
-    pub async fn stop(self) {
-        self.handle.stop(false).await;
-    }
-}
-
 /// Subscribes the receiver's endpoints to every event.
 ///
 /// # Errors
 ///
 /// A subscription is refused.
-pub async fn subscribe(http: &reqwest::Client, base: &str, admin: &str, receiver: &Receiver) -> Result<(), BoxError> {
+pub async fn subscribe(
+    http: &reqwest::Client,
+    base: &str,
+    admin: &str,
+    receiver: &WebhookReceiver,
+) -> Result<(), BoxError> {
     for name in ENDPOINTS {
         let body = serde_json::json!({"url": receiver.url(name), "events": ["*"], "description": name});
         let response = http.post(format!("{base}/api/v1/admin/webhooks")).bearer_auth(admin).json(&body).send().await?;
@@ -137,6 +57,15 @@ pub struct OutboxFindings {
     pub repeats: u64,
     /// How long the deliveries took to catch up after the load.
     pub drained_in: Duration,
+}
+
+/// How often each endpoint received each `webhook-id`.
+fn per_endpoint(receiver: &WebhookReceiver) -> HashMap<String, HashMap<String, u64>> {
+    let mut counts: HashMap<String, HashMap<String, u64>> = HashMap::new();
+    for delivery in receiver.received() {
+        *counts.entry(delivery.endpoint).or_default().entry(delivery.webhook_id).or_default() += 1;
+    }
+    counts
 }
 
 /// One event of the feed: its id, and the ticket or message it is about.
@@ -188,7 +117,7 @@ pub async fn verify(
     http: &reqwest::Client,
     base: &str,
     admin: &str,
-    receiver: &Receiver,
+    receiver: &WebhookReceiver,
     created: &[Created],
     replied: &[Replied],
     patience: Duration,
@@ -221,9 +150,9 @@ pub async fn verify(
     // Deliveries claimed by a killed server wait for their lease to run out; keep waiting
     // while they still come.
     let started = Instant::now();
-    let mut last_progress = (Instant::now(), 0_u64);
+    let mut last_progress = (Instant::now(), 0_usize);
     let undelivered = loop {
-        let (received, _) = receiver.received();
+        let received = per_endpoint(receiver);
         let missing: Vec<String> = ENDPOINTS
             .iter()
             .flat_map(|name| {
@@ -233,7 +162,7 @@ pub async fn verify(
                     .map(move |id| format!("{name} never received event {id}"))
             })
             .collect();
-        let total: u64 = received.values().flat_map(|m| m.values()).map(|n| u64::from(*n)).sum();
+        let total = receiver.count();
         if total > last_progress.1 {
             last_progress = (Instant::now(), total);
         }
@@ -244,16 +173,20 @@ pub async fn verify(
     };
     findings.drained_in = started.elapsed();
     findings.undelivered = undelivered;
-    let (received, malformed) = receiver.received();
-    findings.malformed = malformed;
-    for (name, got) in &received {
-        for (id, count) in got {
-            findings.deliveries += u64::from(*count);
-            findings.repeats += u64::from(count.saturating_sub(1));
-            if !ids.contains(id.as_str()) {
-                findings.malformed.push(format!("{name} received webhook-id {id}, which is no event of the feed"));
-            }
+    for delivery in receiver.received() {
+        findings.deliveries += 1;
+        if delivery.webhook_id.is_empty() || delivery.event_id.as_deref() != Some(delivery.webhook_id.as_str()) {
+            findings.malformed.push(format!(
+                "{}: webhook-id {:?}, body id {:?}",
+                delivery.endpoint, delivery.webhook_id, delivery.event_id
+            ));
+        } else if !ids.contains(delivery.webhook_id.as_str()) {
+            findings.malformed.push(format!(
+                "{} received webhook-id {}, which is no event of the feed",
+                delivery.endpoint, delivery.webhook_id
+            ));
         }
     }
+    findings.repeats = per_endpoint(receiver).values().flat_map(HashMap::values).map(|n| n.saturating_sub(1)).sum();
     Ok(findings)
 }
