@@ -26,6 +26,8 @@ pub enum Method {
     Get,
     /// `POST` with a JSON body.
     Post,
+    /// `DELETE`.
+    Delete,
 }
 
 /// One request of a workload.
@@ -65,6 +67,7 @@ impl Request {
         out.extend_from_slice(match self.method {
             Method::Get => b"GET ",
             Method::Post => b"POST ",
+            Method::Delete => b"DELETE ",
         });
         out.extend_from_slice(self.path.as_bytes());
         if self.page {
@@ -290,6 +293,9 @@ pub struct Plan {
     pub timeout: Duration,
     /// Seed of the tasks' random choices.
     pub seed: u64,
+    /// A steady load of this many requests per second over all tasks (each task sends on
+    /// its own schedule, whatever the answers' latency); `None`: back to back.
+    pub rate: Option<f64>,
 }
 
 /// What a run measured.
@@ -354,7 +360,17 @@ async fn drive_task(
         samples: Vec::new(),
     };
     let mut wire = Vec::with_capacity(2048);
+    // Paced: task t sends at start + (t + k * concurrency) / rate, k = 0, 1, ...
+    let interval = plan.rate.filter(|r| *r > 0.0).map(|rate| Duration::from_secs_f64(plan.concurrency as f64 / rate));
+    let mut next_send = start + interval.map_or(Duration::ZERO, |i| i.mul_f64(task as f64 / plan.concurrency as f64));
     while Instant::now() < end {
+        if let Some(interval) = interval {
+            tokio::time::sleep_until(next_send.into()).await;
+            next_send += interval;
+            if Instant::now() >= end {
+                break;
+            }
+        }
         let request = workload.next(task, &mut rng);
         request.encode(&mut wire);
         let sent = Instant::now();
@@ -370,6 +386,7 @@ async fn drive_task(
                 match request.method {
                     Method::Get => "GET",
                     Method::Post => "POST",
+                    Method::Delete => "DELETE",
                 },
                 request.path,
                 response.status,

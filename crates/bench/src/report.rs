@@ -13,6 +13,8 @@ use serde::Serialize;
 
 use crate::db::Backend;
 use crate::driver::Outcome;
+use crate::outbox::FanOut;
+use crate::runner::CREATE_WITH_WEBHOOKS;
 use crate::seed::SeedReport;
 use crate::BoxError;
 
@@ -278,6 +280,8 @@ pub struct Report {
     pub memory: Vec<ServerMemory>,
     /// Service-to-floor ratios.
     pub ratios: Vec<Ratio>,
+    /// The webhook fan-out measurements, one per backend.
+    pub fan_out: Vec<FanOut>,
     /// The targets.
     pub checks: Vec<Check>,
 }
@@ -462,6 +466,9 @@ impl Report {
                 verdict: if worst <= limit { Verdict::Met } else { Verdict::Missed },
             });
         }
+        for backend in [Backend::Sqlite, Backend::Postgres] {
+            checks.extend(self.fan_out_checks(backend, base));
+        }
         let servers: Vec<&ServerMemory> = self.memory.iter().filter(|m| m.backend.is_some()).collect();
         if servers.is_empty() {
             checks.push(Check {
@@ -506,6 +513,54 @@ impl Report {
             measured: errors.to_string(),
             verdict: if errors == 0 { Verdict::Met } else { Verdict::Missed },
         });
+        checks
+    }
+
+    /// Issue 12's targets: commit-to-delivery p99 under 1 s at 200 creates/s; the create
+    /// latencies with two endpoints subscribed within 10 % of those without.
+    fn fan_out_checks(&self, backend: Backend, base: u64) -> Vec<Check> {
+        let title = backend.title();
+        let target = format!("webhook fan-out, {title}: commit to delivery p99 at 200 creates/s, 2 endpoints");
+        let goal = "< 1,000 ms".to_owned();
+        let mut checks = vec![match self.fan_out.iter().find(|f| f.backend == backend) {
+            Some(f) => Check {
+                target,
+                goal,
+                measured: format!(
+                    "{:.1} ms (p50 {:.1} ms, {} deliveries, {} undelivered)",
+                    f.delivery_p99_ms, f.delivery_p50_ms, f.deliveries, f.undelivered
+                ),
+                verdict: if f.delivery_p99_ms < 1_000.0 && f.undelivered == 0 { Verdict::Met } else { Verdict::Missed },
+            },
+            None => Check { target, goal, measured: "-".into(), verdict: Verdict::NotMeasured },
+        }];
+        for concurrency in CONCURRENCY_OF_LATENCY_CHECKS {
+            let target = format!("create latency with 2 webhook endpoints vs none, {title}, c={concurrency}");
+            let goal = "p50 and p99 <= +10 %".to_owned();
+            let without = self.find(Subject::Supportdesk, Some(backend), "create", concurrency, Some(base));
+            let with = self.find(Subject::Supportdesk, Some(backend), CREATE_WITH_WEBHOOKS, concurrency, Some(base));
+            checks.push(match (without, with) {
+                (Some(without), Some(with)) if without.p50_ms > 0.0 && without.p99_ms > 0.0 => {
+                    let p50 = with.p50_ms / without.p50_ms - 1.0;
+                    let p99 = with.p99_ms / without.p99_ms - 1.0;
+                    Check {
+                        target,
+                        goal,
+                        measured: format!(
+                            "p50 {:+.0} % ({:.2} vs {:.2} ms), p99 {:+.0} % ({:.2} vs {:.2} ms)",
+                            p50 * 100.0,
+                            with.p50_ms,
+                            without.p50_ms,
+                            p99 * 100.0,
+                            with.p99_ms,
+                            without.p99_ms
+                        ),
+                        verdict: if p50 <= 0.10 && p99 <= 0.10 { Verdict::Met } else { Verdict::Missed },
+                    }
+                }
+                _ => Check { target, goal, measured: "-".into(), verdict: Verdict::NotMeasured },
+            });
+        }
         checks
     }
 
@@ -578,6 +633,38 @@ impl Report {
                 r.peak_rss_mib.map_or_else(|| "-".to_owned(), |m| format!("{m:.1}")),
             );
         }
+        if !self.fan_out.is_empty() {
+            let _ = writeln!(md, "\n### Webhook fan-out and the feed's lag\n");
+            let _ = writeln!(
+                md,
+                "Two endpoints subscribed to every event, on a receiver in the bench process; `create` at a steady \
+                 rate from 8 connections. Latency: arrival at the receiver (or at a follower long-polling the feed) \
+                 minus the event's `occurredAt`.\n"
+            );
+            let _ = writeln!(
+                md,
+                "| backend | creates/s asked | answered/s | events | deliveries | deliveries/s | delivery p50 ms | p99 ms | max ms | feed lag p50 ms | p99 ms | undelivered |"
+            );
+            let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            for f in &self.fan_out {
+                let _ = writeln!(
+                    md,
+                    "| {} | {:.0} | {:.0} | {} | {} | {:.0} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {} |",
+                    f.backend.title(),
+                    f.rate,
+                    f.creates_per_s,
+                    thousands(f.events),
+                    thousands(f.deliveries),
+                    f.deliveries_per_s,
+                    f.delivery_p50_ms,
+                    f.delivery_p99_ms,
+                    f.delivery_max_ms,
+                    f.feed_p50_ms,
+                    f.feed_p99_ms,
+                    f.undelivered
+                );
+            }
+        }
         let _ = writeln!(md, "\n### Server memory\n");
         let _ = writeln!(md, "| server | idle RSS MiB | peak RSS MiB |");
         let _ = writeln!(md, "|---|---:|---:|");
@@ -622,6 +709,9 @@ impl Report {
         md
     }
 }
+
+/// The concurrencies at which the create latency with webhooks is held to the one without.
+const CONCURRENCY_OF_LATENCY_CHECKS: [usize; 2] = [1, 32];
 
 /// `1000000` as `1,000,000`.
 pub fn thousands(n: u64) -> String {

@@ -28,18 +28,29 @@ use std::time::{Duration, Instant};
 use crate::db::{Backend, Db, Role, ScratchDatabase};
 use crate::driver::{self, Plan, Request};
 use crate::floor_db::{self, Op};
+use crate::outbox;
 use crate::process::{self, Server};
 use crate::report::{thousands, Machine, Report, Run, Seeding, ServerMemory, Subject};
-use crate::scenarios::{create_body, Actors, Kind, Scenario};
+use crate::scenarios::{create_body, Actors, FeedPages, Kind, Scenario};
 use crate::seed::Dataset;
 use crate::tokens::Minter;
 use crate::BoxError;
+use supportdesk_testsupport::webhook_receiver::WebhookReceiver;
 
 /// The shared secret the bench starts the server with (and mints tokens with).
 const SECRET: &str = "supportdesk-bench-only-secret-0123456789abcdef";
 
 /// The concurrency of the latency runs and of the throughput runs.
 const CONCURRENCY: [usize; 2] = [1, 32];
+
+/// The name of the webhook measurements (`BENCH_ONLY=webhook fan-out`).
+pub const WEBHOOK_FAN_OUT: &str = "webhook fan-out";
+
+/// The create runs with two endpoints subscribed.
+pub const CREATE_WITH_WEBHOOKS: &str = "create (2 webhooks)";
+
+/// The feed scenario: a page of 100 events after a random cursor.
+pub const FEED: &str = "feed";
 
 /// The size of the base dataset.
 const BASE: u64 = 10_000;
@@ -209,6 +220,7 @@ pub fn run(settings: Settings) -> Result<(), BoxError> {
         runs: Vec::new(),
         memory: Vec::new(),
         ratios: Vec::new(),
+        fan_out: Vec::new(),
         checks: Vec::new(),
     };
     std::fs::create_dir_all(&settings.out_dir)?;
@@ -315,6 +327,10 @@ impl Bench {
                 "warn,supportdesk=info,supportdesk_http=warn,supportdesk_app=warn,supportdesk_store_diesel=warn,supportdesk_domain=warn".to_owned(),
             ),
             ("SUPPORTDESK_SHUTDOWN_TIMEOUT_SECS", "2".to_owned()),
+            // The admin who subscribes the webhook endpoints, on the receiver on loopback.
+            ("SUPPORTDESK_ADMIN_EMAIL", outbox::ADMIN_EMAIL.to_owned()),
+            ("SUPPORTDESK_ADMIN_PASSWORD", outbox::ADMIN_PASSWORD.to_owned()),
+            ("SUPPORTDESK_WEBHOOK_ALLOW_PRIVATE", "true".to_owned()),
         ]
     }
 
@@ -405,16 +421,38 @@ impl Bench {
             return Ok(());
         }
         let workload = Arc::new(Scenario::new(kind, self.actors.clone(), self.data.clone()));
+        self.drive(server, subject, backend, kind.name(), workload, concurrency, tickets)
+    }
+
+    /// Drives `workload` as run `name`: a warm-up, then the measured run with the server's
+    /// CPU time read around it.
+    #[expect(clippy::too_many_arguments, reason = "one run's coordinates")]
+    fn drive(
+        &mut self,
+        server: &Server,
+        subject: Subject,
+        backend: Option<Backend>,
+        name: &str,
+        workload: Arc<dyn driver::Workload>,
+        concurrency: usize,
+        tickets: u64,
+    ) -> Result<(), BoxError> {
         let seed = 0xBE9C_u64 ^ (concurrency as u64) << 8 ^ tickets;
-        let warmup =
-            Plan { concurrency, duration: self.settings.warmup, timeout: self.settings.timeout, seed: seed ^ 1 };
+        let warmup = Plan {
+            concurrency,
+            duration: self.settings.warmup,
+            timeout: self.settings.timeout,
+            seed: seed ^ 1,
+            rate: None,
+        };
         self.runtime.block_on(driver::run(server.addr, workload.clone(), warmup))?;
         let cpu_before = server.cpu_seconds()?;
-        let plan = Plan { concurrency, duration: self.settings.duration, timeout: self.settings.timeout, seed };
+        let plan =
+            Plan { concurrency, duration: self.settings.duration, timeout: self.settings.timeout, seed, rate: None };
         let outcome = self.runtime.block_on(driver::run(server.addr, workload, plan))?;
         let cpu = server.cpu_seconds()? - cpu_before;
         let memory = server.memory()?;
-        let mut run = Run::new(subject, backend, kind.name(), tickets, concurrency, &outcome);
+        let mut run = Run::new(subject, backend, name, tickets, concurrency, &outcome);
         let requests = (outcome.ok + outcome.errors) as f64;
         run.cpu_s_per_1k = (requests > 0.0).then(|| cpu / requests * 1_000.0);
         run.rss_mib = Some(memory.rss_kib as f64 / 1024.0);
@@ -469,11 +507,54 @@ impl Bench {
                 self.http_run(&server, Subject::Supportdesk, Some(backend), kind, concurrency, BASE)?;
             }
         }
+        self.webhooks(backend, &server)?;
         self.stop(server, Some(backend), idle);
         for concurrency in CONCURRENCY {
             self.db_run(backend, &database.url, Op::Create, concurrency, BASE)?;
         }
         Ok(())
+    }
+
+    /// `webhook fan-out`: two endpoints subscribed to every event; `create` again at both
+    /// concurrencies (beside the runs without), then the steady run at 200 creates/s that
+    /// measures commit-to-delivery and the feed's lag.
+    fn webhooks(&mut self, backend: Backend, server: &Server) -> Result<(), BoxError> {
+        if !self.settings.runs(WEBHOOK_FAN_OUT) {
+            return Ok(());
+        }
+        let admin = self.runtime.block_on(outbox::log_in_admin(server.addr))?;
+        let receiver = WebhookReceiver::start()?;
+        self.runtime.block_on(outbox::subscribe(server.addr, &admin, &receiver))?;
+        let creates = Arc::new(Scenario::new(Kind::Create, self.actors.clone(), self.data.clone()));
+        for concurrency in CONCURRENCY {
+            let name = CREATE_WITH_WEBHOOKS;
+            self.drive(server, Subject::Supportdesk, Some(backend), name, creates.clone(), concurrency, BASE)?;
+        }
+        let measured = self.runtime.block_on(outbox::fan_out(
+            server.addr,
+            backend,
+            admin.clone(),
+            &receiver,
+            creates,
+            self.settings.duration * 2,
+        ))?;
+        say(&format!(
+            "  webhook fan-out, {}: {:.0} creates/s, {} events, {} deliveries ({:.0}/s); commit to delivery p50 {:.1} ms, \
+             p99 {:.1} ms, max {:.1} ms; feed lag p50 {:.1} ms, p99 {:.1} ms; {} undelivered",
+            backend.title(),
+            measured.creates_per_s,
+            measured.events,
+            measured.deliveries,
+            measured.deliveries_per_s,
+            measured.delivery_p50_ms,
+            measured.delivery_p99_ms,
+            measured.delivery_max_ms,
+            measured.feed_p50_ms,
+            measured.feed_p99_ms,
+            measured.undelivered
+        ));
+        self.report.fan_out.push(measured);
+        self.runtime.block_on(outbox::unsubscribe_all(server.addr, &admin))
     }
 
     fn actors_token_for_create(&self) -> Arc<str> {
@@ -544,6 +625,9 @@ impl Bench {
                     self.http_run(&server, Subject::Supportdesk, Some(backend), kind, concurrency, size)?;
                 }
             }
+            if size == BASE {
+                self.feed(backend, &server)?;
+            }
             for op in [Op::Get, Op::Queue] {
                 for concurrency in CONCURRENCY {
                     self.db_run(backend, &database.url, op, concurrency, size)?;
@@ -552,6 +636,21 @@ impl Bench {
             self.db_run(backend, &database.url, Op::QueueWithCount, 1, size)?;
         }
         self.stop(server, Some(backend), idle);
+        Ok(())
+    }
+
+    /// `feed`: pages of 100 events after a random position of the change feed.
+    fn feed(&mut self, backend: Backend, server: &Server) -> Result<(), BoxError> {
+        if !self.settings.runs(FEED) {
+            return Ok(());
+        }
+        let token = self.actors.agent_token().ok_or("the dataset has no agent")?;
+        let cursors = self.runtime.block_on(outbox::feed_cursors(server.addr, &token))?;
+        say(&format!("  feed: {} cursors, 500 events apart", cursors.len()));
+        let pages: Arc<dyn driver::Workload> = Arc::new(FeedPages { cursors, token });
+        for concurrency in CONCURRENCY {
+            self.drive(server, Subject::Supportdesk, Some(backend), FEED, pages.clone(), concurrency, BASE)?;
+        }
         Ok(())
     }
 

@@ -113,6 +113,30 @@ impl Actors {
             .collect();
         Ok(Self { customers, agents, agent_ids, get_tickets, reply_tickets })
     }
+
+    /// The first agent's token (an agent may read the change feed).
+    pub fn agent_token(&self) -> Option<Arc<str>> {
+        self.agents.first().cloned()
+    }
+}
+
+/// The `feed` scenario: an agent reads 100 events of the change feed after a random one of
+/// its cursors (collected by walking the feed once).
+pub struct FeedPages {
+    /// Cursors into the feed; empty: read from its start.
+    pub cursors: Vec<String>,
+    /// The agent's token.
+    pub token: Arc<str>,
+}
+
+impl Workload for FeedPages {
+    fn next(&self, _task: usize, rng: &mut Rng) -> Request {
+        let path = match self.cursors.len() {
+            0 => "/api/v1/admin/events?limit=100".to_owned(),
+            n => format!("/api/v1/admin/events?limit=100&after={}", self.cursors[rng.below(n)]),
+        };
+        Request::get(path, &self.token)
+    }
 }
 
 /// A scenario over a dataset's actors.

@@ -262,6 +262,21 @@ pub struct EventRow {
     pub data: String,
     /// When.
     pub created_at: PrimitiveDateTime,
+    /// The ticket as the event left it (the public event shape reads it): here, as the
+    /// story ends, as the migration that added these columns fills older events.
+    pub ticket_number: i64,
+    /// Its subject.
+    pub ticket_subject: String,
+    /// Its status.
+    pub ticket_status: &'static str,
+    /// Its priority.
+    pub ticket_priority: i16,
+    /// Its customer.
+    pub ticket_customer_id: String,
+    /// Its assignee.
+    pub ticket_assignee_id: Option<String>,
+    /// Its version.
+    pub ticket_version: i64,
 }
 
 /// A tag row (for the tag filter).
@@ -664,6 +679,7 @@ impl Dataset {
                 }
             }
         }
+        story.snapshot_ticket();
         Generated { ticket: story.ticket, messages: story.messages, events: story.events, tags: tag_rows }
     }
 
@@ -959,7 +975,27 @@ impl Story<'_> {
             kind,
             data: format!("{{\"type\":\"{kind}\",\"data\":{data}}}"),
             created_at: db_time(at),
+            ticket_number: 0,
+            ticket_subject: String::new(),
+            ticket_status: "open",
+            ticket_priority: 0,
+            ticket_customer_id: String::new(),
+            ticket_assignee_id: None,
+            ticket_version: 0,
         });
+    }
+
+    /// Every event carries the ticket as the story left it.
+    fn snapshot_ticket(&mut self) {
+        for event in &mut self.events {
+            event.ticket_number = self.ticket.number;
+            event.ticket_subject.clone_from(&self.ticket.subject);
+            event.ticket_status = self.ticket.status;
+            event.ticket_priority = self.ticket.priority;
+            event.ticket_customer_id.clone_from(&self.ticket.customer_id);
+            event.ticket_assignee_id.clone_from(&self.ticket.assignee_id);
+            event.ticket_version = self.ticket.version;
+        }
     }
 
     fn message(&mut self, by_agent: bool, at: i64, body: String, attachments: String) {
