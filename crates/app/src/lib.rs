@@ -81,8 +81,8 @@ pub use trust::{
 };
 pub use webhooks::{
     next_attempt, ClaimedDelivery, Delivery, DeliveryStatus, EventEncoder, EventSelection, IssuedWebhook, SendOutcome,
-    WebhookAttempt, WebhookEndpoint, WebhookInput, WebhookRequest, WebhookSecret, WebhookSender, WebhookSettings,
-    WebhookUrl, RETRY_SCHEDULE, WEBHOOK_SECRET_PREFIX,
+    SentWebhook, WebhookAttempt, WebhookEndpoint, WebhookInput, WebhookRequest, WebhookSecret, WebhookSender,
+    WebhookSettings, WebhookUrl, RETRY_SCHEDULE, WEBHOOK_SECRET_PREFIX,
 };
 
 /// Settings of the application itself (not of a tenant).

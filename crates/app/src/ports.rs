@@ -342,15 +342,16 @@ pub trait WebhookStore: Send + Sync {
         limit: usize,
     ) -> StoreResult<Vec<ClaimedDelivery>>;
 
-    /// Saves an attempt's outcome (attempts, status, response, error, next attempt) and
-    /// frees the lease; marks the endpoint failing since `at` unless it already was
-    /// (`succeeded` clears it). Returns since when the endpoint has been failing, if it is.
-    async fn record_attempt(
+    /// Saves the outcomes of attempts in one atomic step, in order: each delivery's
+    /// attempts, status, response, error and next attempt, its lease freed; its endpoint
+    /// marked failing since `at` unless it already was (`true`, succeeded, clears it).
+    /// Returns, for each attempt, since when its endpoint has been failing, if it is. One
+    /// call for many attempts keeps the worker's writes few (SQLite has one writer).
+    async fn record_attempts(
         &self,
-        delivery: &Delivery,
-        succeeded: bool,
+        attempts: &[(Delivery, bool)],
         at: OffsetDateTime,
-    ) -> StoreResult<Option<OffsetDateTime>>;
+    ) -> StoreResult<Vec<Option<OffsetDateTime>>>;
 
     /// One page of the endpoint's deliveries, newest first, older than `before` when given.
     async fn list_deliveries(

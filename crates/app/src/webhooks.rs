@@ -410,6 +410,31 @@ pub struct WebhookAttempt {
     claim: ClaimedDelivery,
 }
 
+/// A claimed delivery after its attempt, to record with [`App::record_webhook_attempts`].
+#[derive(Debug)]
+pub struct SentWebhook {
+    claim: ClaimedDelivery,
+    outcome: SendOutcome,
+}
+
+/// The delivery after an attempt with `outcome` at `now`.
+fn attempted(schedule: &[Duration], mut delivery: Delivery, outcome: SendOutcome, now: OffsetDateTime) -> Delivery {
+    delivery.attempts += 1;
+    delivery.response_status = outcome.status.map(i32::from);
+    delivery.duration_ms = Some(i64::try_from(outcome.duration.as_millis()).unwrap_or(i64::MAX));
+    if outcome.succeeded() {
+        delivery.status = DeliveryStatus::Succeeded;
+        delivery.error = None;
+        delivery.next_attempt_at = None;
+    } else {
+        delivery.error = Some(outcome.error.unwrap_or_else(|| "no 2xx response".into()));
+        delivery.next_attempt_at = next_attempt(schedule, delivery.attempts, now);
+        delivery.status =
+            if delivery.next_attempt_at.is_some() { DeliveryStatus::Pending } else { DeliveryStatus::Failed };
+    }
+    delivery
+}
+
 /// The webhook parts of the app: the sender, the encoder, the settings.
 pub(crate) struct WebhookParts {
     pub(crate) sender: Arc<dyn WebhookSender>,
@@ -615,11 +640,12 @@ impl App {
         Ok(self.webhooks.fan_out(self.clock.now(), limit).await?)
     }
 
-    /// Claims up to `limit` due deliveries, sends them concurrently and records each
-    /// outcome; an endpoint failing every delivery for `disable_after` is disabled. Returns
-    /// how many were attempted. It returns when the slowest of them is answered; a worker
-    /// that should not wait for one slow endpoint drives [`App::claim_webhook_attempts`]
-    /// and [`App::attempt_webhook`] itself, as the server does.
+    /// Claims up to `limit` due deliveries, sends them concurrently and records their
+    /// outcomes together; an endpoint failing every delivery for `disable_after` is
+    /// disabled. Returns how many were attempted. It returns when the slowest of them is
+    /// answered; a worker that should not wait for one slow endpoint drives
+    /// [`App::claim_webhook_attempts`], [`App::send_webhook`] and
+    /// [`App::record_webhook_attempts`] itself, as the server does.
     ///
     /// # Errors
     ///
@@ -635,28 +661,32 @@ impl App {
             let sender = parts.sender.clone();
             sends.spawn(async move {
                 let outcome = sender.send(&request).await;
-                (attempt.claim, outcome)
+                SentWebhook { claim: attempt.claim, outcome }
             });
         }
-        while let Some(joined) = sends.join_next().await {
-            let Ok((claim, outcome)) = joined else { continue };
-            self.record(parts, claim, outcome).await?;
-        }
+        let sent: Vec<SentWebhook> = sends.join_all().await;
+        self.record_webhook_attempts(sent).await?;
         Ok(count)
     }
 
     /// Claims up to `limit` due deliveries with a lease, each ready to send: nobody else
-    /// sends them until [`App::attempt_webhook`] records the outcome or the lease runs out.
+    /// sends them until their outcome is recorded or the lease runs out.
     ///
     /// ```no_run
     /// # async fn worker(app: std::sync::Arc<supportdesk_app::App>) -> Result<(), supportdesk_app::AppError> {
-    /// // A rolling window: each attempt is recorded as soon as its endpoint answers.
+    /// // A rolling window: outcomes are recorded as their endpoints answer, a few at a time.
     /// let mut in_flight = tokio::task::JoinSet::new();
     /// for attempt in app.claim_webhook_attempts(64).await? {
     ///     let app = app.clone();
-    ///     in_flight.spawn(async move { app.attempt_webhook(attempt).await });
+    ///     in_flight.spawn(async move { app.send_webhook(attempt).await });
     /// }
-    /// while let Some(done) = in_flight.join_next().await { /* claim more here */ }
+    /// while let Some(Ok(Ok(first))) = in_flight.join_next().await {
+    ///     let mut done = vec![first];
+    ///     while let Some(Ok(Ok(next))) = in_flight.try_join_next() {
+    ///         done.push(next);
+    ///     }
+    ///     app.record_webhook_attempts(done).await?;
+    /// }
     /// # Ok(()) }
     /// ```
     ///
@@ -670,16 +700,17 @@ impl App {
         Ok(claimed.into_iter().map(|claim| WebhookAttempt { claim }).collect())
     }
 
-    /// Sends one claimed delivery (signed at the moment of sending) and records the outcome.
+    /// Sends one claimed delivery, signed at the moment of sending; the outcome is
+    /// recorded by [`App::record_webhook_attempts`].
     ///
     /// # Errors
     ///
-    /// `Internal` when the store fails (the delivery is tried again when its lease runs out).
-    pub async fn attempt_webhook(&self, attempt: WebhookAttempt) -> Result<(), AppError> {
+    /// `Internal` when webhooks are not configured.
+    pub async fn send_webhook(&self, attempt: WebhookAttempt) -> Result<SentWebhook, AppError> {
         let parts = self.webhook_parts()?;
         let request = self.signed_request(parts, &attempt.claim);
         let outcome = parts.sender.send(&request).await;
-        self.record(parts, attempt.claim, outcome).await
+        Ok(SentWebhook { claim: attempt.claim, outcome })
     }
 
     /// The request of one attempt, signed now.
@@ -688,32 +719,39 @@ impl App {
         signed(&claim.endpoint, &claim.delivery.event_id.to_string(), self.clock.now(), body)
     }
 
-    async fn record(&self, parts: &WebhookParts, claim: ClaimedDelivery, outcome: SendOutcome) -> Result<(), AppError> {
-        let now = self.clock.now();
-        let mut delivery = claim.delivery;
-        delivery.attempts += 1;
-        delivery.response_status = outcome.status.map(i32::from);
-        delivery.duration_ms = Some(i64::try_from(outcome.duration.as_millis()).unwrap_or(i64::MAX));
-        let ok = outcome.succeeded();
-        if ok {
-            delivery.status = DeliveryStatus::Succeeded;
-            delivery.error = None;
-            delivery.next_attempt_at = None;
-        } else {
-            delivery.error = Some(outcome.error.unwrap_or_else(|| "no 2xx response".into()));
-            delivery.next_attempt_at = next_attempt(&parts.settings.schedule, delivery.attempts, now);
-            delivery.status =
-                if delivery.next_attempt_at.is_some() { DeliveryStatus::Pending } else { DeliveryStatus::Failed };
-            tracing::info!(
-                webhook.id = %claim.endpoint.id, delivery.id = %delivery.id, attempts = delivery.attempts,
-                status = ?delivery.response_status, error = delivery.error.as_deref().unwrap_or_default(),
-                "webhook delivery failed"
-            );
+    /// Records the outcomes of sent attempts in one step of the store: succeeded, or
+    /// pending with the next attempt of the retry schedule, or failed after the last; an
+    /// endpoint failing every delivery for `disable_after` is disabled.
+    ///
+    /// # Errors
+    ///
+    /// `Internal` when the store fails (the deliveries are tried again when their lease
+    /// runs out).
+    pub async fn record_webhook_attempts(&self, sent: Vec<SentWebhook>) -> Result<(), AppError> {
+        if sent.is_empty() {
+            return Ok(());
         }
-        let failing_since = self.webhooks.record_attempt(&delivery, ok, now).await?;
-        if let Some(since) = failing_since {
-            if now - since >= parts.settings.disable_after {
-                self.disable_failing_endpoint(&delivery.tenant, claim.endpoint.id, now).await?;
+        let parts = self.webhook_parts()?;
+        let now = self.clock.now();
+        let mut outcomes = Vec::with_capacity(sent.len());
+        for SentWebhook { claim, outcome } in sent {
+            let ok = outcome.succeeded();
+            let delivery = attempted(&parts.settings.schedule, claim.delivery, outcome, now);
+            if !ok {
+                tracing::info!(
+                    webhook.id = %claim.endpoint.id, delivery.id = %delivery.id, attempts = delivery.attempts,
+                    status = ?delivery.response_status, error = delivery.error.as_deref().unwrap_or_default(),
+                    "webhook delivery failed"
+                );
+            }
+            outcomes.push((delivery, ok));
+        }
+        let marks = self.webhooks.record_attempts(&outcomes, now).await?;
+        let mut disabled = std::collections::HashSet::new();
+        for ((delivery, _), since) in outcomes.iter().zip(marks) {
+            let failing_too_long = since.is_some_and(|since| now - since >= parts.settings.disable_after);
+            if failing_too_long && disabled.insert(delivery.endpoint_id) {
+                self.disable_failing_endpoint(&delivery.tenant, delivery.endpoint_id, now).await?;
             }
         }
         Ok(())

@@ -279,10 +279,11 @@ impl PoolStats for StorePool {
 const WEBHOOK_WINDOW: usize = 64;
 
 /// The webhook worker: turns newly settled events into deliveries and keeps up to
-/// [`WEBHOOK_WINDOW`] of the due ones in flight, each recorded as soon as its endpoint
-/// answers, so one endpoint at its timeout does not hold back the others. It looks for
-/// new work every `poll`, and as soon as half the window is free. Every server process
-/// runs one; the store's leases keep them from sending one delivery twice.
+/// [`WEBHOOK_WINDOW`] of the due ones in flight. Outcomes are recorded as endpoints answer,
+/// those that finished together in one write, so one endpoint at its timeout does not hold
+/// back the others and the deliveries do not take the writer once each. It looks for new
+/// work every `poll`, and as soon as half the window is free. Every server process runs
+/// one; the store's leases keep them from sending one delivery twice.
 async fn deliver_webhooks(app: Arc<App>, poll: Duration) {
     let mut tick = tokio::time::interval(poll);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -295,9 +296,19 @@ async fn deliver_webhooks(app: Arc<App>, poll: Duration) {
                 }
                 true
             }
-            Some(finished) = in_flight.join_next(), if !in_flight.is_empty() => {
-                if let Ok(Err(error)) = finished {
-                    tracing::warn!(error = %error, "recording a webhook attempt failed; it is tried again after its lease");
+            Some(first) = in_flight.join_next(), if !in_flight.is_empty() => {
+                let mut sent = Vec::new();
+                let mut finished = Some(first);
+                while let Some(joined) = finished {
+                    match joined {
+                        Ok(Ok(one)) => sent.push(one),
+                        Ok(Err(error)) => tracing::warn!(error = %error, "a webhook attempt failed to run"),
+                        Err(error) => tracing::warn!(error = %error, "a webhook attempt task ended abnormally"),
+                    }
+                    finished = in_flight.try_join_next();
+                }
+                if let Err(error) = app.record_webhook_attempts(sent).await {
+                    tracing::warn!(error = %error, "recording webhook attempts failed; they are tried again after their lease");
                 }
                 false
             }
@@ -312,7 +323,7 @@ async fn deliver_webhooks(app: Arc<App>, poll: Duration) {
             Ok(attempts) => {
                 for attempt in attempts {
                     let app = app.clone();
-                    in_flight.spawn(async move { app.attempt_webhook(attempt).await });
+                    in_flight.spawn(async move { app.send_webhook(attempt).await });
                 }
             }
             Err(error) => tracing::warn!(error = %error, "claiming webhook deliveries failed; trying again"),

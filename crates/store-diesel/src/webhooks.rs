@@ -166,6 +166,43 @@ pub(crate) fn feed_end(conn: &mut DbConnection, tenant: &str) -> Result<(i64, i6
 }
 
 /// Creates the deliveries of one endpoint after its position; returns how many.
+/// Saves one attempt's outcome and moves its endpoint's failing mark; returns the mark.
+fn record_one(
+    conn: &mut DbConnection,
+    d: &Delivery,
+    succeeded: bool,
+    at: PrimitiveDateTime,
+) -> Result<Option<OffsetDateTime>, Failure> {
+    let (tenant, id, endpoint_id) = (d.tenant.to_string(), id_text(d.id), id_text(d.endpoint_id));
+    diesel::update(
+        webhook_deliveries::table.filter(webhook_deliveries::tenant.eq(&tenant)).filter(webhook_deliveries::id.eq(&id)),
+    )
+    .set((
+        webhook_deliveries::status.eq(d.status.as_str()),
+        webhook_deliveries::attempts.eq(d.attempts),
+        webhook_deliveries::response_status.eq(d.response_status),
+        webhook_deliveries::duration_ms.eq(d.duration_ms),
+        webhook_deliveries::error.eq(&d.error),
+        webhook_deliveries::next_attempt_at.eq(d.next_attempt_at.map(to_db_time)),
+        webhook_deliveries::lease_until.eq(None::<PrimitiveDateTime>),
+    ))
+    .execute(conn)?;
+    let this = webhook_endpoints::table
+        .filter(webhook_endpoints::tenant.eq(&tenant))
+        .filter(webhook_endpoints::id.eq(&endpoint_id));
+    let Some(failing) =
+        this.select(webhook_endpoints::failing_since).get_result::<Option<PrimitiveDateTime>>(conn).optional()?
+    else {
+        return Ok(None);
+    };
+    let marked = if succeeded { None } else { Some(failing.unwrap_or(at)) };
+    // A success on an endpoint that was not failing changes nothing: no write.
+    if marked != failing {
+        diesel::update(this).set(webhook_endpoints::failing_since.eq(marked)).execute(conn)?;
+    }
+    Ok(marked.map(from_db_time))
+}
+
 fn fan_out_one(
     conn: &mut DbConnection,
     row: &EndpointRow,
@@ -446,46 +483,17 @@ impl WebhookStore for DieselStore {
         self.write(move |conn| write_transaction(conn, |conn| claim(conn, now, lease_until, limit))).await
     }
 
-    #[tracing::instrument(level = "debug", skip_all, fields(delivery.id = %delivery.id))]
-    async fn record_attempt(
+    #[tracing::instrument(level = "debug", skip_all, fields(attempts = attempts.len()))]
+    async fn record_attempts(
         &self,
-        delivery: &Delivery,
-        succeeded: bool,
+        attempts: &[(Delivery, bool)],
         at: OffsetDateTime,
-    ) -> StoreResult<Option<OffsetDateTime>> {
-        let d = delivery.clone();
+    ) -> StoreResult<Vec<Option<OffsetDateTime>>> {
+        let attempts = attempts.to_vec();
         let at = to_db_time(at);
         self.write(move |conn| {
             write_transaction(conn, |conn| {
-                let (tenant, id, endpoint_id) = (d.tenant.to_string(), id_text(d.id), id_text(d.endpoint_id));
-                diesel::update(
-                    webhook_deliveries::table
-                        .filter(webhook_deliveries::tenant.eq(&tenant))
-                        .filter(webhook_deliveries::id.eq(&id)),
-                )
-                .set((
-                    webhook_deliveries::status.eq(d.status.as_str()),
-                    webhook_deliveries::attempts.eq(d.attempts),
-                    webhook_deliveries::response_status.eq(d.response_status),
-                    webhook_deliveries::duration_ms.eq(d.duration_ms),
-                    webhook_deliveries::error.eq(&d.error),
-                    webhook_deliveries::next_attempt_at.eq(d.next_attempt_at.map(to_db_time)),
-                    webhook_deliveries::lease_until.eq(None::<PrimitiveDateTime>),
-                ))
-                .execute(conn)?;
-                let this = webhook_endpoints::table
-                    .filter(webhook_endpoints::tenant.eq(&tenant))
-                    .filter(webhook_endpoints::id.eq(&endpoint_id));
-                let Some(failing) = this
-                    .select(webhook_endpoints::failing_since)
-                    .get_result::<Option<PrimitiveDateTime>>(conn)
-                    .optional()?
-                else {
-                    return Ok(None);
-                };
-                let failing = if succeeded { None } else { Some(failing.unwrap_or(at)) };
-                diesel::update(this).set(webhook_endpoints::failing_since.eq(failing)).execute(conn)?;
-                Ok(failing.map(from_db_time))
+                attempts.iter().map(|(d, succeeded)| record_one(conn, d, *succeeded, at)).collect()
             })
         })
         .await

@@ -467,20 +467,26 @@ impl WebhookStore for MemoryStore {
         Ok(claimed)
     }
 
-    async fn record_attempt(
+    async fn record_attempts(
         &self,
-        delivery: &Delivery,
-        succeeded: bool,
+        attempts: &[(Delivery, bool)],
         at: OffsetDateTime,
-    ) -> StoreResult<Option<OffsetDateTime>> {
+    ) -> StoreResult<Vec<Option<OffsetDateTime>>> {
         let mut state = self.write();
-        if let Some(stored) = state.deliveries.iter_mut().find(|(d, _)| d.id == delivery.id) {
-            *stored = (delivery.clone(), None);
+        let mut failing = Vec::with_capacity(attempts.len());
+        for (delivery, succeeded) in attempts {
+            if let Some(stored) = state.deliveries.iter_mut().find(|(d, _)| d.id == delivery.id) {
+                *stored = (delivery.clone(), None);
+            }
+            // An endpoint deleted meanwhile has nothing left to mark.
+            let Some(endpoint) = state.webhooks.iter_mut().find(|(w, _)| w.id == delivery.endpoint_id) else {
+                failing.push(None);
+                continue;
+            };
+            endpoint.0.failing_since = if *succeeded { None } else { Some(endpoint.0.failing_since.unwrap_or(at)) };
+            failing.push(endpoint.0.failing_since);
         }
-        let endpoint =
-            state.webhooks.iter_mut().find(|(w, _)| w.id == delivery.endpoint_id).ok_or(StoreError::NotFound)?;
-        endpoint.0.failing_since = if succeeded { None } else { Some(endpoint.0.failing_since.unwrap_or(at)) };
-        Ok(endpoint.0.failing_since)
+        Ok(failing)
     }
 
     async fn list_deliveries(

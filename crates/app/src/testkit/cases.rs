@@ -1355,7 +1355,7 @@ pub async fn a_leased_delivery_is_handed_out_once_until_its_lease_runs_out<S: St
     done.attempts = 1;
     done.status = crate::DeliveryStatus::Succeeded;
     done.next_attempt_at = None;
-    w.store.record_attempt(&done, true, t0).await.unwrap();
+    w.store.record_attempts(&[(done.clone(), true)], t0).await.unwrap();
     assert!(w.store.claim_deliveries(t0 + lease * 4, t0 + lease * 5, 10).await.unwrap().is_empty());
     let retried = w.store.retry_delivery(&w.alpha, hook.id, done.id, t0 + lease * 4).await.unwrap().unwrap();
     assert_eq!(retried.status, crate::DeliveryStatus::Pending);
@@ -1384,16 +1384,38 @@ pub async fn an_attempt_is_recorded_and_failing_since_lasts_until_a_success<S: S
     d.duration_ms = Some(12);
     d.error = Some("HTTP 500".into());
     d.next_attempt_at = Some(t0 + std::time::Duration::from_secs(5));
-    assert_eq!(w.store.record_attempt(&d, false, t0).await.unwrap(), Some(t0));
+    assert_eq!(w.store.record_attempts(&[(d.clone(), false)], t0).await.unwrap(), [Some(t0)]);
     let later = t0 + std::time::Duration::from_secs(60);
-    assert_eq!(w.store.record_attempt(&d, false, later).await.unwrap(), Some(t0), "failing since the first failure");
+    assert_eq!(
+        w.store.record_attempts(&[(d.clone(), false)], later).await.unwrap(),
+        [Some(t0)],
+        "failing since the first failure"
+    );
     let log = w.store.list_deliveries(&w.alpha, hook.id, None, 10).await.unwrap();
     let stored = log.iter().find(|x| x.id == d.id).unwrap();
     assert_eq!((stored.attempts, stored.response_status, stored.duration_ms), (1, Some(500), Some(12)));
     assert_eq!(stored.error.as_deref(), Some("HTTP 500"));
     assert_eq!(stored.next_attempt_at, d.next_attempt_at);
-    assert_eq!(w.store.record_attempt(&d, true, later).await.unwrap(), None);
+    assert_eq!(w.store.record_attempts(&[(d.clone(), true)], later).await.unwrap(), [None]);
     assert_eq!(w.store.webhook(&w.alpha, hook.id).await.unwrap().unwrap().failing_since, None);
+    // Several outcomes in one step apply in order: a failure, then a success, of one endpoint.
+    let mut failed = d.clone();
+    failed.attempts = 2;
+    let mut succeeded = d.clone();
+    succeeded.attempts = 3;
+    succeeded.status = crate::DeliveryStatus::Succeeded;
+    succeeded.response_status = Some(204);
+    succeeded.error = None;
+    succeeded.next_attempt_at = None;
+    let marks = w.store.record_attempts(&[(failed, false), (succeeded, true)], later).await.unwrap();
+    assert_eq!(marks, [Some(later), None]);
+    let log = w.store.list_deliveries(&w.alpha, hook.id, None, 10).await.unwrap();
+    let stored = log.iter().find(|x| x.id == d.id).unwrap();
+    assert_eq!(
+        (stored.attempts, stored.status, stored.response_status),
+        (3, crate::DeliveryStatus::Succeeded, Some(204))
+    );
+    assert!(w.store.record_attempts(&[], later).await.unwrap().is_empty());
 }
 
 /// Endpoints read back as written, change, list per tenant and go with their deliveries.

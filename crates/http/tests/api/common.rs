@@ -406,12 +406,11 @@ mod failing {
         ) -> StoreResult<Vec<supportdesk_app::ClaimedDelivery>> {
             down()
         }
-        async fn record_attempt(
+        async fn record_attempts(
             &self,
-            _: &supportdesk_app::Delivery,
-            _: bool,
+            _: &[(supportdesk_app::Delivery, bool)],
             _: time::OffsetDateTime,
-        ) -> StoreResult<Option<time::OffsetDateTime>> {
+        ) -> StoreResult<Vec<Option<time::OffsetDateTime>>> {
             down()
         }
         async fn list_deliveries(
