@@ -1474,3 +1474,103 @@ pub async fn mail_is_queued_once_per_later_event_and_leased_once<S: Store + 'sta
     let again = w.store.claim_mail(later, later + lease, 100).await.unwrap();
     assert_eq!(again.len(), 3, "the failed one is not handed out again; the others' leases ran out");
 }
+
+fn office_week() -> supportdesk_domain::WeeklyHours {
+    use supportdesk_domain::{ClockTime, WeeklyHours};
+    WeeklyHours::weekdays(ClockTime::parse("09:00").unwrap(), ClockTime::parse("17:00").unwrap()).unwrap()
+}
+
+/// Business hours and SLA policies read back as written, per tenant; policies list in the
+/// order they are tried; hours a policy uses cannot be deleted; bad references are refused.
+pub async fn business_hours_and_sla_policies_round_trip_per_tenant<S: Store + 'static>(s: ContractStore<S>) {
+    use supportdesk_domain::{OpenInterval, SlaMatch, WeeklyHours};
+    let (w, _s) = world(s).await;
+    let hours = w
+        .app
+        .create_business_hours(
+            &w.admin,
+            crate::BusinessHoursInput {
+                name: Some("Berlin office".into()),
+                time_zone: Some("Europe/Berlin".into()),
+                week: Some(office_week()),
+                holidays: Some(vec![time::macros::date!(2026 - 12 - 25), time::macros::date!(2026 - 12 - 24)]),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(w.store.business_hours(&w.alpha, hours.id).await.unwrap().as_ref(), Some(&hours));
+    assert!(w.store.business_hours(&w.beta, hours.id).await.unwrap().is_none());
+    assert!(w.app.list_business_hours(&w.beta_admin).await.unwrap().is_empty());
+    let split: [Vec<OpenInterval>; 7] = std::array::from_fn(|day| {
+        if day == 5 {
+            vec![OpenInterval::parse("08:00", "12:00").unwrap(), OpenInterval::parse("13:00", "24:00").unwrap()]
+        } else {
+            vec![]
+        }
+    });
+    let changed = w
+        .app
+        .update_business_hours(
+            &w.admin,
+            hours.id,
+            crate::BusinessHoursInput {
+                time_zone: Some("America/New_York".into()),
+                week: Some(WeeklyHours::new(split).unwrap()),
+                ..crate::BusinessHoursInput::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(changed.name, "Berlin office");
+    assert_eq!(w.app.list_business_hours(&w.admin).await.unwrap(), vec![changed.clone()]);
+
+    let policy = |name: &str, position: i32| crate::SlaPolicyInput {
+        name: Some(name.into()),
+        position: Some(position),
+        first_response_minutes: Some(60),
+        resolution_minutes: Some(480),
+        ..crate::SlaPolicyInput::default()
+    };
+    let general = w.app.create_sla_policy(&w.admin, policy("General", 10)).await.unwrap();
+    let urgent = w
+        .app
+        .create_sla_policy(
+            &w.admin,
+            crate::SlaPolicyInput {
+                matches: Some(SlaMatch { priority: Some(Priority::Urgent), ..SlaMatch::default() }),
+                next_response_minutes: Some(Some(30)),
+                business_hours_id: Some(Some(hours.id)),
+                pause_while_answered: Some(false),
+                ..policy("Urgent", 1)
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(w.store.sla_policy(&w.alpha, urgent.id).await.unwrap().as_ref(), Some(&urgent));
+    assert_eq!(w.app.list_sla_policies(&w.admin).await.unwrap(), vec![urgent.clone(), general.clone()]);
+    assert!(w.app.list_sla_policies(&w.beta_admin).await.unwrap().is_empty());
+    let moved = w
+        .app
+        .update_sla_policy(
+            &w.admin,
+            general.id,
+            crate::SlaPolicyInput { position: Some(0), next_response_minutes: Some(None), ..Default::default() },
+        )
+        .await
+        .unwrap();
+    assert_eq!(w.app.list_sla_policies(&w.admin).await.unwrap(), vec![moved, urgent.clone()]);
+
+    // The calendar is in use; another tenant cannot touch it; a bad reference is refused.
+    assert!(matches!(w.app.delete_business_hours(&w.admin, hours.id).await, Err(AppError::InUse(_))));
+    assert!(matches!(w.app.delete_business_hours(&w.beta_admin, hours.id).await, Err(AppError::NotFound(_))));
+    let foreign = crate::SlaPolicyInput { business_hours_id: Some(Some(hours.id)), ..policy("Foreign", 0) };
+    assert!(matches!(w.app.create_sla_policy(&w.beta_admin, foreign).await, Err(AppError::Validation(_))));
+    let zero = crate::SlaPolicyInput { first_response_minutes: Some(0), ..policy("Zero", 0) };
+    assert!(matches!(w.app.create_sla_policy(&w.admin, zero).await, Err(AppError::Validation(_))));
+    assert!(matches!(w.app.delete_sla_policy(&w.beta_admin, urgent.id).await, Err(AppError::NotFound(_))));
+    w.app.delete_sla_policy(&w.admin, urgent.id).await.unwrap();
+    w.app.delete_business_hours(&w.admin, hours.id).await.unwrap();
+    assert!(w.app.list_business_hours(&w.admin).await.unwrap().is_empty());
+    assert_eq!(w.app.list_sla_policies(&w.admin).await.unwrap().len(), 1);
+    assert!(matches!(w.app.list_sla_policies(&w.sam).await, Err(AppError::Forbidden(_))));
+}

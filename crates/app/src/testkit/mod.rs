@@ -116,6 +116,7 @@ macro_rules! store_contract_tests {
             logged_out_tokens_are_revoked_until_they_expire,
             security_changes_end_an_agents_sessions,
             the_last_active_admin_stays_also_under_racing_demotions,
+            business_hours_and_sla_policies_round_trip_per_tenant,
         );
     };
     (@cases $factory:path; $($case:ident),+ $(,)?) => {
