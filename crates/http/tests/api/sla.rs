@@ -1,0 +1,201 @@
+//! Business hours and SLA policy routes.
+
+use actix_web::test::TestRequest;
+use serde_json::{json, Value};
+use supportdesk_domain::Permission;
+
+use crate::common::{send, Harness};
+
+fn berlin() -> Value {
+    json!({
+        "name": "Berlin office",
+        "timeZone": "Europe/Berlin",
+        "week": {"mon": [["13:00", "17:00"], ["09:00", "12:00"]], "fri": [["09:00", "17:00"]]},
+        "holidays": ["2026-12-25"]
+    })
+}
+
+#[actix_web::test]
+async fn an_admin_manages_business_hours_and_policies_that_use_them() {
+    let h = Harness::new();
+    let app = h.service().await;
+    let admin = h.bearer(&h.admin());
+
+    let created = send(
+        &app,
+        TestRequest::post().uri("/api/v1/admin/business-hours").insert_header(admin.clone()).set_json(berlin()),
+    )
+    .await;
+    created.assert_status(201);
+    let hours_url = created.header("location").unwrap().to_owned();
+    let hours_id = created.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(hours_url, format!("/api/v1/admin/business-hours/{hours_id}"));
+    assert_eq!(created.body["timeZone"], "Europe/Berlin");
+    assert_eq!(
+        created.body["week"],
+        json!({"mon": [["09:00", "12:00"], ["13:00", "17:00"]], "fri": [["09:00", "17:00"]]})
+    );
+    assert_eq!(created.body["holidays"], json!(["2026-12-25"]));
+
+    let changed = send(
+        &app,
+        TestRequest::patch()
+            .uri(&hours_url)
+            .insert_header(admin.clone())
+            .set_json(json!({"holidays": [], "name": "Berlin"})),
+    )
+    .await;
+    changed.assert_status(200);
+    assert_eq!(changed.body["name"], "Berlin");
+    assert_eq!(changed.body["holidays"], json!([]));
+    assert_eq!(changed.body["week"], created.body["week"], "unchanged fields stay");
+
+    let policy = send(
+        &app,
+        TestRequest::post().uri("/api/v1/admin/sla-policies").insert_header(admin.clone()).set_json(json!({
+            "name": "Urgent", "position": 1, "match": {"priority": "urgent"},
+            "firstResponseMinutes": 60, "nextResponseMinutes": 120, "resolutionMinutes": 480,
+            "businessHoursId": hours_id
+        })),
+    )
+    .await;
+    policy.assert_status(201);
+    let policy_url = policy.header("location").unwrap().to_owned();
+    assert_eq!(policy.body["match"], json!({"priority": "urgent"}));
+    assert_eq!(policy.body["pauseWhileAnswered"], true, "the default");
+    assert_eq!(policy.body["businessHoursId"], hours_id.as_str());
+
+    let general = send(
+        &app,
+        TestRequest::post().uri("/api/v1/admin/sla-policies").insert_header(admin.clone()).set_json(json!({
+            "name": "General", "firstResponseMinutes": 480, "resolutionMinutes": 2400, "pauseWhileAnswered": false
+        })),
+    )
+    .await;
+    general.assert_status(201);
+    assert_eq!(general.body["position"], 0);
+    assert_eq!(general.body["match"], json!({}));
+    let list = send(&app, TestRequest::get().uri("/api/v1/admin/sla-policies").insert_header(admin.clone())).await;
+    let names: Vec<&str> = list.body["data"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["General", "Urgent"], "tried by position");
+
+    let in_use = send(&app, TestRequest::delete().uri(&hours_url).insert_header(admin.clone())).await;
+    in_use.assert_problem(409, "in_use");
+
+    let cleared = send(
+        &app,
+        TestRequest::patch()
+            .uri(&policy_url)
+            .insert_header(admin.clone())
+            .set_json(json!({"businessHoursId": null, "nextResponseMinutes": null})),
+    )
+    .await;
+    cleared.assert_status(200);
+    assert_eq!(cleared.body["businessHoursId"], Value::Null);
+    assert_eq!(cleared.body["nextResponseMinutes"], Value::Null);
+    assert_eq!(cleared.body["firstResponseMinutes"], 60);
+
+    send(&app, TestRequest::delete().uri(&hours_url).insert_header(admin.clone())).await.assert_status(204);
+    send(&app, TestRequest::get().uri(&hours_url).insert_header(admin.clone())).await.assert_problem(404, "not_found");
+    send(&app, TestRequest::delete().uri(&policy_url).insert_header(admin.clone())).await.assert_status(204);
+    send(&app, TestRequest::delete().uri(&policy_url).insert_header(admin.clone()))
+        .await
+        .assert_problem(404, "not_found");
+}
+
+#[actix_web::test]
+async fn bad_calendars_are_refused_field_by_field_and_create_nothing() {
+    let h = Harness::new();
+    let app = h.service().await;
+    let admin = h.bearer(&h.admin());
+    let cases: Vec<(Value, &str)> = vec![
+        (json!({"timeZone": "Mars/Olympus"}), "timeZone"),
+        (json!({"week": {"mon": [["9:00", "17:00"]]}}), "week.mon[0]"),
+        (json!({"week": {"tue": [["17:00", "09:00"]]}}), "week.tue[0]"),
+        (json!({"week": {"wed": [["09:00", "24:01"]]}}), "week.wed[0]"),
+        (json!({"week": {"thu": [["09:00"]]}}), "week.thu[0]"),
+        (json!({"week": {"fri": [["09:00", "13:00"], ["12:00", "17:00"]]}}), "week"),
+        (json!({"week": {}}), "week"),
+        (json!({"holidays": ["2026-02-30"]}), "holidays[0]"),
+        (json!({"name": ""}), "name"),
+    ];
+    for (change, field) in cases {
+        let mut body = berlin();
+        for (key, value) in change.as_object().unwrap() {
+            body[key] = value.clone();
+        }
+        let reply = send(
+            &app,
+            TestRequest::post().uri("/api/v1/admin/business-hours").insert_header(admin.clone()).set_json(&body),
+        )
+        .await;
+        reply.assert_problem(400, "validation_failed");
+        assert!(reply.error_fields().contains(&field.to_owned()), "{field}: {:?}", reply.body);
+    }
+    let unknown_field = json!({"name": "x", "timeZone": "UTC", "week": {"monday": [["09:00", "17:00"]]}});
+    send(
+        &app,
+        TestRequest::post().uri("/api/v1/admin/business-hours").insert_header(admin.clone()).set_json(unknown_field),
+    )
+    .await
+    .assert_status(400);
+    let missing = send(
+        &app,
+        TestRequest::post()
+            .uri("/api/v1/admin/business-hours")
+            .insert_header(admin.clone())
+            .set_json(json!({"name": "x"})),
+    )
+    .await;
+    missing.assert_problem(400, "validation_failed");
+    assert_eq!(missing.error_fields(), ["timeZone", "week"]);
+    let list = send(&app, TestRequest::get().uri("/api/v1/admin/business-hours").insert_header(admin.clone())).await;
+    assert_eq!(list.body["meta"]["total"], 0);
+}
+
+#[actix_web::test]
+async fn bad_policies_are_refused_and_only_settings_managers_may_see_them() {
+    let h = Harness::new();
+    let app = h.service().await;
+    let admin = h.bearer(&h.admin());
+    let valid = json!({"name": "P", "firstResponseMinutes": 60, "resolutionMinutes": 480});
+    let cases: Vec<(Value, &str)> = vec![
+        (json!({"firstResponseMinutes": 0}), "firstResponseMinutes"),
+        (json!({"resolutionMinutes": 525_601}), "resolutionMinutes"),
+        (json!({"nextResponseMinutes": -5}), "nextResponseMinutes"),
+        (json!({"businessHoursId": "0193a1b2-0000-7000-8000-000000000000"}), "businessHoursId"),
+        (json!({"businessHoursId": "not-a-uuid"}), "businessHoursId"),
+        (json!({"match": {"categoryId": "0193a1b2-0000-7000-8000-000000000000"}}), "match.categoryId"),
+        (json!({"match": {"priority": "asap"}}), "match.priority"),
+        (json!({"match": {"source": "fax"}}), "match.source"),
+    ];
+    for (change, field) in cases {
+        let mut body = valid.clone();
+        for (key, value) in change.as_object().unwrap() {
+            body[key] = value.clone();
+        }
+        let reply = send(
+            &app,
+            TestRequest::post().uri("/api/v1/admin/sla-policies").insert_header(admin.clone()).set_json(&body),
+        )
+        .await;
+        reply.assert_problem(400, "validation_failed");
+        assert!(reply.error_fields().contains(&field.to_owned()), "{field}: {:?}", reply.body);
+    }
+    let list = send(&app, TestRequest::get().uri("/api/v1/admin/sla-policies").insert_header(admin.clone())).await;
+    assert_eq!(list.body["meta"]["total"], 0);
+
+    let agent = h.bearer(&h.agent(&Permission::AGENT_DEFAULTS.to_vec()));
+    send(&app, TestRequest::get().uri("/api/v1/admin/sla-policies").insert_header(agent.clone()))
+        .await
+        .assert_problem(403, "forbidden");
+    send(&app, TestRequest::post().uri("/api/v1/admin/business-hours").insert_header(agent).set_json(berlin()))
+        .await
+        .assert_problem(403, "forbidden");
+    send(&app, TestRequest::get().uri("/api/v1/admin/business-hours").insert_header(h.bearer(&h.customer())))
+        .await
+        .assert_status(403);
+    send(&app, TestRequest::get().uri("/api/v1/admin/sla-policies/not-a-uuid").insert_header(admin))
+        .await
+        .assert_problem(400, "validation_failed");
+}
