@@ -450,6 +450,12 @@ pub trait SlaStore: Send + Sync {
 
     /// Deletes a policy; whether it existed in the tenant.
     async fn delete_sla_policy(&self, tenant: &TenantKey, id: SlaPolicyId) -> StoreResult<bool>;
+
+    /// Tickets of every tenant with a running SLA clock past its due time and not yet
+    /// reported (their [`supportdesk_domain::SlaState::alert_at`] is before `now`), soonest
+    /// first, at most `limit`: the work of breach detection. MUST be served by an index, not
+    /// a scan of every ticket.
+    async fn tickets_with_sla_alerts(&self, now: OffsetDateTime, limit: usize) -> StoreResult<Vec<Ticket>>;
 }
 
 /// Every store port at once: what an adapter provides.

@@ -2,8 +2,9 @@
 //! (`settings:manage`). The clock rules themselves are the domain's ([`SlaState`]).
 
 use supportdesk_domain::{
-    BusinessCalendar, BusinessHoursId, CategoryId, Permission, Priority, SlaMatch, SlaPolicyId, SlaTargets, Source,
-    TenantKey, WeeklyHours, WorkingTime,
+    Actor, AuditEvent, BusinessCalendar, BusinessHoursId, CategoryId, EventData, EventId, Permission, Priority,
+    SlaBreach, SlaMatch, SlaPolicyId, SlaState, SlaStep, SlaTargets, Source, TenantKey, Ticket, TicketChange,
+    TicketSla, WeeklyHours, WorkingTime,
 };
 use time::{Date, Duration, OffsetDateTime};
 
@@ -490,14 +491,146 @@ impl App {
         let Some(policy) = policies.into_iter().find(|p| p.applies_to(priority, category_id, source)) else {
             return Ok(None);
         };
-        let time = match policy.business_hours_id {
-            None => WorkingTime::Always,
-            Some(id) => match self.sla.business_hours(tenant, id).await? {
-                Some(hours) => WorkingTime::from(hours.calendar),
-                // Deleted under the policy's feet (the check is not transactional): 24/7.
-                None => WorkingTime::Always,
-            },
-        };
+        let time = self.working_time(tenant, &policy).await?;
         Ok(Some((policy, time)))
+    }
+
+    /// The working time a policy counts in: its business hours, or 24/7 (also when they are
+    /// gone: deleting hours a policy uses is refused, but not transactionally).
+    async fn working_time(&self, tenant: &TenantKey, policy: &SlaPolicy) -> Result<WorkingTime, AppError> {
+        Ok(match policy.business_hours_id {
+            None => WorkingTime::Always,
+            Some(id) => self.sla.business_hours(tenant, id).await?.map_or(WorkingTime::Always, |h| h.calendar.into()),
+        })
+    }
+
+    /// The SLA a new ticket is born with: the first matching policy's clocks, started at
+    /// `opened_at`.
+    pub(crate) async fn sla_at_open(&self, draft: &Ticket) -> Result<Option<TicketSla>, AppError> {
+        let found = self.matching_sla_policy(&draft.tenant, draft.priority, draft.category_id, draft.source).await?;
+        Ok(found.map(|(policy, time)| TicketSla {
+            policy_id: policy.id,
+            state: SlaState::start(&policy.targets(), &time, draft.created_at),
+        }))
+    }
+
+    /// Moves the SLA of `change.ticket` for what the change did, in the change itself (so it
+    /// is saved in the same transaction): each public message and status change moves the
+    /// clocks, a clock stopped late adds a `sla_breached` event; a triage that changes the
+    /// priority or category matches the policies again. A ticket without a policy keeps none
+    /// until a triage, as the contract says ("at create and again after triage").
+    pub(crate) async fn settle_sla(&self, change: &mut TicketChange, now: OffsetDateTime) -> Result<(), AppError> {
+        let tenant = change.ticket.tenant.clone();
+        let rematch = change.events.iter().any(|e| {
+            matches!(&e.data, EventData::Triaged { priority, category_id, .. } if priority.is_some() || category_id.is_some())
+        });
+        let current = match change.ticket.sla {
+            Some(sla) => self.sla.sla_policy(&tenant, sla.policy_id).await?.map(|policy| (sla, policy)),
+            None => None,
+        };
+        match current {
+            Some((sla, policy))
+                if !rematch
+                    || policy.applies_to(change.ticket.priority, change.ticket.category_id, change.ticket.source)
+                        && self.first_match_is(&change.ticket, policy.id).await? =>
+            {
+                let time = self.working_time(&tenant, &policy).await?;
+                let targets = policy.targets();
+                let mut state = sla.state;
+                let mut breaches: Vec<SlaBreach> = Vec::new();
+                for event in &change.events {
+                    if let Some(step) = SlaStep::of_event(event) {
+                        breaches.extend(state.apply(&targets, &time, step, event.created_at));
+                    }
+                }
+                change.ticket.sla = Some(TicketSla { policy_id: sla.policy_id, state });
+                let ticket_id = change.ticket.id;
+                change.events.extend(breaches.into_iter().map(|b| self.breach_event(ticket_id, b, now)));
+            }
+            None if change.ticket.sla.is_none() && !rematch => {}
+            _ => {
+                // A triage moved the ticket to another policy (or none), or its policy is gone:
+                // the clocks of the policy that applies now, over the whole history. Markers
+                // already recorded stay; nothing is reported for the past.
+                let t = &change.ticket;
+                let found = self.matching_sla_policy(&tenant, t.priority, t.category_id, t.source).await?;
+                change.ticket.sla = match found {
+                    None => None,
+                    Some((policy, time)) => {
+                        let mut history = self.tickets.events(&tenant, change.ticket.id).await?;
+                        history.extend(change.events.iter().cloned());
+                        SlaState::from_history(&policy.targets(), &time, &history).map(|mut state| {
+                            if let Some(old) = change.ticket.sla {
+                                state.breached.first_response |= old.state.breached.first_response;
+                                state.breached.next_response |= old.state.breached.next_response;
+                                state.breached.resolution |= old.state.breached.resolution;
+                            }
+                            TicketSla { policy_id: policy.id, state }
+                        })
+                    }
+                };
+            }
+        }
+        Ok(())
+    }
+
+    async fn first_match_is(&self, ticket: &Ticket, id: SlaPolicyId) -> Result<bool, AppError> {
+        let found =
+            self.matching_sla_policy(&ticket.tenant, ticket.priority, ticket.category_id, ticket.source).await?;
+        Ok(found.is_some_and(|(policy, _)| policy.id == id))
+    }
+
+    pub(crate) fn breach_event(
+        &self,
+        ticket_id: supportdesk_domain::TicketId,
+        breach: SlaBreach,
+        now: OffsetDateTime,
+    ) -> AuditEvent {
+        AuditEvent {
+            id: EventId::from_uuid(self.ids.next_uuid()),
+            ticket_id,
+            actor: Actor::system(),
+            data: EventData::SlaBreached { metric: breach.metric, due_at: breach.due_at },
+            created_at: now,
+        }
+    }
+
+    /// Breach detection: finds up to `limit` tickets (of every tenant) with a running SLA
+    /// clock past its due time at `now` and not yet reported, marks each such clock breached
+    /// and records a `ticket.sla_breached {metric, dueAt}` event by the `system` actor, in
+    /// one transaction per ticket, so the event flows to the feed, webhooks and mail like any
+    /// other. Returns how many breaches it reported. Idempotent: a breach is reported once,
+    /// however often and from however many processes this runs (a ticket changed meanwhile
+    /// is skipped by the version check and found again by the next run). The caller runs it
+    /// at least every 60 seconds.
+    ///
+    /// # Errors
+    ///
+    /// `Internal` when the store fails.
+    pub async fn detect_sla_breaches(&self, now: OffsetDateTime, limit: usize) -> Result<usize, AppError> {
+        let due = self.sla.tickets_with_sla_alerts(now, limit).await?;
+        let mut reported = 0;
+        for ticket in due {
+            let Some(mut sla) = ticket.sla else { continue };
+            let breaches = sla.state.detect_breaches(now);
+            if breaches.is_empty() {
+                continue;
+            }
+            let mut after = ticket.clone();
+            after.sla = Some(sla);
+            after.version += 1;
+            after.updated_at = now;
+            let events = breaches.iter().map(|b| self.breach_event(ticket.id, *b, now)).collect();
+            let change = TicketChange { expected_version: ticket.version, ticket: after, message: None, events };
+            match self.tickets.save_change(&change, None).await {
+                Ok(()) => reported += breaches.len(),
+                Err(crate::StoreError::VersionConflict | crate::StoreError::NotFound) => {}
+                Err(other) => return Err(other.into()),
+            }
+        }
+        if reported > 0 {
+            tracing::info!(breaches = reported, "SLA breaches reported");
+        }
+        Ok(reported)
     }
 }

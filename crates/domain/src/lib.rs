@@ -77,7 +77,7 @@ pub use ids::{
 };
 pub use number::{TicketNumber, TicketRef};
 pub use party::{Actor, Agent, Category, Customer, TenantPolicy, DEFAULT_CATEGORIES};
-pub use sla::{SlaBreach, SlaBreaches, SlaMatch, SlaMetric, SlaState, SlaStep, SlaTargets};
+pub use sla::{SlaBreach, SlaBreaches, SlaMatch, SlaMetric, SlaState, SlaStep, SlaTargets, TicketSla};
 pub use status::{AuthorType, Permission, Priority, Role, Source, Status};
 pub use text::{
     CategoryName, Description, Email, ExternalRef, MessageBody, PersonName, ResolutionNote, Slug, Subject, Tag, Tags,

@@ -22,11 +22,12 @@ use time::{Duration, OffsetDateTime};
 
 use crate::business::WorkingTime;
 use crate::event::{AuditEvent, EventData};
-use crate::ids::CategoryId;
+use crate::ids::{CategoryId, SlaPolicyId};
 use crate::status::{AuthorType, Priority, Source, Status};
 
 /// One of a policy's clocks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "snake_case"))]
 pub enum SlaMetric {
     /// Time to the first public agent reply.
     FirstResponse,
@@ -149,6 +150,20 @@ pub enum SlaStep {
 }
 
 impl SlaStep {
+    /// The step an audit event is, if it is one (a public message by the customer or an
+    /// agent, a status change).
+    pub fn of_event(event: &AuditEvent) -> Option<SlaStep> {
+        match &event.data {
+            EventData::MessageAdded { .. } => match event.actor.kind {
+                AuthorType::Customer => Some(SlaStep::CustomerMessage),
+                AuthorType::Agent => Some(SlaStep::AgentReply),
+                AuthorType::System => None,
+            },
+            EventData::StatusChanged { from, to, .. } => Some(SlaStep::StatusChanged { from: *from, to: *to }),
+            _ => None,
+        }
+    }
+
     /// The steps of a ticket's audit trail, in order, with their times; the opening (the
     /// `created` event and the opening message) is not a step.
     pub fn from_history(events: &[AuditEvent]) -> Vec<(SlaStep, OffsetDateTime)> {
@@ -160,13 +175,7 @@ impl SlaStep {
                     opening_message_seen = true;
                     None
                 }
-                EventData::MessageAdded { .. } => match event.actor.kind {
-                    AuthorType::Customer => Some(SlaStep::CustomerMessage),
-                    AuthorType::Agent => Some(SlaStep::AgentReply),
-                    AuthorType::System => None,
-                },
-                EventData::StatusChanged { from, to, .. } => Some(SlaStep::StatusChanged { from: *from, to: *to }),
-                _ => None,
+                _ => SlaStep::of_event(event),
             };
             if let Some(step) = step {
                 steps.push((step, event.created_at));
@@ -344,4 +353,13 @@ impl SlaState {
             })
             .collect()
     }
+}
+
+/// The SLA of one ticket: the policy that applies and where its clocks stand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TicketSla {
+    /// The policy (it may have been deleted since; the state stays until the next change).
+    pub policy_id: SlaPolicyId,
+    /// The clocks.
+    pub state: SlaState,
 }

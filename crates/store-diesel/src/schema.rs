@@ -103,6 +103,10 @@ diesel::table! {
         public_updated_at -> Timestamp,
         public_last_activity_at -> Timestamp,
         public_last_agent_message_at -> Nullable<Timestamp>,
+        sla -> Nullable<Text>,
+        sla_due_at -> Timestamp,
+        sla_alert_at -> Nullable<Timestamp>,
+        sla_breached -> Bool,
     }
 }
 

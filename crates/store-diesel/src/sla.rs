@@ -4,13 +4,13 @@ use async_trait::async_trait;
 use diesel::prelude::*;
 use supportdesk_app::{sla_storage, BusinessHours, SlaPolicy, SlaStore, StoreError, StoreResult};
 use supportdesk_domain::{
-    BusinessCalendar, BusinessHoursId, CategoryId, Priority, SlaMatch, SlaPolicyId, Source, TenantKey,
+    BusinessCalendar, BusinessHoursId, CategoryId, Priority, SlaMatch, SlaPolicyId, Source, TenantKey, Ticket,
 };
-use time::PrimitiveDateTime;
+use time::{OffsetDateTime, PrimitiveDateTime};
 
 use crate::error::Failure;
-use crate::rows::{from_db_time, id_text, to_db_time, uuid};
-use crate::schema::{business_hours, sla_policies};
+use crate::rows::{from_db_time, id_text, to_db_time, uuid, TicketRow};
+use crate::schema::{business_hours, sla_policies, tickets};
 use crate::store::DieselStore;
 
 /// A calendar row.
@@ -276,6 +276,24 @@ impl SlaStore for DieselStore {
             )
             .execute(conn)?;
             Ok(deleted > 0)
+        })
+        .await
+    }
+
+    async fn tickets_with_sla_alerts(&self, now: OffsetDateTime, limit: usize) -> StoreResult<Vec<Ticket>> {
+        let now = to_db_time(now);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read(move |conn| {
+            // Served by the partial index `tickets_sla_alert`.
+            tickets::table
+                .filter(tickets::sla_alert_at.lt(now))
+                .order_by((tickets::sla_alert_at.asc(), tickets::id.asc()))
+                .limit(limit)
+                .select(TicketRow::as_select())
+                .load(conn)?
+                .into_iter()
+                .map(Ticket::try_from)
+                .collect()
         })
         .await
     }

@@ -416,6 +416,17 @@ impl SlaStore for MemoryStore {
         state.sla_policies.retain(|p| !(p.id == id && &p.tenant == tenant));
         Ok(state.sla_policies.len() < before)
     }
+
+    async fn tickets_with_sla_alerts(&self, now: OffsetDateTime, limit: usize) -> StoreResult<Vec<Ticket>> {
+        let state = self.read();
+        let mut due: Vec<(OffsetDateTime, &Ticket)> = state
+            .tickets
+            .values()
+            .filter_map(|t| t.sla.and_then(|sla| sla.state.alert_at()).filter(|at| *at < now).map(|at| (at, t)))
+            .collect();
+        due.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
+        Ok(due.into_iter().take(limit).map(|(_, t)| t.clone()).collect())
+    }
 }
 
 #[async_trait]

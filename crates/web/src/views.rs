@@ -2,7 +2,7 @@
 //! so a template only places values (which askama escapes) and decides nothing.
 
 use supportdesk_app::{TicketSummary, TicketView};
-use supportdesk_domain::{AuditEvent, AuthorType, EventData, Message, Status};
+use supportdesk_domain::{AuditEvent, AuthorType, EventData, Message, SlaMetric, Status};
 use time::OffsetDateTime;
 
 /// A time as people read it: `2026-11-29 08:55 UTC`.
@@ -142,6 +142,14 @@ impl From<&AuditEvent> for EventItem {
                     parts.push(format!("subject “{}” → “{}”", change.from, change.to));
                 }
                 format!("triaged: {}", parts.join("; "))
+            }
+            EventData::SlaBreached { metric, due_at } => {
+                let clock = match metric {
+                    SlaMetric::FirstResponse => "first response",
+                    SlaMetric::NextResponse => "next response",
+                    SlaMetric::Resolution => "resolution",
+                };
+                format!("recorded an SLA breach: {clock} was due {}", when(*due_at))
             }
         };
         Self { at: when(event.created_at), actor: event.actor.name.clone(), text }

@@ -422,6 +422,9 @@ mod failing {
         async fn delete_sla_policy(&self, _: &TenantKey, _: supportdesk_domain::SlaPolicyId) -> StoreResult<bool> {
             down()
         }
+        async fn tickets_with_sla_alerts(&self, _: OffsetDateTime, _: usize) -> StoreResult<Vec<Ticket>> {
+            down()
+        }
     }
 
     #[async_trait]
