@@ -199,3 +199,98 @@ async fn bad_policies_are_refused_and_only_settings_managers_may_see_them() {
         .await
         .assert_problem(400, "validation_failed");
 }
+
+fn parse(raw: &Value) -> time::OffsetDateTime {
+    time::OffsetDateTime::parse(raw.as_str().unwrap(), &time::format_description::well_known::Rfc3339).unwrap()
+}
+
+#[actix_web::test]
+async fn staff_see_a_tickets_sla_and_its_breach_customers_do_not() {
+    let h = Harness::new();
+    let app = h.service().await;
+    let admin = h.bearer(&h.admin());
+    let customer = h.customer();
+    let policy = send(
+        &app,
+        TestRequest::post().uri("/api/v1/admin/sla-policies").insert_header(admin.clone()).set_json(json!({
+            "name": "Everything", "firstResponseMinutes": 60, "resolutionMinutes": 600
+        })),
+    )
+    .await;
+    policy.assert_status(201);
+    let ticket = crate::common::open_ticket(&h, &app, &customer, crate::common::ticket_body()).await;
+    assert!(ticket.get("sla").is_none(), "the customer's answer has no SLA: {ticket}");
+    let id = ticket["id"].as_str().unwrap().to_owned();
+
+    let staff =
+        send(&app, TestRequest::get().uri(&format!("/api/v1/admin/tickets/{id}")).insert_header(admin.clone())).await;
+    staff.assert_status(200);
+    let sla = &staff.body["sla"];
+    assert_eq!(sla["policyId"], policy.body["id"]);
+    let created = parse(&staff.body["createdAt"]);
+    assert_eq!(parse(&sla["firstResponseDueAt"]), created + time::Duration::minutes(60));
+    assert_eq!(parse(&sla["resolutionDueAt"]), created + time::Duration::minutes(600));
+    assert_eq!(sla["nextResponseDueAt"], Value::Null);
+    assert_eq!(sla["pausedSince"], Value::Null);
+    assert_eq!(sla["breached"], json!({"firstResponse": false, "nextResponse": false, "resolution": false}));
+    let own =
+        send(&app, TestRequest::get().uri(&format!("/api/v1/tickets/{id}")).insert_header(h.bearer(&customer))).await;
+    own.assert_status(200);
+    assert!(own.body.get("sla").is_none(), "customers do not see SLA clocks");
+    let own_list = send(&app, TestRequest::get().uri("/api/v1/tickets").insert_header(h.bearer(&customer))).await;
+    assert!(own_list.body["data"][0].get("sla").is_none());
+
+    let queue = "/api/v1/admin/tickets?sort=dueAt&slaBreached=true";
+    let none = send(&app, TestRequest::get().uri(queue).insert_header(admin.clone())).await;
+    none.assert_status(200);
+    assert_eq!(none.body["meta"]["total"], 0);
+    let reported = h.app.detect_sla_breaches(created + time::Duration::minutes(61), 100).await.unwrap();
+    assert_eq!(reported, 1);
+    let breached = send(&app, TestRequest::get().uri(queue).insert_header(admin.clone())).await;
+    assert_eq!(breached.body["meta"]["total"], 1);
+    assert_eq!(breached.body["data"][0]["sla"]["breached"]["firstResponse"], true);
+
+    let events = send(
+        &app,
+        TestRequest::get().uri("/api/v1/admin/events?types=ticket.sla_breached").insert_header(admin.clone()),
+    )
+    .await;
+    events.assert_status(200);
+    let event = &events.body["data"][0];
+    assert_eq!(event["type"], "ticket.sla_breached");
+    assert_eq!(event["actor"]["type"], "system");
+    assert_eq!(event["data"]["metric"], "first_response");
+    assert_eq!(parse(&event["data"]["dueAt"]), created + time::Duration::minutes(60));
+    assert_eq!(event["ticket"]["id"], id.as_str());
+
+    let before = |at: time::OffsetDateTime| {
+        let at = at.format(&time::format_description::well_known::Rfc3339).unwrap().replace('+', "%2B");
+        format!("/api/v1/admin/tickets?dueBefore={at}")
+    };
+    let soon =
+        send(&app, TestRequest::get().uri(&before(created + time::Duration::minutes(61))).insert_header(admin.clone()))
+            .await;
+    assert_eq!(soon.body["meta"]["total"], 1);
+    let earlier = send(&app, TestRequest::get().uri(&before(created)).insert_header(admin.clone())).await;
+    assert_eq!(earlier.body["meta"]["total"], 0);
+}
+
+#[actix_web::test]
+async fn bad_sla_queue_parameters_are_refused() {
+    let h = Harness::new();
+    let app = h.service().await;
+    let admin = h.bearer(&h.admin());
+    for (query, field) in
+        [("slaBreached=maybe", "slaBreached"), ("dueBefore=tomorrow", "dueBefore"), ("sort=-dueAt", "sort")]
+    {
+        let reply =
+            send(&app, TestRequest::get().uri(&format!("/api/v1/admin/tickets?{query}")).insert_header(admin.clone()))
+                .await;
+        reply.assert_problem(400, "validation_failed");
+        assert_eq!(reply.error_fields(), [field], "{query}");
+    }
+    let customer =
+        send(&app, TestRequest::get().uri("/api/v1/tickets?sort=dueAt").insert_header(h.bearer(&h.customer()))).await;
+    customer.assert_problem(400, "validation_failed");
+    assert_eq!(customer.error_fields(), ["sort"]);
+}
