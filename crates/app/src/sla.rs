@@ -155,7 +155,7 @@ pub mod storage {
 
     /// The stored text of holidays.
     pub fn holidays_text(holidays: impl Iterator<Item = Date>) -> String {
-        holidays.map(|d| super::date_text(d)).collect::<Vec<_>>().join(",")
+        holidays.map(super::date_text).collect::<Vec<_>>().join(",")
     }
 
     /// Holidays from their stored text.

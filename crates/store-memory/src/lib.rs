@@ -362,7 +362,7 @@ impl SlaStore for MemoryStore {
 
     async fn list_business_hours(&self, tenant: &TenantKey) -> StoreResult<Vec<BusinessHours>> {
         let mut found: Vec<_> = self.read().business_hours.iter().filter(|h| &h.tenant == tenant).cloned().collect();
-        found.sort_by(|a, b| (a.created_at, a.id).cmp(&(b.created_at, b.id)));
+        found.sort_by_key(|h| (h.created_at, h.id));
         Ok(found)
     }
 
@@ -395,7 +395,7 @@ impl SlaStore for MemoryStore {
 
     async fn list_sla_policies(&self, tenant: &TenantKey) -> StoreResult<Vec<SlaPolicy>> {
         let mut found: Vec<_> = self.read().sla_policies.iter().filter(|p| &p.tenant == tenant).cloned().collect();
-        found.sort_by(|a, b| (a.position, a.created_at, a.id).cmp(&(b.position, b.created_at, b.id)));
+        found.sort_by_key(|p| (p.position, p.created_at, p.id));
         Ok(found)
     }
 

@@ -185,7 +185,7 @@ async fn bad_policies_are_refused_and_only_settings_managers_may_see_them() {
     let list = send(&app, TestRequest::get().uri("/api/v1/admin/sla-policies").insert_header(admin.clone())).await;
     assert_eq!(list.body["meta"]["total"], 0);
 
-    let agent = h.bearer(&h.agent(&Permission::AGENT_DEFAULTS.to_vec()));
+    let agent = h.bearer(&h.agent(Permission::AGENT_DEFAULTS));
     send(&app, TestRequest::get().uri("/api/v1/admin/sla-policies").insert_header(agent.clone()))
         .await
         .assert_problem(403, "forbidden");
