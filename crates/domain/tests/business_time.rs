@@ -300,6 +300,38 @@ fn the_worked_example_of_the_docs_friday_to_monday() {
     assert_eq!(state.first_response_due_at, Some(datetime!(2026-11-30 15:00 UTC)));
     // 24 business hours = 1 on Friday, 8 on Monday, 8 on Tuesday, 7 on Wednesday: 16:00.
     assert_eq!(state.resolution_due_at, Some(datetime!(2026-12-02 15:00 UTC)));
+
+    let mut state = state;
+    let targets = SlaTargets { next_response: Some(Duration::hours(4)), ..targets };
+    // Monday 10:00: a public reply meets the first response and pauses resolution.
+    let monday_ten = datetime!(2026-11-30 09:00 UTC);
+    assert!(state.apply(&targets, &time, SlaStep::AgentReply, monday_ten).is_empty());
+    state.apply(&targets, &time, SlaStep::StatusChanged { from: Status::Open, to: Status::Answered }, monday_ten);
+    assert_eq!(state.first_response_due_at, None);
+    assert_eq!(state.paused_since, Some(monday_ten));
+    // Monday 20:00: the customer writes; 7 business hours paused move resolution to
+    // Thursday 15:00; the next response is due Tuesday 13:00.
+    let monday_eight_pm = datetime!(2026-11-30 19:00 UTC);
+    state.apply(&targets, &time, SlaStep::CustomerMessage, monday_eight_pm);
+    state.apply(&targets, &time, SlaStep::StatusChanged { from: Status::Answered, to: Status::Open }, monday_eight_pm);
+    assert_eq!(state.resolution_due_at, Some(datetime!(2026-12-03 14:00 UTC)));
+    assert_eq!(state.next_response_due_at, Some(datetime!(2026-12-01 12:00 UTC)));
+    // Tuesday 13:00 passes: detection reports the next response once.
+    let reported = state.detect_breaches(datetime!(2026-12-01 12:01 UTC));
+    assert_eq!(reported, vec![SlaBreach { metric: SlaMetric::NextResponse, due_at: datetime!(2026-12-01 12:00 UTC) }]);
+    // Tuesday 15:00: the late reply reports nothing more.
+    assert!(state.apply(&targets, &time, SlaStep::AgentReply, datetime!(2026-12-01 14:00 UTC)).is_empty());
+    assert!(state.breached.next_response);
+    // Thursday 11:00: resolved before 15:00, on time.
+    state.apply(&targets, &time, SlaStep::StatusChanged { from: Status::Open, to: Status::Answered }, datetime!(2026-12-01 14:00 UTC));
+    let resolved = state.apply(
+        &targets,
+        &time,
+        SlaStep::StatusChanged { from: Status::Answered, to: Status::Resolved },
+        datetime!(2026-12-03 10:00 UTC),
+    );
+    assert!(resolved.is_empty());
+    assert!(!state.breached.resolution);
 }
 
 #[test]
