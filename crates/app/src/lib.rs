@@ -288,6 +288,11 @@ impl App {
         }
     }
 
+    /// The time now, by the application's clock (a test clock in tests).
+    pub fn now(&self) -> time::OffsetDateTime {
+        self.clock.now()
+    }
+
     /// The application's settings.
     pub fn settings(&self) -> AppSettings {
         self.settings

@@ -323,7 +323,12 @@ fn the_worked_example_of_the_docs_friday_to_monday() {
     assert!(state.apply(&targets, &time, SlaStep::AgentReply, datetime!(2026-12-01 14:00 UTC)).is_empty());
     assert!(state.breached.next_response);
     // Thursday 11:00: resolved before 15:00, on time.
-    state.apply(&targets, &time, SlaStep::StatusChanged { from: Status::Open, to: Status::Answered }, datetime!(2026-12-01 14:00 UTC));
+    state.apply(
+        &targets,
+        &time,
+        SlaStep::StatusChanged { from: Status::Open, to: Status::Answered },
+        datetime!(2026-12-01 14:00 UTC),
+    );
     let resolved = state.apply(
         &targets,
         &time,
