@@ -528,12 +528,15 @@ impl App {
             Some(sla) => self.sla.sla_policy(&tenant, sla.policy_id).await?.map(|policy| (sla, policy)),
             None => None,
         };
+        // The ticket keeps its policy unless a triage makes another one the first match, or
+        // the policy is gone.
+        let keep = match &current {
+            Some((_, policy)) if rematch => self.first_match_is(&change.ticket, policy.id).await?,
+            Some(_) => true,
+            None => false,
+        };
         match current {
-            Some((sla, policy))
-                if !rematch
-                    || policy.applies_to(change.ticket.priority, change.ticket.category_id, change.ticket.source)
-                        && self.first_match_is(&change.ticket, policy.id).await? =>
-            {
+            Some((sla, policy)) if keep => {
                 let time = self.working_time(&tenant, &policy).await?;
                 let targets = policy.targets();
                 let mut state = sla.state;

@@ -108,6 +108,7 @@ pub enum EventData {
         /// Which clock.
         metric: SlaMetric,
         /// When it was due.
+        #[cfg_attr(feature = "serde", serde(with = "time::serde::rfc3339"))]
         due_at: OffsetDateTime,
     },
 }

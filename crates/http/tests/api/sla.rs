@@ -294,3 +294,97 @@ async fn bad_sla_queue_parameters_are_refused() {
     customer.assert_problem(400, "validation_failed");
     assert_eq!(customer.error_fields(), ["sort"]);
 }
+
+/// A clock the test moves by hand.
+struct ManualClock(std::sync::Mutex<time::OffsetDateTime>);
+
+impl supportdesk_app::Clock for ManualClock {
+    fn now(&self) -> time::OffsetDateTime {
+        *self.0.lock().unwrap()
+    }
+}
+
+impl ManualClock {
+    fn advance(&self, by: time::Duration) {
+        *self.0.lock().unwrap() += by;
+    }
+}
+
+#[actix_web::test]
+async fn a_reply_after_the_due_time_records_the_breach_itself_and_a_pause_moves_the_due_time() {
+    let start = time::macros::datetime!(2026-11-27 15:00 UTC);
+    let clock = std::sync::Arc::new(ManualClock(std::sync::Mutex::new(start)));
+    let store = std::sync::Arc::new(supportdesk_store_memory::MemoryStore::new());
+    let app = std::sync::Arc::new(
+        supportdesk_app::App::builder(store.clone()).hasher(crate::common::cheap_hasher()).clock(clock.clone()).build(),
+    );
+    let h = Harness::over(app, Some(store), |_| {});
+    h.tenant("default");
+    let service = h.service().await;
+    let admin = h.bearer(&h.admin());
+    let customer = h.customer();
+    // Monday to Friday 09:00-17:00 in Berlin; the ticket opens Friday 16:00 Berlin time.
+    let hours = send(
+        &service,
+        TestRequest::post().uri("/api/v1/admin/business-hours").insert_header(admin.clone()).set_json(json!({
+            "name": "Office", "timeZone": "Europe/Berlin",
+            "week": {"mon": [["09:00", "17:00"]], "tue": [["09:00", "17:00"]], "wed": [["09:00", "17:00"]],
+                     "thu": [["09:00", "17:00"]], "fri": [["09:00", "17:00"]]}
+        })),
+    )
+    .await;
+    hours.assert_status(201);
+    send(
+        &service,
+        TestRequest::post().uri("/api/v1/admin/sla-policies").insert_header(admin.clone()).set_json(json!({
+            "name": "Office", "firstResponseMinutes": 480, "resolutionMinutes": 1440, "businessHoursId": hours.body["id"]
+        })),
+    )
+    .await
+    .assert_status(201);
+    let ticket = crate::common::open_ticket(&h, &service, &customer, crate::common::ticket_body()).await;
+    let url = format!("/api/v1/admin/tickets/{}", ticket["id"].as_str().unwrap());
+    let view = send(&service, TestRequest::get().uri(&url).insert_header(admin.clone())).await;
+    assert_eq!(view.body["sla"]["firstResponseDueAt"], "2026-11-30T15:00:00.000Z", "Monday 16:00 Berlin");
+    assert_eq!(view.body["sla"]["resolutionDueAt"], "2026-12-02T15:00:00.000Z", "Wednesday 16:00 Berlin");
+
+    // Monday 17:00 Berlin: the first reply is an hour late and records the breach itself.
+    clock.advance(time::Duration::days(3) + time::Duration::hours(1));
+    let reply = send(
+        &service,
+        TestRequest::post()
+            .uri(&format!("{url}/messages"))
+            .insert_header(admin.clone())
+            .set_json(json!({"body": "Sorry for the wait, a new parcel is on its way."})),
+    )
+    .await;
+    reply.assert_status(201);
+    let view = send(&service, TestRequest::get().uri(&url).insert_header(admin.clone())).await;
+    let sla = &view.body["sla"];
+    assert_eq!(sla["breached"]["firstResponse"], true);
+    assert_eq!(sla["firstResponseDueAt"], Value::Null);
+    assert_eq!(sla["pausedSince"], "2026-11-30T16:00:00.000Z", "answered pauses resolution");
+    let events = send(&service, TestRequest::get().uri(&format!("{url}/events")).insert_header(admin.clone())).await;
+    let breached: Vec<&Value> =
+        events.body["data"].as_array().unwrap().iter().filter(|e| e["type"] == "sla_breached").collect();
+    assert_eq!(breached.len(), 1, "{}", events.body);
+    assert_eq!(breached[0]["data"], json!({"metric": "first_response", "dueAt": "2026-11-30T15:00:00Z"}));
+    assert_eq!(breached[0]["actor"]["type"], "system");
+    assert_eq!(h.app.detect_sla_breaches(h.app.now(), 100).await.unwrap(), 0, "already reported");
+
+    // Tuesday 10:00 Berlin the customer writes: the pause lasted 1 business hour (Tuesday
+    // 09:00-10:00), so resolution moves from Wednesday 16:00 to 17:00.
+    clock.advance(time::Duration::hours(17));
+    send(
+        &service,
+        TestRequest::post()
+            .uri(&format!("/api/v1/tickets/{}/messages", ticket["id"].as_str().unwrap()))
+            .insert_header(h.bearer(&customer))
+            .set_json(json!({"body": "Thanks, I will wait for it."})),
+    )
+    .await
+    .assert_status(201);
+    let view = send(&service, TestRequest::get().uri(&url).insert_header(admin.clone())).await;
+    assert_eq!(view.body["sla"]["pausedSince"], Value::Null);
+    assert_eq!(view.body["sla"]["resolutionDueAt"], "2026-12-02T16:00:00.000Z");
+}
