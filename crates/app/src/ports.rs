@@ -453,8 +453,8 @@ pub trait SlaStore: Send + Sync {
 
     /// Tickets of every tenant with a running SLA clock past its due time and not yet
     /// reported (their [`supportdesk_domain::SlaState::alert_at`] is before `now`), soonest
-    /// first, at most `limit`: the work of breach detection. MUST be served by an index, not
-    /// a scan of every ticket.
+    /// first, at most `limit`: the work of breach detection. A database adapter serves it
+    /// from an index, not a scan of every ticket.
     async fn tickets_with_sla_alerts(&self, now: OffsetDateTime, limit: usize) -> StoreResult<Vec<Ticket>>;
 }
 

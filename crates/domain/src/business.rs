@@ -311,7 +311,9 @@ impl From<BusinessCalendar> for WorkingTime {
 impl WorkingTime {
     /// The instant at which `amount` of working time has passed after `from`: `from` itself
     /// for a zero or negative amount, otherwise an instant within opening hours (an interval's
-    /// end counts as within). `None` only past the year 9999.
+    /// end counts as within). `None` past the year 9999, or when the amount needs more than
+    /// about 22 years of the calendar's hours (a week with a few minutes of work and a year
+    /// of minutes to count): such a clock is never due.
     ///
     /// ```
     /// use supportdesk_domain::*;
