@@ -1643,6 +1643,15 @@ pub async fn a_tickets_sla_is_set_at_open_and_moves_with_every_change<S: Store +
     assert_eq!(sla.state.next_response_due_at, Some(wrote + minutes(60)), "the new policy's clock, same start");
     assert_eq!(sla.state.resolution_due_at, Some(opened_at + minutes(300) + paused));
 
+    // Its policy deleted, the ticket's next change matches the policies again.
+    w.app.delete_sla_policy(&w.admin, urgent.id).await.unwrap();
+    let note = AgentReplyInput { internal: true, ..reply("Checking with the carrier") };
+    w.app.agent_reply(&w.admin, by_id(&created), note, None, None).await.unwrap();
+    let noted = w.app.get_ticket(&w.admin, by_id(&created)).await.unwrap().summary.ticket;
+    let sla = noted.sla.unwrap();
+    assert_eq!(sla.policy_id, general.id);
+    assert_eq!(sla.state.next_response_due_at, Some(wrote + minutes(120)));
+
     // Without a matching policy a ticket has none; another tenant's policies never apply.
     let casey = w.open(&w.casey, "Beta ticket").await;
     assert_eq!(casey.summary.ticket.sla, None);
