@@ -162,7 +162,9 @@ macro_rules! filter_tickets {
             };
         }
         if filter.sla_breached {
-            query = query.filter(tickets::sla_breached.eq(true));
+            // The bare column (no bound value), so the planners of both backends can prove
+            // the partial indexes' `WHERE sla_breached` and use them.
+            query = query.filter(tickets::sla_breached);
         }
         if let Some(before) = filter.due_before {
             query = query.filter(tickets::sla_due_at.lt(before));

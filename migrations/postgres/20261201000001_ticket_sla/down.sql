@@ -1,4 +1,5 @@
 DROP INDEX tickets_sla_alert;
+DROP INDEX tickets_status_sla_breached;
 DROP INDEX tickets_sla_breached;
 DROP INDEX tickets_status_sla_due;
 DROP INDEX tickets_sla_due;

@@ -13,7 +13,9 @@ ALTER TABLE tickets ADD COLUMN sla_breached BOOLEAN NOT NULL DEFAULT FALSE;
 -- sort=dueAt and dueBefore, alone and within a status queue.
 CREATE INDEX tickets_sla_due ON tickets (tenant, sla_due_at, id);
 CREATE INDEX tickets_status_sla_due ON tickets (tenant, status, sla_due_at, id);
--- slaBreached=true in the default order (newest first).
+-- slaBreached=true in the default order (newest first), alone and within a status queue
+-- (partial: only breached tickets are in them).
 CREATE INDEX tickets_sla_breached ON tickets (tenant, created_at, id) WHERE sla_breached;
+CREATE INDEX tickets_status_sla_breached ON tickets (tenant, status, created_at, id) WHERE sla_breached;
 -- Breach detection, across tenants.
 CREATE INDEX tickets_sla_alert ON tickets (sla_alert_at) WHERE sla_alert_at IS NOT NULL;

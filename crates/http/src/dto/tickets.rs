@@ -412,7 +412,8 @@ pub struct AdminTicketQuery {
     /// `true`: only tickets with a recorded SLA breach.
     #[param(value_type = Option<bool>)]
     pub sla_breached: Option<String>,
-    /// Only tickets whose soonest running SLA clock is due before this RFC 3339 time.
+    /// Only tickets whose soonest running SLA clock is due before this RFC 3339 time; without
+    /// `sort`, soonest due first.
     #[param(value_type = Option<String>, format = DateTime)]
     pub due_before: Option<String>,
 }
@@ -580,6 +581,10 @@ impl AdminTicketQuery {
                 }
             },
         };
+        if query.due_before.is_some() && self.sort.is_none() {
+            // "What is due soon" reads soonest first, and walks the due-time index.
+            query.sort = TicketSort::DueAsc;
+        }
         finish(v)?;
         Ok(ParsedTicketQuery { query, category })
     }
