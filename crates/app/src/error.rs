@@ -236,6 +236,9 @@ pub enum AppError {
     /// 409 `last_admin`: the tenant's last active admin cannot be deactivated or demoted.
     #[error("the tenant's last active admin cannot be deactivated or demoted")]
     LastAdmin,
+    /// 409 `in_use`: the thing to delete is still used (the text says by what).
+    #[error("still in use: {0}")]
+    InUse(&'static str),
     /// 412 `precondition_failed`.
     #[error("the ticket's version is {current}, not the expected one")]
     PreconditionFailed {

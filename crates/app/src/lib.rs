@@ -37,6 +37,7 @@ mod mail;
 mod model;
 mod password;
 mod ports;
+mod sla;
 mod tickets;
 mod tokens;
 mod trust;
@@ -70,8 +71,12 @@ pub use model::{
 };
 pub use password::{Argon2Hasher, HashShare};
 pub use ports::{
-    AccountStore, CategoryStore, Clock, EventStore, MailStore, PasswordHasher, Store, StoreResult, SystemClock,
-    TenantStore, TicketStore, TrustStore, WebhookStore,
+    AccountStore, CategoryStore, Clock, EventStore, MailStore, PasswordHasher, SlaStore, Store, StoreResult,
+    SystemClock, TenantStore, TicketStore, TrustStore, WebhookStore,
+};
+pub use sla::{
+    date_text, parse_date, storage as sla_storage, BusinessHours, BusinessHoursInput, SlaPolicy, SlaPolicyInput,
+    MAX_SLA_MINUTES,
 };
 pub use tickets::{AgentReplyInput, OpenTicketInput, Outcome, ReplyResult, TriageInput};
 pub use tokens::{LoginThrottle, TokenAuthority, VerifiedToken};
@@ -113,6 +118,7 @@ pub struct App {
     events: Arc<dyn EventStore>,
     webhooks: Arc<dyn WebhookStore>,
     mail: Arc<dyn MailStore>,
+    sla: Arc<dyn SlaStore>,
     /// How mail is rendered and sent; `None` until the embedder gives them.
     mail_parts: Option<mail::MailParts>,
     /// How deliveries are sent and encoded; `None` until the embedder gives them.
@@ -153,6 +159,7 @@ pub struct AppBuilder {
     events: Arc<dyn EventStore>,
     webhooks: Arc<dyn WebhookStore>,
     mail: Arc<dyn MailStore>,
+    sla: Arc<dyn SlaStore>,
     mail_parts: Option<mail::MailParts>,
     webhook_parts: Option<webhooks::WebhookParts>,
     hasher: Option<Arc<dyn PasswordHasher>>,
@@ -238,6 +245,7 @@ impl AppBuilder {
             events: self.events,
             webhooks: self.webhooks,
             mail: self.mail,
+            sla: self.sla,
             mail_parts: self.mail_parts,
             webhook_parts: self.webhook_parts,
             hasher,
@@ -268,7 +276,8 @@ impl App {
             trust: store.clone(),
             events: store.clone(),
             webhooks: store.clone(),
-            mail: store,
+            mail: store.clone(),
+            sla: store,
             mail_parts: None,
             webhook_parts: None,
             hasher: None,
@@ -277,6 +286,11 @@ impl App {
             settings: AppSettings::default(),
             registration_hashing: HashShare::new(HashShare::REGISTRATION_DEFAULT.0, HashShare::REGISTRATION_DEFAULT.1),
         }
+    }
+
+    /// The time now, by the application's clock (a test clock in tests).
+    pub fn now(&self) -> time::OffsetDateTime {
+        self.clock.now()
     }
 
     /// The application's settings.

@@ -100,17 +100,20 @@ pub enum TicketSort {
     PriorityAsc,
     /// Most urgent first.
     PriorityDesc,
+    /// Soonest SLA due time first (of the clocks running); tickets without one last.
+    DueAsc,
 }
 
 impl TicketSort {
     /// Every sort, for tests and documentation.
-    pub const ALL: [TicketSort; 6] = [
+    pub const ALL: [TicketSort; 7] = [
         TicketSort::CreatedAsc,
         TicketSort::CreatedDesc,
         TicketSort::ActivityAsc,
         TicketSort::ActivityDesc,
         TicketSort::PriorityAsc,
         TicketSort::PriorityDesc,
+        TicketSort::DueAsc,
     ];
 
     /// Parses `createdAt`, `-createdAt`, `lastActivityAt`, `-lastActivityAt`, `priority`, `-priority`.
@@ -122,10 +125,11 @@ impl TicketSort {
             "-lastActivityAt" => TicketSort::ActivityDesc,
             "priority" => TicketSort::PriorityAsc,
             "-priority" => TicketSort::PriorityDesc,
+            "dueAt" => TicketSort::DueAsc,
             _ => {
                 return Err(InvalidValue::new(
                     "sort",
-                    Rule::OneOf("createdAt, -createdAt, lastActivityAt, -lastActivityAt, priority, -priority"),
+                    Rule::OneOf("createdAt, -createdAt, lastActivityAt, -lastActivityAt, priority, -priority, dueAt"),
                 ))
             }
         })
@@ -140,6 +144,7 @@ impl TicketSort {
             TicketSort::ActivityDesc => "-lastActivityAt",
             TicketSort::PriorityAsc => "priority",
             TicketSort::PriorityDesc => "-priority",
+            TicketSort::DueAsc => "dueAt",
         }
     }
 }
@@ -294,6 +299,10 @@ pub struct TicketQuery {
     pub tag: Option<Tag>,
     /// Subject substring (case-insensitive) or ticket number.
     pub text: Option<SearchText>,
+    /// Only tickets with a recorded SLA breach (any clock).
+    pub sla_breached: bool,
+    /// Only tickets whose soonest running SLA clock is due before this instant.
+    pub due_before: Option<OffsetDateTime>,
     /// The order.
     pub sort: TicketSort,
     /// The page.
@@ -316,7 +325,9 @@ impl TicketQuery {
             && self.order_id.is_none()
             && self.assignee.is_none()
             && self.tag.is_none()
-            && self.text.is_none();
+            && self.text.is_none()
+            && !self.sla_breached
+            && self.due_before.is_none();
         only_status.then_some(self.statuses.as_slice())
     }
 
@@ -337,6 +348,8 @@ impl TicketQuery {
                 AssigneeFilter::Unassigned => ticket.assignee_id.is_none(),
             })
             && self.tag.as_ref().is_none_or(|t| ticket.tags.contains(t))
+            && (!self.sla_breached || ticket.sla.is_some_and(|sla| sla.state.breached.any()))
+            && self.due_before.is_none_or(|before| Self::due_at(ticket).is_some_and(|due| due < before))
             && text_matches
     }
 
@@ -349,6 +362,11 @@ impl TicketQuery {
         }
     }
 
+    /// The SLA due time the queue sorts and filters by: the soonest of the running clocks.
+    pub fn due_at(ticket: &Ticket) -> Option<OffsetDateTime> {
+        ticket.sla.and_then(|sla| sla.state.due_at())
+    }
+
     /// Orders two tickets as `sort` says; ties break on the id (time-ordered), the same way.
     pub fn compare(&self, a: &Ticket, b: &Ticket) -> std::cmp::Ordering {
         use std::cmp::Ordering;
@@ -359,6 +377,13 @@ impl TicketQuery {
             TicketSort::ActivityDesc => (self.activity(a).cmp(&self.activity(b)), true),
             TicketSort::PriorityAsc => (a.priority.cmp(&b.priority), false),
             TicketSort::PriorityDesc => (a.priority.cmp(&b.priority), true),
+            // `None` sorts after every time: tickets without a due time come last.
+            TicketSort::DueAsc => match (Self::due_at(a), Self::due_at(b)) {
+                (Some(x), Some(y)) => (x.cmp(&y), false),
+                (Some(_), None) => (Ordering::Less, false),
+                (None, Some(_)) => (Ordering::Greater, false),
+                (None, None) => (Ordering::Equal, false),
+            },
         };
         let ordering = ordering.then_with(|| a.id.cmp(&b.id));
         if descending {

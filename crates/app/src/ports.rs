@@ -7,8 +7,8 @@
 
 use async_trait::async_trait;
 use supportdesk_domain::{
-    Agent, AgentId, AuditEvent, Category, Customer, CustomerId, Email, Message, MessageId, OpenedTicket, TenantKey,
-    TenantPolicy, Ticket, TicketChange, TicketId, TicketRef,
+    Agent, AgentId, AuditEvent, BusinessHoursId, Category, Customer, CustomerId, Email, Message, MessageId,
+    OpenedTicket, SlaPolicyId, TenantKey, TenantPolicy, Ticket, TicketChange, TicketId, TicketRef,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -20,6 +20,7 @@ use crate::model::{
     CategoryFilter, CategoryKey, IdempotencyKey, IdempotencyRecord, Login, Page, TicketQuery, TicketSummary,
     TicketView, Visibility,
 };
+use crate::sla::{BusinessHours, SlaPolicy};
 use crate::trust::{AgentSession, ApiKey, Secret, SigningKey, TenantRecord};
 use crate::webhooks::{ClaimedDelivery, Delivery, WebhookEndpoint};
 
@@ -410,14 +411,70 @@ pub trait MailStore: Send + Sync {
     async fn record_mail_attempt(&self, delivery: &MailDelivery) -> StoreResult<()>;
 }
 
+/// Business hours and SLA policies.
+#[async_trait]
+pub trait SlaStore: Send + Sync {
+    /// Adds business hours.
+    async fn insert_business_hours(&self, hours: &BusinessHours) -> StoreResult<()>;
+
+    /// One calendar of the tenant.
+    async fn business_hours(&self, tenant: &TenantKey, id: BusinessHoursId) -> StoreResult<Option<BusinessHours>>;
+
+    /// The tenant's calendars, oldest first.
+    async fn list_business_hours(&self, tenant: &TenantKey) -> StoreResult<Vec<BusinessHours>>;
+
+    /// Replaces a calendar's fields.
+    ///
+    /// # Errors
+    ///
+    /// `NotFound` when it does not exist in its tenant.
+    async fn update_business_hours(&self, hours: &BusinessHours) -> StoreResult<()>;
+
+    /// Deletes a calendar; whether it existed in the tenant.
+    async fn delete_business_hours(&self, tenant: &TenantKey, id: BusinessHoursId) -> StoreResult<bool>;
+
+    /// Adds a policy.
+    async fn insert_sla_policy(&self, policy: &SlaPolicy) -> StoreResult<()>;
+
+    /// One policy of the tenant.
+    async fn sla_policy(&self, tenant: &TenantKey, id: SlaPolicyId) -> StoreResult<Option<SlaPolicy>>;
+
+    /// The tenant's policies in the order they are tried: position, then creation time, then id.
+    async fn list_sla_policies(&self, tenant: &TenantKey) -> StoreResult<Vec<SlaPolicy>>;
+
+    /// Replaces a policy's fields.
+    ///
+    /// # Errors
+    ///
+    /// `NotFound` when it does not exist in its tenant.
+    async fn update_sla_policy(&self, policy: &SlaPolicy) -> StoreResult<()>;
+
+    /// Deletes a policy; whether it existed in the tenant.
+    async fn delete_sla_policy(&self, tenant: &TenantKey, id: SlaPolicyId) -> StoreResult<bool>;
+
+    /// Tickets of every tenant with a running SLA clock past its due time and not yet
+    /// reported (their [`supportdesk_domain::SlaState::alert_at`] is before `now`), soonest
+    /// first, at most `limit`: the work of breach detection. A database adapter serves it
+    /// from an index, not a scan of every ticket.
+    async fn tickets_with_sla_alerts(&self, now: OffsetDateTime, limit: usize) -> StoreResult<Vec<Ticket>>;
+}
+
 /// Every store port at once: what an adapter provides.
 pub trait Store:
-    TicketStore + CategoryStore + AccountStore + TenantStore + TrustStore + EventStore + WebhookStore + MailStore
+    TicketStore + CategoryStore + AccountStore + TenantStore + TrustStore + EventStore + WebhookStore + MailStore + SlaStore
 {
 }
 
 impl<T> Store for T where
-    T: TicketStore + CategoryStore + AccountStore + TenantStore + TrustStore + EventStore + WebhookStore + MailStore
+    T: TicketStore
+        + CategoryStore
+        + AccountStore
+        + TenantStore
+        + TrustStore
+        + EventStore
+        + WebhookStore
+        + MailStore
+        + SlaStore
 {
 }
 

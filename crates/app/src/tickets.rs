@@ -189,7 +189,7 @@ impl App {
             let now = self.clock.now();
             let actor = principal.actor();
             let ctx = self.context(&actor, TenantPolicy::default(), now);
-            let opened = Ticket::open(
+            let mut opened = Ticket::open(
                 &ctx,
                 OpenTicket {
                     tenant: principal.tenant.clone(),
@@ -204,6 +204,8 @@ impl App {
                     attachments: input.attachments.clone(),
                 },
             )?;
+            let sla = self.sla_at_open(opened.ticket.draft()).await?;
+            opened.ticket.set_sla(sla);
             let message = opened.message.clone();
             let record = idempotency.as_ref().map(|idem| IdempotencyRecord {
                 tenant: principal.tenant.clone(),
@@ -574,9 +576,10 @@ impl App {
             }
             let now = self.clock.now();
             let ctx = self.context(&actor, policy, now);
-            let Some(change) = decide(&current, &ctx)? else {
+            let Some(mut change) = decide(&current, &ctx)? else {
                 return Ok(Modified { ticket: current, change: None });
             };
+            self.settle_sla(&mut change, now).await?;
             let record = idempotency.map(|idem| IdempotencyRecord {
                 tenant: principal.tenant.clone(),
                 principal_id: principal.id,

@@ -4,6 +4,7 @@ use time::OffsetDateTime;
 
 use crate::ids::{AgentId, CategoryId, EventId, MessageId, TicketId};
 use crate::party::Actor;
+use crate::sla::SlaMetric;
 use crate::status::{Priority, Source, Status};
 
 /// One entry of a ticket's audit trail.
@@ -102,6 +103,14 @@ pub enum EventData {
         #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
         subject: Option<FieldChange<String>>,
     },
+    /// An SLA clock ran past its due time unmet (reported once per clock and cycle).
+    SlaBreached {
+        /// Which clock.
+        metric: SlaMetric,
+        /// When it was due.
+        #[cfg_attr(feature = "serde", serde(with = "time::serde::rfc3339"))]
+        due_at: OffsetDateTime,
+    },
 }
 
 impl EventData {
@@ -115,6 +124,7 @@ impl EventData {
             EventData::Assigned { .. } => "assigned",
             EventData::Unassigned { .. } => "unassigned",
             EventData::Triaged { .. } => "triaged",
+            EventData::SlaBreached { .. } => "sla_breached",
         }
     }
 }

@@ -79,6 +79,14 @@ id_type!(
     /// A category's UUID.
     CategoryId, "category"
 );
+id_type!(
+    /// A business calendar's UUID.
+    BusinessHoursId, "businessHoursId"
+);
+id_type!(
+    /// An SLA policy's UUID.
+    SlaPolicyId, "slaPolicyId"
+);
 
 /// Where commands get new ids from. Production uses [`UuidV7`]; tests use a counter.
 pub trait IdSource: Send + Sync {

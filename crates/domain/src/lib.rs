@@ -56,21 +56,28 @@
 //! ```
 
 mod attachment;
+mod business;
 mod error;
 mod event;
 mod ids;
 mod number;
 mod party;
+mod sla;
 mod status;
 mod text;
 mod ticket;
 
 pub use attachment::Attachment;
+pub use business::{BusinessCalendar, ClockTime, OpenInterval, WeeklyHours, WorkingTime, MAX_HOLIDAYS, WEEKDAYS};
 pub use error::{DomainError, InvalidValue, Rule};
 pub use event::{AuditEvent, EventData, FieldChange};
-pub use ids::{AgentId, CategoryId, CustomerId, EventId, IdSource, MessageId, SequentialIds, TicketId, UuidV7};
+pub use ids::{
+    AgentId, BusinessHoursId, CategoryId, CustomerId, EventId, IdSource, MessageId, SequentialIds, SlaPolicyId,
+    TicketId, UuidV7,
+};
 pub use number::{TicketNumber, TicketRef};
 pub use party::{Actor, Agent, Category, Customer, TenantPolicy, DEFAULT_CATEGORIES};
+pub use sla::{SlaBreach, SlaBreaches, SlaMatch, SlaMetric, SlaState, SlaStep, SlaTargets, TicketSla};
 pub use status::{AuthorType, Permission, Priority, Role, Source, Status};
 pub use text::{
     CategoryName, Description, Email, ExternalRef, MessageBody, PersonName, ResolutionNote, Slug, Subject, Tag, Tags,

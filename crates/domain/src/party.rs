@@ -134,6 +134,11 @@ impl Actor {
         Self { kind: AuthorType::Agent, id: id.as_uuid(), name: name.into(), image_url: None }
     }
 
+    /// The service itself (breach detection, timed work).
+    pub fn system() -> Self {
+        Self { kind: AuthorType::System, id: uuid::Uuid::nil(), name: "system".to_owned(), image_url: None }
+    }
+
     /// The same actor with an avatar.
     #[must_use]
     pub fn with_image(mut self, image_url: Option<String>) -> Self {

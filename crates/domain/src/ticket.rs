@@ -13,6 +13,7 @@ use crate::event::{AuditEvent, EventData, FieldChange};
 use crate::ids::{AgentId, CategoryId, CustomerId, EventId, IdSource, MessageId, TicketId};
 use crate::number::TicketNumber;
 use crate::party::{Actor, TenantPolicy};
+use crate::sla::TicketSla;
 use crate::status::{AuthorType, Priority, Source, Status};
 use crate::text::{Description, ExternalRef, MessageBody, ResolutionNote, Subject, Tags, TenantKey};
 
@@ -80,6 +81,9 @@ pub struct Ticket {
     pub public_last_activity_at: OffsetDateTime,
     /// When an agent's last public reply was added: internal notes do not count.
     pub public_last_agent_message_at: Option<OffsetDateTime>,
+    /// The SLA policy that applies and where its clocks stand; `None` when no policy
+    /// applies. Commands keep it as it is: the application recomputes it with every change.
+    pub sla: Option<TicketSla>,
 }
 
 /// One message of a ticket's thread: a public reply or an internal note.
@@ -196,6 +200,16 @@ impl NewTicket {
     /// The customer it is for.
     pub fn customer_id(&self) -> CustomerId {
         self.ticket.customer_id
+    }
+
+    /// The ticket as decided (its number is a placeholder until the store saves it).
+    pub fn draft(&self) -> &Ticket {
+        &self.ticket
+    }
+
+    /// Sets the SLA state the ticket is born with.
+    pub fn set_sla(&mut self, sla: Option<TicketSla>) {
+        self.ticket.sla = sla;
     }
 }
 
@@ -491,6 +505,7 @@ impl Ticket {
             public_updated_at: now,
             public_last_activity_at: now,
             public_last_agent_message_at: (!by_customer).then_some(now),
+            sla: None,
         };
         let message = Message {
             id: MessageId::from_uuid(ctx.ids.next_uuid()),

@@ -110,6 +110,7 @@ impl World {
             public_updated_at: EARLIER,
             public_last_activity_at: EARLIER,
             public_last_agent_message_at: Some(EARLIER),
+            sla: None,
         }
     }
 

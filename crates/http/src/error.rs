@@ -358,6 +358,9 @@ impl From<AppError> for ApiError {
                 "Last active admin",
                 "the tenant's last active admin cannot be deactivated or demoted; make another admin first",
             ),
+            AppError::InUse(what) => {
+                Self::new(StatusCode::CONFLICT, "in_use", "Still in use", format!("cannot delete: {what}"))
+            }
             AppError::PreconditionFailed { current } => Self::new(
                 StatusCode::PRECONDITION_FAILED,
                 "precondition_failed",

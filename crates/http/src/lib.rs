@@ -292,6 +292,7 @@ pub(crate) fn register_routes(cfg: &mut web::ServiceConfig) -> Vec<routes::Route
     handlers::webhooks::configure(&mut routes);
     handlers::notifications::configure(&mut routes);
     handlers::settings::configure(&mut routes);
+    handlers::sla::configure(&mut routes);
     handlers::trust::configure(&mut routes);
     routes.into_registered()
 }

@@ -11,7 +11,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::dto::events::{event_types, EventV1};
 use crate::handlers::{
-    admin_tickets, agents, auth, categories, customers, events, notifications, ops, settings, tickets, trust, webhooks,
+    admin_tickets, agents, auth, categories, customers, events, notifications, ops, settings, sla, tickets, trust,
+    webhooks,
 };
 
 /// Adds the bearer security scheme every authenticated route names.
@@ -209,6 +210,16 @@ Cache-Control: no-store."
         notifications::put_notification_settings,
         notifications::get_notification_template,
         notifications::put_notification_template,
+        sla::list_business_hours,
+        sla::create_business_hours,
+        sla::get_business_hours,
+        sla::update_business_hours,
+        sla::delete_business_hours,
+        sla::list_sla_policies,
+        sla::create_sla_policy,
+        sla::get_sla_policy,
+        sla::update_sla_policy,
+        sla::delete_sla_policy,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldProblem, EventV1, crate::dto::webhooks::PingV1)),
     modifiers(&BearerSecurity, &JsonBodyErrors, &Webhooks, &UntaggedAsAnyOf),
@@ -226,6 +237,7 @@ Cache-Control: no-store."
         (name = "admin-events", description = "The change feed: every committed event, after a cursor"),
         (name = "admin-webhooks", description = "Webhook endpoints, their delivery log, retries and pings"),
         (name = "admin-notifications", description = "Email notifications: which are sent, and their templates"),
+        (name = "admin-sla", description = "Business hours and SLA policies"),
         (name = "webhooks", description = "What supportdesk posts to a subscribed endpoint"),
     )
 )]
@@ -299,7 +311,7 @@ mod tests {
         let doc = serde_json::to_value(openapi()).unwrap();
         let data = &doc["components"]["schemas"]["EventDataV1"];
         assert!(data.get("oneOf").is_none(), "{data}");
-        assert_eq!(data["anyOf"].as_array().map(Vec::len), Some(6), "{data}");
+        assert_eq!(data["anyOf"].as_array().map(Vec::len), Some(7), "{data}");
         // A change's values are strings or lists of strings: the schema allows any value.
         let change = &doc["components"]["schemas"]["ChangeV1"]["properties"];
         assert!(change["from"].get("type").is_none(), "{change}");

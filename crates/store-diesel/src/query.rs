@@ -161,6 +161,14 @@ macro_rules! filter_tickets {
                 }
             };
         }
+        if filter.sla_breached {
+            // The bare column (no bound value), so the planners of both backends can prove
+            // the partial indexes' `WHERE sla_breached` and use them.
+            query = query.filter(tickets::sla_breached);
+        }
+        if let Some(before) = filter.due_before {
+            query = query.filter(tickets::sla_due_at.lt(before));
+        }
         if let Some((pattern, number)) = &filter.text {
             let subject = tickets::subject_search.like(pattern.clone()).escape('\\');
             query = match number {
@@ -188,6 +196,10 @@ pub(crate) struct Filter {
     tag: Option<String>,
     /// A LIKE pattern on the lower-cased subject, and the number the text names, if any.
     text: Option<(String, Option<i64>)>,
+    /// Only tickets with a recorded breach.
+    sla_breached: bool,
+    /// Only tickets whose `sla_due_at` is before this (never the "no due time" value).
+    due_before: Option<time::PrimitiveDateTime>,
     sort: TicketSort,
     /// A customer's own list: activity sorts use the customer-visible activity time.
     customer_view: bool,
@@ -211,6 +223,8 @@ impl Filter {
             }),
             tag: query.tag.as_ref().map(ToString::to_string),
             text: query.text.as_ref().map(|q| (contains_pattern(&q.lowercase()), q.number().map(|n| n.get()))),
+            sla_breached: query.sla_breached,
+            due_before: query.due_before.map(|at| crate::rows::to_db_time(at).min(crate::rows::NO_DUE_AT)),
             sort: query.sort,
             customer_view: query.customer_view,
             limit: i64::from(query.page.size()),
@@ -244,6 +258,8 @@ impl Filter {
                 TicketSort::ActivityDesc => query.order_by((tickets::last_activity_at.desc(), tickets::id.desc())),
                 TicketSort::PriorityAsc => query.order_by((tickets::priority.asc(), tickets::id.asc())),
                 TicketSort::PriorityDesc => query.order_by((tickets::priority.desc(), tickets::id.desc())),
+                // Served by `tickets_sla_due`; tickets without a due time hold the largest value.
+                TicketSort::DueAsc => query.order_by((tickets::sla_due_at.asc(), tickets::id.asc())),
             };
             Paged { query, limit: self.limit, offset: self.offset }.load(c)
         })?;

@@ -7,7 +7,8 @@ use supportdesk_app::{IdempotencyKey, IdempotencyRecord, Login, TicketSnapshot};
 use supportdesk_domain::{
     Actor, Agent, AgentId, Attachment, AuditEvent, AuthorType, Category, CategoryId, CategoryName, Customer,
     CustomerId, Email, EventData, EventId, ExternalRef, Message, MessageBody, MessageId, Permission, PersonName,
-    Priority, ResolutionNote, Role, Slug, Source, Status, Subject, Tags, TenantKey, Ticket, TicketId, TicketNumber,
+    Priority, ResolutionNote, Role, SlaBreaches, SlaPolicyId, SlaState, Slug, Source, Status, Subject, Tags, TenantKey,
+    Ticket, TicketId, TicketNumber, TicketSla,
 };
 use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
 use uuid::Uuid;
@@ -109,6 +110,7 @@ pub(crate) struct TicketRow {
     pub public_updated_at: PrimitiveDateTime,
     pub public_last_activity_at: PrimitiveDateTime,
     pub public_last_agent_message_at: Option<PrimitiveDateTime>,
+    pub sla: Option<String>,
 }
 
 impl TryFrom<TicketRow> for Ticket {
@@ -144,6 +146,7 @@ impl TryFrom<TicketRow> for Ticket {
             public_updated_at: from_db_time(row.public_updated_at),
             public_last_activity_at: from_db_time(row.public_last_activity_at),
             public_last_agent_message_at: row.public_last_agent_message_at.map(from_db_time),
+            sla: row.sla.as_deref().map(parse_sla).transpose()?,
         })
     }
 }
@@ -180,6 +183,10 @@ pub(crate) struct NewTicketRow {
     pub public_updated_at: PrimitiveDateTime,
     pub public_last_activity_at: PrimitiveDateTime,
     pub public_last_agent_message_at: Option<PrimitiveDateTime>,
+    pub sla: Option<String>,
+    pub sla_due_at: PrimitiveDateTime,
+    pub sla_alert_at: Option<PrimitiveDateTime>,
+    pub sla_breached: bool,
 }
 
 impl From<&Ticket> for NewTicketRow {
@@ -213,6 +220,10 @@ impl From<&Ticket> for NewTicketRow {
             public_updated_at: to_db_time(t.public_updated_at),
             public_last_activity_at: to_db_time(t.public_last_activity_at),
             public_last_agent_message_at: t.public_last_agent_message_at.map(to_db_time),
+            sla: t.sla.as_ref().map(sla_text),
+            sla_due_at: sla_due_at(t),
+            sla_alert_at: t.sla.and_then(|sla| sla.state.alert_at()).map(to_db_time),
+            sla_breached: t.sla.is_some_and(|sla| sla.state.breached.any()),
         }
     }
 }
@@ -242,6 +253,10 @@ pub(crate) struct TicketChangeset {
     pub public_updated_at: PrimitiveDateTime,
     pub public_last_activity_at: PrimitiveDateTime,
     pub public_last_agent_message_at: Option<PrimitiveDateTime>,
+    pub sla: Option<String>,
+    pub sla_due_at: PrimitiveDateTime,
+    pub sla_alert_at: Option<PrimitiveDateTime>,
+    pub sla_breached: bool,
 }
 
 impl From<&Ticket> for TicketChangeset {
@@ -267,8 +282,73 @@ impl From<&Ticket> for TicketChangeset {
             public_updated_at: to_db_time(t.public_updated_at),
             public_last_activity_at: to_db_time(t.public_last_activity_at),
             public_last_agent_message_at: t.public_last_agent_message_at.map(to_db_time),
+            sla: t.sla.as_ref().map(sla_text),
+            sla_due_at: sla_due_at(t),
+            sla_alert_at: t.sla.and_then(|sla| sla.state.alert_at()).map(to_db_time),
+            sla_breached: t.sla.is_some_and(|sla| sla.state.breached.any()),
         }
     }
+}
+
+/// What `sla_due_at` holds when no clock runs: after every real due time, so an ascending
+/// walk of its index lists such tickets last on both backends.
+pub(crate) const NO_DUE_AT: PrimitiveDateTime = time::macros::datetime!(9999-12-31 00:00);
+
+/// The `sla_due_at` of a ticket: its soonest running due time, or [`NO_DUE_AT`].
+fn sla_due_at(t: &Ticket) -> PrimitiveDateTime {
+    t.sla.and_then(|sla| sla.state.due_at()).map_or(NO_DUE_AT, to_db_time)
+}
+
+/// A ticket's SLA as stored: `policy|first|next|resolution|paused|breaches`, each time as
+/// Unix nanoseconds or `-`, the breaches as three `0`/`1` (first, next, resolution).
+pub(crate) fn sla_text(sla: &TicketSla) -> String {
+    let time =
+        |t: Option<time::OffsetDateTime>| t.map_or_else(|| "-".to_owned(), |t| t.unix_timestamp_nanos().to_string());
+    let flag = |b: bool| if b { '1' } else { '0' };
+    let s = &sla.state;
+    format!(
+        "{}|{}|{}|{}|{}|{}{}{}",
+        id_text(sla.policy_id.as_uuid()),
+        time(s.first_response_due_at),
+        time(s.next_response_due_at),
+        time(s.resolution_due_at),
+        time(s.paused_since),
+        flag(s.breached.first_response),
+        flag(s.breached.next_response),
+        flag(s.breached.resolution),
+    )
+}
+
+/// A ticket's SLA from its stored text.
+pub(crate) fn parse_sla(raw: &str) -> Result<TicketSla, Failure> {
+    let corrupt = || Failure::Corrupt(format!("ticket sla {raw:?} is not policy|times|flags"));
+    let parts: Vec<&str> = raw.split('|').collect();
+    let [policy, first, next, resolution, paused, flags] = parts.as_slice() else { return Err(corrupt()) };
+    let time = |part: &str| -> Result<Option<time::OffsetDateTime>, Failure> {
+        if part == "-" {
+            return Ok(None);
+        }
+        let nanos: i128 = part.parse().map_err(|_| corrupt())?;
+        time::OffsetDateTime::from_unix_timestamp_nanos(nanos).map(Some).map_err(|_| corrupt())
+    };
+    let flags = flags.as_bytes();
+    if flags.len() != 3 {
+        return Err(corrupt());
+    }
+    Ok(TicketSla {
+        policy_id: SlaPolicyId::from_uuid(uuid(policy)?),
+        state: SlaState {
+            first_response_due_at: time(first)?,
+            next_response_due_at: time(next)?,
+            resolution_due_at: time(resolution)?,
+            paused_since: time(paused)?,
+            breached: SlaBreaches {
+                first_response: flags[0] == b'1',
+                next_response: flags[1] == b'1',
+                resolution: flags[2] == b'1',
+            },
+        },
+    })
 }
 
 /// A message row.

@@ -103,6 +103,10 @@ diesel::table! {
         public_updated_at -> Timestamp,
         public_last_activity_at -> Timestamp,
         public_last_agent_message_at -> Nullable<Timestamp>,
+        sla -> Nullable<Text>,
+        sla_due_at -> Timestamp,
+        sla_alert_at -> Nullable<Timestamp>,
+        sla_breached -> Bool,
     }
 }
 
@@ -318,7 +322,43 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Business calendars (week and holidays as text, see `supportdesk_app::sla_storage`).
+    business_hours (tenant, id) {
+        tenant -> Text,
+        id -> Text,
+        name -> Text,
+        time_zone -> Text,
+        week -> Text,
+        holidays -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// SLA policies.
+    sla_policies (tenant, id) {
+        tenant -> Text,
+        id -> Text,
+        name -> Text,
+        position -> Integer,
+        match_priority -> Nullable<Text>,
+        match_category_id -> Nullable<Text>,
+        match_source -> Nullable<Text>,
+        first_response_minutes -> Integer,
+        next_response_minutes -> Nullable<Integer>,
+        resolution_minutes -> Integer,
+        business_hours_id -> Nullable<Text>,
+        pause_while_answered -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    business_hours,
+    sla_policies,
     notification_settings,
     notification_templates,
     mail_positions,

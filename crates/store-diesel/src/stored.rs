@@ -8,7 +8,7 @@
 //! camelCase fields and the vocabularies' wire names.
 
 use serde::{Deserialize, Serialize};
-use supportdesk_domain::{AgentId, CategoryId, EventData, FieldChange, MessageId, Priority, Source, Status};
+use supportdesk_domain::{AgentId, CategoryId, EventData, FieldChange, MessageId, Priority, SlaMetric, Source, Status};
 use uuid::Uuid;
 
 use crate::error::Failure;
@@ -66,6 +66,11 @@ enum StoredEventV1 {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         subject: Option<StoredChange<String>>,
     },
+    SlaBreached {
+        metric: String,
+        /// Unix nanoseconds.
+        due_at: i128,
+    },
 }
 
 fn change<T, U>(c: &FieldChange<T>, f: impl Fn(&T) -> U) -> StoredChange<U> {
@@ -107,6 +112,9 @@ impl From<&EventData> for StoredEventV1 {
                 tags: tags.as_ref().map(|c| change(c, Clone::clone)),
                 subject: subject.as_ref().map(|c| change(c, Clone::clone)),
             },
+            EventData::SlaBreached { metric, due_at } => {
+                StoredEventV1::SlaBreached { metric: metric.as_str().to_owned(), due_at: due_at.unix_timestamp_nanos() }
+            }
         }
     }
 }
@@ -147,6 +155,12 @@ impl TryFrom<StoredEventV1> for EventData {
                     .transpose()?,
                 tags: tags.map(|c| back(c, Ok::<_, Failure>)).transpose()?,
                 subject: subject.map(|c| back(c, Ok::<_, Failure>)).transpose()?,
+            },
+            StoredEventV1::SlaBreached { metric, due_at } => EventData::SlaBreached {
+                metric: SlaMetric::parse(&metric)
+                    .ok_or_else(|| Failure::Corrupt(format!("SLA metric {metric} is unknown")))?,
+                due_at: time::OffsetDateTime::from_unix_timestamp_nanos(due_at)
+                    .map_err(|_| Failure::Corrupt(format!("SLA due time {due_at} is out of range")))?,
             },
         })
     }

@@ -19,15 +19,17 @@ use async_trait::async_trait;
 use std::collections::HashMap;
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use supportdesk_app::{
-    AccountStore, AgentSession, ApiKey, CategoryFilter, CategoryKey, CategoryStore, CategorySummary, ClaimedDelivery,
-    ClaimedMail, Delivery, DeliveryStatus, EventStore, FeedEvent, FeedPosition, IdempotencyKey, IdempotencyRecord,
-    Login, MailDelivery, MailSettings, MailStore, MailTemplate, NotificationKind, Page, PersonSummary, Secret,
-    SigningKey, StoreError, StoreResult, Taken, TenantRecord, TenantStore, TicketQuery, TicketSnapshot, TicketStore,
-    TicketSummary, TicketView, TrustStore, Visibility, WebhookEndpoint, WebhookStore,
+    AccountStore, AgentSession, ApiKey, BusinessHours, CategoryFilter, CategoryKey, CategoryStore, CategorySummary,
+    ClaimedDelivery, ClaimedMail, Delivery, DeliveryStatus, EventStore, FeedEvent, FeedPosition, IdempotencyKey,
+    IdempotencyRecord, Login, MailDelivery, MailSettings, MailStore, MailTemplate, NotificationKind, Page,
+    PersonSummary, Secret, SigningKey, SlaPolicy, SlaStore, StoreError, StoreResult, Taken, TenantRecord, TenantStore,
+    TicketQuery, TicketSnapshot, TicketStore, TicketSummary, TicketView, TrustStore, Visibility, WebhookEndpoint,
+    WebhookStore,
 };
 use supportdesk_domain::{
-    Agent, AgentId, AuditEvent, Category, CategoryId, Customer, CustomerId, Email, EventData, Message, MessageId,
-    OpenedTicket, Role, TenantKey, TenantPolicy, Ticket, TicketChange, TicketId, TicketNumber, TicketRef,
+    Agent, AgentId, AuditEvent, BusinessHoursId, Category, CategoryId, Customer, CustomerId, Email, EventData, Message,
+    MessageId, OpenedTicket, Role, SlaPolicyId, TenantKey, TenantPolicy, Ticket, TicketChange, TicketId, TicketNumber,
+    TicketRef,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -63,6 +65,10 @@ struct State {
     /// Each tenant's mail position (an index into `feed`).
     mail_positions: HashMap<TenantKey, usize>,
     mail: Vec<(MailDelivery, Option<OffsetDateTime>)>,
+    /// Business calendars, in insertion order.
+    business_hours: Vec<BusinessHours>,
+    /// SLA policies, in insertion order.
+    sla_policies: Vec<SlaPolicy>,
 }
 
 struct TenantState {
@@ -340,6 +346,86 @@ impl MailStore for MemoryStore {
             *stored = (delivery.clone(), None);
         }
         Ok(())
+    }
+}
+
+#[async_trait]
+impl SlaStore for MemoryStore {
+    async fn insert_business_hours(&self, hours: &BusinessHours) -> StoreResult<()> {
+        self.write().business_hours.push(hours.clone());
+        Ok(())
+    }
+
+    async fn business_hours(&self, tenant: &TenantKey, id: BusinessHoursId) -> StoreResult<Option<BusinessHours>> {
+        Ok(self.read().business_hours.iter().find(|h| h.id == id && &h.tenant == tenant).cloned())
+    }
+
+    async fn list_business_hours(&self, tenant: &TenantKey) -> StoreResult<Vec<BusinessHours>> {
+        let mut found: Vec<_> = self.read().business_hours.iter().filter(|h| &h.tenant == tenant).cloned().collect();
+        found.sort_by_key(|h| (h.created_at, h.id));
+        Ok(found)
+    }
+
+    async fn update_business_hours(&self, hours: &BusinessHours) -> StoreResult<()> {
+        let mut state = self.write();
+        let stored = state
+            .business_hours
+            .iter_mut()
+            .find(|h| h.id == hours.id && h.tenant == hours.tenant)
+            .ok_or(StoreError::NotFound)?;
+        *stored = hours.clone();
+        Ok(())
+    }
+
+    async fn delete_business_hours(&self, tenant: &TenantKey, id: BusinessHoursId) -> StoreResult<bool> {
+        let mut state = self.write();
+        let before = state.business_hours.len();
+        state.business_hours.retain(|h| !(h.id == id && &h.tenant == tenant));
+        Ok(state.business_hours.len() < before)
+    }
+
+    async fn insert_sla_policy(&self, policy: &SlaPolicy) -> StoreResult<()> {
+        self.write().sla_policies.push(policy.clone());
+        Ok(())
+    }
+
+    async fn sla_policy(&self, tenant: &TenantKey, id: SlaPolicyId) -> StoreResult<Option<SlaPolicy>> {
+        Ok(self.read().sla_policies.iter().find(|p| p.id == id && &p.tenant == tenant).cloned())
+    }
+
+    async fn list_sla_policies(&self, tenant: &TenantKey) -> StoreResult<Vec<SlaPolicy>> {
+        let mut found: Vec<_> = self.read().sla_policies.iter().filter(|p| &p.tenant == tenant).cloned().collect();
+        found.sort_by_key(|p| (p.position, p.created_at, p.id));
+        Ok(found)
+    }
+
+    async fn update_sla_policy(&self, policy: &SlaPolicy) -> StoreResult<()> {
+        let mut state = self.write();
+        let stored = state
+            .sla_policies
+            .iter_mut()
+            .find(|p| p.id == policy.id && p.tenant == policy.tenant)
+            .ok_or(StoreError::NotFound)?;
+        *stored = policy.clone();
+        Ok(())
+    }
+
+    async fn delete_sla_policy(&self, tenant: &TenantKey, id: SlaPolicyId) -> StoreResult<bool> {
+        let mut state = self.write();
+        let before = state.sla_policies.len();
+        state.sla_policies.retain(|p| !(p.id == id && &p.tenant == tenant));
+        Ok(state.sla_policies.len() < before)
+    }
+
+    async fn tickets_with_sla_alerts(&self, now: OffsetDateTime, limit: usize) -> StoreResult<Vec<Ticket>> {
+        let state = self.read();
+        let mut due: Vec<(OffsetDateTime, &Ticket)> = state
+            .tickets
+            .values()
+            .filter_map(|t| t.sla.and_then(|sla| sla.state.alert_at()).filter(|at| *at < now).map(|at| (at, t)))
+            .collect();
+        due.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
+        Ok(due.into_iter().take(limit).map(|(_, t)| t.clone()).collect())
     }
 }
 

@@ -73,6 +73,7 @@ fn status_of(error: &AppError) -> StatusCode {
         | AppError::IdempotencyKeyReused
         | AppError::Conflict(_)
         | AppError::LastAdmin
+        | AppError::InUse(_)
         | AppError::PreconditionFailed { .. } => StatusCode::CONFLICT,
         AppError::Busy { .. } => StatusCode::TOO_MANY_REQUESTS,
         AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

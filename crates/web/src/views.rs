@@ -2,7 +2,7 @@
 //! so a template only places values (which askama escapes) and decides nothing.
 
 use supportdesk_app::{TicketSummary, TicketView};
-use supportdesk_domain::{AuditEvent, AuthorType, EventData, Message, Status};
+use supportdesk_domain::{AuditEvent, AuthorType, EventData, Message, SlaMetric, Status};
 use time::OffsetDateTime;
 
 /// A time as people read it: `2026-11-29 08:55 UTC`.
@@ -47,6 +47,62 @@ pub struct TicketRow {
     pub tags: String,
     /// When it last moved.
     pub updated: String,
+    /// The SLA badge (staff pages only): `SLA breached`, `Due ...`, `SLA paused`, or empty.
+    pub sla: String,
+    /// The badge's CSS class: `breached`, `due`, `paused`, or empty.
+    pub sla_class: &'static str,
+}
+
+/// The SLA badge of a ticket: a recorded breach first, then the soonest running due time,
+/// then a pause.
+fn sla_badge(ticket: &supportdesk_domain::Ticket) -> (String, &'static str) {
+    let Some(sla) = ticket.sla else { return (String::new(), "") };
+    if sla.state.breached.any() {
+        ("SLA breached".to_owned(), "breached")
+    } else if let Some(due) = sla.state.due_at() {
+        (format!("Due {}", when(due)), "due")
+    } else if sla.state.paused_since.is_some() {
+        ("SLA paused".to_owned(), "paused")
+    } else {
+        (String::new(), "")
+    }
+}
+
+/// One line of a ticket's SLA panel.
+#[derive(Debug, Clone)]
+pub struct SlaLine {
+    /// The clock.
+    pub label: &'static str,
+    /// When it is due, or what became of it.
+    pub value: String,
+    /// Whether it breached.
+    pub breached: bool,
+}
+
+/// The SLA panel of a ticket: one line per clock, empty when no policy applies.
+pub fn sla_lines(ticket: &supportdesk_domain::Ticket) -> Vec<SlaLine> {
+    let Some(sla) = ticket.sla else { return Vec::new() };
+    let s = &sla.state;
+    let due = |at: Option<time::OffsetDateTime>, done: &str| {
+        at.map_or_else(|| done.to_owned(), |at| format!("due {}", when(at)))
+    };
+    let mut resolution = due(s.resolution_due_at, "stopped");
+    if let Some(since) = s.paused_since {
+        resolution.push_str(&format!(" (paused since {})", when(since)));
+    }
+    vec![
+        SlaLine {
+            label: "First response",
+            value: due(s.first_response_due_at, if ticket.first_responded_at.is_some() { "given" } else { "stopped" }),
+            breached: s.breached.first_response,
+        },
+        SlaLine {
+            label: "Next response",
+            value: due(s.next_response_due_at, "not waiting"),
+            breached: s.breached.next_response,
+        },
+        SlaLine { label: "Resolution", value: resolution, breached: s.breached.resolution },
+    ]
 }
 
 impl From<&TicketSummary> for TicketRow {
@@ -64,6 +120,8 @@ impl From<&TicketSummary> for TicketRow {
             assignee: summary.assignee.as_ref().map(|a| a.name.clone()).unwrap_or_default(),
             tags: t.tags.iter_str().collect::<Vec<_>>().join(", "),
             updated: when(t.updated_at),
+            sla: sla_badge(t).0,
+            sla_class: sla_badge(t).1,
         }
     }
 }
@@ -142,6 +200,14 @@ impl From<&AuditEvent> for EventItem {
                     parts.push(format!("subject “{}” → “{}”", change.from, change.to));
                 }
                 format!("triaged: {}", parts.join("; "))
+            }
+            EventData::SlaBreached { metric, due_at } => {
+                let clock = match metric {
+                    SlaMetric::FirstResponse => "first response",
+                    SlaMetric::NextResponse => "next response",
+                    SlaMetric::Resolution => "resolution",
+                };
+                format!("recorded an SLA breach: {clock} was due {}", when(*due_at))
             }
         };
         Self { at: when(event.created_at), actor: event.actor.name.clone(), text }

@@ -1496,3 +1496,267 @@ pub async fn mail_is_queued_once_per_later_event_and_leased_once<S: Store + 'sta
     let again = w.store.claim_mail(later, later + lease, 100).await.unwrap();
     assert_eq!(again.len(), 3, "the failed one is not handed out again; the others' leases ran out");
 }
+
+fn office_week() -> supportdesk_domain::WeeklyHours {
+    use supportdesk_domain::{ClockTime, WeeklyHours};
+    WeeklyHours::weekdays(ClockTime::parse("09:00").unwrap(), ClockTime::parse("17:00").unwrap()).unwrap()
+}
+
+/// Business hours and SLA policies read back as written, per tenant; policies list in the
+/// order they are tried; hours a policy uses cannot be deleted; bad references are refused.
+pub async fn business_hours_and_sla_policies_round_trip_per_tenant<S: Store + 'static>(s: ContractStore<S>) {
+    use supportdesk_domain::{OpenInterval, SlaMatch, WeeklyHours};
+    let (w, _s) = world(s).await;
+    let hours = w
+        .app
+        .create_business_hours(
+            &w.admin,
+            crate::BusinessHoursInput {
+                name: Some("Berlin office".into()),
+                time_zone: Some("Europe/Berlin".into()),
+                week: Some(office_week()),
+                holidays: Some(vec![time::macros::date!(2026 - 12 - 25), time::macros::date!(2026 - 12 - 24)]),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(w.store.business_hours(&w.alpha, hours.id).await.unwrap().as_ref(), Some(&hours));
+    assert!(w.store.business_hours(&w.beta, hours.id).await.unwrap().is_none());
+    assert!(w.app.list_business_hours(&w.beta_admin).await.unwrap().is_empty());
+    let split: [Vec<OpenInterval>; 7] = std::array::from_fn(|day| {
+        if day == 5 {
+            vec![OpenInterval::parse("08:00", "12:00").unwrap(), OpenInterval::parse("13:00", "24:00").unwrap()]
+        } else {
+            vec![]
+        }
+    });
+    let changed = w
+        .app
+        .update_business_hours(
+            &w.admin,
+            hours.id,
+            crate::BusinessHoursInput {
+                time_zone: Some("America/New_York".into()),
+                week: Some(WeeklyHours::new(split).unwrap()),
+                ..crate::BusinessHoursInput::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(changed.name, "Berlin office");
+    assert_eq!(w.app.list_business_hours(&w.admin).await.unwrap(), vec![changed.clone()]);
+
+    let policy = |name: &str, position: i32| crate::SlaPolicyInput {
+        name: Some(name.into()),
+        position: Some(position),
+        first_response_minutes: Some(60),
+        resolution_minutes: Some(480),
+        ..crate::SlaPolicyInput::default()
+    };
+    let general = w.app.create_sla_policy(&w.admin, policy("General", 10)).await.unwrap();
+    let urgent = w
+        .app
+        .create_sla_policy(
+            &w.admin,
+            crate::SlaPolicyInput {
+                matches: Some(SlaMatch { priority: Some(Priority::Urgent), ..SlaMatch::default() }),
+                next_response_minutes: Some(Some(30)),
+                business_hours_id: Some(Some(hours.id)),
+                pause_while_answered: Some(false),
+                ..policy("Urgent", 1)
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(w.store.sla_policy(&w.alpha, urgent.id).await.unwrap().as_ref(), Some(&urgent));
+    assert_eq!(w.app.list_sla_policies(&w.admin).await.unwrap(), vec![urgent.clone(), general.clone()]);
+    assert!(w.app.list_sla_policies(&w.beta_admin).await.unwrap().is_empty());
+    let moved = w
+        .app
+        .update_sla_policy(
+            &w.admin,
+            general.id,
+            crate::SlaPolicyInput { position: Some(0), next_response_minutes: Some(None), ..Default::default() },
+        )
+        .await
+        .unwrap();
+    assert_eq!(w.app.list_sla_policies(&w.admin).await.unwrap(), vec![moved, urgent.clone()]);
+
+    // The calendar is in use; another tenant cannot touch it; a bad reference is refused.
+    assert!(matches!(w.app.delete_business_hours(&w.admin, hours.id).await, Err(AppError::InUse(_))));
+    assert!(matches!(w.app.delete_business_hours(&w.beta_admin, hours.id).await, Err(AppError::NotFound(_))));
+    let foreign = crate::SlaPolicyInput { business_hours_id: Some(Some(hours.id)), ..policy("Foreign", 0) };
+    assert!(matches!(w.app.create_sla_policy(&w.beta_admin, foreign).await, Err(AppError::Validation(_))));
+    let zero = crate::SlaPolicyInput { first_response_minutes: Some(0), ..policy("Zero", 0) };
+    assert!(matches!(w.app.create_sla_policy(&w.admin, zero).await, Err(AppError::Validation(_))));
+    assert!(matches!(w.app.delete_sla_policy(&w.beta_admin, urgent.id).await, Err(AppError::NotFound(_))));
+    w.app.delete_sla_policy(&w.admin, urgent.id).await.unwrap();
+    w.app.delete_business_hours(&w.admin, hours.id).await.unwrap();
+    assert!(w.app.list_business_hours(&w.admin).await.unwrap().is_empty());
+    assert_eq!(w.app.list_sla_policies(&w.admin).await.unwrap().len(), 1);
+    assert!(matches!(w.app.list_sla_policies(&w.sam).await, Err(AppError::Forbidden(_))));
+}
+
+/// A policy of `minutes` to the first response (next response twice that, resolution ten
+/// times), 24/7, matching `priority` (all when `None`).
+async fn sla_policy<S: Store + 'static>(
+    w: &World<S>,
+    name: &str,
+    position: i32,
+    priority: Option<Priority>,
+    minutes: i32,
+) -> crate::SlaPolicy {
+    let input = crate::SlaPolicyInput {
+        name: Some(name.into()),
+        position: Some(position),
+        matches: Some(supportdesk_domain::SlaMatch { priority, ..Default::default() }),
+        first_response_minutes: Some(minutes),
+        next_response_minutes: Some(Some(minutes * 2)),
+        resolution_minutes: Some(minutes * 10),
+        ..Default::default()
+    };
+    w.app.create_sla_policy(&w.admin, input).await.unwrap()
+}
+
+fn minutes(n: i64) -> time::Duration {
+    time::Duration::minutes(n)
+}
+
+/// The first matching policy applies at open; replies and status changes move its clocks in
+/// the change's own write; a triage to another priority switches the policy; the clocks read
+/// back from the store exactly.
+pub async fn a_tickets_sla_is_set_at_open_and_moves_with_every_change<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let urgent = sla_policy(&w, "Urgent", 0, Some(Priority::Urgent), 30).await;
+    let general = sla_policy(&w, "General", 1, None, 60).await;
+    let created = w.open(&w.alex, "Parcel lost").await;
+    let opened_at = created.summary.ticket.created_at;
+    let sla = created.summary.ticket.sla.unwrap();
+    assert_eq!(sla.policy_id, general.id, "the first policy that matches, by position");
+    assert_eq!(sla.state.first_response_due_at, Some(opened_at + minutes(60)));
+    assert_eq!(sla.state.resolution_due_at, Some(opened_at + minutes(600)));
+    assert_eq!(sla.state.next_response_due_at, None);
+    let stored = w.app.get_ticket(&w.admin, by_id(&created)).await.unwrap();
+    assert_eq!(stored.summary.ticket.sla, Some(sla), "saved with the ticket");
+
+    w.app.agent_reply(&w.admin, by_id(&created), reply("On it"), None, None).await.unwrap();
+    let answered = w.app.get_ticket(&w.admin, by_id(&created)).await.unwrap().summary.ticket;
+    let state = answered.sla.unwrap().state;
+    assert_eq!(state.first_response_due_at, None, "met by the public reply");
+    assert_eq!(state.paused_since, Some(answered.last_agent_message_at.unwrap()), "answered pauses resolution");
+
+    w.app
+        .customer_reply(&w.alex, by_id(&created), MessageBody::parse("Still missing").unwrap(), vec![], None, None)
+        .await
+        .unwrap();
+    let reopened = w.app.get_ticket(&w.admin, by_id(&created)).await.unwrap().summary.ticket;
+    let state = reopened.sla.unwrap().state;
+    let wrote = reopened.last_customer_message_at.unwrap();
+    assert_eq!(state.paused_since, None, "the customer's reply resumes it");
+    assert_eq!(state.next_response_due_at, Some(wrote + minutes(120)));
+    let paused = wrote - answered.last_agent_message_at.unwrap();
+    assert_eq!(state.resolution_due_at, Some(opened_at + minutes(600) + paused), "later by the time paused");
+
+    let triage = crate::TriageInput { priority: Some(Priority::Urgent), ..Default::default() };
+    w.app.triage(&w.admin, by_id(&created), triage, None).await.unwrap();
+    let triaged = w.app.get_ticket(&w.admin, by_id(&created)).await.unwrap().summary.ticket;
+    let sla = triaged.sla.unwrap();
+    assert_eq!(sla.policy_id, urgent.id, "matched again after triage");
+    assert_eq!(sla.state.next_response_due_at, Some(wrote + minutes(60)), "the new policy's clock, same start");
+    assert_eq!(sla.state.resolution_due_at, Some(opened_at + minutes(300) + paused));
+
+    // Its policy deleted, the ticket's next change matches the policies again.
+    w.app.delete_sla_policy(&w.admin, urgent.id).await.unwrap();
+    let note = AgentReplyInput { internal: true, ..reply("Checking with the carrier") };
+    w.app.agent_reply(&w.admin, by_id(&created), note, None, None).await.unwrap();
+    let noted = w.app.get_ticket(&w.admin, by_id(&created)).await.unwrap().summary.ticket;
+    let sla = noted.sla.unwrap();
+    assert_eq!(sla.policy_id, general.id);
+    assert_eq!(sla.state.next_response_due_at, Some(wrote + minutes(120)));
+
+    // Without a matching policy a ticket has none; another tenant's policies never apply.
+    let casey = w.open(&w.casey, "Beta ticket").await;
+    assert_eq!(casey.summary.ticket.sla, None);
+}
+
+/// The queue filters by due time and recorded breach and sorts by the soonest due time,
+/// tickets without one last.
+pub async fn the_queue_sorts_by_due_time_and_filters_by_due_and_breach<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    sla_policy(&w, "Urgent", 0, Some(Priority::Urgent), 30).await;
+    sla_policy(&w, "High", 1, Some(Priority::High), 60).await;
+    let open = |priority: Priority, hint: &'static str| {
+        let app = &w.app;
+        let alex = &w.alex;
+        async move {
+            let mut input = World::<S>::input(hint);
+            input.priority = priority;
+            app.open_ticket(alex, input, None).await.unwrap().value
+        }
+    };
+    let normal = open(Priority::Normal, "No policy here").await;
+    let high = open(Priority::High, "High priority").await;
+    let urgent = open(Priority::Urgent, "Urgent thing").await;
+    let by_due = TicketQuery { sort: TicketSort::DueAsc, ..query() };
+    let page = w.app.list_tickets(&w.admin, by_due.clone()).await.unwrap();
+    let expect = |views: &[&TicketView]| views.iter().map(|v| v.summary.ticket.number.get()).collect::<Vec<_>>();
+    assert_eq!(numbers(&page), expect(&[&urgent, &high, &normal]));
+    let soon = urgent.summary.ticket.created_at + minutes(45);
+    let due_soon = TicketQuery { due_before: Some(soon), ..by_due.clone() };
+    assert_eq!(numbers(&w.app.list_tickets(&w.admin, due_soon).await.unwrap()), expect(&[&urgent]));
+    let breached = TicketQuery { sla_breached: true, ..query() };
+    assert_eq!(w.app.list_tickets(&w.admin, breached.clone()).await.unwrap().total, 0);
+
+    let later = high.summary.ticket.created_at + minutes(61);
+    assert_eq!(w.app.detect_sla_breaches(later, 100).await.unwrap(), 2, "both first responses");
+    let page = w.app.list_tickets(&w.admin, breached).await.unwrap();
+    assert_eq!(numbers(&page), expect(&[&urgent, &high]), "newest first");
+    assert_eq!(page.total, 2);
+    // A breached clock keeps its due time for the sort until it is met.
+    assert_eq!(numbers(&w.app.list_tickets(&w.admin, by_due).await.unwrap()), expect(&[&urgent, &high, &normal]));
+}
+
+/// Breach detection reports each overdue running clock once, with a `sla_breached` event
+/// by the system in the ticket's trail and the feed, and marks the ticket; a paused or met
+/// clock is never reported; a clock stopped late is reported by the change that stops it.
+pub async fn breach_detection_reports_each_overdue_clock_once_with_an_event<S: Store + 'static>(s: ContractStore<S>) {
+    use supportdesk_domain::{EventData, SlaMetric};
+    let (w, _s) = world(s).await;
+    sla_policy(&w, "General", 0, None, 10).await;
+    let ticket = w.open(&w.alex, "Where is my parcel").await;
+    let opened_at = ticket.summary.ticket.created_at;
+    assert_eq!(w.app.detect_sla_breaches(opened_at + minutes(10), 100).await.unwrap(), 0, "due, not late");
+    let late = opened_at + minutes(11);
+    assert_eq!(w.app.detect_sla_breaches(late, 100).await.unwrap(), 1);
+    assert_eq!(w.app.detect_sla_breaches(late, 100).await.unwrap(), 0, "reported once");
+    let after = w.app.get_ticket(&w.admin, by_id(&ticket)).await.unwrap().summary.ticket;
+    let sla = after.sla.unwrap();
+    assert!(sla.state.breached.first_response);
+    assert!(!sla.state.breached.resolution);
+    assert_eq!(after.version, ticket.summary.ticket.version + 1, "a change staff can see");
+    assert_eq!(after.public_version, ticket.summary.ticket.public_version, "customers see nothing");
+    let breaches: Vec<_> = w
+        .app
+        .ticket_events(&w.admin, by_id(&ticket))
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|e| match e.data {
+            EventData::SlaBreached { metric, due_at } => Some((metric, due_at, e.actor.kind)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        breaches,
+        vec![(SlaMetric::FirstResponse, opened_at + minutes(10), supportdesk_domain::AuthorType::System)]
+    );
+    // In the feed (so webhooks and mail see it), once other transactions settled.
+    let feed: Vec<_> =
+        follow(&w, &w.admin, 100, 3).await.into_iter().filter(|e| e.event.data.kind() == "sla_breached").collect();
+    assert_eq!(feed.len(), 1, "in the feed, so webhooks and mail see it");
+    assert_eq!(feed[0].ticket.id, ticket.summary.ticket.id);
+
+    // Answered pauses the resolution clock: nothing is due while it waits on the customer.
+    w.app.agent_reply(&w.admin, by_id(&ticket), reply("Sent again"), None, None).await.unwrap();
+    assert_eq!(w.app.detect_sla_breaches(opened_at + minutes(10_000), 100).await.unwrap(), 0);
+}

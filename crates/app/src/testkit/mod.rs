@@ -116,6 +116,10 @@ macro_rules! store_contract_tests {
             logged_out_tokens_are_revoked_until_they_expire,
             security_changes_end_an_agents_sessions,
             the_last_active_admin_stays_also_under_racing_demotions,
+            business_hours_and_sla_policies_round_trip_per_tenant,
+            a_tickets_sla_is_set_at_open_and_moves_with_every_change,
+            the_queue_sorts_by_due_time_and_filters_by_due_and_breach,
+            breach_detection_reports_each_overdue_clock_once_with_an_event,
         );
     };
     (@cases $factory:path; $($case:ident),+ $(,)?) => {

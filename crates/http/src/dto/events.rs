@@ -113,6 +113,17 @@ pub enum EventDataV1 {
         /// The assignee before.
         previous_assignee_id: Uuid,
     },
+    /// `ticket.sla_breached`: an SLA clock ran past its due time unmet (by the `system`
+    /// actor, within a minute of the due time).
+    #[serde(rename_all = "camelCase")]
+    SlaBreached {
+        /// `first_response`, `next_response` or `resolution`.
+        #[schema(example = "first_response")]
+        metric: String,
+        /// When it was due.
+        #[schema(format = DateTime)]
+        due_at: String,
+    },
     /// `ticket.triaged`: only the fields that changed are present.
     #[serde(rename_all = "camelCase")]
     Triaged {
@@ -204,6 +215,9 @@ impl From<&FeedEvent> for EventV1 {
                 tags: tags.as_ref().map(|c| change(c, |t| t.clone().into())),
                 subject: subject.as_ref().map(|c| change(c, |s| s.clone().into())),
             },
+            EventData::SlaBreached { metric, due_at } => {
+                EventDataV1::SlaBreached { metric: metric.as_str().to_owned(), due_at: timestamp(*due_at) }
+            }
         };
         let t = &e.ticket;
         Self {

@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod categories;
 pub mod events;
 pub mod notifications;
+pub mod sla;
 pub mod tickets;
 pub mod trust;
 pub mod webhooks;

@@ -8,8 +8,9 @@ use supportdesk_app::{
 };
 use supportdesk_domain::{
     AgentId, Attachment, CustomerId, Description, ExternalRef, Message, MessageBody, Priority, ResolutionNote, Source,
-    Status, Subject, Tag, Tags,
+    Status, Subject, Tag, Tags, TicketSla,
 };
+use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -405,8 +406,16 @@ pub struct AdminTicketQuery {
     /// Items per page, 1..100 (default 20).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     pub size: Option<String>,
-    /// `createdAt`, `-createdAt` (default), `lastActivityAt`, `-lastActivityAt`, `priority`, `-priority`.
+    /// `createdAt`, `-createdAt` (default), `lastActivityAt`, `-lastActivityAt`, `priority`,
+    /// `-priority`, `dueAt` (soonest SLA due time first; tickets without one last).
     pub sort: Option<String>,
+    /// `true`: only tickets with a recorded SLA breach.
+    #[param(value_type = Option<bool>)]
+    pub sla_breached: Option<String>,
+    /// Only tickets whose soonest running SLA clock is due before this RFC 3339 time; without
+    /// `sort`, soonest due first.
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub due_before: Option<String>,
 }
 
 /// A parsed list query; `category` still needs resolving when it is a slug.
@@ -501,6 +510,13 @@ impl CustomerTicketQuery {
                 sort: self.sort.as_deref(),
             },
         );
+        if query.sort == TicketSort::DueAsc {
+            // Customers do not see SLA clocks, so they cannot sort by them.
+            v.push(
+                "sort",
+                "must be one of: createdAt, -createdAt, lastActivityAt, -lastActivityAt, priority, -priority",
+            );
+        }
         finish(v)?;
         Ok(ParsedTicketQuery { query, category })
     }
@@ -547,6 +563,28 @@ impl AdminTicketQuery {
             (None, false) => None,
         };
         query.tag = v.check_opt(self.tag.as_deref().map(|raw| Tag::parse(raw).map_err(|e| e.for_field("tag"))));
+        query.sla_breached = match self.sla_breached.as_deref().map(str::trim) {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(_) => {
+                v.push("slaBreached", "must be true or false");
+                false
+            }
+        };
+        query.due_before = match self.due_before.as_deref() {
+            None => None,
+            Some(raw) => match OffsetDateTime::parse(raw.trim(), &time::format_description::well_known::Rfc3339) {
+                Ok(at) => Some(at),
+                Err(_) => {
+                    v.push("dueBefore", "must be an RFC 3339 time");
+                    None
+                }
+            },
+        };
+        if query.due_before.is_some() && self.sort.is_none() {
+            // "What is due soon" reads soonest first, and walks the due-time index.
+            query.sort = TicketSort::DueAsc;
+        }
         finish(v)?;
         Ok(ParsedTicketQuery { query, category })
     }
@@ -730,6 +768,63 @@ pub struct TicketSummaryResponse {
     /// Bumped by every change; the detail's `ETag`.
     #[schema(example = 3)]
     pub version: i64,
+    /// The SLA policy that applies and its clocks; `null` when no policy applies.
+    pub sla: Option<SlaResponse>,
+}
+
+/// Which SLA clocks breached (recorded by breach detection within a minute of the due
+/// time, or when a clock stopped late).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SlaBreachedResponse {
+    /// The first response.
+    pub first_response: bool,
+    /// The current next-response cycle.
+    pub next_response: bool,
+    /// The resolution.
+    pub resolution: bool,
+}
+
+/// A ticket's SLA: the policy and when each running clock is due (docs/workflow.md).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SlaResponse {
+    /// The policy that applies.
+    pub policy_id: Uuid,
+    /// When the first public reply is due; `null` once given, or when the ticket was resolved
+    /// first.
+    #[schema(format = DateTime)]
+    pub first_response_due_at: Option<String>,
+    /// When the next public reply is due; `null` unless the customer waits for one.
+    #[schema(format = DateTime)]
+    pub next_response_due_at: Option<String>,
+    /// When resolution is due; while paused, as it stood when the pause began.
+    #[schema(format = DateTime)]
+    pub resolution_due_at: Option<String>,
+    /// Since when the resolution clock is paused (`answered` with `pauseWhileAnswered`, or
+    /// `resolved`/`closed`); `null` while it runs.
+    #[schema(format = DateTime)]
+    pub paused_since: Option<String>,
+    /// Which clocks breached.
+    pub breached: SlaBreachedResponse,
+}
+
+impl From<&TicketSla> for SlaResponse {
+    fn from(sla: &TicketSla) -> Self {
+        let s = &sla.state;
+        Self {
+            policy_id: sla.policy_id.as_uuid(),
+            first_response_due_at: timestamp_opt(s.first_response_due_at),
+            next_response_due_at: timestamp_opt(s.next_response_due_at),
+            resolution_due_at: timestamp_opt(s.resolution_due_at),
+            paused_since: timestamp_opt(s.paused_since),
+            breached: SlaBreachedResponse {
+                first_response: s.breached.first_response,
+                next_response: s.breached.next_response,
+                resolution: s.breached.resolution,
+            },
+        }
+    }
 }
 
 impl From<&TicketSummary> for TicketSummaryResponse {
@@ -764,6 +859,7 @@ impl From<&TicketSummary> for TicketSummaryResponse {
             resolved_at: timestamp_opt(ticket.resolved_at),
             closed_at: timestamp_opt(ticket.closed_at),
             version: ticket.version,
+            sla: ticket.sla.as_ref().map(SlaResponse::from),
         }
     }
 }

@@ -379,6 +379,55 @@ mod failing {
     }
 
     #[async_trait]
+    impl supportdesk_app::SlaStore for FailingStore {
+        async fn insert_business_hours(&self, _: &supportdesk_app::BusinessHours) -> StoreResult<()> {
+            down()
+        }
+        async fn business_hours(
+            &self,
+            _: &TenantKey,
+            _: supportdesk_domain::BusinessHoursId,
+        ) -> StoreResult<Option<supportdesk_app::BusinessHours>> {
+            down()
+        }
+        async fn list_business_hours(&self, _: &TenantKey) -> StoreResult<Vec<supportdesk_app::BusinessHours>> {
+            down()
+        }
+        async fn update_business_hours(&self, _: &supportdesk_app::BusinessHours) -> StoreResult<()> {
+            down()
+        }
+        async fn delete_business_hours(
+            &self,
+            _: &TenantKey,
+            _: supportdesk_domain::BusinessHoursId,
+        ) -> StoreResult<bool> {
+            down()
+        }
+        async fn insert_sla_policy(&self, _: &supportdesk_app::SlaPolicy) -> StoreResult<()> {
+            down()
+        }
+        async fn sla_policy(
+            &self,
+            _: &TenantKey,
+            _: supportdesk_domain::SlaPolicyId,
+        ) -> StoreResult<Option<supportdesk_app::SlaPolicy>> {
+            down()
+        }
+        async fn list_sla_policies(&self, _: &TenantKey) -> StoreResult<Vec<supportdesk_app::SlaPolicy>> {
+            down()
+        }
+        async fn update_sla_policy(&self, _: &supportdesk_app::SlaPolicy) -> StoreResult<()> {
+            down()
+        }
+        async fn delete_sla_policy(&self, _: &TenantKey, _: supportdesk_domain::SlaPolicyId) -> StoreResult<bool> {
+            down()
+        }
+        async fn tickets_with_sla_alerts(&self, _: OffsetDateTime, _: usize) -> StoreResult<Vec<Ticket>> {
+            down()
+        }
+    }
+
+    #[async_trait]
     impl supportdesk_app::WebhookStore for FailingStore {
         async fn insert_webhook(&self, _: &supportdesk_app::WebhookEndpoint) -> StoreResult<()> {
             down()

@@ -13,5 +13,6 @@ mod customer_view;
 mod errors;
 mod events;
 mod ops;
+mod sla;
 mod tickets;
 mod trust;

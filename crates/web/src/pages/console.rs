@@ -15,7 +15,7 @@ use super::{login_response, logout, page_request, pager_links, password_login, r
 use crate::error::{describe, WebError};
 use crate::forms::Fields;
 use crate::session::{login_csrf, Area, Staff, StaffPost};
-use crate::views::{status_label, Choice, EventItem, TicketPage, TicketRow};
+use crate::views::{sla_lines, status_label, Choice, EventItem, SlaLine, TicketPage, TicketRow};
 use crate::WebState;
 
 /// Registers the console's routes on its scope.
@@ -31,7 +31,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/tickets/{number}/assign", web::post().to(assign))
         .route("/tickets/{number}/triage", web::post().to(triage))
         .configure(super::settings::configure)
-        .configure(super::integrations::configure);
+        .configure(super::integrations::configure)
+        .configure(super::sla::configure);
 }
 
 #[derive(Template)]
@@ -144,6 +145,8 @@ struct QueuePage {
     category_choices: Vec<Choice>,
     priority_choices: Vec<Choice>,
     sort_choices: Vec<Choice>,
+    /// The SLA view shown (`breaching`, `breached`), or empty.
+    view: String,
     error: String,
     rows: Vec<TicketRow>,
     total: String,
@@ -169,8 +172,14 @@ struct QueueFilters {
     tag: String,
     q: String,
     sort: String,
+    /// `breaching` (a running SLA clock due within the hour, soonest first), `breached`
+    /// (a recorded SLA breach), or empty.
+    view: String,
     page: String,
 }
+
+/// How far ahead "breaching soon" looks.
+const BREACHING_SOON_MINUTES: i64 = 60;
 
 impl QueueFilters {
     fn from(fields: &Fields) -> Self {
@@ -183,6 +192,7 @@ impl QueueFilters {
             tag: get("tag"),
             q: get("q"),
             sort: get("sort"),
+            view: get("view"),
             page: get("page"),
         }
     }
@@ -196,6 +206,7 @@ impl QueueFilters {
             ("tag", self.tag.clone()),
             ("q", self.q.clone()),
             ("sort", self.sort.clone()),
+            ("view", self.view.clone()),
         ]
     }
 
@@ -226,12 +237,22 @@ impl QueueFilters {
             query.text = Some(SearchText::parse(&self.q).map_err(AppError::from)?);
         }
         query.sort = match self.sort.as_str() {
+            "" if self.view == "breaching" => TicketSort::DueAsc,
             "" | "newest" => TicketSort::CreatedDesc,
             "oldest" => TicketSort::CreatedAsc,
             "activity" => TicketSort::ActivityDesc,
             "priority" => TicketSort::PriorityDesc,
-            _ => return Err(WebError::BadRequest("sort must be newest, oldest, activity or priority".into())),
+            "due" => TicketSort::DueAsc,
+            _ => return Err(WebError::BadRequest("sort must be newest, oldest, activity, priority or due".into())),
         };
+        match self.view.as_str() {
+            "" => {}
+            "breaching" => {
+                query.due_before = Some(state.app().now() + time::Duration::minutes(BREACHING_SOON_MINUTES));
+            }
+            "breached" => query.sla_breached = true,
+            _ => return Err(WebError::BadRequest("view must be breaching or breached".into())),
+        }
         Ok(query)
     }
 }
@@ -329,7 +350,9 @@ async fn queue(
             Choice::new("oldest", "Oldest first", &filters.sort),
             Choice::new("activity", "Recent activity", &filters.sort),
             Choice::new("priority", "Most urgent", &filters.sort),
+            Choice::new("due", "SLA due soonest", &filters.sort),
         ],
+        view: filters.view.clone(),
         error: String::new(),
         rows: Vec::new(),
         total: "0".to_owned(),
@@ -374,6 +397,7 @@ struct TicketConsolePage {
     category_choices: Vec<Choice>,
     agent_choices: Vec<Choice>,
     events: Vec<EventItem>,
+    sla: Vec<SlaLine>,
 }
 
 fn ticket_ref(raw: &str) -> Result<TicketRef, WebError> {
@@ -401,6 +425,7 @@ async fn ticket_page(
         Err(other) => return Err(other.into()),
     };
     let t = TicketPage::new(&view, view.summary.ticket.version);
+    let sla = sla_lines(&view.summary.ticket);
     let me = principal.id.to_string();
     let mut agent_choices = vec![Choice::new("", "Nobody", &t.assignee_id), Choice::new(&me, "Me", &t.assignee_id)];
     match state.app().assignable_agents(principal).await {
@@ -425,6 +450,7 @@ async fn ticket_page(
         category_choices: category_choices(state, principal, &t.category_slug, false).await,
         agent_choices,
         events,
+        sla,
         notice,
         notice_kind,
         draft,

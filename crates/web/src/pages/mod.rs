@@ -6,6 +6,7 @@ pub mod console;
 pub mod integrations;
 pub mod portal;
 pub mod settings;
+pub mod sla;
 
 use actix_web::cookie::Cookie;
 use actix_web::http::header;
