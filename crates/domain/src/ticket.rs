@@ -732,6 +732,38 @@ impl Ticket {
         Ok(draft.finish())
     }
 
+    /// Whether the system may close this ticket now under `ctx.policy`'s auto-close rule:
+    /// auto-close is on, the ticket is `resolved`, it was resolved at least
+    /// `auto_close_resolved_after_days` days before `ctx.now`, and the customer has written
+    /// nothing since it was resolved.
+    pub fn due_for_auto_close(&self, ctx: &CommandContext<'_>) -> bool {
+        let days = ctx.policy.auto_close_resolved_after_days;
+        let Some(resolved_at) = self.resolved_at else { return false };
+        days > 0
+            && self.status == Status::Resolved
+            && resolved_at + time::Duration::days(i64::from(days)) <= ctx.now
+            && self.last_customer_message_at.is_none_or(|at| at <= resolved_at)
+    }
+
+    /// The system closes a resolved ticket that [`Ticket::due_for_auto_close`] names (the
+    /// automation of `api-v1.1.md`, section 3). A ticket that is not due is no change
+    /// (`Ok(None)`): by the time the job runs, someone may have reopened it.
+    ///
+    /// # Errors
+    ///
+    /// [`DomainError::WrongActor`] when the actor is not the system.
+    pub fn auto_close(&self, ctx: &CommandContext<'_>) -> Result<Option<TicketChange>, DomainError> {
+        if ctx.actor.kind != AuthorType::System {
+            return Err(DomainError::WrongActor("the system"));
+        }
+        if !self.due_for_auto_close(ctx) {
+            return Ok(None);
+        }
+        let mut draft = Draft::new(self, *ctx);
+        draft.move_to(Status::Closed, None);
+        Ok(draft.finish())
+    }
+
     fn require_owner(&self, ctx: &CommandContext<'_>) -> Result<(), DomainError> {
         match ctx.actor.kind {
             AuthorType::Customer if ctx.actor.is_customer(self.customer_id) => Ok(()),

@@ -27,10 +27,10 @@ const VERSION: i64 = 7;
 
 /// Every policy a tenant can have.
 const POLICIES: [TenantPolicy; 4] = [
-    TenantPolicy { allow_customer_close: true, reopen_closed_on_customer_reply: true },
-    TenantPolicy { allow_customer_close: true, reopen_closed_on_customer_reply: false },
-    TenantPolicy { allow_customer_close: false, reopen_closed_on_customer_reply: true },
-    TenantPolicy { allow_customer_close: false, reopen_closed_on_customer_reply: false },
+    TenantPolicy { allow_customer_close: true, reopen_closed_on_customer_reply: true, auto_close_resolved_after_days: 0 },
+    TenantPolicy { allow_customer_close: true, reopen_closed_on_customer_reply: false, auto_close_resolved_after_days: 0 },
+    TenantPolicy { allow_customer_close: false, reopen_closed_on_customer_reply: true, auto_close_resolved_after_days: 0 },
+    TenantPolicy { allow_customer_close: false, reopen_closed_on_customer_reply: false, auto_close_resolved_after_days: 0 },
 ];
 
 /// The parties around one ticket.
@@ -1031,4 +1031,60 @@ fn a_ticket_opened_by_an_agent_shows_the_agent_as_author_of_the_description() {
     let ticket = opened.ticket.into_ticket(TicketNumber::new(1).unwrap());
     assert_eq!((ticket.last_customer_message_at, ticket.last_agent_message_at), (None, Some(NOW)));
     assert_eq!(ticket.first_responded_at, None, "opening on someone's behalf is not a response");
+}
+
+// ---------------------------------------------------------------------------------------
+// Auto-close by the system
+// ---------------------------------------------------------------------------------------
+
+fn auto_close_policy(days: u16) -> TenantPolicy {
+    TenantPolicy { auto_close_resolved_after_days: days, ..TenantPolicy::default() }
+}
+
+#[test]
+fn the_system_closes_a_resolved_ticket_once_its_days_have_passed() {
+    let w = World::new();
+    let system = Actor::system();
+    let ticket = w.ticket_in(Status::Resolved);
+    let due = EARLIER + time::Duration::days(3);
+    let early = w.ctx(&system, auto_close_policy(3), due - time::Duration::seconds(1));
+    assert_eq!(ticket.auto_close(&early).unwrap(), None, "a second early is no change");
+    let change = ticket.auto_close(&w.ctx(&system, auto_close_policy(3), due)).unwrap().unwrap();
+    assert_eq!(change.ticket.status, Status::Closed);
+    assert_eq!(change.ticket.closed_at, Some(due));
+    assert_eq!(change.ticket.resolution_note, ticket.resolution_note, "the resolution note stays");
+    assert_eq!(change.ticket.version, VERSION + 1);
+    assert_eq!(change.ticket.public_version, VERSION + 1, "the customer sees the close");
+    assert_eq!(change.events.len(), 1);
+    assert_eq!(change.events[0].actor, system);
+    assert_eq!(
+        change.events[0].data,
+        EventData::StatusChanged { from: Status::Resolved, to: Status::Closed, resolution_note: None }
+    );
+}
+
+#[test]
+fn auto_close_leaves_tickets_alone_when_off_unresolved_or_answered_by_the_customer() {
+    let w = World::new();
+    let system = Actor::system();
+    let late = EARLIER + time::Duration::days(400);
+    let resolved = w.ticket_in(Status::Resolved);
+    assert_eq!(resolved.auto_close(&w.ctx(&system, auto_close_policy(0), late)).unwrap(), None, "0 is off");
+    for status in [Status::Open, Status::InProgress, Status::Answered, Status::Closed] {
+        let ticket = w.ticket_in(status);
+        assert_eq!(ticket.auto_close(&w.ctx(&system, auto_close_policy(1), late)).unwrap(), None, "{status}");
+    }
+    let written_after = Ticket { last_customer_message_at: Some(EARLIER + time::Duration::minutes(1)), ..resolved };
+    assert_eq!(written_after.auto_close(&w.ctx(&system, auto_close_policy(1), late)).unwrap(), None);
+}
+
+#[test]
+fn only_the_system_auto_closes() {
+    let w = World::new();
+    let ticket = w.ticket_in(Status::Resolved);
+    let late = EARLIER + time::Duration::days(30);
+    for actor in [&w.agent, &w.owner] {
+        let refused = ticket.auto_close(&w.ctx(actor, auto_close_policy(1), late)).unwrap_err();
+        assert_eq!(refused, DomainError::WrongActor("the system"));
+    }
 }

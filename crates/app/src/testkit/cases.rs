@@ -782,7 +782,7 @@ pub async fn categories_accounts_and_settings_of_another_tenant_are_invisible<S:
     assert!(matches!(casey_from_alpha, Err(AppError::NotFound(_))));
     let agents = w.app.list_agents(&w.beta_admin).await.unwrap();
     assert_eq!(agents.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(), ["Bea Admin"]);
-    let strict = TenantPolicy { allow_customer_close: false, reopen_closed_on_customer_reply: true };
+    let strict = TenantPolicy { allow_customer_close: false, reopen_closed_on_customer_reply: true, ..TenantPolicy::default() };
     w.app.set_tenant_policy(&w.admin, strict).await.unwrap();
     assert_eq!(w.app.tenant_policy(&w.beta_admin).await.unwrap(), TenantPolicy::default());
     let assign_foreign =
@@ -1021,7 +1021,7 @@ pub async fn customer_profiles_upsert_and_provision<S: Store + 'static>(s: Contr
 pub async fn tenant_settings_round_trip<S: Store + 'static>(s: ContractStore<S>) {
     let (w, _s) = world(s).await;
     assert_eq!(w.app.tenant_policy(&w.admin).await.unwrap(), TenantPolicy::default());
-    let strict = TenantPolicy { allow_customer_close: false, reopen_closed_on_customer_reply: true };
+    let strict = TenantPolicy { allow_customer_close: false, reopen_closed_on_customer_reply: true, ..TenantPolicy::default() };
     w.app.set_tenant_policy(&w.admin, strict).await.unwrap();
     assert_eq!(w.app.tenant_policy(&w.admin).await.unwrap(), strict);
     let created = w.open(&w.alex, "Policy").await;
