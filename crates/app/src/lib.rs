@@ -33,6 +33,7 @@ mod cache;
 mod categories;
 mod error;
 mod feed;
+mod jobs;
 mod mail;
 mod model;
 mod password;
@@ -69,9 +70,13 @@ pub use model::{
     TicketView, Visibility,
 };
 pub use password::{Argon2Hasher, HashShare};
+pub use jobs::{
+    standard_jobs, AutoCloseJob, Job, JobReport, JobRunner, PruneIdempotencyJob, PruneRevokedTokensJob,
+    AUTO_CLOSE_BATCH,
+};
 pub use ports::{
-    AccountStore, CategoryStore, Clock, EventStore, MailStore, PasswordHasher, Store, StoreResult, SystemClock,
-    TenantStore, TicketStore, TrustStore, WebhookStore,
+    AccountStore, AdjustableClock, CategoryStore, Clock, EventStore, JobStore, MailStore, PasswordHasher, Store,
+    StoreResult, SystemClock, TenantStore, TicketStore, TrustStore, WebhookStore,
 };
 pub use tickets::{AgentReplyInput, OpenTicketInput, Outcome, ReplyResult, TriageInput};
 pub use tokens::{LoginThrottle, TokenAuthority, VerifiedToken};
@@ -113,6 +118,7 @@ pub struct App {
     events: Arc<dyn EventStore>,
     webhooks: Arc<dyn WebhookStore>,
     mail: Arc<dyn MailStore>,
+    jobs: Arc<dyn JobStore>,
     /// How mail is rendered and sent; `None` until the embedder gives them.
     mail_parts: Option<mail::MailParts>,
     /// How deliveries are sent and encoded; `None` until the embedder gives them.
@@ -153,6 +159,7 @@ pub struct AppBuilder {
     events: Arc<dyn EventStore>,
     webhooks: Arc<dyn WebhookStore>,
     mail: Arc<dyn MailStore>,
+    jobs: Arc<dyn JobStore>,
     mail_parts: Option<mail::MailParts>,
     webhook_parts: Option<webhooks::WebhookParts>,
     hasher: Option<Arc<dyn PasswordHasher>>,
@@ -238,6 +245,7 @@ impl AppBuilder {
             events: self.events,
             webhooks: self.webhooks,
             mail: self.mail,
+            jobs: self.jobs,
             mail_parts: self.mail_parts,
             webhook_parts: self.webhook_parts,
             hasher,
@@ -268,7 +276,8 @@ impl App {
             trust: store.clone(),
             events: store.clone(),
             webhooks: store.clone(),
-            mail: store,
+            mail: store.clone(),
+            jobs: store,
             mail_parts: None,
             webhook_parts: None,
             hasher: None,

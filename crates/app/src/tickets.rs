@@ -628,7 +628,7 @@ impl App {
         }
     }
 
-    fn context<'a>(
+    pub(crate) fn context<'a>(
         &'a self,
         actor: &'a supportdesk_domain::Actor,
         policy: TenantPolicy,

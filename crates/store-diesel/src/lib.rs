@@ -38,6 +38,7 @@ mod config;
 mod db;
 mod error;
 mod feed;
+mod jobs;
 mod mail;
 mod migrations;
 mod query;

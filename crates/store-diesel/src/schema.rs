@@ -15,6 +15,18 @@ diesel::table! {
         created_at -> Timestamp,
         name -> Text,
         allow_registration -> Bool,
+        auto_close_resolved_after_days -> Integer,
+    }
+}
+
+diesel::table! {
+    /// One row per job of the job runner: its schedule and lease.
+    jobs (name) {
+        name -> Text,
+        next_run_at -> Timestamp,
+        lease_owner -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
     }
 }
 
@@ -319,6 +331,7 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(
+    jobs,
     notification_settings,
     notification_templates,
     mail_positions,

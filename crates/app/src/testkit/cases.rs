@@ -1021,9 +1021,17 @@ pub async fn customer_profiles_upsert_and_provision<S: Store + 'static>(s: Contr
 pub async fn tenant_settings_round_trip<S: Store + 'static>(s: ContractStore<S>) {
     let (w, _s) = world(s).await;
     assert_eq!(w.app.tenant_policy(&w.admin).await.unwrap(), TenantPolicy::default());
-    let strict = TenantPolicy { allow_customer_close: false, reopen_closed_on_customer_reply: true, ..TenantPolicy::default() };
+    let strict = TenantPolicy {
+        allow_customer_close: false,
+        reopen_closed_on_customer_reply: true,
+        auto_close_resolved_after_days: 365,
+    };
     w.app.set_tenant_policy(&w.admin, strict).await.unwrap();
     assert_eq!(w.app.tenant_policy(&w.admin).await.unwrap(), strict);
+    let too_long = TenantPolicy { auto_close_resolved_after_days: 366, ..strict };
+    let refused = w.app.set_tenant_policy(&w.admin, too_long).await;
+    assert!(matches!(refused, Err(AppError::Validation(_))), "got {refused:?}");
+    assert_eq!(w.app.tenant_policy(&w.admin).await.unwrap(), strict, "a refused policy changes nothing");
     let created = w.open(&w.alex, "Policy").await;
     let close = w.app.customer_set_status(&w.alex, by_id(&created), Status::Closed, None).await;
     assert!(matches!(close, Err(AppError::Forbidden(_))), "got {close:?}");
@@ -1473,4 +1481,156 @@ pub async fn mail_is_queued_once_per_later_event_and_leased_once<S: Store + 'sta
     let later = t0 + lease * 2;
     let again = w.store.claim_mail(later, later + lease, 100).await.unwrap();
     assert_eq!(again.len(), 3, "the failed one is not handed out again; the others' leases ran out");
+}
+
+/// A due job is leased to one claimer; while its lease runs nobody else gets it; a finished
+/// job is due again at its next run time; an expired lease is taken over, and the old
+/// owner's finish then changes nothing.
+pub async fn a_due_job_is_leased_to_one_claimer_until_its_lease_runs_out<S: Store + 'static>(s: ContractStore<S>) {
+    let store = s.store.clone();
+    let now = crate::Clock::now(&crate::SystemClock);
+    let names: &[&'static str] = &["job-a", "job-b"];
+    store.ensure_jobs(names, now).await.unwrap();
+    store.ensure_jobs(names, now + time::Duration::hours(1)).await.unwrap();
+    let lease = now + time::Duration::minutes(5);
+    let claims = futures_join_claims(&store, names, now, lease).await;
+    let claimed: Vec<&String> = claims.iter().flatten().collect();
+    assert_eq!(claimed.len(), 2, "two due jobs, eight claimers: each job once, got {claims:?}");
+    assert_ne!(claimed[0], claimed[1]);
+    assert_eq!(store.claim_job(names, "late", now, lease).await.unwrap(), None, "both are leased");
+    assert_eq!(store.claim_job(&["job-c"], "late", now, lease).await.unwrap(), None, "unknown names are not due");
+
+    let a = String::from("job-a");
+    let holder_of_a = claims.iter().position(|c| c.as_ref() == Some(&a)).unwrap();
+    let owner = format!("owner-{holder_of_a}");
+    assert!(!store.finish_job("job-a", "someone-else", now, None).await.unwrap(), "only the holder finishes");
+    let next = now + time::Duration::minutes(1);
+    assert!(store.finish_job("job-a", &owner, next, None).await.unwrap());
+    assert_eq!(store.claim_job(names, "late", now, lease).await.unwrap(), None, "not due before its next run");
+    assert_eq!(store.claim_job(names, "late", next, lease).await.unwrap(), Some(a.clone()));
+
+    // job-b's holder died: after its lease, another process takes it over.
+    let after_lease = lease + time::Duration::seconds(1);
+    let taken = store.claim_job(&["job-b"], "rescuer", after_lease, after_lease + time::Duration::minutes(5)).await;
+    assert_eq!(taken.unwrap().as_deref(), Some("job-b"));
+    let b_holder = claims.iter().position(|c| c.as_deref() == Some("job-b")).unwrap();
+    let finished_late = store.finish_job("job-b", &format!("owner-{b_holder}"), now, Some("slow")).await.unwrap();
+    assert!(!finished_late, "the first holder lost the job to the rescuer");
+    assert!(store.finish_job("job-b", "rescuer", after_lease, None).await.unwrap());
+}
+
+async fn futures_join_claims<S: Store + 'static>(
+    store: &Arc<S>,
+    names: &'static [&'static str],
+    now: time::OffsetDateTime,
+    lease: time::OffsetDateTime,
+) -> Vec<Option<String>> {
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move { store.claim_job(names, &format!("owner-{i}"), now, lease).await.unwrap() })
+        })
+        .collect();
+    let mut claims = Vec::new();
+    for task in tasks {
+        claims.push(task.await.unwrap());
+    }
+    claims
+}
+
+/// With `autoCloseResolvedAfterDays`, the job closes a resolved ticket as the system once
+/// the days have passed (with the `status_changed` event), leaves a ticket the customer
+/// wrote to after its resolution, another tenant without the setting and a fresh
+/// resolution alone, and never closes a ticket twice.
+pub async fn resolved_tickets_are_closed_by_the_system_once_due<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let clock = Arc::new(crate::AdjustableClock::new());
+    let app = crate::App::builder(w.store.clone()).clock(clock.clone()).build();
+    let policy = TenantPolicy { auto_close_resolved_after_days: 3, ..TenantPolicy::default() };
+    w.app.set_tenant_policy(&w.admin, policy).await.unwrap();
+
+    let quiet = w.open(&w.alex, "Quiet after resolution").await;
+    w.move_to(&quiet, Status::Resolved).await;
+    let written = w.open(&w.blake, "Customer wrote again").await;
+    w.move_to(&written, Status::Resolved).await;
+    let body = MessageBody::parse("Actually it is still broken").unwrap();
+    w.app.customer_reply(&w.blake, by_id(&written), body, vec![], None, None).await.unwrap();
+    w.move_to(&written, Status::Resolved).await;
+    let other_tenant = w.open(&w.casey, "Beta has no auto-close").await;
+    let beta_ref = by_id(&other_tenant);
+    w.app.set_status(&w.beta_admin, beta_ref, Status::Resolved, None, None).await.unwrap();
+
+    assert_eq!(app.auto_close_resolved(100).await.unwrap(), 0, "nothing is due yet");
+    clock.advance(std::time::Duration::from_secs(3 * 86_400 - 3600));
+    assert_eq!(app.auto_close_resolved(100).await.unwrap(), 0, "an hour early");
+    // The second resolution of `written` is as old as the first: the customer's message came
+    // before it, so it is due too. A fresh resolution is not.
+    let fresh = w.open(&w.alex, "Resolved later").await;
+    clock.advance(std::time::Duration::from_secs(3600));
+    app.set_status(&w.admin, by_id(&fresh), Status::Resolved, None, None).await.unwrap();
+    assert_eq!(app.auto_close_resolved(1).await.unwrap(), 1, "the batch limit holds");
+    assert_eq!(app.auto_close_resolved(100).await.unwrap(), 1);
+    assert_eq!(app.auto_close_resolved(100).await.unwrap(), 0, "nothing is closed twice");
+
+    for view in [&quiet, &written] {
+        let now = w.app.get_ticket(&w.admin, by_id(view)).await.unwrap();
+        assert_eq!(now.summary.ticket.status, Status::Closed);
+        let trail = w.app.ticket_events(&w.admin, by_id(view)).await.unwrap();
+        let last = trail.last().unwrap();
+        assert_eq!(last.actor, supportdesk_domain::Actor::system());
+        assert_eq!(
+            last.data,
+            supportdesk_domain::EventData::StatusChanged { from: Status::Resolved, to: Status::Closed, resolution_note: None }
+        );
+    }
+    let fresh_now = w.app.get_ticket(&w.admin, by_id(&fresh)).await.unwrap();
+    assert_eq!(fresh_now.summary.ticket.status, Status::Resolved, "resolved three days after the others");
+    let beta_now = w.app.get_ticket(&w.beta_admin, beta_ref).await.unwrap();
+    assert_eq!(beta_now.summary.ticket.status, Status::Resolved, "beta has auto-close off");
+}
+
+/// A customer who writes to a resolved ticket reopens it, so it is not closed.
+pub async fn a_ticket_reopened_by_the_customer_is_not_auto_closed<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let clock = Arc::new(crate::AdjustableClock::new());
+    let app = crate::App::builder(w.store.clone()).clock(clock.clone()).build();
+    let policy = TenantPolicy { auto_close_resolved_after_days: 1, ..TenantPolicy::default() };
+    w.app.set_tenant_policy(&w.admin, policy).await.unwrap();
+    let ticket = w.open(&w.alex, "Reopened by reply").await;
+    w.move_to(&ticket, Status::Resolved).await;
+    let body = MessageBody::parse("Not fixed, sorry").unwrap();
+    w.app.customer_reply(&w.alex, by_id(&ticket), body, vec![], None, None).await.unwrap();
+    clock.advance(std::time::Duration::from_secs(10 * 86_400));
+    assert_eq!(app.auto_close_resolved(100).await.unwrap(), 0);
+    let now = w.app.get_ticket(&w.admin, by_id(&ticket)).await.unwrap();
+    assert_eq!(now.summary.ticket.status, Status::Open);
+}
+
+/// The runner runs every due job once per interval and resumes after a crash: a job whose
+/// holder died is run by another runner once the lease ran out.
+pub async fn the_job_runner_runs_due_jobs_and_takes_over_expired_leases<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let clock = Arc::new(crate::AdjustableClock::new());
+    let app = crate::App::builder(w.store.clone()).clock(clock.clone()).build();
+    let policy = TenantPolicy { auto_close_resolved_after_days: 1, ..TenantPolicy::default() };
+    w.app.set_tenant_policy(&w.admin, policy).await.unwrap();
+    let ticket = w.open(&w.alex, "Closed by the runner").await;
+    w.move_to(&ticket, Status::Resolved).await;
+
+    let runner = crate::JobRunner::new(crate::standard_jobs(), "one");
+    assert_eq!(app.run_due_jobs(&runner).await.unwrap(), 3, "every job is due at first");
+    assert_eq!(app.run_due_jobs(&runner).await.unwrap(), 0, "then none until its interval");
+    // A process claims auto-close and dies: its lease blocks the job until it runs out.
+    clock.advance(std::time::Duration::from_secs(86_400 + 60));
+    let now = crate::Clock::now(clock.as_ref());
+    let dead = w.store.claim_job(&["auto-close"], "dead", now, now + time::Duration::minutes(5)).await.unwrap();
+    assert_eq!(dead.as_deref(), Some("auto-close"));
+    let other = crate::JobRunner::new(crate::standard_jobs(), "two");
+    app.run_due_jobs(&other).await.unwrap();
+    let still = w.app.get_ticket(&w.admin, by_id(&ticket)).await.unwrap();
+    assert_eq!(still.summary.ticket.status, Status::Resolved, "leased by the dead process");
+    clock.advance(std::time::Duration::from_secs(301));
+    assert!(app.run_due_jobs(&other).await.unwrap() >= 1);
+    let closed = w.app.get_ticket(&w.admin, by_id(&ticket)).await.unwrap();
+    assert_eq!(closed.summary.ticket.status, Status::Closed, "taken over after the lease");
 }

@@ -116,6 +116,10 @@ macro_rules! store_contract_tests {
             logged_out_tokens_are_revoked_until_they_expire,
             security_changes_end_an_agents_sessions,
             the_last_active_admin_stays_also_under_racing_demotions,
+            a_due_job_is_leased_to_one_claimer_until_its_lease_runs_out,
+            resolved_tickets_are_closed_by_the_system_once_due,
+            a_ticket_reopened_by_the_customer_is_not_auto_closed,
+            the_job_runner_runs_due_jobs_and_takes_over_expired_leases,
         );
     };
     (@cases $factory:path; $($case:ident),+ $(,)?) => {
