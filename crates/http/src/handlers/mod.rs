@@ -10,6 +10,7 @@ pub mod events;
 pub mod notifications;
 pub mod ops;
 pub mod settings;
+pub mod test_clock;
 pub mod tickets;
 pub mod trust;
 pub mod webhooks;

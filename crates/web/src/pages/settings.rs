@@ -70,7 +70,7 @@ struct SettingsPage {
     categories: Option<Vec<CategoryLine>>,
     agents: Option<Vec<AgentLine>>,
     all_permissions: Vec<&'static str>,
-    policy: Option<(bool, bool, bool)>,
+    policy: Option<(bool, bool, bool, u16)>,
     signing_keys: Option<Vec<KeyLine>>,
     api_keys: Option<Vec<KeyLine>>,
     /// Whether the webhook and email screens are the caller's (`settings:manage`).
@@ -129,7 +129,7 @@ async fn settings_page(
         None
     };
     let policy = readable(app.tenant_settings(principal).await)?
-        .map(|s| (s.policy.allow_customer_close, s.policy.reopen_closed_on_customer_reply, s.allow_registration));
+        .map(|s| (s.policy.allow_customer_close, s.policy.reopen_closed_on_customer_reply, s.allow_registration, s.policy.auto_close_resolved_after_days));
     let signing_keys = readable(app.list_signing_keys(principal).await)?.map(|keys| {
         keys.iter()
             .map(|k| KeyLine {
@@ -286,13 +286,22 @@ async fn revoke_sessions(
 
 async fn update_policy(state: web::Data<WebState>, post: StaffPost) -> Result<HttpResponse, WebError> {
     let fields = &post.fields;
-    let policy = TenantPolicy {
-        allow_customer_close: fields.get("allowCustomerClose") == Some("true"),
-        reopen_closed_on_customer_reply: fields.get("reopenClosedOnCustomerReply") == Some("true"),
-    };
     let allow_registration = Some(fields.get("allowRegistration") == Some("true"));
-    let result =
-        state.app().update_tenant_settings(&post.session.principal, policy, allow_registration).await.map(|_| ());
+    let result = async {
+        let days = match fields.get("autoCloseResolvedAfterDays").map(str::trim) {
+            None | Some("") => 0,
+            Some(raw) => raw
+                .parse::<u16>()
+                .map_err(|_| AppError::invalid("autoCloseResolvedAfterDays", "must be between 0 and 365"))?,
+        };
+        let policy = TenantPolicy {
+            allow_customer_close: fields.get("allowCustomerClose") == Some("true"),
+            reopen_closed_on_customer_reply: fields.get("reopenClosedOnCustomerReply") == Some("true"),
+            auto_close_resolved_after_days: days,
+        };
+        state.app().update_tenant_settings(&post.session.principal, policy, allow_registration).await.map(|_| ())
+    }
+    .await;
     after(&state, &post, "tenant policy", result).await
 }
 
