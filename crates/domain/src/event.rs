@@ -4,7 +4,7 @@ use time::OffsetDateTime;
 
 use crate::ids::{AgentId, CategoryId, EventId, MessageId, TicketId};
 use crate::party::Actor;
-use crate::status::{Priority, Source, Status};
+use crate::status::{Priority, Rating, Source, Status};
 
 /// One entry of a ticket's audit trail.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,6 +102,14 @@ pub enum EventData {
         #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
         subject: Option<FieldChange<String>>,
     },
+    /// The customer rated the ticket's resolution.
+    SatisfactionRated {
+        /// `good` or `bad`.
+        rating: Rating,
+        /// What they added, if anything.
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+        comment: Option<String>,
+    },
 }
 
 impl EventData {
@@ -115,6 +123,7 @@ impl EventData {
             EventData::Assigned { .. } => "assigned",
             EventData::Unassigned { .. } => "unassigned",
             EventData::Triaged { .. } => "triaged",
+            EventData::SatisfactionRated { .. } => "satisfaction_rated",
         }
     }
 }

@@ -105,6 +105,11 @@ bounded_text!(
 );
 
 bounded_text!(
+    /// What a customer adds to their satisfaction rating: 1 to 2,000 characters.
+    SatisfactionComment, "comment", 1, 2_000
+);
+
+bounded_text!(
     /// A person's display name: 1 to 200 characters.
     PersonName, "name", 1, 200
 );

@@ -13,8 +13,8 @@ use crate::event::{AuditEvent, EventData, FieldChange};
 use crate::ids::{AgentId, CategoryId, CustomerId, EventId, IdSource, MessageId, TicketId};
 use crate::number::TicketNumber;
 use crate::party::{Actor, TenantPolicy};
-use crate::status::{AuthorType, Priority, Source, Status};
-use crate::text::{Description, ExternalRef, MessageBody, ResolutionNote, Subject, Tags, TenantKey};
+use crate::status::{AuthorType, Priority, Rating, Source, Status};
+use crate::text::{Description, ExternalRef, MessageBody, ResolutionNote, SatisfactionComment, Subject, Tags, TenantKey};
 
 /// A support ticket's current state. Messages and events live beside it, not in it, so a
 /// command never needs the whole thread.
@@ -80,6 +80,20 @@ pub struct Ticket {
     pub public_last_activity_at: OffsetDateTime,
     /// When an agent's last public reply was added: internal notes do not count.
     pub public_last_agent_message_at: Option<OffsetDateTime>,
+    /// The customer's latest satisfaction rating, of this resolution or an earlier one
+    /// (compare `rated_at` with [`Ticket::resolution_at`]).
+    pub satisfaction: Option<Satisfaction>,
+}
+
+/// A customer's rating of a resolution.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Satisfaction {
+    /// `good` or `bad`.
+    pub rating: Rating,
+    /// What the customer added.
+    pub comment: Option<SatisfactionComment>,
+    /// When they rated.
+    pub rated_at: OffsetDateTime,
 }
 
 /// One message of a ticket's thread: a public reply or an internal note.
@@ -491,6 +505,7 @@ impl Ticket {
             public_updated_at: now,
             public_last_activity_at: now,
             public_last_agent_message_at: (!by_customer).then_some(now),
+            satisfaction: None,
         };
         let message = Message {
             id: MessageId::from_uuid(ctx.ids.next_uuid()),
@@ -762,6 +777,53 @@ impl Ticket {
         let mut draft = Draft::new(self, *ctx);
         draft.move_to(Status::Closed, None);
         Ok(draft.finish())
+    }
+
+    /// When the current resolution happened: `resolved_at`, or `closed_at` for a ticket closed
+    /// without being resolved first; `None` while the ticket is unfinished.
+    pub fn resolution_at(&self) -> Option<OffsetDateTime> {
+        if self.status.is_unfinished() {
+            return None;
+        }
+        self.resolved_at.or(self.closed_at)
+    }
+
+    /// Whether the customer has rated the current resolution.
+    pub fn resolution_rated(&self) -> bool {
+        match (&self.satisfaction, self.resolution_at()) {
+            (Some(satisfaction), Some(resolution)) => satisfaction.rated_at >= resolution,
+            _ => false,
+        }
+    }
+
+    /// The owner rates the resolution of their `resolved` or `closed` ticket, once per
+    /// resolution: after a reopen and a new resolution they may rate again. The status does
+    /// not move; the rating replaces the ticket's `satisfaction` and records
+    /// `satisfaction_rated`.
+    ///
+    /// # Errors
+    ///
+    /// [`DomainError::NotResolved`] while the ticket is unfinished;
+    /// [`DomainError::AlreadyRated`] for a second rating of the same resolution;
+    /// [`DomainError::NotOwner`] / [`DomainError::WrongActor`] for anyone but the owner.
+    pub fn rate(
+        &self,
+        ctx: &CommandContext<'_>,
+        rating: Rating,
+        comment: Option<SatisfactionComment>,
+    ) -> Result<TicketChange, DomainError> {
+        self.require_owner(ctx)?;
+        if self.resolution_at().is_none() {
+            return Err(DomainError::NotResolved(self.status));
+        }
+        if self.resolution_rated() {
+            return Err(DomainError::AlreadyRated);
+        }
+        let mut draft = Draft::new(self, *ctx);
+        draft.customer_visible();
+        draft.ticket.satisfaction = Some(Satisfaction { rating, comment: comment.clone(), rated_at: ctx.now });
+        draft.record(EventData::SatisfactionRated { rating, comment: comment.map(SatisfactionComment::into_string) });
+        Ok(draft.finish_changed())
     }
 
     fn require_owner(&self, ctx: &CommandContext<'_>) -> Result<(), DomainError> {

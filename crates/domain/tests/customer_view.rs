@@ -78,6 +78,7 @@ impl World {
             public_updated_at: PUBLIC_EARLIER,
             public_last_activity_at: PUBLIC_EARLIER,
             public_last_agent_message_at: Some(PUBLIC_EARLIER),
+            satisfaction: None,
         }
     }
 

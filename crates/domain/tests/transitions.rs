@@ -110,6 +110,7 @@ impl World {
             public_updated_at: EARLIER,
             public_last_activity_at: EARLIER,
             public_last_agent_message_at: Some(EARLIER),
+            satisfaction: None,
         }
     }
 
@@ -1087,4 +1088,61 @@ fn only_the_system_auto_closes() {
         let refused = ticket.auto_close(&w.ctx(actor, auto_close_policy(1), late)).unwrap_err();
         assert_eq!(refused, DomainError::WrongActor("the system"));
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Satisfaction
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn the_owner_rates_a_resolved_or_closed_ticket_once_per_resolution() {
+    let w = World::new();
+    for status in [Status::Resolved, Status::Closed] {
+        let ticket = w.ticket_in(status);
+        let comment = SatisfactionComment::parse("Quick and kind").unwrap();
+        let change = ticket.rate(&w.owner_ctx(), Rating::Good, Some(comment.clone())).unwrap();
+        assert_eq!(change.ticket.status, status, "rating moves no status");
+        let rated = change.ticket.satisfaction.clone().unwrap();
+        assert_eq!((rated.rating, rated.comment, rated.rated_at), (Rating::Good, Some(comment), NOW));
+        assert_eq!(change.ticket.public_version, VERSION + 1);
+        assert_eq!(
+            change.events[0].data,
+            EventData::SatisfactionRated { rating: Rating::Good, comment: Some("Quick and kind".to_owned()) }
+        );
+        let again = change.ticket.rate(&w.ctx(&w.owner, TenantPolicy::default(), LATER), Rating::Bad, None);
+        assert_eq!(again.unwrap_err(), DomainError::AlreadyRated, "{status}");
+    }
+}
+
+#[test]
+fn rating_an_unfinished_ticket_or_someone_elses_is_refused() {
+    let w = World::new();
+    for status in [Status::Open, Status::InProgress, Status::Answered] {
+        let refused = w.ticket_in(status).rate(&w.owner_ctx(), Rating::Good, None).unwrap_err();
+        assert_eq!(refused, DomainError::NotResolved(status));
+    }
+    let resolved = w.ticket_in(Status::Resolved);
+    let stranger = w.ctx(&w.stranger, TenantPolicy::default(), NOW);
+    assert_eq!(resolved.rate(&stranger, Rating::Bad, None).unwrap_err(), DomainError::NotOwner);
+    assert!(matches!(resolved.rate(&w.agent_ctx(), Rating::Bad, None), Err(DomainError::WrongActor(_))));
+}
+
+#[test]
+fn a_new_resolution_after_a_reopen_may_be_rated_again_and_closing_keeps_the_rating() {
+    let w = World::new();
+    let rated = w.ticket_in(Status::Resolved).rate(&w.owner_ctx(), Rating::Bad, None).unwrap().ticket;
+    let later = w.ctx(&w.agent, TenantPolicy::default(), LATER);
+    let closed = rated.set_status(&later, Status::Closed, None).unwrap().unwrap().ticket;
+    assert!(closed.resolution_rated(), "closing a rated resolution is the same resolution");
+    let owner_later = w.ctx(&w.owner, TenantPolicy::default(), LATER + time::Duration::hours(1));
+    assert_eq!(closed.rate(&owner_later, Rating::Good, None).unwrap_err(), DomainError::AlreadyRated);
+
+    let reopened = rated.set_status(&later, Status::Open, None).unwrap().unwrap().ticket;
+    assert!(!reopened.resolution_rated());
+    assert_eq!(reopened.satisfaction.as_ref().map(|s| s.rating), Some(Rating::Bad), "the last rating stays visible");
+    let resolved_again = w.ctx(&w.agent, TenantPolicy::default(), LATER + time::Duration::hours(2));
+    let resolved = reopened.set_status(&resolved_again, Status::Resolved, None).unwrap().unwrap().ticket;
+    let owner_then = w.ctx(&w.owner, TenantPolicy::default(), LATER + time::Duration::hours(3));
+    let second = resolved.rate(&owner_then, Rating::Good, None).unwrap();
+    assert_eq!(second.ticket.satisfaction.unwrap().rating, Rating::Good);
 }
