@@ -37,6 +37,7 @@ mod jobs;
 mod mail;
 mod model;
 mod password;
+mod satisfaction;
 mod ports;
 mod tickets;
 mod tokens;

@@ -529,7 +529,7 @@ impl App {
         }
     }
 
-    async fn change_and_view(
+    pub(crate) async fn change_and_view(
         &self,
         principal: &Principal,
         ticket: TicketRef,

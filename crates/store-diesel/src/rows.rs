@@ -7,7 +7,8 @@ use supportdesk_app::{IdempotencyKey, IdempotencyRecord, Login, TicketSnapshot};
 use supportdesk_domain::{
     Actor, Agent, AgentId, Attachment, AuditEvent, AuthorType, Category, CategoryId, CategoryName, Customer,
     CustomerId, Email, EventData, EventId, ExternalRef, Message, MessageBody, MessageId, Permission, PersonName,
-    Priority, ResolutionNote, Role, Slug, Source, Status, Subject, Tags, TenantKey, Ticket, TicketId, TicketNumber,
+    Priority, Rating, ResolutionNote, Role, Satisfaction, SatisfactionComment, Slug, Source, Status, Subject, Tags,
+    TenantKey, Ticket, TicketId, TicketNumber,
 };
 use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
 use uuid::Uuid;
@@ -109,6 +110,26 @@ pub(crate) struct TicketRow {
     pub public_updated_at: PrimitiveDateTime,
     pub public_last_activity_at: PrimitiveDateTime,
     pub public_last_agent_message_at: Option<PrimitiveDateTime>,
+    pub satisfaction_rating: Option<String>,
+    pub satisfaction_comment: Option<String>,
+    pub satisfaction_rated_at: Option<PrimitiveDateTime>,
+}
+
+/// The satisfaction columns as the domain's value: all three or none.
+fn satisfaction(
+    rating: Option<&str>,
+    comment: Option<&str>,
+    rated_at: Option<PrimitiveDateTime>,
+) -> Result<Option<Satisfaction>, Failure> {
+    match (rating, rated_at) {
+        (Some(rating), Some(rated_at)) => Ok(Some(Satisfaction {
+            rating: Rating::parse(rating)?,
+            comment: comment.map(SatisfactionComment::parse).transpose()?,
+            rated_at: from_db_time(rated_at),
+        })),
+        (None, None) => Ok(None),
+        _ => Err(Failure::Corrupt("a satisfaction rating without its time, or a time without a rating".into())),
+    }
 }
 
 impl TryFrom<TicketRow> for Ticket {
@@ -144,6 +165,11 @@ impl TryFrom<TicketRow> for Ticket {
             public_updated_at: from_db_time(row.public_updated_at),
             public_last_activity_at: from_db_time(row.public_last_activity_at),
             public_last_agent_message_at: row.public_last_agent_message_at.map(from_db_time),
+            satisfaction: satisfaction(
+                row.satisfaction_rating.as_deref(),
+                row.satisfaction_comment.as_deref(),
+                row.satisfaction_rated_at,
+            )?,
         })
     }
 }
@@ -180,6 +206,9 @@ pub(crate) struct NewTicketRow {
     pub public_updated_at: PrimitiveDateTime,
     pub public_last_activity_at: PrimitiveDateTime,
     pub public_last_agent_message_at: Option<PrimitiveDateTime>,
+    pub satisfaction_rating: Option<&'static str>,
+    pub satisfaction_comment: Option<String>,
+    pub satisfaction_rated_at: Option<PrimitiveDateTime>,
 }
 
 impl From<&Ticket> for NewTicketRow {
@@ -213,6 +242,9 @@ impl From<&Ticket> for NewTicketRow {
             public_updated_at: to_db_time(t.public_updated_at),
             public_last_activity_at: to_db_time(t.public_last_activity_at),
             public_last_agent_message_at: t.public_last_agent_message_at.map(to_db_time),
+            satisfaction_rating: t.satisfaction.as_ref().map(|s| s.rating.as_str()),
+            satisfaction_comment: t.satisfaction.as_ref().and_then(|s| s.comment.as_ref()).map(ToString::to_string),
+            satisfaction_rated_at: t.satisfaction.as_ref().map(|s| to_db_time(s.rated_at)),
         }
     }
 }
@@ -242,6 +274,9 @@ pub(crate) struct TicketChangeset {
     pub public_updated_at: PrimitiveDateTime,
     pub public_last_activity_at: PrimitiveDateTime,
     pub public_last_agent_message_at: Option<PrimitiveDateTime>,
+    pub satisfaction_rating: Option<&'static str>,
+    pub satisfaction_comment: Option<String>,
+    pub satisfaction_rated_at: Option<PrimitiveDateTime>,
 }
 
 impl From<&Ticket> for TicketChangeset {
@@ -267,6 +302,9 @@ impl From<&Ticket> for TicketChangeset {
             public_updated_at: to_db_time(t.public_updated_at),
             public_last_activity_at: to_db_time(t.public_last_activity_at),
             public_last_agent_message_at: t.public_last_agent_message_at.map(to_db_time),
+            satisfaction_rating: t.satisfaction.as_ref().map(|s| s.rating.as_str()),
+            satisfaction_comment: t.satisfaction.as_ref().and_then(|s| s.comment.as_ref()).map(ToString::to_string),
+            satisfaction_rated_at: t.satisfaction.as_ref().map(|s| to_db_time(s.rated_at)),
         }
     }
 }

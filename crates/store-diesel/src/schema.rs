@@ -115,6 +115,9 @@ diesel::table! {
         public_updated_at -> Timestamp,
         public_last_activity_at -> Timestamp,
         public_last_agent_message_at -> Nullable<Timestamp>,
+        satisfaction_rating -> Nullable<Text>,
+        satisfaction_comment -> Nullable<Text>,
+        satisfaction_rated_at -> Nullable<Timestamp>,
     }
 }
 

@@ -8,7 +8,7 @@
 //! camelCase fields and the vocabularies' wire names.
 
 use serde::{Deserialize, Serialize};
-use supportdesk_domain::{AgentId, CategoryId, EventData, FieldChange, MessageId, Priority, Source, Status};
+use supportdesk_domain::{AgentId, CategoryId, EventData, FieldChange, MessageId, Priority, Rating, Source, Status};
 use uuid::Uuid;
 
 use crate::error::Failure;
@@ -66,6 +66,11 @@ enum StoredEventV1 {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         subject: Option<StoredChange<String>>,
     },
+    SatisfactionRated {
+        rating: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        comment: Option<String>,
+    },
 }
 
 fn change<T, U>(c: &FieldChange<T>, f: impl Fn(&T) -> U) -> StoredChange<U> {
@@ -107,6 +112,9 @@ impl From<&EventData> for StoredEventV1 {
                 tags: tags.as_ref().map(|c| change(c, Clone::clone)),
                 subject: subject.as_ref().map(|c| change(c, Clone::clone)),
             },
+            EventData::SatisfactionRated { rating, comment } => {
+                StoredEventV1::SatisfactionRated { rating: rating.as_str().to_owned(), comment: comment.clone() }
+            }
         }
     }
 }
@@ -148,6 +156,9 @@ impl TryFrom<StoredEventV1> for EventData {
                 tags: tags.map(|c| back(c, Ok::<_, Failure>)).transpose()?,
                 subject: subject.map(|c| back(c, Ok::<_, Failure>)).transpose()?,
             },
+            StoredEventV1::SatisfactionRated { rating, comment } => {
+                EventData::SatisfactionRated { rating: Rating::parse(&rating)?, comment }
+            }
         })
     }
 }
@@ -184,6 +195,15 @@ mod tests {
             EventData::StatusChanged { from: Status::Open, to: Status::Resolved, resolution_note: Some("done".into()) }
         );
         assert_eq!(decode(1, "status_changed", &encode(&data).unwrap()).unwrap(), data);
+    }
+
+    #[test]
+    fn a_satisfaction_rating_round_trips() {
+        let data = EventData::SatisfactionRated { rating: Rating::Good, comment: Some("Thanks".into()) };
+        let raw = encode(&data).unwrap();
+        assert_eq!(raw, r#"{"type":"satisfaction_rated","data":{"rating":"good","comment":"Thanks"}}"#);
+        assert_eq!(decode(1, "satisfaction_rated", &raw).unwrap(), data);
+        assert!(decode(1, "satisfaction_rated", r#"{"type":"satisfaction_rated","data":{"rating":"meh"}}"#).is_err());
     }
 
     #[test]

@@ -1634,3 +1634,49 @@ pub async fn the_job_runner_runs_due_jobs_and_takes_over_expired_leases<S: Store
     let closed = w.app.get_ticket(&w.admin, by_id(&ticket)).await.unwrap();
     assert_eq!(closed.summary.ticket.status, Status::Closed, "taken over after the lease");
 }
+
+/// A customer's rating of a resolution reads back exactly (rating, comment, time) in the
+/// staff view and the trail; a second rating of the same resolution is refused and changes
+/// nothing; after a reopen and a new resolution the customer may rate again.
+pub async fn a_satisfaction_rating_is_stored_once_per_resolution<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let ticket = w.open(&w.alex, "Rate me").await;
+    let early = w.app.rate_satisfaction(&w.alex, by_id(&ticket), supportdesk_domain::Rating::Good, None, None).await;
+    assert!(matches!(early, Err(AppError::NotResolved(Status::Open))), "got {early:?}");
+    w.move_to(&ticket, Status::Resolved).await;
+    let comment = supportdesk_domain::SatisfactionComment::parse("Fast, thank you").unwrap();
+    let rated = w
+        .app
+        .rate_satisfaction(&w.alex, by_id(&ticket), supportdesk_domain::Rating::Good, Some(comment.clone()), None)
+        .await
+        .unwrap();
+    let stored = rated.summary.ticket.satisfaction.clone().unwrap();
+    assert_eq!((stored.rating, stored.comment.clone()), (supportdesk_domain::Rating::Good, Some(comment)));
+    let staff = w.app.get_ticket(&w.admin, by_id(&ticket)).await.unwrap();
+    assert_eq!(staff.summary.ticket.satisfaction, Some(stored.clone()), "reads back exactly");
+    let listed = w.app.list_tickets(&w.admin, query()).await.unwrap();
+    let in_list = listed.items.iter().find(|s| s.ticket.id == ticket.summary.ticket.id).unwrap();
+    assert_eq!(in_list.ticket.satisfaction, Some(stored.clone()), "lists carry it too");
+    let trail = w.app.ticket_events(&w.admin, by_id(&ticket)).await.unwrap();
+    assert_eq!(
+        trail.last().unwrap().data,
+        supportdesk_domain::EventData::SatisfactionRated {
+            rating: supportdesk_domain::Rating::Good,
+            comment: Some("Fast, thank you".into())
+        }
+    );
+    let twice = w.app.rate_satisfaction(&w.alex, by_id(&ticket), supportdesk_domain::Rating::Bad, None, None).await;
+    assert!(matches!(twice, Err(AppError::AlreadyRated)), "got {twice:?}");
+    let by_other = w.app.rate_satisfaction(&w.blake, by_id(&ticket), supportdesk_domain::Rating::Bad, None, None).await;
+    assert!(matches!(by_other, Err(AppError::NotFound(_))), "got {by_other:?}");
+    w.move_to(&ticket, Status::Closed).await;
+    let closed = w.app.rate_satisfaction(&w.alex, by_id(&ticket), supportdesk_domain::Rating::Bad, None, None).await;
+    assert!(matches!(closed, Err(AppError::AlreadyRated)), "closing is the same resolution: {closed:?}");
+    w.move_to(&ticket, Status::Open).await;
+    w.move_to(&ticket, Status::Resolved).await;
+    let again = w.app.rate_satisfaction(&w.alex, by_id(&ticket), supportdesk_domain::Rating::Bad, None, None).await;
+    let again = again.unwrap().summary.ticket.satisfaction.unwrap();
+    assert_eq!((again.rating, again.comment), (supportdesk_domain::Rating::Bad, None));
+    let staff = w.app.get_ticket(&w.admin, by_id(&ticket)).await.unwrap();
+    assert_eq!(staff.summary.ticket.satisfaction.unwrap().rating, supportdesk_domain::Rating::Bad);
+}

@@ -120,6 +120,7 @@ macro_rules! store_contract_tests {
             resolved_tickets_are_closed_by_the_system_once_due,
             a_ticket_reopened_by_the_customer_is_not_auto_closed,
             the_job_runner_runs_due_jobs_and_takes_over_expired_leases,
+            a_satisfaction_rating_is_stored_once_per_resolution,
         );
     };
     (@cases $factory:path; $($case:ident),+ $(,)?) => {
