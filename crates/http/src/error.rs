@@ -344,7 +344,7 @@ impl From<AppError> for ApiError {
                 "Ticket is not resolved",
                 format!("only a resolved or closed ticket can be rated; this one is {status}"),
             )
-            .with_extra("status", status.as_str()),
+            .with_extra("ticketStatus", status.as_str()),
             AppError::AlreadyRated => Self::new(
                 StatusCode::CONFLICT,
                 "already_rated",

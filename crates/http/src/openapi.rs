@@ -165,6 +165,7 @@ Cache-Control: no-store."
         tickets::get_ticket,
         tickets::update_ticket,
         tickets::create_message,
+        tickets::rate_ticket,
         categories::list_categories,
         categories::list_admin_categories,
         categories::get_category,
@@ -299,7 +300,7 @@ mod tests {
         let doc = serde_json::to_value(openapi()).unwrap();
         let data = &doc["components"]["schemas"]["EventDataV1"];
         assert!(data.get("oneOf").is_none(), "{data}");
-        assert_eq!(data["anyOf"].as_array().map(Vec::len), Some(6), "{data}");
+        assert_eq!(data["anyOf"].as_array().map(Vec::len), Some(7), "{data}");
         // A change's values are strings or lists of strings: the schema allows any value.
         let change = &doc["components"]["schemas"]["ChangeV1"]["properties"];
         assert!(change["from"].get("type").is_none(), "{change}");

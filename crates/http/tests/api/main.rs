@@ -13,5 +13,6 @@ mod customer_view;
 mod errors;
 mod events;
 mod ops;
+mod satisfaction;
 mod tickets;
 mod trust;
