@@ -128,6 +128,8 @@ pub struct App {
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdSource>,
     settings: AppSettings,
+    /// Where users reach the service, without a trailing slash (for links in mail).
+    public_url: Option<String>,
     /// What this process last read about tenants, keys, sessions and logged-out tokens;
     /// each entry is believed for `settings.revocation_check_interval`.
     tenant_cache: TtlCache<TenantKey, Option<TenantRecord>>,
@@ -167,6 +169,7 @@ pub struct AppBuilder {
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdSource>,
     settings: AppSettings,
+    public_url: Option<String>,
     registration_hashing: HashShare,
 }
 
@@ -223,6 +226,14 @@ impl AppBuilder {
         self
     }
 
+    /// Where users reach the service (`https://desk.example.com`): links in notification
+    /// mail (`ticket.url`) are absolute under it. Without it they are paths.
+    #[must_use]
+    pub fn public_url(mut self, url: Option<&str>) -> Self {
+        self.public_url = url.map(|url| url.trim().trim_end_matches('/').to_owned()).filter(|url| !url.is_empty());
+        self
+    }
+
     /// Use these settings.
     #[must_use]
     pub fn settings(mut self, settings: AppSettings) -> Self {
@@ -259,6 +270,7 @@ impl AppBuilder {
             clock: self.clock,
             ids: self.ids,
             settings: self.settings,
+            public_url: self.public_url,
             registration_hashing: self.registration_hashing,
             known_tenants: RwLock::new(HashSet::new()),
             known_customers: RwLock::new(HashSet::new()),
@@ -285,6 +297,7 @@ impl App {
             clock: Arc::new(SystemClock),
             ids: Arc::new(UuidV7),
             settings: AppSettings::default(),
+            public_url: None,
             registration_hashing: HashShare::new(HashShare::REGISTRATION_DEFAULT.0, HashShare::REGISTRATION_DEFAULT.1),
         }
     }
@@ -292,6 +305,12 @@ impl App {
     /// The application's settings.
     pub fn settings(&self) -> AppSettings {
         self.settings
+    }
+
+    /// The customer portal's page of ticket `number`: absolute under the public URL when
+    /// one is set, else the path.
+    pub fn portal_ticket_url(&self, number: i64) -> String {
+        format!("{}/portal/tickets/{number}", self.public_url.as_deref().unwrap_or(""))
     }
 
     /// Whether the store answers.

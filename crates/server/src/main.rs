@@ -186,6 +186,7 @@ fn build_app_with_clock(
     if let Some(clock) = test_clock {
         builder = builder.clock(clock);
     }
+    builder = builder.public_url(config.public_url.as_deref());
     if let Some(url) = &config.smtp_url {
         let mailer = SmtpMailer::new(url, &config.mail_from).map_err(|e| config_error("SUPPORTDESK_SMTP_URL", e))?;
         builder = builder.mail(Arc::new(mailer), Arc::new(SandboxedRenderer));
