@@ -36,7 +36,8 @@ async fn advance(server: &Server, seconds: u64) {
 }
 
 async fn set_auto_close(server: &Server, admin: &str, days: u64) {
-    let body = json!({"allowCustomerClose": true, "reopenClosedOnCustomerReply": false, "autoCloseResolvedAfterDays": days});
+    let body =
+        json!({"allowCustomerClose": true, "reopenClosedOnCustomerReply": false, "autoCloseResolvedAfterDays": days});
     let response = server.http.put(server.url("/api/v1/admin/settings")).bearer_auth(admin).json(&body).send().await;
     let response = response.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
@@ -143,8 +144,7 @@ async fn a_resolved_ticket_is_closed_by_the_system_after_its_days_and_a_reopened
         &("resolved".to_owned(), "closed".to_owned(), "system".to_owned())
     );
     let feed = closes_in_feed(&server, &admin).await;
-    let closes: Vec<&Value> =
-        feed["data"].as_array().unwrap().iter().filter(|e| e["data"]["to"] == "closed").collect();
+    let closes: Vec<&Value> = feed["data"].as_array().unwrap().iter().filter(|e| e["data"]["to"] == "closed").collect();
     assert_eq!(closes.len(), 1, "one close in the feed: {feed}");
     assert_eq!(closes[0]["ticket"]["id"], quiet.as_str());
     assert_eq!(closes[0]["actor"]["type"], "system");

@@ -37,8 +37,8 @@ mod jobs;
 mod mail;
 mod model;
 mod password;
-mod satisfaction;
 mod ports;
+mod satisfaction;
 mod tickets;
 mod tokens;
 mod trust;
@@ -61,6 +61,10 @@ pub use auth::{Credential, Principal};
 pub use categories::{CategoryPatch, NewCategory};
 pub use error::{AppError, FieldError, Missing, Refusal, StoreError, Taken, Validator};
 pub use feed::{public_event_type, FeedEvent, FeedPage, FeedPosition, FeedRequest, TicketSnapshot, TICKET_EVENT_KINDS};
+pub use jobs::{
+    standard_jobs, AutoCloseJob, Job, JobReport, JobRunner, PruneIdempotencyJob, PruneRevokedTokensJob,
+    AUTO_CLOSE_BATCH,
+};
 pub use mail::{
     notification_kinds, ClaimedMail, MailContext, MailDelivery, MailSettings, MailTemplate, Mailer, NotificationKind,
     OutgoingMail, RenderedMail, TemplateRenderer, MAIL_EVENT_KINDS,
@@ -71,10 +75,6 @@ pub use model::{
     TicketView, Visibility,
 };
 pub use password::{Argon2Hasher, HashShare};
-pub use jobs::{
-    standard_jobs, AutoCloseJob, Job, JobReport, JobRunner, PruneIdempotencyJob, PruneRevokedTokensJob,
-    AUTO_CLOSE_BATCH,
-};
 pub use ports::{
     AccountStore, AdjustableClock, CategoryStore, Clock, EventStore, JobStore, MailStore, PasswordHasher, Store,
     StoreResult, SystemClock, TenantStore, TicketStore, TrustStore, WebhookStore,

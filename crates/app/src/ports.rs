@@ -451,20 +451,13 @@ pub trait JobStore: Send + Sync {
     /// above 0, that are `resolved`, were resolved at least that many days before `now`, and
     /// have no customer message after `resolved_at`: exactly those
     /// [`Ticket::due_for_auto_close`] names; oldest `resolved_at` first.
-    async fn auto_close_candidates(&self, now: OffsetDateTime, limit: usize) -> StoreResult<Vec<(TenantKey, TicketId)>>;
+    async fn auto_close_candidates(&self, now: OffsetDateTime, limit: usize)
+        -> StoreResult<Vec<(TenantKey, TicketId)>>;
 }
 
 /// Every store port at once: what an adapter provides.
 pub trait Store:
-    TicketStore
-    + CategoryStore
-    + AccountStore
-    + TenantStore
-    + TrustStore
-    + EventStore
-    + WebhookStore
-    + MailStore
-    + JobStore
+    TicketStore + CategoryStore + AccountStore + TenantStore + TrustStore + EventStore + WebhookStore + MailStore + JobStore
 {
 }
 
@@ -516,10 +509,7 @@ impl AdjustableClock {
     /// Moves the clock forward by `by`; returns the new offset from the system clock.
     pub fn advance(&self, by: std::time::Duration) -> time::Duration {
         let micros = i64::try_from(by.as_micros()).unwrap_or(i64::MAX);
-        let total = self
-            .offset_micros
-            .fetch_add(micros, std::sync::atomic::Ordering::SeqCst)
-            .saturating_add(micros);
+        let total = self.offset_micros.fetch_add(micros, std::sync::atomic::Ordering::SeqCst).saturating_add(micros);
         time::Duration::microseconds(total)
     }
 

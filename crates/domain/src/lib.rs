@@ -77,8 +77,8 @@ pub use text::{
     Subject, Tag, Tags, TenantKey,
 };
 pub use ticket::{
-    AgentReply, CommandContext, Message, NewTicket, OpenTicket, OpenedTicket, Satisfaction, Ticket, TicketChange,
-    Triage,
+    AgentReply, CommandContext, MacroActions, Message, NewTicket, OpenTicket, OpenedTicket, Satisfaction, Ticket,
+    TicketChange, Triage,
 };
 
 /// Re-exported so embedders name the same `uuid` and `time` types the domain uses.

@@ -14,7 +14,9 @@ use crate::ids::{AgentId, CategoryId, CustomerId, EventId, IdSource, MessageId, 
 use crate::number::TicketNumber;
 use crate::party::{Actor, TenantPolicy};
 use crate::status::{AuthorType, Priority, Rating, Source, Status};
-use crate::text::{Description, ExternalRef, MessageBody, ResolutionNote, SatisfactionComment, Subject, Tags, TenantKey};
+use crate::text::{
+    Description, ExternalRef, MessageBody, ResolutionNote, SatisfactionComment, Subject, Tags, TenantKey,
+};
 
 /// A support ticket's current state. Messages and events live beside it, not in it, so a
 /// command never needs the whole thread.
@@ -290,6 +292,23 @@ pub struct AgentReply {
     pub resolution_note: Option<ResolutionNote>,
 }
 
+/// What applying a macro does to a ticket, its body already rendered for it.
+#[derive(Debug, Clone)]
+pub struct MacroActions {
+    /// The reply or note.
+    pub body: MessageBody,
+    /// An internal note rather than a public reply.
+    pub internal: bool,
+    /// A status to move to after the message.
+    pub status: Option<Status>,
+    /// A new priority.
+    pub priority: Option<Priority>,
+    /// Tags added to the ticket's own (those it has stay).
+    pub add_tags: Tags,
+    /// The agent (and their name) to assign the ticket to: the agent applying the macro.
+    pub assign_to: Option<(AgentId, String)>,
+}
+
 /// A change being built: the ticket as it becomes, the events so far, and whether the
 /// customer can see any of it.
 struct Draft<'a> {
@@ -380,6 +399,97 @@ impl<'a> Draft<'a> {
             }
         }
         self.record(EventData::StatusChanged { from, to, resolution_note: note.map(ResolutionNote::into_string) });
+    }
+
+    /// A reply or note, then the optional status change (see [`Ticket::agent_reply`]).
+    fn reply(&mut self, reply: AgentReply) -> Result<(), DomainError> {
+        Attachment::check_count(reply.attachments.len())?;
+        check_resolution_note(reply.status, reply.resolution_note.as_ref())?;
+        if !reply.internal {
+            let answered = match self.ticket.status {
+                Status::Open | Status::InProgress | Status::Answered => Status::Answered,
+                Status::Resolved => Status::Resolved,
+                Status::Closed => return Err(DomainError::TicketClosed),
+            };
+            self.add_message(reply.body, false, reply.attachments);
+            if self.ticket.first_responded_at.is_none() {
+                self.ticket.first_responded_at = Some(self.ctx.now);
+            }
+            self.move_to(answered, None);
+        } else {
+            self.add_message(reply.body, true, reply.attachments);
+        }
+        if let Some(to) = reply.status {
+            let from = self.ticket.status;
+            if from != to && !from.agent_may_set(to) {
+                return Err(DomainError::InvalidTransition { from, to });
+            }
+            self.move_to(to, reply.resolution_note);
+        }
+        Ok(())
+    }
+
+    /// Assigns or unassigns (see [`Ticket::assign`]); the same assignee records nothing.
+    fn assign(&mut self, assignee: Option<(AgentId, &str)>) {
+        match (self.ticket.assignee_id, assignee) {
+            (Some(current), Some((new, _))) if current == new => {}
+            (None, None) => {}
+            (previous, Some((assignee_id, name))) => {
+                // The customer sees who is assigned (id, name, picture).
+                self.customer_visible();
+                self.ticket.assignee_id = Some(assignee_id);
+                self.record(EventData::Assigned {
+                    assignee_id,
+                    assignee_name: name.to_owned(),
+                    previous_assignee_id: previous,
+                });
+                if self.ticket.status == Status::Open {
+                    self.move_to(Status::InProgress, None);
+                }
+            }
+            (Some(previous), None) => {
+                self.customer_visible();
+                self.ticket.assignee_id = None;
+                self.record(EventData::Unassigned { previous_assignee_id: previous });
+            }
+        }
+    }
+
+    /// Changes the triage fields that differ (see [`Ticket::triage`]); none records nothing.
+    fn triage(&mut self, triage: Triage) {
+        fn diff<T: PartialEq + Clone>(current: &T, new: Option<T>) -> Option<FieldChange<T>> {
+            new.filter(|value| value != current).map(|to| FieldChange { from: current.clone(), to })
+        }
+        let priority = diff(&self.ticket.priority, triage.priority);
+        let category_id = diff(&self.ticket.category_id, triage.category_id);
+        let tags = diff(&self.ticket.tags, triage.tags);
+        let subject = diff(&self.ticket.subject, triage.subject);
+        if priority.is_none() && category_id.is_none() && tags.is_none() && subject.is_none() {
+            return;
+        }
+        // Tags are staff-only: a triage that changes only tags is invisible to the customer.
+        if priority.is_some() || category_id.is_some() || subject.is_some() {
+            self.customer_visible();
+        }
+        if let Some(change) = &priority {
+            self.ticket.priority = change.to;
+        }
+        if let Some(change) = &category_id {
+            self.ticket.category_id = change.to;
+        }
+        if let Some(change) = &tags {
+            self.ticket.tags = change.to.clone();
+        }
+        if let Some(change) = &subject {
+            self.ticket.subject = change.to.clone();
+        }
+        let as_strings = |tags: &Tags| tags.iter_str().map(str::to_owned).collect::<Vec<_>>();
+        self.record(EventData::Triaged {
+            priority,
+            category_id,
+            tags: tags.map(|c| FieldChange { from: as_strings(&c.from), to: as_strings(&c.to) }),
+            subject: subject.map(|c| FieldChange { from: c.from.into_string(), to: c.to.into_string() }),
+        });
     }
 
     /// The change, or `None` when nothing happened.
@@ -570,30 +680,8 @@ impl Ticket {
     /// [`DomainError::Invalid`] for a resolution note without `resolved`/`closed`.
     pub fn agent_reply(&self, ctx: &CommandContext<'_>, reply: AgentReply) -> Result<TicketChange, DomainError> {
         ctx.require_agent()?;
-        Attachment::check_count(reply.attachments.len())?;
-        check_resolution_note(reply.status, reply.resolution_note.as_ref())?;
         let mut draft = Draft::new(self, *ctx);
-        if !reply.internal {
-            let answered = match self.status {
-                Status::Open | Status::InProgress | Status::Answered => Status::Answered,
-                Status::Resolved => Status::Resolved,
-                Status::Closed => return Err(DomainError::TicketClosed),
-            };
-            draft.add_message(reply.body, false, reply.attachments);
-            if draft.ticket.first_responded_at.is_none() {
-                draft.ticket.first_responded_at = Some(ctx.now);
-            }
-            draft.move_to(answered, None);
-        } else {
-            draft.add_message(reply.body, true, reply.attachments);
-        }
-        if let Some(to) = reply.status {
-            let from = draft.ticket.status;
-            if from != to && !from.agent_may_set(to) {
-                return Err(DomainError::InvalidTransition { from, to });
-            }
-            draft.move_to(to, reply.resolution_note);
-        }
+        draft.reply(reply)?;
         Ok(draft.finish_changed())
     }
 
@@ -637,28 +725,7 @@ impl Ticket {
     ) -> Result<Option<TicketChange>, DomainError> {
         ctx.require_agent()?;
         let mut draft = Draft::new(self, *ctx);
-        match (self.assignee_id, assignee) {
-            (Some(current), Some((new, _))) if current == new => return Ok(None),
-            (None, None) => return Ok(None),
-            (previous, Some((assignee_id, name))) => {
-                // The customer sees who is assigned (id, name, picture).
-                draft.customer_visible();
-                draft.ticket.assignee_id = Some(assignee_id);
-                draft.record(EventData::Assigned {
-                    assignee_id,
-                    assignee_name: name.to_owned(),
-                    previous_assignee_id: previous,
-                });
-                if self.status == Status::Open {
-                    draft.move_to(Status::InProgress, None);
-                }
-            }
-            (Some(previous), None) => {
-                draft.customer_visible();
-                draft.ticket.assignee_id = None;
-                draft.record(EventData::Unassigned { previous_assignee_id: previous });
-            }
-        }
+        draft.assign(assignee);
         Ok(draft.finish())
     }
 
@@ -670,41 +737,48 @@ impl Ticket {
     /// [`DomainError::WrongActor`] when the actor is not an agent.
     pub fn triage(&self, ctx: &CommandContext<'_>, triage: Triage) -> Result<Option<TicketChange>, DomainError> {
         ctx.require_agent()?;
-        fn diff<T: PartialEq + Clone>(current: &T, new: Option<T>) -> Option<FieldChange<T>> {
-            new.filter(|value| value != current).map(|to| FieldChange { from: current.clone(), to })
-        }
-        let priority = diff(&self.priority, triage.priority);
-        let category_id = diff(&self.category_id, triage.category_id);
-        let tags = diff(&self.tags, triage.tags);
-        let subject = diff(&self.subject, triage.subject);
-        if priority.is_none() && category_id.is_none() && tags.is_none() && subject.is_none() {
-            return Ok(None);
-        }
         let mut draft = Draft::new(self, *ctx);
-        // Tags are staff-only: a triage that changes only tags is invisible to the customer.
-        if priority.is_some() || category_id.is_some() || subject.is_some() {
-            draft.customer_visible();
-        }
-        if let Some(change) = &priority {
-            draft.ticket.priority = change.to;
-        }
-        if let Some(change) = &category_id {
-            draft.ticket.category_id = change.to;
-        }
-        if let Some(change) = &tags {
-            draft.ticket.tags = change.to.clone();
-        }
-        if let Some(change) = &subject {
-            draft.ticket.subject = change.to.clone();
-        }
-        let as_strings = |tags: &Tags| tags.iter_str().map(str::to_owned).collect::<Vec<_>>();
-        draft.record(EventData::Triaged {
-            priority,
-            category_id,
-            tags: tags.map(|c| FieldChange { from: as_strings(&c.from), to: as_strings(&c.to) }),
-            subject: subject.map(|c| FieldChange { from: c.from.into_string(), to: c.to.into_string() }),
-        });
+        draft.triage(triage);
         Ok(draft.finish())
+    }
+
+    /// An agent applies a macro: a reply or internal note, then a status, a priority, tags
+    /// added and the ticket assigned to the agent, as one change with one version bump.
+    /// Each step follows the rule of its own command ([`Ticket::agent_reply`],
+    /// [`Ticket::triage`], [`Ticket::assign`]); a step that changes nothing records nothing.
+    ///
+    /// # Errors
+    ///
+    /// As [`Ticket::agent_reply`] (a public reply to a closed ticket, a refused status
+    /// change); [`DomainError::Invalid`] when the added tags make more than [`Tags::MAX`].
+    pub fn apply_macro(&self, ctx: &CommandContext<'_>, actions: MacroActions) -> Result<TicketChange, DomainError> {
+        ctx.require_agent()?;
+        let mut draft = Draft::new(self, *ctx);
+        draft.reply(AgentReply {
+            body: actions.body,
+            internal: actions.internal,
+            attachments: Vec::new(),
+            status: actions.status,
+            resolution_note: None,
+        })?;
+        let tags = if actions.add_tags.is_empty() {
+            None
+        } else {
+            let mut all: Vec<String> = draft.ticket.tags.iter_str().map(str::to_owned).collect();
+            all.extend(
+                actions
+                    .add_tags
+                    .iter_str()
+                    .filter(|t| !draft.ticket.tags.iter_str().any(|have| have == *t))
+                    .map(str::to_owned),
+            );
+            Some(Tags::parse(&all).map_err(|e| e.for_field("addTags"))?)
+        };
+        draft.triage(Triage { priority: actions.priority, category_id: None, tags, subject: None });
+        if let Some((agent, name)) = &actions.assign_to {
+            draft.assign(Some((*agent, name.as_str())));
+        }
+        Ok(draft.finish_changed())
     }
 
     /// The owner closes their ticket, where the tenant's policy allows it. Closing a closed

@@ -27,10 +27,26 @@ const VERSION: i64 = 7;
 
 /// Every policy a tenant can have.
 const POLICIES: [TenantPolicy; 4] = [
-    TenantPolicy { allow_customer_close: true, reopen_closed_on_customer_reply: true, auto_close_resolved_after_days: 0 },
-    TenantPolicy { allow_customer_close: true, reopen_closed_on_customer_reply: false, auto_close_resolved_after_days: 0 },
-    TenantPolicy { allow_customer_close: false, reopen_closed_on_customer_reply: true, auto_close_resolved_after_days: 0 },
-    TenantPolicy { allow_customer_close: false, reopen_closed_on_customer_reply: false, auto_close_resolved_after_days: 0 },
+    TenantPolicy {
+        allow_customer_close: true,
+        reopen_closed_on_customer_reply: true,
+        auto_close_resolved_after_days: 0,
+    },
+    TenantPolicy {
+        allow_customer_close: true,
+        reopen_closed_on_customer_reply: false,
+        auto_close_resolved_after_days: 0,
+    },
+    TenantPolicy {
+        allow_customer_close: false,
+        reopen_closed_on_customer_reply: true,
+        auto_close_resolved_after_days: 0,
+    },
+    TenantPolicy {
+        allow_customer_close: false,
+        reopen_closed_on_customer_reply: false,
+        auto_close_resolved_after_days: 0,
+    },
 ];
 
 /// The parties around one ticket.
@@ -1145,4 +1161,69 @@ fn a_new_resolution_after_a_reopen_may_be_rated_again_and_closing_keeps_the_rati
     let owner_then = w.ctx(&w.owner, TenantPolicy::default(), LATER + time::Duration::hours(3));
     let second = resolved.rate(&owner_then, Rating::Good, None).unwrap();
     assert_eq!(second.ticket.satisfaction.unwrap().rating, Rating::Good);
+}
+
+// ---------------------------------------------------------------------------------------
+// Macros
+// ---------------------------------------------------------------------------------------
+
+fn macro_actions(internal: bool) -> MacroActions {
+    MacroActions {
+        body: MessageBody::parse("We sent a replacement.").unwrap(),
+        internal,
+        status: Some(Status::Resolved),
+        priority: Some(Priority::High),
+        add_tags: Tags::parse(&["replacement", "carrier"]).unwrap(),
+        assign_to: None,
+    }
+}
+
+#[test]
+fn a_macro_replies_resolves_triages_and_assigns_in_one_change() {
+    let w = World::new();
+    let ticket = Ticket { tags: Tags::parse(&["carrier"]).unwrap(), ..w.ticket_in(Status::Open) };
+    let actions = MacroActions { assign_to: Some((w.agent_id, "Sam".to_owned())), ..macro_actions(false) };
+    let change = ticket.apply_macro(&w.agent_ctx(), actions).unwrap();
+    let after = &change.ticket;
+    assert_eq!(change.expected_version, VERSION);
+    assert_eq!(after.version, VERSION + 1, "one change, one version");
+    assert_eq!(after.public_version, VERSION + 1);
+    assert_eq!(after.status, Status::Resolved);
+    assert_eq!(after.priority, Priority::High);
+    assert_eq!(after.tags.iter_str().collect::<Vec<_>>(), ["carrier", "replacement"], "added, not replaced");
+    assert_eq!(after.assignee_id, Some(w.agent_id));
+    assert_eq!(after.first_responded_at, Some(EARLIER), "already answered before");
+    let message = change.message.as_ref().unwrap();
+    assert!(!message.internal);
+    let kinds: Vec<&str> = change.events.iter().map(|e| e.data.kind()).collect();
+    assert_eq!(kinds, ["message_added", "status_changed", "status_changed", "triaged", "assigned"]);
+}
+
+#[test]
+fn a_note_macro_on_a_closed_ticket_works_and_a_reply_macro_is_refused() {
+    let w = World::new();
+    let closed = w.ticket_in(Status::Closed);
+    let note = MacroActions { status: None, ..macro_actions(true) };
+    let change = closed.apply_macro(&w.agent_ctx(), note).unwrap();
+    assert_eq!(change.ticket.status, Status::Closed);
+    assert!(change.message.unwrap().internal);
+    let reply = MacroActions { status: None, ..macro_actions(false) };
+    assert_eq!(closed.apply_macro(&w.agent_ctx(), reply).unwrap_err(), DomainError::TicketClosed);
+    let refused = w
+        .ticket_in(Status::Resolved)
+        .apply_macro(&w.agent_ctx(), MacroActions { status: Some(Status::Answered), ..macro_actions(true) });
+    assert!(matches!(refused, Err(DomainError::InvalidTransition { .. })), "{refused:?}");
+    assert!(matches!(
+        w.ticket_in(Status::Open).apply_macro(&w.owner_ctx(), macro_actions(false)),
+        Err(DomainError::WrongActor(_))
+    ));
+}
+
+#[test]
+fn a_macro_that_would_give_a_ticket_too_many_tags_is_refused() {
+    let w = World::new();
+    let many: Vec<String> = (0..Tags::MAX).map(|i| format!("t{i}")).collect();
+    let ticket = Ticket { tags: Tags::parse(&many).unwrap(), ..w.ticket_in(Status::Open) };
+    let refused = ticket.apply_macro(&w.agent_ctx(), macro_actions(false)).unwrap_err();
+    assert!(matches!(refused, DomainError::Invalid(ref invalid) if invalid.field == "addTags"), "{refused:?}");
 }

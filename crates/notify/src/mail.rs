@@ -134,7 +134,8 @@ mod tests {
             assert!(mail.subject.contains("42"), "{kind:?}: {}", mail.subject);
             assert!(!mail.html.contains("<script>"), "{kind:?}");
         }
-        let resolved = SandboxedRenderer.render(&NotificationKind::TicketResolved.default_template(), &context).unwrap();
+        let resolved =
+            SandboxedRenderer.render(&NotificationKind::TicketResolved.default_template(), &context).unwrap();
         assert!(resolved.text.contains("https://desk.example.com/portal/tickets/42"), "{}", resolved.text);
         // HTML escaping writes `/` as `&#x2f;`, which a browser decodes back in an attribute.
         let href = "href=\"https:&#x2f;&#x2f;desk.example.com&#x2f;portal&#x2f;tickets&#x2f;42\"";

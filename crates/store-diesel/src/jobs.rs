@@ -130,7 +130,11 @@ impl JobStore for DieselStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn auto_close_candidates(&self, now: OffsetDateTime, limit: usize) -> StoreResult<Vec<(TenantKey, TicketId)>> {
+    async fn auto_close_candidates(
+        &self,
+        now: OffsetDateTime,
+        limit: usize,
+    ) -> StoreResult<Vec<(TenantKey, TicketId)>> {
         let limit_rows = i64::try_from(limit).unwrap_or(i64::MAX);
         self.read(move |conn| {
             let policies: Vec<(String, i32)> = tenants::table

@@ -20,10 +20,10 @@ use std::collections::HashMap;
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use supportdesk_app::{
     AccountStore, AgentSession, ApiKey, CategoryFilter, CategoryKey, CategoryStore, CategorySummary, ClaimedDelivery,
-    ClaimedMail, Delivery, DeliveryStatus, EventStore, FeedEvent, FeedPosition, IdempotencyKey, IdempotencyRecord, JobStore,
-    Login, MailDelivery, MailSettings, MailStore, MailTemplate, NotificationKind, Page, PersonSummary, Secret,
-    SigningKey, StoreError, StoreResult, Taken, TenantRecord, TenantStore, TicketQuery, TicketSnapshot, TicketStore,
-    TicketSummary, TicketView, TrustStore, Visibility, WebhookEndpoint, WebhookStore,
+    ClaimedMail, Delivery, DeliveryStatus, EventStore, FeedEvent, FeedPosition, IdempotencyKey, IdempotencyRecord,
+    JobStore, Login, MailDelivery, MailSettings, MailStore, MailTemplate, NotificationKind, Page, PersonSummary,
+    Secret, SigningKey, StoreError, StoreResult, Taken, TenantRecord, TenantStore, TicketQuery, TicketSnapshot,
+    TicketStore, TicketSummary, TicketView, TrustStore, Visibility, WebhookEndpoint, WebhookStore,
 };
 use supportdesk_domain::{
     Agent, AgentId, AuditEvent, Category, CategoryId, Customer, CustomerId, Email, EventData, Message, MessageId,
@@ -252,7 +252,11 @@ impl JobStore for MemoryStore {
     async fn ensure_jobs(&self, names: &[&'static str], now: OffsetDateTime) -> StoreResult<()> {
         let mut state = self.write();
         for name in names {
-            state.jobs.entry((*name).to_owned()).or_insert(JobState { next_run_at: now, lease: None, last_error: None });
+            state.jobs.entry((*name).to_owned()).or_insert(JobState {
+                next_run_at: now,
+                lease: None,
+                last_error: None,
+            });
         }
         Ok(())
     }
@@ -309,7 +313,11 @@ impl JobStore for MemoryStore {
         Ok((count - state.idempotency.len()) as u64)
     }
 
-    async fn auto_close_candidates(&self, now: OffsetDateTime, limit: usize) -> StoreResult<Vec<(TenantKey, TicketId)>> {
+    async fn auto_close_candidates(
+        &self,
+        now: OffsetDateTime,
+        limit: usize,
+    ) -> StoreResult<Vec<(TenantKey, TicketId)>> {
         let state = self.read();
         let mut due: Vec<(OffsetDateTime, TicketId, TenantKey)> = state
             .tickets

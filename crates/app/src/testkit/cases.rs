@@ -782,7 +782,8 @@ pub async fn categories_accounts_and_settings_of_another_tenant_are_invisible<S:
     assert!(matches!(casey_from_alpha, Err(AppError::NotFound(_))));
     let agents = w.app.list_agents(&w.beta_admin).await.unwrap();
     assert_eq!(agents.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(), ["Bea Admin"]);
-    let strict = TenantPolicy { allow_customer_close: false, reopen_closed_on_customer_reply: true, ..TenantPolicy::default() };
+    let strict =
+        TenantPolicy { allow_customer_close: false, reopen_closed_on_customer_reply: true, ..TenantPolicy::default() };
     w.app.set_tenant_policy(&w.admin, strict).await.unwrap();
     assert_eq!(w.app.tenant_policy(&w.beta_admin).await.unwrap(), TenantPolicy::default());
     let assign_foreign =
@@ -1580,7 +1581,11 @@ pub async fn resolved_tickets_are_closed_by_the_system_once_due<S: Store + 'stat
         assert_eq!(last.actor, supportdesk_domain::Actor::system());
         assert_eq!(
             last.data,
-            supportdesk_domain::EventData::StatusChanged { from: Status::Resolved, to: Status::Closed, resolution_note: None }
+            supportdesk_domain::EventData::StatusChanged {
+                from: Status::Resolved,
+                to: Status::Closed,
+                resolution_note: None
+            }
         );
     }
     let fresh_now = w.app.get_ticket(&w.admin, by_id(&fresh)).await.unwrap();

@@ -44,7 +44,8 @@ async fn advance_clock(
         return Err(ApiError::invalid_field("advanceSeconds", "must be between 0 and 316224000"));
     }
     let offset = clock.advance(std::time::Duration::from_secs(seconds));
-    let now = clock.now().format(&Rfc3339).map_err(|e| ApiError::from(supportdesk_app::AppError::Internal(e.into())))?;
+    let now =
+        clock.now().format(&Rfc3339).map_err(|e| ApiError::from(supportdesk_app::AppError::Internal(e.into())))?;
     tracing::warn!(advanced_secs = seconds, offset_secs = offset.whole_seconds(), "test clock advanced");
     Ok(HttpResponse::Ok().json(ClockResponse { now, offset_seconds: offset.whole_seconds() }))
 }

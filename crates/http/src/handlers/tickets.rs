@@ -206,9 +206,10 @@ pub async fn rate_ticket(
     let expected = if_match(&req)?;
     let (rating, comment) = body.value.try_into_domain()?;
     let view = state.app().rate_satisfaction(&caller.0, ticket, rating, comment, expected).await?;
-    let rated = view.summary.ticket.satisfaction.as_ref().ok_or_else(|| {
-        ApiError::from(supportdesk_app::AppError::Internal("a rating left no satisfaction".into()))
-    })?;
+    let rated =
+        view.summary.ticket.satisfaction.as_ref().ok_or_else(|| {
+            ApiError::from(supportdesk_app::AppError::Internal("a rating left no satisfaction".into()))
+        })?;
     Ok(HttpResponse::Created()
         .insert_header((actix_web::http::header::ETAG, etag(view.summary.ticket.public_version)))
         .json(SatisfactionResponse::from(rated)))

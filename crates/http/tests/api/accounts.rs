@@ -348,7 +348,8 @@ async fn settings_are_read_and_replaced_by_settings_managers() {
             "autoCloseResolvedAfterDays": 0
         })
     );
-    let body = json!({"allowCustomerClose": false, "reopenClosedOnCustomerReply": true, "autoCloseResolvedAfterDays": 7});
+    let body =
+        json!({"allowCustomerClose": false, "reopenClosedOnCustomerReply": true, "autoCloseResolvedAfterDays": 7});
     let put = send(
         &app,
         TestRequest::put().uri("/api/v1/admin/settings").insert_header(h.bearer(&admin)).set_json(body.clone()),

@@ -7,7 +7,10 @@ use serde_json::{json, Value};
 use crate::common::{open_ticket, send, ticket_body, Harness};
 
 fn rate(h: &Harness, customer: &supportdesk_app::Principal, id: &str, body: Value) -> TestRequest {
-    TestRequest::post().uri(&format!("/api/v1/tickets/{id}/satisfaction")).insert_header(h.bearer(customer)).set_json(body)
+    TestRequest::post()
+        .uri(&format!("/api/v1/tickets/{id}/satisfaction"))
+        .insert_header(h.bearer(customer))
+        .set_json(body)
 }
 
 fn set_status(h: &Harness, admin: &supportdesk_app::Principal, id: &str, status: &str) -> TestRequest {
@@ -36,7 +39,8 @@ async fn a_customer_rates_a_resolved_ticket_once_and_staff_see_the_rating() {
     assert!(rated.body["ratedAt"].as_str().unwrap().ends_with('Z'));
     assert!(rated.header("etag").is_some());
 
-    let staff = send(&app, TestRequest::get().uri(&format!("/api/v1/admin/tickets/{id}")).insert_header(h.bearer(&admin)));
+    let staff =
+        send(&app, TestRequest::get().uri(&format!("/api/v1/admin/tickets/{id}")).insert_header(h.bearer(&admin)));
     let staff = staff.await;
     assert_eq!(staff.body["satisfaction"], rated.body, "the staff view carries the rating");
     assert_eq!(staff.body["status"], "resolved", "rating moves no status");
@@ -45,16 +49,17 @@ async fn a_customer_rates_a_resolved_ticket_once_and_staff_see_the_rating() {
 
     let again = send(&app, rate(&h, &alex, id, json!({"rating": "bad"}))).await;
     again.assert_problem(409, "already_rated");
-    let trail = send(&app, TestRequest::get().uri(&format!("/api/v1/admin/tickets/{id}/events")).insert_header(h.bearer(&admin)));
+    let trail = send(
+        &app,
+        TestRequest::get().uri(&format!("/api/v1/admin/tickets/{id}/events")).insert_header(h.bearer(&admin)),
+    );
     let trail = trail.await;
     let last = trail.body["data"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(last["type"], "satisfaction_rated");
     assert_eq!(last["data"], json!({"rating": "good", "comment": "Quick, thanks!"}));
     let feed = send(
         &app,
-        TestRequest::get()
-            .uri("/api/v1/admin/events?types=ticket.satisfaction_rated")
-            .insert_header(h.bearer(&admin)),
+        TestRequest::get().uri("/api/v1/admin/events?types=ticket.satisfaction_rated").insert_header(h.bearer(&admin)),
     )
     .await;
     feed.assert_status(200);
@@ -78,7 +83,8 @@ async fn a_new_resolution_after_a_reopen_may_be_rated_again() {
     send(&app, rate(&h, &alex, id, json!({"rating": "good"}))).await.assert_problem(409, "not_resolved");
     send(&app, set_status(&h, &admin, id, "resolved")).await.assert_status(200);
     send(&app, rate(&h, &alex, id, json!({"rating": "good"}))).await.assert_status(201);
-    let staff = send(&app, TestRequest::get().uri(&format!("/api/v1/admin/tickets/{id}")).insert_header(h.bearer(&admin)));
+    let staff =
+        send(&app, TestRequest::get().uri(&format!("/api/v1/admin/tickets/{id}")).insert_header(h.bearer(&admin)));
     let staff = staff.await;
     assert_eq!(staff.body["satisfaction"]["rating"], "good");
     assert_eq!(staff.body["satisfaction"]["comment"], Value::Null);
@@ -108,6 +114,7 @@ async fn bad_ratings_are_400_and_others_tickets_404_and_staff_403() {
     send(&app, rate(&h, &admin, id, json!({"rating": "good"}))).await.assert_problem(403, "forbidden");
     let stale = send(&app, rate(&h, &alex, id, json!({"rating": "good"})).insert_header(("If-Match", "\"1\""))).await;
     stale.assert_problem(412, "precondition_failed");
-    let staff = send(&app, TestRequest::get().uri(&format!("/api/v1/admin/tickets/{id}")).insert_header(h.bearer(&admin)));
+    let staff =
+        send(&app, TestRequest::get().uri(&format!("/api/v1/admin/tickets/{id}")).insert_header(h.bearer(&admin)));
     assert_eq!(staff.await.body["satisfaction"], Value::Null, "nothing refused was stored");
 }

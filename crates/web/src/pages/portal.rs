@@ -257,7 +257,11 @@ async fn set_status(
     after(&state, &post, &number, result).await
 }
 
-async fn rate(state: web::Data<WebState>, post: CustomerPost, number: web::Path<String>) -> Result<HttpResponse, WebError> {
+async fn rate(
+    state: web::Data<WebState>,
+    post: CustomerPost,
+    number: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
     let reference = ticket_ref(&number)?;
     let result = async {
         let rating = post.fields.required("rating", Rating::parse)?;

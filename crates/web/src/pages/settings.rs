@@ -128,8 +128,14 @@ async fn settings_page(
     } else {
         None
     };
-    let policy = readable(app.tenant_settings(principal).await)?
-        .map(|s| (s.policy.allow_customer_close, s.policy.reopen_closed_on_customer_reply, s.allow_registration, s.policy.auto_close_resolved_after_days));
+    let policy = readable(app.tenant_settings(principal).await)?.map(|s| {
+        (
+            s.policy.allow_customer_close,
+            s.policy.reopen_closed_on_customer_reply,
+            s.allow_registration,
+            s.policy.auto_close_resolved_after_days,
+        )
+    });
     let signing_keys = readable(app.list_signing_keys(principal).await)?.map(|keys| {
         keys.iter()
             .map(|k| KeyLine {
