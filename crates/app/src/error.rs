@@ -62,6 +62,8 @@ pub enum Missing {
     Webhook,
     /// A delivery of a webhook endpoint.
     Delivery,
+    /// A macro.
+    Macro,
 }
 
 impl Missing {
@@ -71,6 +73,7 @@ impl Missing {
             Missing::Ticket => "ticket",
             Missing::Webhook => "webhook",
             Missing::Delivery => "delivery",
+            Missing::Macro => "macro",
             Missing::Message => "message",
             Missing::Category => "category",
             Missing::Customer => "customer",

@@ -34,6 +34,7 @@ mod categories;
 mod error;
 mod feed;
 mod jobs;
+mod macros;
 mod mail;
 mod model;
 mod password;
@@ -65,6 +66,7 @@ pub use jobs::{
     standard_jobs, AutoCloseJob, Job, JobReport, JobRunner, PruneIdempotencyJob, PruneRevokedTokensJob,
     AUTO_CLOSE_BATCH,
 };
+pub use macros::{render_macro_body, Macro, MacroInput, MacroPatch, MacroValues, MACRO_NAME_MAX, MACRO_VARIABLES};
 pub use mail::{
     notification_kinds, ClaimedMail, MailContext, MailDelivery, MailSettings, MailTemplate, Mailer, NotificationKind,
     OutgoingMail, RenderedMail, TemplateRenderer, MAIL_EVENT_KINDS,
@@ -76,8 +78,8 @@ pub use model::{
 };
 pub use password::{Argon2Hasher, HashShare};
 pub use ports::{
-    AccountStore, AdjustableClock, CategoryStore, Clock, EventStore, JobStore, MailStore, PasswordHasher, Store,
-    StoreResult, SystemClock, TenantStore, TicketStore, TrustStore, WebhookStore,
+    AccountStore, AdjustableClock, CategoryStore, Clock, EventStore, JobStore, MacroStore, MailStore, PasswordHasher,
+    Store, StoreResult, SystemClock, TenantStore, TicketStore, TrustStore, WebhookStore,
 };
 pub use tickets::{AgentReplyInput, OpenTicketInput, Outcome, ReplyResult, TriageInput};
 pub use tokens::{LoginThrottle, TokenAuthority, VerifiedToken};
@@ -120,6 +122,7 @@ pub struct App {
     webhooks: Arc<dyn WebhookStore>,
     mail: Arc<dyn MailStore>,
     jobs: Arc<dyn JobStore>,
+    macros: Arc<dyn MacroStore>,
     /// How mail is rendered and sent; `None` until the embedder gives them.
     mail_parts: Option<mail::MailParts>,
     /// How deliveries are sent and encoded; `None` until the embedder gives them.
@@ -163,6 +166,7 @@ pub struct AppBuilder {
     webhooks: Arc<dyn WebhookStore>,
     mail: Arc<dyn MailStore>,
     jobs: Arc<dyn JobStore>,
+    macros: Arc<dyn MacroStore>,
     mail_parts: Option<mail::MailParts>,
     webhook_parts: Option<webhooks::WebhookParts>,
     hasher: Option<Arc<dyn PasswordHasher>>,
@@ -258,6 +262,7 @@ impl AppBuilder {
             webhooks: self.webhooks,
             mail: self.mail,
             jobs: self.jobs,
+            macros: self.macros,
             mail_parts: self.mail_parts,
             webhook_parts: self.webhook_parts,
             hasher,
@@ -290,7 +295,8 @@ impl App {
             events: store.clone(),
             webhooks: store.clone(),
             mail: store.clone(),
-            jobs: store,
+            jobs: store.clone(),
+            macros: store,
             mail_parts: None,
             webhook_parts: None,
             hasher: None,

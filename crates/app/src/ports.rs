@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use crate::error::{AppError, StoreError};
 use crate::feed::{FeedEvent, FeedPosition};
+use crate::macros::Macro;
 use crate::mail::{ClaimedMail, MailDelivery, MailSettings, MailTemplate, NotificationKind};
 use crate::model::{
     CategoryFilter, CategoryKey, IdempotencyKey, IdempotencyRecord, Login, Page, TicketQuery, TicketSummary,
@@ -455,9 +456,41 @@ pub trait JobStore: Send + Sync {
         -> StoreResult<Vec<(TenantKey, TicketId)>>;
 }
 
+/// A tenant's macros.
+#[async_trait]
+pub trait MacroStore: Send + Sync {
+    /// The tenant's macros, by name, then id.
+    async fn list_macros(&self, tenant: &TenantKey) -> StoreResult<Vec<Macro>>;
+
+    /// One macro of the tenant (another tenant's is `None`).
+    async fn macro_by_id(&self, tenant: &TenantKey, id: Uuid) -> StoreResult<Option<Macro>>;
+
+    /// Adds a macro.
+    async fn insert_macro(&self, value: &Macro) -> StoreResult<()>;
+
+    /// Replaces a macro's fields (not its tenant, id or creation time).
+    ///
+    /// # Errors
+    ///
+    /// `NotFound` when it does not exist in its tenant.
+    async fn update_macro(&self, value: &Macro) -> StoreResult<()>;
+
+    /// Deletes the tenant's macro; whether it existed.
+    async fn delete_macro(&self, tenant: &TenantKey, id: Uuid) -> StoreResult<bool>;
+}
+
 /// Every store port at once: what an adapter provides.
 pub trait Store:
-    TicketStore + CategoryStore + AccountStore + TenantStore + TrustStore + EventStore + WebhookStore + MailStore + JobStore
+    TicketStore
+    + CategoryStore
+    + AccountStore
+    + TenantStore
+    + TrustStore
+    + EventStore
+    + WebhookStore
+    + MailStore
+    + JobStore
+    + MacroStore
 {
 }
 
@@ -471,6 +504,7 @@ impl<T> Store for T where
         + WebhookStore
         + MailStore
         + JobStore
+        + MacroStore
 {
 }
 

@@ -380,7 +380,7 @@ impl App {
         .await
     }
 
-    async fn reply(
+    pub(crate) async fn reply(
         &self,
         principal: &Principal,
         ticket: TicketRef,

@@ -39,6 +39,7 @@ mod db;
 mod error;
 mod feed;
 mod jobs;
+mod macros;
 mod mail;
 mod migrations;
 mod query;

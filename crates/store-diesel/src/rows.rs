@@ -49,7 +49,7 @@ pub(crate) fn tags_text(tags: &Tags) -> String {
     tags.iter_str().collect::<Vec<_>>().join(",")
 }
 
-fn parse_tags(raw: &str) -> Result<Tags, Failure> {
+pub(crate) fn parse_tags(raw: &str) -> Result<Tags, Failure> {
     if raw.is_empty() {
         return Ok(Tags::default());
     }

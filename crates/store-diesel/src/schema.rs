@@ -20,6 +20,23 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// A tenant's macros.
+    macros (tenant, id) {
+        tenant -> Text,
+        id -> Text,
+        name -> Text,
+        body -> Text,
+        internal -> Bool,
+        status -> Nullable<Text>,
+        priority -> Nullable<SmallInt>,
+        add_tags -> Text,
+        assign_to_self -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     /// One row per job of the job runner: its schedule and lease.
     jobs (name) {
         name -> Text,
@@ -335,6 +352,7 @@ diesel::table! {
 
 diesel::allow_tables_to_appear_in_same_query!(
     jobs,
+    macros,
     notification_settings,
     notification_templates,
     mail_positions,

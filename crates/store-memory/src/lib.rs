@@ -21,9 +21,9 @@ use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use supportdesk_app::{
     AccountStore, AgentSession, ApiKey, CategoryFilter, CategoryKey, CategoryStore, CategorySummary, ClaimedDelivery,
     ClaimedMail, Delivery, DeliveryStatus, EventStore, FeedEvent, FeedPosition, IdempotencyKey, IdempotencyRecord,
-    JobStore, Login, MailDelivery, MailSettings, MailStore, MailTemplate, NotificationKind, Page, PersonSummary,
-    Secret, SigningKey, StoreError, StoreResult, Taken, TenantRecord, TenantStore, TicketQuery, TicketSnapshot,
-    TicketStore, TicketSummary, TicketView, TrustStore, Visibility, WebhookEndpoint, WebhookStore,
+    JobStore, Login, Macro, MacroStore, MailDelivery, MailSettings, MailStore, MailTemplate, NotificationKind, Page,
+    PersonSummary, Secret, SigningKey, StoreError, StoreResult, Taken, TenantRecord, TenantStore, TicketQuery,
+    TicketSnapshot, TicketStore, TicketSummary, TicketView, TrustStore, Visibility, WebhookEndpoint, WebhookStore,
 };
 use supportdesk_domain::{
     Agent, AgentId, AuditEvent, Category, CategoryId, Customer, CustomerId, Email, EventData, Message, MessageId,
@@ -64,6 +64,7 @@ struct State {
     mail_positions: HashMap<TenantKey, usize>,
     mail: Vec<(MailDelivery, Option<OffsetDateTime>)>,
     jobs: HashMap<String, JobState>,
+    macros: HashMap<(TenantKey, Uuid), Macro>,
 }
 
 /// A job's schedule and lease.
@@ -244,6 +245,39 @@ impl State {
             ticket: snapshot.clone(),
             message,
         })
+    }
+}
+
+#[async_trait]
+impl MacroStore for MemoryStore {
+    async fn list_macros(&self, tenant: &TenantKey) -> StoreResult<Vec<Macro>> {
+        let mut macros: Vec<Macro> = self.read().macros.values().filter(|m| &m.tenant == tenant).cloned().collect();
+        macros.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+        Ok(macros)
+    }
+
+    async fn macro_by_id(&self, tenant: &TenantKey, id: Uuid) -> StoreResult<Option<Macro>> {
+        Ok(self.read().macros.get(&(tenant.clone(), id)).cloned())
+    }
+
+    async fn insert_macro(&self, value: &Macro) -> StoreResult<()> {
+        self.write().macros.insert((value.tenant.clone(), value.id), value.clone());
+        Ok(())
+    }
+
+    async fn update_macro(&self, value: &Macro) -> StoreResult<()> {
+        let mut state = self.write();
+        match state.macros.get_mut(&(value.tenant.clone(), value.id)) {
+            Some(stored) => {
+                *stored = Macro { created_at: stored.created_at, ..value.clone() };
+                Ok(())
+            }
+            None => Err(StoreError::NotFound),
+        }
+    }
+
+    async fn delete_macro(&self, tenant: &TenantKey, id: Uuid) -> StoreResult<bool> {
+        Ok(self.write().macros.remove(&(tenant.clone(), id)).is_some())
     }
 }
 

@@ -1685,3 +1685,88 @@ pub async fn a_satisfaction_rating_is_stored_once_per_resolution<S: Store + 'sta
     let staff = w.app.get_ticket(&w.admin, by_id(&ticket)).await.unwrap();
     assert_eq!(staff.summary.ticket.satisfaction.unwrap().rating, supportdesk_domain::Rating::Bad);
 }
+
+fn macro_input(name: &str) -> crate::MacroInput {
+    crate::MacroInput {
+        name: name.to_owned(),
+        body: "Hello {{customer.name}}, ticket {{ ticket.number }} is solved. Regards, {{agent.name}}".to_owned(),
+        internal: false,
+        status: Some(Status::Resolved),
+        priority: Some(Priority::High),
+        add_tags: Tags::parse(&["solved", "macro"]).unwrap(),
+        assign_to_self: true,
+    }
+}
+
+/// Macros read back exactly, list by name, change, delete, and stay in their tenant.
+pub async fn macros_are_created_listed_changed_and_deleted_per_tenant<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let second = w.app.create_macro(&w.admin, macro_input("Zeta: solved")).await.unwrap();
+    let first = w.app.create_macro(&w.admin, macro_input("Alpha: solved")).await.unwrap();
+    let listed = w.app.list_macros(&w.sam).await.unwrap();
+    assert_eq!(listed, vec![first.clone(), second.clone()], "by name, read back exactly");
+    assert!(w.app.list_macros(&w.beta_admin).await.unwrap().is_empty(), "another tenant sees none");
+    let hidden = w.app.get_macro(&w.beta_admin, first.id).await;
+    assert!(matches!(hidden, Err(AppError::NotFound(_))), "got {hidden:?}");
+    let patch = crate::MacroPatch {
+        internal: Some(true),
+        status: Some(None),
+        add_tags: Some(Tags::default()),
+        ..crate::MacroPatch::default()
+    };
+    let changed = w.app.update_macro(&w.admin, first.id, patch).await.unwrap();
+    assert!(changed.internal && changed.status.is_none() && changed.add_tags.is_empty());
+    assert_eq!((changed.priority, changed.name.as_str()), (Some(Priority::High), "Alpha: solved"), "the rest stays");
+    assert_eq!(w.app.get_macro(&w.sam, first.id).await.unwrap(), changed);
+    let refused = w.app.create_macro(&w.sam, macro_input("Not allowed")).await;
+    assert!(matches!(refused, Err(AppError::Forbidden(_))), "got {refused:?}");
+    let bad = crate::MacroInput { body: "{{ customer.email }}".into(), ..macro_input("Bad") };
+    assert!(matches!(w.app.create_macro(&w.admin, bad).await, Err(AppError::Validation(_))));
+    let beta_delete = w.app.delete_macro(&w.beta_admin, first.id).await;
+    assert!(matches!(beta_delete, Err(AppError::NotFound(_))), "got {beta_delete:?}");
+    w.app.delete_macro(&w.admin, first.id).await.unwrap();
+    assert_eq!(w.app.list_macros(&w.admin).await.unwrap(), vec![second]);
+}
+
+/// Applying a macro replies with its rendered body, resolves, sets the priority, adds tags
+/// and assigns the agent in one change (one version); a retry with the same key replays;
+/// a stale version changes nothing.
+pub async fn a_macro_is_applied_in_one_change_and_replays_with_its_key<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let chosen = w.app.create_macro(&w.admin, macro_input("Solved")).await.unwrap();
+    let ticket = w.open(&w.alex, "Macro target").await;
+    let number = ticket.summary.ticket.number.get();
+    let stale = w.app.apply_macro(&w.admin, by_id(&ticket), chosen.id, Some(7), None).await;
+    assert!(matches!(stale, Err(AppError::PreconditionFailed { current: 1 })), "got {stale:?}");
+    let applied = w.app.apply_macro(&w.admin, by_id(&ticket), chosen.id, Some(1), idem("m-1", "f")).await.unwrap();
+    assert!(!applied.replayed);
+    assert_eq!(
+        applied.value.message.body.as_str(),
+        format!("Hello Alex, ticket {number} is solved. Regards, Ada Admin")
+    );
+    assert_eq!(applied.value.status, Status::Resolved);
+    let after = w.app.get_ticket(&w.admin, by_id(&ticket)).await.unwrap();
+    let t = &after.summary.ticket;
+    assert_eq!(t.version, 2, "one change");
+    assert_eq!((t.status, t.priority), (Status::Resolved, Priority::High));
+    assert_eq!(t.tags.iter_str().collect::<Vec<_>>(), ["solved", "macro"]);
+    assert_eq!(t.assignee_id, Some(World::<S>::agent_id(&w.admin)));
+    let replay = w.app.apply_macro(&w.admin, by_id(&ticket), chosen.id, Some(1), idem("m-1", "f")).await.unwrap();
+    assert!(replay.replayed);
+    assert_eq!(replay.value.message.id, applied.value.message.id);
+    assert_eq!(w.app.get_ticket(&w.admin, by_id(&ticket)).await.unwrap().summary.ticket.version, 2);
+    let trail = w.app.ticket_events(&w.admin, by_id(&ticket)).await.unwrap();
+    assert_eq!(trail.len(), 2 + 5, "created, message, then the macro's five events");
+
+    let replier = Principal::agent(
+        w.alpha.clone(),
+        w.sam.id,
+        vec![supportdesk_domain::Permission::TicketsRead, supportdesk_domain::Permission::TicketsReply],
+    );
+    let refused = w.app.apply_macro(&replier, by_id(&ticket), chosen.id, None, None).await;
+    assert!(matches!(refused, Err(AppError::Forbidden(_))), "a replier may not resolve or assign: {refused:?}");
+    let after_refusal = w.app.get_ticket(&w.admin, by_id(&ticket)).await.unwrap();
+    assert_eq!(after_refusal.summary.ticket.version, 2, "a refused macro changes nothing");
+    let gone = w.app.apply_macro(&w.admin, by_id(&ticket), Uuid::now_v7(), None, None).await;
+    assert!(matches!(gone, Err(AppError::NotFound(_))), "got {gone:?}");
+}

@@ -121,6 +121,8 @@ macro_rules! store_contract_tests {
             a_ticket_reopened_by_the_customer_is_not_auto_closed,
             the_job_runner_runs_due_jobs_and_takes_over_expired_leases,
             a_satisfaction_rating_is_stored_once_per_resolution,
+            macros_are_created_listed_changed_and_deleted_per_tenant,
+            a_macro_is_applied_in_one_change_and_replays_with_its_key,
         );
     };
     (@cases $factory:path; $($case:ident),+ $(,)?) => {
