@@ -298,6 +298,7 @@ pub(crate) fn register_routes(cfg: &mut web::ServiceConfig) -> Vec<routes::Route
     handlers::customers::configure(&mut routes);
     handlers::events::configure(&mut routes);
     handlers::webhooks::configure(&mut routes);
+    handlers::macros::configure(&mut routes);
     handlers::notifications::configure(&mut routes);
     handlers::settings::configure(&mut routes);
     handlers::trust::configure(&mut routes);

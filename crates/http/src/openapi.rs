@@ -11,7 +11,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::dto::events::{event_types, EventV1};
 use crate::handlers::{
-    admin_tickets, agents, auth, categories, customers, events, notifications, ops, settings, tickets, trust, webhooks,
+    admin_tickets, agents, auth, categories, customers, events, macros, notifications, ops, settings, tickets, trust,
+    webhooks,
 };
 
 /// Adds the bearer security scheme every authenticated route names.
@@ -197,6 +198,12 @@ Cache-Control: no-store."
         trust::delete_api_key,
         trust::revoke_agent_sessions,
         events::list_events,
+        macros::list_macros,
+        macros::create_macro,
+        macros::get_macro,
+        macros::update_macro,
+        macros::delete_macro,
+        macros::apply_macro,
         webhooks::list_webhooks,
         webhooks::create_webhook,
         webhooks::get_webhook,
@@ -226,6 +233,7 @@ Cache-Control: no-store."
         (name = "ops", description = "Health, readiness, metrics, this document"),
         (name = "admin-events", description = "The change feed: every committed event, after a cursor"),
         (name = "admin-webhooks", description = "Webhook endpoints, their delivery log, retries and pings"),
+        (name = "admin-macros", description = "Canned replies with actions, applied to a ticket in one transaction"),
         (name = "admin-notifications", description = "Email notifications: which are sent, and their templates"),
         (name = "webhooks", description = "What supportdesk posts to a subscribed endpoint"),
     )

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod categories;
 pub mod customers;
 pub mod events;
+pub mod macros;
 pub mod notifications;
 pub mod ops;
 pub mod settings;

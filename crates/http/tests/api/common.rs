@@ -469,6 +469,25 @@ mod failing {
     }
 
     #[async_trait]
+    impl supportdesk_app::MacroStore for FailingStore {
+        async fn list_macros(&self, _: &TenantKey) -> StoreResult<Vec<supportdesk_app::Macro>> {
+            down()
+        }
+        async fn macro_by_id(&self, _: &TenantKey, _: uuid::Uuid) -> StoreResult<Option<supportdesk_app::Macro>> {
+            down()
+        }
+        async fn insert_macro(&self, _: &supportdesk_app::Macro) -> StoreResult<()> {
+            down()
+        }
+        async fn update_macro(&self, _: &supportdesk_app::Macro) -> StoreResult<()> {
+            down()
+        }
+        async fn delete_macro(&self, _: &TenantKey, _: uuid::Uuid) -> StoreResult<bool> {
+            down()
+        }
+    }
+
+    #[async_trait]
     impl supportdesk_app::JobStore for FailingStore {
         async fn ensure_jobs(&self, _: &[&'static str], _: time::OffsetDateTime) -> StoreResult<()> {
             down()

@@ -12,6 +12,7 @@ mod categories;
 mod customer_view;
 mod errors;
 mod events;
+mod macros;
 mod ops;
 mod satisfaction;
 mod tickets;
