@@ -327,7 +327,7 @@ impl App {
             status: chosen.status,
             priority: chosen.priority,
             add_tags: chosen.add_tags.clone(),
-            assign_to: chosen.assign_to_self.then(|| (agent.id, agent_name)),
+            assign_to: chosen.assign_to_self.then_some((agent.id, agent_name)),
         };
         tracing::debug!(customer.id = %customer_id, r#macro = %chosen.id, "applying a macro");
         self.reply(principal, TicketRef::Id(current.id), expected_version, idempotency, move |t, ctx| {
