@@ -286,7 +286,9 @@ impl App {
     ///
     /// # Errors
     ///
-    /// `NotFound` for an unknown macro or ticket; `Forbidden`; `PreconditionFailed`;
+    /// `NotFound` for an unknown macro or ticket, and (`Assignee`) for a macro that assigns
+    /// applied by a caller that is not an active agent (an API key); `Forbidden`;
+    /// `PreconditionFailed`;
     /// `TicketClosed` for a public reply to a closed ticket; `InvalidTransition`;
     /// `Validation` when the rendered body is too long or the tags too many;
     /// `IdempotencyKeyReused`.
@@ -304,22 +306,23 @@ impl App {
         if chosen.status.is_some() || chosen.priority.is_some() || !chosen.add_tags.is_empty() {
             principal.require(Permission::TicketsUpdate)?;
         }
-        let agent = self
-            .accounts
-            .agent(&principal.tenant, AgentId::from_uuid(principal.id))
-            .await?
-            .filter(|a| a.active)
-            .ok_or(AppError::NotFound(Missing::Agent))?;
-        if chosen.assign_to_self {
+        // A stored, active agent; an API key acts under its own name and cannot be assigned.
+        let agent =
+            self.accounts.agent(&principal.tenant, AgentId::from_uuid(principal.id)).await?.filter(|a| a.active);
+        let agent_name = agent.as_ref().map_or_else(|| principal.actor().name, |a| a.name.to_string());
+        let assign_to = if chosen.assign_to_self {
             principal.require(Permission::TicketsAssign)?;
-        }
+            let agent = agent.ok_or(AppError::NotFound(Missing::Assignee))?;
+            Some((agent.id, agent_name.clone()))
+        } else {
+            None
+        };
         let current =
             self.tickets.load_ticket(&principal.tenant, ticket).await?.ok_or(AppError::NotFound(Missing::Ticket))?;
         let customer = self.accounts.customer(&principal.tenant, current.customer_id).await?;
         let customer_name = customer.map(|c| c.name.to_string()).unwrap_or_default();
-        let agent_name = agent.name.to_string();
         let customer_id: CustomerId = current.customer_id;
-        let values = MacroValues { ticket_number: current.number.get(), customer_name, agent_name: agent_name.clone() };
+        let values = MacroValues { ticket_number: current.number.get(), customer_name, agent_name };
         let body = MessageBody::parse(&render_macro_body(&chosen.body, &values)).map_err(|e| e.for_field("body"))?;
         let actions = MacroActions {
             body,
@@ -327,7 +330,7 @@ impl App {
             status: chosen.status,
             priority: chosen.priority,
             add_tags: chosen.add_tags.clone(),
-            assign_to: chosen.assign_to_self.then_some((agent.id, agent_name)),
+            assign_to,
         };
         tracing::debug!(customer.id = %customer_id, r#macro = %chosen.id, "applying a macro");
         self.reply(principal, TicketRef::Id(current.id), expected_version, idempotency, move |t, ctx| {

@@ -1769,4 +1769,25 @@ pub async fn a_macro_is_applied_in_one_change_and_replays_with_its_key<S: Store 
     assert_eq!(after_refusal.summary.ticket.version, 2, "a refused macro changes nothing");
     let gone = w.app.apply_macro(&w.admin, by_id(&ticket), Uuid::now_v7(), None, None).await;
     assert!(matches!(gone, Err(AppError::NotFound(_))), "got {gone:?}");
+
+    // A caller that is no stored agent (an API key) applies under its own name, and cannot
+    // be assigned.
+    let bot =
+        Principal::agent(w.alpha.clone(), Uuid::now_v7(), supportdesk_domain::Permission::AGENT_DEFAULTS.to_vec())
+            .named("Shop bot");
+    let note = crate::MacroInput {
+        name: "Seen".into(),
+        body: "Seen by {{agent.name}}".into(),
+        internal: true,
+        status: None,
+        priority: None,
+        add_tags: Tags::default(),
+        assign_to_self: false,
+    };
+    let note = w.app.create_macro(&w.admin, note).await.unwrap();
+    let by_bot = w.app.apply_macro(&bot, by_id(&ticket), note.id, None, None).await.unwrap();
+    assert_eq!(by_bot.value.message.body.as_str(), "Seen by Shop bot");
+    assert!(by_bot.value.message.internal);
+    let assigning = w.app.apply_macro(&bot, by_id(&ticket), chosen.id, None, None).await;
+    assert!(matches!(assigning, Err(AppError::NotFound(crate::Missing::Assignee))), "got {assigning:?}");
 }

@@ -1064,7 +1064,8 @@ pub struct EventActorResponse {
 pub struct EventResponse {
     /// Its id.
     pub id: Uuid,
-    /// `created`, `message_added`, `note_added`, `status_changed`, `assigned`, `unassigned`, `triaged`.
+    /// `created`, `message_added`, `note_added`, `status_changed`, `assigned`, `unassigned`, `triaged`,
+    /// `satisfaction_rated`.
     #[serde(rename = "type")]
     #[schema(example = "status_changed")]
     pub kind: String,
