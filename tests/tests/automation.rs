@@ -1,9 +1,9 @@
 //! Timed automation over the real binary (api-v1.1.md section 3, "Automation"), on the
 //! test-only clock (`SUPPORTDESK_TEST_CLOCK`): the test moves the service's time forward
 //! instead of sleeping. A resolved ticket is closed by the `system` actor once the tenant's
-//! `autoCloseResolvedAfterDays` have passed, with its `ticket.status_changed` in the feed;
-//! a ticket the customer wrote to is not; two server processes on one PostgreSQL close each
-//! ticket once.
+//! `autoCloseResolvedAfterDays` have passed, with its `ticket.status_changed` in the feed and
+//! in a webhook's delivery log; a ticket the customer wrote to is not; two server processes
+//! on one PostgreSQL close each ticket once.
 
 #![expect(clippy::unwrap_used, reason = "tests")]
 
@@ -20,8 +20,38 @@ supportdesk_tests::on_both_backends!(
 
 const DAY: u64 = 86_400;
 
-fn test_clock() -> [(&'static str, &'static str); 2] {
-    [("SUPPORTDESK_TEST_CLOCK", "true"), ("SUPPORTDESK_JOBS_POLL_MS", "50")]
+fn test_clock() -> [(&'static str, &'static str); 3] {
+    [
+        ("SUPPORTDESK_TEST_CLOCK", "true"),
+        ("SUPPORTDESK_JOBS_POLL_MS", "50"),
+        ("SUPPORTDESK_WEBHOOK_ALLOW_PRIVATE", "true"),
+    ]
+}
+
+/// Subscribes a webhook to status changes (at a loopback port nobody listens on: only its
+/// delivery log matters here); its id.
+async fn subscribe(server: &Server, admin: &str) -> String {
+    let body = json!({"url": "http://127.0.0.1:9/hook", "events": ["ticket.status_changed"]});
+    let response = server.http.post(server.url("/api/v1/admin/webhooks")).bearer_auth(admin).json(&body).send();
+    let response = response.await.unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let hook: Value = response.json().await.unwrap();
+    hook["id"].as_str().unwrap().to_owned()
+}
+
+/// Waits until the webhook's delivery log has a delivery of `event`.
+async fn delivered(server: &Server, admin: &str, hook: &str, event: &str) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let log = server.get_json(&format!("/api/v1/admin/webhooks/{hook}/deliveries"), admin).await;
+        if log["data"].as_array().is_some_and(|d| d.iter().any(|x| x["eventId"] == event)) {
+            return true;
+        }
+        if Instant::now() > deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 async fn advance(server: &Server, seconds: u64) {
@@ -118,6 +148,7 @@ async fn a_resolved_ticket_is_closed_by_the_system_after_its_days_and_a_reopened
     let server = Server::start_with(&database, &test_clock());
     let admin = server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     set_auto_close(&server, &admin, 2).await;
+    let hook = subscribe(&server, &admin).await;
     let alex = server.customer("alex@example.com").await;
     let quiet = open(&server, &alex).await;
     let answered = open(&server, &alex).await;
@@ -149,6 +180,8 @@ async fn a_resolved_ticket_is_closed_by_the_system_after_its_days_and_a_reopened
     assert_eq!(closes[0]["ticket"]["id"], quiet.as_str());
     assert_eq!(closes[0]["actor"]["type"], "system");
     assert_eq!(closes[0]["ticket"]["status"], "closed");
+    let close_event = closes[0]["id"].as_str().unwrap();
+    assert!(delivered(&server, &admin, &hook, close_event).await, "the webhook gets the system's close");
     // A few more runs of the job change nothing else.
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(status(&server, &admin, &answered).await, "open", "the customer's reply reopened it");
