@@ -105,7 +105,7 @@ impl MacroInput {
     pub fn check(&self) -> Result<(), AppError> {
         let mut errors = Vec::new();
         let name = self.name.trim();
-        if name.is_empty() || name.chars().count() > MACRO_NAME_MAX {
+        if name.is_empty() || name.chars().count() > MACRO_NAME_MAX || name.chars().any(char::is_control) {
             errors.push(FieldError {
                 field: "name".into(),
                 message: format!("must be 1 to {MACRO_NAME_MAX} characters"),

@@ -14,6 +14,10 @@ pub(crate) fn bounded_field(field: &'static str, raw: &str, min: usize, max: usi
     if length < min || length > max {
         return Err(InvalidValue::new(field, Rule::Length { min, max }));
     }
+    // PostgreSQL's text cannot hold U+0000: refused here, it is a 400, not a failed write.
+    if trimmed.contains('\0') {
+        return Err(InvalidValue::new(field, Rule::Format("text without NUL characters")));
+    }
     Ok(trimmed.to_owned())
 }
 

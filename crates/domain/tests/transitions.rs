@@ -1227,3 +1227,15 @@ fn a_macro_that_would_give_a_ticket_too_many_tags_is_refused() {
     let refused = ticket.apply_macro(&w.agent_ctx(), macro_actions(false)).unwrap_err();
     assert!(matches!(refused, DomainError::Invalid(ref invalid) if invalid.field == "addTags"), "{refused:?}");
 }
+
+#[test]
+fn text_with_a_nul_character_is_refused_naming_its_field() {
+    for refused in [
+        MessageBody::parse("a\0b").unwrap_err(),
+        SatisfactionComment::parse("fine\0").unwrap_err(),
+        PersonName::parse("Al\0ex").unwrap_err(),
+    ] {
+        assert_eq!(refused.rule, Rule::Format("text without NUL characters"), "{refused}");
+    }
+    assert_eq!(CategoryName::parse("Or\0der").unwrap_err().field, "name");
+}

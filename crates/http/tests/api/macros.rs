@@ -71,6 +71,13 @@ async fn bad_macros_are_400_with_every_field_named() {
     let mut fields = refused.error_fields();
     fields.sort();
     assert_eq!(fields, ["body", "name", "status"]);
+    let nul = json!({"name": "a\u{0}b", "body": "hello\u{0}"});
+    let refused =
+        send(&app, TestRequest::post().uri("/api/v1/admin/macros").insert_header(h.bearer(&admin)).set_json(nul)).await;
+    refused.assert_problem(400, "validation_failed");
+    let mut fields = refused.error_fields();
+    fields.sort();
+    assert_eq!(fields, ["body", "name"], "NUL characters are refused, not stored");
     let missing =
         send(&app, TestRequest::post().uri("/api/v1/admin/macros").insert_header(h.bearer(&admin)).set_json(json!({})))
             .await;

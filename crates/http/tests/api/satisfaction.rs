@@ -103,6 +103,7 @@ async fn bad_ratings_are_400_and_others_tickets_404_and_staff_403() {
         (json!({"rating": "meh"}), "rating"),
         (json!({"rating": "good", "comment": " "}), "comment"),
         (json!({"rating": "good", "comment": "x".repeat(2001)}), "comment"),
+        (json!({"rating": "good", "comment": "nul\u{0}here"}), "comment"),
     ] {
         let refused = send(&app, rate(&h, &alex, id, body.clone())).await;
         refused.assert_problem(400, "validation_failed");
