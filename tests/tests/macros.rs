@@ -1,6 +1,7 @@
 //! Macros over the real binary (api-v1.1.md section 3): an admin makes one over the API;
 //! an agent applies it from the console's reply box and over the API with an
-//! `Idempotency-Key`; the customer sees the rendered reply in the portal.
+//! `Idempotency-Key`; the customer sees the rendered reply in the portal; an admin makes and
+//! deletes one from the console's settings.
 
 #![expect(clippy::unwrap_used, reason = "tests")]
 
@@ -77,4 +78,26 @@ async fn a_macro_applied_from_the_console_and_the_api_changes_the_ticket_once(da
     assert_eq!(staff["version"], 2);
     let stale = server.http.post(&url).bearer_auth(&admin).header("If-Match", "\"1\"").send().await.unwrap();
     assert_eq!(stale.status(), StatusCode::PRECONDITION_FAILED);
+
+    // An admin makes and deletes one from the console's settings.
+    let made = agent
+        .submit(
+            "/console/settings",
+            "/console/settings/macros",
+            &[("name", "Asked for a photo"), ("body", "Could you send a photo, {{customer.name}}?"), ("internal", "")],
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
+    let settings = agent.get("/console/settings").await;
+    assert!(settings.body.contains("Asked for a photo") && settings.body.contains("public reply"), "{}", settings.body);
+    let listed = server.get_json("/api/v1/admin/macros", &admin).await;
+    let photo = listed["data"].as_array().unwrap().iter().find(|m| m["name"] == "Asked for a photo").unwrap().clone();
+    assert_eq!(photo["status"], Value::Null);
+    let refused =
+        agent.submit("/console/settings", "/console/settings/macros", &[("name", "Bad"), ("body", "{{ oops }}")]).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "an unknown variable is shown, not saved");
+    let photo_id = photo["id"].as_str().unwrap();
+    let deleted = agent.submit("/console/settings", &format!("/console/settings/macros/{photo_id}/delete"), &[]).await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER);
+    assert_eq!(server.get_json("/api/v1/admin/macros", &admin).await["data"].as_array().unwrap().len(), 1);
 }
