@@ -482,13 +482,17 @@ impl App {
     ///
     /// # Errors
     ///
-    /// `Forbidden`.
+    /// `Forbidden`; `Validation` (field `autoCloseResolvedAfterDays`) for more than
+    /// [`TenantPolicy::MAX_AUTO_CLOSE_DAYS`] days.
     pub async fn set_tenant_policy(
         &self,
         principal: &Principal,
         policy: TenantPolicy,
     ) -> Result<TenantPolicy, AppError> {
         principal.require(Permission::SettingsManage)?;
+        if policy.auto_close_resolved_after_days > TenantPolicy::MAX_AUTO_CLOSE_DAYS {
+            return Err(AppError::invalid("autoCloseResolvedAfterDays", "must be between 0 and 365"));
+        }
         self.ensure_tenant(&principal.tenant).await?;
         self.tenants.save_policy(&principal.tenant, policy).await?;
         Ok(policy)

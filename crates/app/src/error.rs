@@ -62,6 +62,8 @@ pub enum Missing {
     Webhook,
     /// A delivery of a webhook endpoint.
     Delivery,
+    /// A macro.
+    Macro,
 }
 
 impl Missing {
@@ -71,6 +73,7 @@ impl Missing {
             Missing::Ticket => "ticket",
             Missing::Webhook => "webhook",
             Missing::Delivery => "delivery",
+            Missing::Macro => "macro",
             Missing::Message => "message",
             Missing::Category => "category",
             Missing::Customer => "customer",
@@ -227,6 +230,12 @@ pub enum AppError {
     /// 409 `ticket_closed`.
     #[error("the ticket is closed")]
     TicketClosed,
+    /// 409 `not_resolved`: only a resolved or closed ticket can be rated.
+    #[error("only a resolved or closed ticket can be rated; this one is {0}")]
+    NotResolved(Status),
+    /// 409 `already_rated`: the customer rated this resolution already.
+    #[error("this resolution has been rated already")]
+    AlreadyRated,
     /// 409 `idempotency_key_reused`.
     #[error("the idempotency key was used with a different request")]
     IdempotencyKeyReused,
@@ -275,6 +284,8 @@ impl From<DomainError> for AppError {
         match error {
             DomainError::InvalidTransition { from, to } => AppError::InvalidTransition { from, to },
             DomainError::TicketClosed => AppError::TicketClosed,
+            DomainError::NotResolved(status) => AppError::NotResolved(status),
+            DomainError::AlreadyRated => AppError::AlreadyRated,
             DomainError::CustomerCloseDisabled => AppError::Forbidden(Refusal::CustomerCloseDisabled),
             DomainError::NotOwner => AppError::NotFound(Missing::Ticket),
             DomainError::WrongActor(_) => AppError::Forbidden(Refusal::WrongRole),

@@ -117,8 +117,17 @@ pub struct FeedEvent {
 }
 
 /// The kinds of ticket events, as [`supportdesk_domain::EventData::kind`] names them.
-pub const TICKET_EVENT_KINDS: [&str; 8] =
-    ["created", "message_added", "note_added", "status_changed", "assigned", "unassigned", "triaged", "sla_breached"];
+pub const TICKET_EVENT_KINDS: [&str; 9] = [
+    "created",
+    "message_added",
+    "note_added",
+    "status_changed",
+    "assigned",
+    "unassigned",
+    "triaged",
+    "sla_breached",
+    "satisfaction_rated",
+];
 
 /// The public type of a ticket event kind: `ticket.` and the kind.
 pub fn public_event_type(kind: &str) -> String {

@@ -33,10 +33,13 @@ mod cache;
 mod categories;
 mod error;
 mod feed;
+mod jobs;
+mod macros;
 mod mail;
 mod model;
 mod password;
 mod ports;
+mod satisfaction;
 mod sla;
 mod tickets;
 mod tokens;
@@ -60,6 +63,11 @@ pub use auth::{Credential, Principal};
 pub use categories::{CategoryPatch, NewCategory};
 pub use error::{AppError, FieldError, Missing, Refusal, StoreError, Taken, Validator};
 pub use feed::{public_event_type, FeedEvent, FeedPage, FeedPosition, FeedRequest, TicketSnapshot, TICKET_EVENT_KINDS};
+pub use jobs::{
+    standard_jobs, AutoCloseJob, Job, JobReport, JobRunner, PruneIdempotencyJob, PruneRevokedTokensJob, SlaBreachJob,
+    AUTO_CLOSE_BATCH,
+};
+pub use macros::{render_macro_body, Macro, MacroInput, MacroPatch, MacroValues, MACRO_NAME_MAX, MACRO_VARIABLES};
 pub use mail::{
     notification_kinds, ClaimedMail, MailContext, MailDelivery, MailSettings, MailTemplate, Mailer, NotificationKind,
     OutgoingMail, RenderedMail, TemplateRenderer, MAIL_EVENT_KINDS,
@@ -71,8 +79,8 @@ pub use model::{
 };
 pub use password::{Argon2Hasher, HashShare};
 pub use ports::{
-    AccountStore, CategoryStore, Clock, EventStore, MailStore, PasswordHasher, SlaStore, Store, StoreResult,
-    SystemClock, TenantStore, TicketStore, TrustStore, WebhookStore,
+    AccountStore, AdjustableClock, CategoryStore, Clock, EventStore, JobStore, MacroStore, MailStore, PasswordHasher,
+    SlaStore, Store, StoreResult, SystemClock, TenantStore, TicketStore, TrustStore, WebhookStore,
 };
 pub use sla::{
     date_text, parse_date, storage as sla_storage, BusinessHours, BusinessHoursInput, SlaPolicy, SlaPolicyInput,
@@ -119,6 +127,8 @@ pub struct App {
     webhooks: Arc<dyn WebhookStore>,
     mail: Arc<dyn MailStore>,
     sla: Arc<dyn SlaStore>,
+    jobs: Arc<dyn JobStore>,
+    macros: Arc<dyn MacroStore>,
     /// How mail is rendered and sent; `None` until the embedder gives them.
     mail_parts: Option<mail::MailParts>,
     /// How deliveries are sent and encoded; `None` until the embedder gives them.
@@ -127,6 +137,8 @@ pub struct App {
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdSource>,
     settings: AppSettings,
+    /// Where users reach the service, without a trailing slash (for links in mail).
+    public_url: Option<String>,
     /// What this process last read about tenants, keys, sessions and logged-out tokens;
     /// each entry is believed for `settings.revocation_check_interval`.
     tenant_cache: TtlCache<TenantKey, Option<TenantRecord>>,
@@ -160,12 +172,15 @@ pub struct AppBuilder {
     webhooks: Arc<dyn WebhookStore>,
     mail: Arc<dyn MailStore>,
     sla: Arc<dyn SlaStore>,
+    jobs: Arc<dyn JobStore>,
+    macros: Arc<dyn MacroStore>,
     mail_parts: Option<mail::MailParts>,
     webhook_parts: Option<webhooks::WebhookParts>,
     hasher: Option<Arc<dyn PasswordHasher>>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdSource>,
     settings: AppSettings,
+    public_url: Option<String>,
     registration_hashing: HashShare,
 }
 
@@ -222,6 +237,14 @@ impl AppBuilder {
         self
     }
 
+    /// Where users reach the service (`https://desk.example.com`): links in notification
+    /// mail (`ticket.url`) are absolute under it. Without it they are paths.
+    #[must_use]
+    pub fn public_url(mut self, url: Option<&str>) -> Self {
+        self.public_url = url.map(|url| url.trim().trim_end_matches('/').to_owned()).filter(|url| !url.is_empty());
+        self
+    }
+
     /// Use these settings.
     #[must_use]
     pub fn settings(mut self, settings: AppSettings) -> Self {
@@ -246,6 +269,8 @@ impl AppBuilder {
             webhooks: self.webhooks,
             mail: self.mail,
             sla: self.sla,
+            jobs: self.jobs,
+            macros: self.macros,
             mail_parts: self.mail_parts,
             webhook_parts: self.webhook_parts,
             hasher,
@@ -258,6 +283,7 @@ impl AppBuilder {
             clock: self.clock,
             ids: self.ids,
             settings: self.settings,
+            public_url: self.public_url,
             registration_hashing: self.registration_hashing,
             known_tenants: RwLock::new(HashSet::new()),
             known_customers: RwLock::new(HashSet::new()),
@@ -277,13 +303,16 @@ impl App {
             events: store.clone(),
             webhooks: store.clone(),
             mail: store.clone(),
-            sla: store,
+            sla: store.clone(),
+            jobs: store.clone(),
+            macros: store,
             mail_parts: None,
             webhook_parts: None,
             hasher: None,
             clock: Arc::new(SystemClock),
             ids: Arc::new(UuidV7),
             settings: AppSettings::default(),
+            public_url: None,
             registration_hashing: HashShare::new(HashShare::REGISTRATION_DEFAULT.0, HashShare::REGISTRATION_DEFAULT.1),
         }
     }
@@ -296,6 +325,12 @@ impl App {
     /// The application's settings.
     pub fn settings(&self) -> AppSettings {
         self.settings
+    }
+
+    /// The customer portal's page of ticket `number`: absolute under the public URL when
+    /// one is set, else the path.
+    pub fn portal_ticket_url(&self, number: i64) -> String {
+        format!("{}/portal/tickets/{number}", self.public_url.as_deref().unwrap_or(""))
     }
 
     /// Whether the store answers.

@@ -79,8 +79,8 @@ impl NotificationKind {
             ),
             NotificationKind::TicketResolved => (
                 "[#{{ ticket.number }}] Resolved: {{ ticket.subject }}",
-                "Hello {{ customer.name }},\n\nyour request {{ ticket.number }} was resolved.{% if resolution_note %}\n\n{{ resolution_note }}{% endif %}\nReply to this mail if something is still missing.\n",
-                "<p>Hello {{ customer.name }},</p><p>your request <b>{{ ticket.number }}</b> was resolved.</p>{% if resolution_note %}<p>{{ resolution_note }}</p>{% endif %}<p>Reply to this mail if something is still missing.</p>",
+                "Hello {{ customer.name }},\n\nyour request {{ ticket.number }} was resolved.{% if resolution_note %}\n\n{{ resolution_note }}{% endif %}\nReply to this mail if something is still missing.\n\nHow did we do? Rate our help: {{ ticket.url }}\n",
+                "<p>Hello {{ customer.name }},</p><p>your request <b>{{ ticket.number }}</b> was resolved.</p>{% if resolution_note %}<p>{{ resolution_note }}</p>{% endif %}<p>Reply to this mail if something is still missing.</p><p>How did we do? <a href=\"{{ ticket.url }}\">Rate our help</a></p>",
             ),
             NotificationKind::CustomerReply => (
                 "[#{{ ticket.number }}] Customer reply: {{ ticket.subject }}",
@@ -159,6 +159,10 @@ pub struct MailContext {
     pub ticket_status: String,
     /// `ticket.priority`.
     pub ticket_priority: String,
+    /// `ticket.url`: the ticket's page in the customer portal, where the customer reads
+    /// the thread and rates a resolution (absolute with `SUPPORTDESK_PUBLIC_URL`, else the
+    /// path alone).
+    pub ticket_url: String,
     /// `customer.name`.
     pub customer_name: String,
     /// `actor.name`.
@@ -178,6 +182,7 @@ impl MailContext {
             ticket_subject: "Parcel not received".into(),
             ticket_status: "open".into(),
             ticket_priority: "normal".into(),
+            ticket_url: "https://desk.example.com/portal/tickets/42".into(),
             customer_name: "Alex".into(),
             actor_name: "Ada".into(),
             message_body: "My parcel never arrived.".into(),
@@ -430,6 +435,7 @@ impl App {
             ticket_subject: event.ticket.subject.to_string(),
             ticket_status: event.ticket.status.as_str().into(),
             ticket_priority: event.ticket.priority.as_str().into(),
+            ticket_url: self.portal_ticket_url(event.ticket.number.get()),
             customer_name: customer.as_ref().map(|c| c.name.to_string()).unwrap_or_default(),
             actor_name: event.event.actor.name.clone(),
             message_body: match (&event.message, &event.event.data) {

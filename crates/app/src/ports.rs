@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use crate::error::{AppError, StoreError};
 use crate::feed::{FeedEvent, FeedPosition};
+use crate::macros::Macro;
 use crate::mail::{ClaimedMail, MailDelivery, MailSettings, MailTemplate, NotificationKind};
 use crate::model::{
     CategoryFilter, CategoryKey, IdempotencyKey, IdempotencyRecord, Login, Page, TicketQuery, TicketSummary,
@@ -459,9 +460,88 @@ pub trait SlaStore: Send + Sync {
     async fn tickets_with_sla_alerts(&self, now: OffsetDateTime, limit: usize) -> StoreResult<Vec<Ticket>>;
 }
 
+/// Timed work: the job table the runner leases jobs from, and what the standard jobs
+/// read and delete.
+#[async_trait]
+pub trait JobStore: Send + Sync {
+    /// Adds a row for each of `names` that has none, due at `now`; existing rows keep their
+    /// schedule and lease. Safe to call concurrently.
+    async fn ensure_jobs(&self, names: &[&'static str], now: OffsetDateTime) -> StoreResult<()>;
+
+    /// Claims one job among `names` that is due at `now` (next run at or before it) and
+    /// whose lease is free or ran out, the longest-due first: leases it to `owner` until
+    /// `lease_until` and returns its name; `None` when nothing is due.
+    ///
+    /// # Errors
+    ///
+    /// MUST NOT hand one job to two callers while its lease runs, also across processes
+    /// (on PostgreSQL: `FOR UPDATE SKIP LOCKED`, so claimers do not queue behind each other).
+    async fn claim_job(
+        &self,
+        names: &[&'static str],
+        owner: &str,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+    ) -> StoreResult<Option<String>>;
+
+    /// Ends `owner`'s lease of the job and schedules its next run at `next_run_at`, with the
+    /// error of the run (if it failed); returns whether `owner` still held the lease (when
+    /// not, nothing changes: another process took the job over).
+    async fn finish_job(
+        &self,
+        name: &str,
+        owner: &str,
+        next_run_at: OffsetDateTime,
+        error: Option<&str>,
+    ) -> StoreResult<bool>;
+
+    /// Deletes the idempotency records made before `before`; returns how many.
+    async fn prune_idempotency_records(&self, before: OffsetDateTime) -> StoreResult<u64>;
+
+    /// Up to `limit` tickets, of every tenant whose policy has `auto_close_resolved_after_days`
+    /// above 0, that are `resolved`, were resolved at least that many days before `now`, and
+    /// have no customer message after `resolved_at`: exactly those
+    /// [`Ticket::due_for_auto_close`] names; oldest `resolved_at` first.
+    async fn auto_close_candidates(&self, now: OffsetDateTime, limit: usize)
+        -> StoreResult<Vec<(TenantKey, TicketId)>>;
+}
+
+/// A tenant's macros.
+#[async_trait]
+pub trait MacroStore: Send + Sync {
+    /// The tenant's macros, by name, then id.
+    async fn list_macros(&self, tenant: &TenantKey) -> StoreResult<Vec<Macro>>;
+
+    /// One macro of the tenant (another tenant's is `None`).
+    async fn macro_by_id(&self, tenant: &TenantKey, id: Uuid) -> StoreResult<Option<Macro>>;
+
+    /// Adds a macro.
+    async fn insert_macro(&self, value: &Macro) -> StoreResult<()>;
+
+    /// Replaces a macro's fields (not its tenant, id or creation time).
+    ///
+    /// # Errors
+    ///
+    /// `NotFound` when it does not exist in its tenant.
+    async fn update_macro(&self, value: &Macro) -> StoreResult<()>;
+
+    /// Deletes the tenant's macro; whether it existed.
+    async fn delete_macro(&self, tenant: &TenantKey, id: Uuid) -> StoreResult<bool>;
+}
+
 /// Every store port at once: what an adapter provides.
 pub trait Store:
-    TicketStore + CategoryStore + AccountStore + TenantStore + TrustStore + EventStore + WebhookStore + MailStore + SlaStore
+    TicketStore
+    + CategoryStore
+    + AccountStore
+    + TenantStore
+    + TrustStore
+    + EventStore
+    + WebhookStore
+    + MailStore
+    + JobStore
+    + MacroStore
+    + SlaStore
 {
 }
 
@@ -475,6 +555,8 @@ impl<T> Store for T where
         + WebhookStore
         + MailStore
         + SlaStore
+        + JobStore
+        + MacroStore
 {
 }
 
@@ -493,6 +575,39 @@ impl Clock for SystemClock {
     fn now(&self) -> OffsetDateTime {
         let now = OffsetDateTime::now_utc();
         now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000).unwrap_or(now)
+    }
+}
+
+/// A clock that runs with the system clock, shifted by an offset that only moves forward:
+/// the test-only time source of black-box tests (`SUPPORTDESK_TEST_CLOCK`), which advance it
+/// instead of sleeping. Never use it in production.
+#[derive(Debug, Default)]
+pub struct AdjustableClock {
+    offset_micros: std::sync::atomic::AtomicI64,
+}
+
+impl AdjustableClock {
+    /// A clock at the system time (offset 0).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Moves the clock forward by `by`; returns the new offset from the system clock.
+    pub fn advance(&self, by: std::time::Duration) -> time::Duration {
+        let micros = i64::try_from(by.as_micros()).unwrap_or(i64::MAX);
+        let total = self.offset_micros.fetch_add(micros, std::sync::atomic::Ordering::SeqCst).saturating_add(micros);
+        time::Duration::microseconds(total)
+    }
+
+    /// How far ahead of the system clock it is.
+    pub fn offset(&self) -> time::Duration {
+        time::Duration::microseconds(self.offset_micros.load(std::sync::atomic::Ordering::SeqCst))
+    }
+}
+
+impl Clock for AdjustableClock {
+    fn now(&self) -> OffsetDateTime {
+        SystemClock.now() + self.offset()
     }
 }
 

@@ -382,7 +382,7 @@ impl App {
         .await
     }
 
-    async fn reply(
+    pub(crate) async fn reply(
         &self,
         principal: &Principal,
         ticket: TicketRef,
@@ -531,7 +531,7 @@ impl App {
         }
     }
 
-    async fn change_and_view(
+    pub(crate) async fn change_and_view(
         &self,
         principal: &Principal,
         ticket: TicketRef,
@@ -631,7 +631,7 @@ impl App {
         }
     }
 
-    fn context<'a>(
+    pub(crate) fn context<'a>(
         &'a self,
         actor: &'a supportdesk_domain::Actor,
         policy: TenantPolicy,

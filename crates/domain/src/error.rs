@@ -86,6 +86,12 @@ pub enum DomainError {
     /// The tenant's policy does not let customers close their tickets.
     #[error("customers may not close tickets in this tenant")]
     CustomerCloseDisabled,
+    /// A satisfaction rating for a ticket that is not `resolved` or `closed`.
+    #[error("only a resolved or closed ticket can be rated; this one is {0}")]
+    NotResolved(Status),
+    /// A second satisfaction rating of the same resolution.
+    #[error("this resolution has been rated already")]
+    AlreadyRated,
     /// The acting customer does not own the ticket.
     #[error("the ticket belongs to another customer")]
     NotOwner,

@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 use crate::ids::{AgentId, CategoryId, EventId, MessageId, TicketId};
 use crate::party::Actor;
 use crate::sla::SlaMetric;
-use crate::status::{Priority, Source, Status};
+use crate::status::{Priority, Rating, Source, Status};
 
 /// One entry of a ticket's audit trail.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,6 +111,14 @@ pub enum EventData {
         #[cfg_attr(feature = "serde", serde(with = "time::serde::rfc3339"))]
         due_at: OffsetDateTime,
     },
+    /// The customer rated the ticket's resolution.
+    SatisfactionRated {
+        /// `good` or `bad`.
+        rating: Rating,
+        /// What they added, if anything.
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+        comment: Option<String>,
+    },
 }
 
 impl EventData {
@@ -125,6 +133,7 @@ impl EventData {
             EventData::Unassigned { .. } => "unassigned",
             EventData::Triaged { .. } => "triaged",
             EventData::SlaBreached { .. } => "sla_breached",
+            EventData::SatisfactionRated { .. } => "satisfaction_rated",
         }
     }
 }

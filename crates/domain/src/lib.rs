@@ -78,13 +78,14 @@ pub use ids::{
 pub use number::{TicketNumber, TicketRef};
 pub use party::{Actor, Agent, Category, Customer, TenantPolicy, DEFAULT_CATEGORIES};
 pub use sla::{SlaBreach, SlaBreaches, SlaMatch, SlaMetric, SlaState, SlaStep, SlaTargets, TicketSla};
-pub use status::{AuthorType, Permission, Priority, Role, Source, Status};
+pub use status::{AuthorType, Permission, Priority, Rating, Role, Source, Status};
 pub use text::{
-    CategoryName, Description, Email, ExternalRef, MessageBody, PersonName, ResolutionNote, Slug, Subject, Tag, Tags,
-    TenantKey,
+    CategoryName, Description, Email, ExternalRef, MessageBody, PersonName, ResolutionNote, SatisfactionComment, Slug,
+    Subject, Tag, Tags, TenantKey,
 };
 pub use ticket::{
-    AgentReply, CommandContext, Message, NewTicket, OpenTicket, OpenedTicket, Ticket, TicketChange, Triage,
+    AgentReply, CommandContext, MacroActions, Message, NewTicket, OpenTicket, OpenedTicket, Satisfaction, Ticket,
+    TicketChange, Triage,
 };
 
 /// Re-exported so embedders name the same `uuid` and `time` types the domain uses.

@@ -99,11 +99,21 @@ pub struct TenantPolicy {
     pub allow_customer_close: bool,
     /// A customer's reply (or reopen) brings a closed ticket back to `open`.
     pub reopen_closed_on_customer_reply: bool,
+    /// Resolved tickets without a later customer message are closed by the system this many
+    /// days after they were resolved; 0 turns it off (the default). At most
+    /// [`TenantPolicy::MAX_AUTO_CLOSE_DAYS`].
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub auto_close_resolved_after_days: u16,
+}
+
+impl TenantPolicy {
+    /// The longest `auto_close_resolved_after_days` a tenant may set (a year).
+    pub const MAX_AUTO_CLOSE_DAYS: u16 = 365;
 }
 
 impl Default for TenantPolicy {
     fn default() -> Self {
-        Self { allow_customer_close: true, reopen_closed_on_customer_reply: false }
+        Self { allow_customer_close: true, reopen_closed_on_customer_reply: false, auto_close_resolved_after_days: 0 }
     }
 }
 
@@ -129,14 +139,15 @@ impl Actor {
         Self { kind: AuthorType::Customer, id: id.as_uuid(), name: name.into(), image_url: None }
     }
 
+    /// The service itself, acting on a timer (auto-close, breach detection): kind `system`,
+    /// the nil id, the name `System`.
+    pub fn system() -> Self {
+        Self { kind: AuthorType::System, id: uuid::Uuid::nil(), name: "System".to_owned(), image_url: None }
+    }
+
     /// An agent or admin.
     pub fn agent(id: AgentId, name: impl Into<String>) -> Self {
         Self { kind: AuthorType::Agent, id: id.as_uuid(), name: name.into(), image_url: None }
-    }
-
-    /// The service itself (breach detection, timed work).
-    pub fn system() -> Self {
-        Self { kind: AuthorType::System, id: uuid::Uuid::nil(), name: "system".to_owned(), image_url: None }
     }
 
     /// The same actor with an avatar.

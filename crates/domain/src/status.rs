@@ -99,6 +99,16 @@ impl Status {
 }
 
 named_enum!(
+    /// A customer's satisfaction with a resolution.
+    Rating, "rating", "good, bad" {
+        /// Satisfied.
+        Good = "good",
+        /// Not satisfied.
+        Bad = "bad",
+    }
+);
+
+named_enum!(
     /// How urgent a ticket is; sorts `low < normal < high < urgent`.
     #[derive(Default)]
     Priority, "priority", "low, normal, high, urgent" {

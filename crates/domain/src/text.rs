@@ -14,6 +14,10 @@ pub(crate) fn bounded_field(field: &'static str, raw: &str, min: usize, max: usi
     if length < min || length > max {
         return Err(InvalidValue::new(field, Rule::Length { min, max }));
     }
+    // PostgreSQL's text cannot hold U+0000: refused here, it is a 400, not a failed write.
+    if trimmed.contains('\0') {
+        return Err(InvalidValue::new(field, Rule::Format("text without NUL characters")));
+    }
     Ok(trimmed.to_owned())
 }
 
@@ -102,6 +106,11 @@ bounded_text!(
 bounded_text!(
     /// Why a ticket was resolved or closed: 1 to 2,000 characters.
     ResolutionNote, "resolutionNote", 1, 2_000
+);
+
+bounded_text!(
+    /// What a customer adds to their satisfaction rating: 1 to 2,000 characters.
+    SatisfactionComment, "comment", 1, 2_000
 );
 
 bounded_text!(

@@ -14,8 +14,10 @@ use crate::ids::{AgentId, CategoryId, CustomerId, EventId, IdSource, MessageId, 
 use crate::number::TicketNumber;
 use crate::party::{Actor, TenantPolicy};
 use crate::sla::TicketSla;
-use crate::status::{AuthorType, Priority, Source, Status};
-use crate::text::{Description, ExternalRef, MessageBody, ResolutionNote, Subject, Tags, TenantKey};
+use crate::status::{AuthorType, Priority, Rating, Source, Status};
+use crate::text::{
+    Description, ExternalRef, MessageBody, ResolutionNote, SatisfactionComment, Subject, Tags, TenantKey,
+};
 
 /// A support ticket's current state. Messages and events live beside it, not in it, so a
 /// command never needs the whole thread.
@@ -84,6 +86,20 @@ pub struct Ticket {
     /// The SLA policy that applies and where its clocks stand; `None` when no policy
     /// applies. Commands keep it as it is: the application recomputes it with every change.
     pub sla: Option<TicketSla>,
+    /// The customer's latest satisfaction rating, of this resolution or an earlier one
+    /// (compare `rated_at` with [`Ticket::resolution_at`]).
+    pub satisfaction: Option<Satisfaction>,
+}
+
+/// A customer's rating of a resolution.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Satisfaction {
+    /// `good` or `bad`.
+    pub rating: Rating,
+    /// What the customer added.
+    pub comment: Option<SatisfactionComment>,
+    /// When they rated.
+    pub rated_at: OffsetDateTime,
 }
 
 /// One message of a ticket's thread: a public reply or an internal note.
@@ -290,6 +306,23 @@ pub struct AgentReply {
     pub resolution_note: Option<ResolutionNote>,
 }
 
+/// What applying a macro does to a ticket, its body already rendered for it.
+#[derive(Debug, Clone)]
+pub struct MacroActions {
+    /// The reply or note.
+    pub body: MessageBody,
+    /// An internal note rather than a public reply.
+    pub internal: bool,
+    /// A status to move to after the message.
+    pub status: Option<Status>,
+    /// A new priority.
+    pub priority: Option<Priority>,
+    /// Tags added to the ticket's own (those it has stay).
+    pub add_tags: Tags,
+    /// The agent (and their name) to assign the ticket to: the agent applying the macro.
+    pub assign_to: Option<(AgentId, String)>,
+}
+
 /// A change being built: the ticket as it becomes, the events so far, and whether the
 /// customer can see any of it.
 struct Draft<'a> {
@@ -380,6 +413,97 @@ impl<'a> Draft<'a> {
             }
         }
         self.record(EventData::StatusChanged { from, to, resolution_note: note.map(ResolutionNote::into_string) });
+    }
+
+    /// A reply or note, then the optional status change (see [`Ticket::agent_reply`]).
+    fn reply(&mut self, reply: AgentReply) -> Result<(), DomainError> {
+        Attachment::check_count(reply.attachments.len())?;
+        check_resolution_note(reply.status, reply.resolution_note.as_ref())?;
+        if !reply.internal {
+            let answered = match self.ticket.status {
+                Status::Open | Status::InProgress | Status::Answered => Status::Answered,
+                Status::Resolved => Status::Resolved,
+                Status::Closed => return Err(DomainError::TicketClosed),
+            };
+            self.add_message(reply.body, false, reply.attachments);
+            if self.ticket.first_responded_at.is_none() {
+                self.ticket.first_responded_at = Some(self.ctx.now);
+            }
+            self.move_to(answered, None);
+        } else {
+            self.add_message(reply.body, true, reply.attachments);
+        }
+        if let Some(to) = reply.status {
+            let from = self.ticket.status;
+            if from != to && !from.agent_may_set(to) {
+                return Err(DomainError::InvalidTransition { from, to });
+            }
+            self.move_to(to, reply.resolution_note);
+        }
+        Ok(())
+    }
+
+    /// Assigns or unassigns (see [`Ticket::assign`]); the same assignee records nothing.
+    fn assign(&mut self, assignee: Option<(AgentId, &str)>) {
+        match (self.ticket.assignee_id, assignee) {
+            (Some(current), Some((new, _))) if current == new => {}
+            (None, None) => {}
+            (previous, Some((assignee_id, name))) => {
+                // The customer sees who is assigned (id, name, picture).
+                self.customer_visible();
+                self.ticket.assignee_id = Some(assignee_id);
+                self.record(EventData::Assigned {
+                    assignee_id,
+                    assignee_name: name.to_owned(),
+                    previous_assignee_id: previous,
+                });
+                if self.ticket.status == Status::Open {
+                    self.move_to(Status::InProgress, None);
+                }
+            }
+            (Some(previous), None) => {
+                self.customer_visible();
+                self.ticket.assignee_id = None;
+                self.record(EventData::Unassigned { previous_assignee_id: previous });
+            }
+        }
+    }
+
+    /// Changes the triage fields that differ (see [`Ticket::triage`]); none records nothing.
+    fn triage(&mut self, triage: Triage) {
+        fn diff<T: PartialEq + Clone>(current: &T, new: Option<T>) -> Option<FieldChange<T>> {
+            new.filter(|value| value != current).map(|to| FieldChange { from: current.clone(), to })
+        }
+        let priority = diff(&self.ticket.priority, triage.priority);
+        let category_id = diff(&self.ticket.category_id, triage.category_id);
+        let tags = diff(&self.ticket.tags, triage.tags);
+        let subject = diff(&self.ticket.subject, triage.subject);
+        if priority.is_none() && category_id.is_none() && tags.is_none() && subject.is_none() {
+            return;
+        }
+        // Tags are staff-only: a triage that changes only tags is invisible to the customer.
+        if priority.is_some() || category_id.is_some() || subject.is_some() {
+            self.customer_visible();
+        }
+        if let Some(change) = &priority {
+            self.ticket.priority = change.to;
+        }
+        if let Some(change) = &category_id {
+            self.ticket.category_id = change.to;
+        }
+        if let Some(change) = &tags {
+            self.ticket.tags = change.to.clone();
+        }
+        if let Some(change) = &subject {
+            self.ticket.subject = change.to.clone();
+        }
+        let as_strings = |tags: &Tags| tags.iter_str().map(str::to_owned).collect::<Vec<_>>();
+        self.record(EventData::Triaged {
+            priority,
+            category_id,
+            tags: tags.map(|c| FieldChange { from: as_strings(&c.from), to: as_strings(&c.to) }),
+            subject: subject.map(|c| FieldChange { from: c.from.into_string(), to: c.to.into_string() }),
+        });
     }
 
     /// The change, or `None` when nothing happened.
@@ -506,6 +630,7 @@ impl Ticket {
             public_last_activity_at: now,
             public_last_agent_message_at: (!by_customer).then_some(now),
             sla: None,
+            satisfaction: None,
         };
         let message = Message {
             id: MessageId::from_uuid(ctx.ids.next_uuid()),
@@ -570,30 +695,8 @@ impl Ticket {
     /// [`DomainError::Invalid`] for a resolution note without `resolved`/`closed`.
     pub fn agent_reply(&self, ctx: &CommandContext<'_>, reply: AgentReply) -> Result<TicketChange, DomainError> {
         ctx.require_agent()?;
-        Attachment::check_count(reply.attachments.len())?;
-        check_resolution_note(reply.status, reply.resolution_note.as_ref())?;
         let mut draft = Draft::new(self, *ctx);
-        if !reply.internal {
-            let answered = match self.status {
-                Status::Open | Status::InProgress | Status::Answered => Status::Answered,
-                Status::Resolved => Status::Resolved,
-                Status::Closed => return Err(DomainError::TicketClosed),
-            };
-            draft.add_message(reply.body, false, reply.attachments);
-            if draft.ticket.first_responded_at.is_none() {
-                draft.ticket.first_responded_at = Some(ctx.now);
-            }
-            draft.move_to(answered, None);
-        } else {
-            draft.add_message(reply.body, true, reply.attachments);
-        }
-        if let Some(to) = reply.status {
-            let from = draft.ticket.status;
-            if from != to && !from.agent_may_set(to) {
-                return Err(DomainError::InvalidTransition { from, to });
-            }
-            draft.move_to(to, reply.resolution_note);
-        }
+        draft.reply(reply)?;
         Ok(draft.finish_changed())
     }
 
@@ -637,28 +740,7 @@ impl Ticket {
     ) -> Result<Option<TicketChange>, DomainError> {
         ctx.require_agent()?;
         let mut draft = Draft::new(self, *ctx);
-        match (self.assignee_id, assignee) {
-            (Some(current), Some((new, _))) if current == new => return Ok(None),
-            (None, None) => return Ok(None),
-            (previous, Some((assignee_id, name))) => {
-                // The customer sees who is assigned (id, name, picture).
-                draft.customer_visible();
-                draft.ticket.assignee_id = Some(assignee_id);
-                draft.record(EventData::Assigned {
-                    assignee_id,
-                    assignee_name: name.to_owned(),
-                    previous_assignee_id: previous,
-                });
-                if self.status == Status::Open {
-                    draft.move_to(Status::InProgress, None);
-                }
-            }
-            (Some(previous), None) => {
-                draft.customer_visible();
-                draft.ticket.assignee_id = None;
-                draft.record(EventData::Unassigned { previous_assignee_id: previous });
-            }
-        }
+        draft.assign(assignee);
         Ok(draft.finish())
     }
 
@@ -670,41 +752,48 @@ impl Ticket {
     /// [`DomainError::WrongActor`] when the actor is not an agent.
     pub fn triage(&self, ctx: &CommandContext<'_>, triage: Triage) -> Result<Option<TicketChange>, DomainError> {
         ctx.require_agent()?;
-        fn diff<T: PartialEq + Clone>(current: &T, new: Option<T>) -> Option<FieldChange<T>> {
-            new.filter(|value| value != current).map(|to| FieldChange { from: current.clone(), to })
-        }
-        let priority = diff(&self.priority, triage.priority);
-        let category_id = diff(&self.category_id, triage.category_id);
-        let tags = diff(&self.tags, triage.tags);
-        let subject = diff(&self.subject, triage.subject);
-        if priority.is_none() && category_id.is_none() && tags.is_none() && subject.is_none() {
-            return Ok(None);
-        }
         let mut draft = Draft::new(self, *ctx);
-        // Tags are staff-only: a triage that changes only tags is invisible to the customer.
-        if priority.is_some() || category_id.is_some() || subject.is_some() {
-            draft.customer_visible();
-        }
-        if let Some(change) = &priority {
-            draft.ticket.priority = change.to;
-        }
-        if let Some(change) = &category_id {
-            draft.ticket.category_id = change.to;
-        }
-        if let Some(change) = &tags {
-            draft.ticket.tags = change.to.clone();
-        }
-        if let Some(change) = &subject {
-            draft.ticket.subject = change.to.clone();
-        }
-        let as_strings = |tags: &Tags| tags.iter_str().map(str::to_owned).collect::<Vec<_>>();
-        draft.record(EventData::Triaged {
-            priority,
-            category_id,
-            tags: tags.map(|c| FieldChange { from: as_strings(&c.from), to: as_strings(&c.to) }),
-            subject: subject.map(|c| FieldChange { from: c.from.into_string(), to: c.to.into_string() }),
-        });
+        draft.triage(triage);
         Ok(draft.finish())
+    }
+
+    /// An agent applies a macro: a reply or internal note, then a status, a priority, tags
+    /// added and the ticket assigned to the agent, as one change with one version bump.
+    /// Each step follows the rule of its own command ([`Ticket::agent_reply`],
+    /// [`Ticket::triage`], [`Ticket::assign`]); a step that changes nothing records nothing.
+    ///
+    /// # Errors
+    ///
+    /// As [`Ticket::agent_reply`] (a public reply to a closed ticket, a refused status
+    /// change); [`DomainError::Invalid`] when the added tags make more than [`Tags::MAX`].
+    pub fn apply_macro(&self, ctx: &CommandContext<'_>, actions: MacroActions) -> Result<TicketChange, DomainError> {
+        ctx.require_agent()?;
+        let mut draft = Draft::new(self, *ctx);
+        draft.reply(AgentReply {
+            body: actions.body,
+            internal: actions.internal,
+            attachments: Vec::new(),
+            status: actions.status,
+            resolution_note: None,
+        })?;
+        let tags = if actions.add_tags.is_empty() {
+            None
+        } else {
+            let mut all: Vec<String> = draft.ticket.tags.iter_str().map(str::to_owned).collect();
+            all.extend(
+                actions
+                    .add_tags
+                    .iter_str()
+                    .filter(|t| !draft.ticket.tags.iter_str().any(|have| have == *t))
+                    .map(str::to_owned),
+            );
+            Some(Tags::parse(&all).map_err(|e| e.for_field("addTags"))?)
+        };
+        draft.triage(Triage { priority: actions.priority, category_id: None, tags, subject: None });
+        if let Some((agent, name)) = &actions.assign_to {
+            draft.assign(Some((*agent, name.as_str())));
+        }
+        Ok(draft.finish_changed())
     }
 
     /// The owner closes their ticket, where the tenant's policy allows it. Closing a closed
@@ -745,6 +834,85 @@ impl Ticket {
         let mut draft = Draft::new(self, *ctx);
         draft.move_to(Status::Open, None);
         Ok(draft.finish())
+    }
+
+    /// Whether the system may close this ticket now under `ctx.policy`'s auto-close rule:
+    /// auto-close is on, the ticket is `resolved`, it was resolved at least
+    /// `auto_close_resolved_after_days` days before `ctx.now`, and the customer has written
+    /// nothing since it was resolved.
+    pub fn due_for_auto_close(&self, ctx: &CommandContext<'_>) -> bool {
+        let days = ctx.policy.auto_close_resolved_after_days;
+        let Some(resolved_at) = self.resolved_at else { return false };
+        days > 0
+            && self.status == Status::Resolved
+            && resolved_at + time::Duration::days(i64::from(days)) <= ctx.now
+            && self.last_customer_message_at.is_none_or(|at| at <= resolved_at)
+    }
+
+    /// The system closes a resolved ticket that [`Ticket::due_for_auto_close`] names (the
+    /// automation of `api-v1.1.md`, section 3). A ticket that is not due is no change
+    /// (`Ok(None)`): by the time the job runs, someone may have reopened it.
+    ///
+    /// # Errors
+    ///
+    /// [`DomainError::WrongActor`] when the actor is not the system.
+    pub fn auto_close(&self, ctx: &CommandContext<'_>) -> Result<Option<TicketChange>, DomainError> {
+        if ctx.actor.kind != AuthorType::System {
+            return Err(DomainError::WrongActor("the system"));
+        }
+        if !self.due_for_auto_close(ctx) {
+            return Ok(None);
+        }
+        let mut draft = Draft::new(self, *ctx);
+        draft.move_to(Status::Closed, None);
+        Ok(draft.finish())
+    }
+
+    /// When the current resolution happened: `resolved_at`, or `closed_at` for a ticket closed
+    /// without being resolved first; `None` while the ticket is unfinished.
+    pub fn resolution_at(&self) -> Option<OffsetDateTime> {
+        if self.status.is_unfinished() {
+            return None;
+        }
+        self.resolved_at.or(self.closed_at)
+    }
+
+    /// Whether the customer has rated the current resolution.
+    pub fn resolution_rated(&self) -> bool {
+        match (&self.satisfaction, self.resolution_at()) {
+            (Some(satisfaction), Some(resolution)) => satisfaction.rated_at >= resolution,
+            _ => false,
+        }
+    }
+
+    /// The owner rates the resolution of their `resolved` or `closed` ticket, once per
+    /// resolution: after a reopen and a new resolution they may rate again. The status does
+    /// not move; the rating replaces the ticket's `satisfaction` and records
+    /// `satisfaction_rated`.
+    ///
+    /// # Errors
+    ///
+    /// [`DomainError::NotResolved`] while the ticket is unfinished;
+    /// [`DomainError::AlreadyRated`] for a second rating of the same resolution;
+    /// [`DomainError::NotOwner`] / [`DomainError::WrongActor`] for anyone but the owner.
+    pub fn rate(
+        &self,
+        ctx: &CommandContext<'_>,
+        rating: Rating,
+        comment: Option<SatisfactionComment>,
+    ) -> Result<TicketChange, DomainError> {
+        self.require_owner(ctx)?;
+        if self.resolution_at().is_none() {
+            return Err(DomainError::NotResolved(self.status));
+        }
+        if self.resolution_rated() {
+            return Err(DomainError::AlreadyRated);
+        }
+        let mut draft = Draft::new(self, *ctx);
+        draft.customer_visible();
+        draft.ticket.satisfaction = Some(Satisfaction { rating, comment: comment.clone(), rated_at: ctx.now });
+        draft.record(EventData::SatisfactionRated { rating, comment: comment.map(SatisfactionComment::into_string) });
+        Ok(draft.finish_changed())
     }
 
     fn require_owner(&self, ctx: &CommandContext<'_>) -> Result<(), DomainError> {

@@ -79,6 +79,7 @@ impl World {
             public_last_activity_at: PUBLIC_EARLIER,
             public_last_agent_message_at: Some(PUBLIC_EARLIER),
             sla: None,
+            satisfaction: None,
         }
     }
 

@@ -94,6 +94,7 @@ fn policy() -> impl Strategy<Value = TenantPolicy> {
     (any::<bool>(), any::<bool>()).prop_map(|(allow_customer_close, reopen_closed_on_customer_reply)| TenantPolicy {
         allow_customer_close,
         reopen_closed_on_customer_reply,
+        ..TenantPolicy::default()
     })
 }
 

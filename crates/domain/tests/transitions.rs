@@ -27,10 +27,26 @@ const VERSION: i64 = 7;
 
 /// Every policy a tenant can have.
 const POLICIES: [TenantPolicy; 4] = [
-    TenantPolicy { allow_customer_close: true, reopen_closed_on_customer_reply: true },
-    TenantPolicy { allow_customer_close: true, reopen_closed_on_customer_reply: false },
-    TenantPolicy { allow_customer_close: false, reopen_closed_on_customer_reply: true },
-    TenantPolicy { allow_customer_close: false, reopen_closed_on_customer_reply: false },
+    TenantPolicy {
+        allow_customer_close: true,
+        reopen_closed_on_customer_reply: true,
+        auto_close_resolved_after_days: 0,
+    },
+    TenantPolicy {
+        allow_customer_close: true,
+        reopen_closed_on_customer_reply: false,
+        auto_close_resolved_after_days: 0,
+    },
+    TenantPolicy {
+        allow_customer_close: false,
+        reopen_closed_on_customer_reply: true,
+        auto_close_resolved_after_days: 0,
+    },
+    TenantPolicy {
+        allow_customer_close: false,
+        reopen_closed_on_customer_reply: false,
+        auto_close_resolved_after_days: 0,
+    },
 ];
 
 /// The parties around one ticket.
@@ -111,6 +127,7 @@ impl World {
             public_last_activity_at: EARLIER,
             public_last_agent_message_at: Some(EARLIER),
             sla: None,
+            satisfaction: None,
         }
     }
 
@@ -1032,4 +1049,194 @@ fn a_ticket_opened_by_an_agent_shows_the_agent_as_author_of_the_description() {
     let ticket = opened.ticket.into_ticket(TicketNumber::new(1).unwrap());
     assert_eq!((ticket.last_customer_message_at, ticket.last_agent_message_at), (None, Some(NOW)));
     assert_eq!(ticket.first_responded_at, None, "opening on someone's behalf is not a response");
+}
+
+// ---------------------------------------------------------------------------------------
+// Auto-close by the system
+// ---------------------------------------------------------------------------------------
+
+fn auto_close_policy(days: u16) -> TenantPolicy {
+    TenantPolicy { auto_close_resolved_after_days: days, ..TenantPolicy::default() }
+}
+
+#[test]
+fn the_system_closes_a_resolved_ticket_once_its_days_have_passed() {
+    let w = World::new();
+    let system = Actor::system();
+    let ticket = w.ticket_in(Status::Resolved);
+    let due = EARLIER + time::Duration::days(3);
+    let early = w.ctx(&system, auto_close_policy(3), due - time::Duration::seconds(1));
+    assert_eq!(ticket.auto_close(&early).unwrap(), None, "a second early is no change");
+    let change = ticket.auto_close(&w.ctx(&system, auto_close_policy(3), due)).unwrap().unwrap();
+    assert_eq!(change.ticket.status, Status::Closed);
+    assert_eq!(change.ticket.closed_at, Some(due));
+    assert_eq!(change.ticket.resolution_note, ticket.resolution_note, "the resolution note stays");
+    assert_eq!(change.ticket.version, VERSION + 1);
+    assert_eq!(change.ticket.public_version, VERSION + 1, "the customer sees the close");
+    assert_eq!(change.events.len(), 1);
+    assert_eq!(change.events[0].actor, system);
+    assert_eq!(
+        change.events[0].data,
+        EventData::StatusChanged { from: Status::Resolved, to: Status::Closed, resolution_note: None }
+    );
+}
+
+#[test]
+fn auto_close_leaves_tickets_alone_when_off_unresolved_or_answered_by_the_customer() {
+    let w = World::new();
+    let system = Actor::system();
+    let late = EARLIER + time::Duration::days(400);
+    let resolved = w.ticket_in(Status::Resolved);
+    assert_eq!(resolved.auto_close(&w.ctx(&system, auto_close_policy(0), late)).unwrap(), None, "0 is off");
+    for status in [Status::Open, Status::InProgress, Status::Answered, Status::Closed] {
+        let ticket = w.ticket_in(status);
+        assert_eq!(ticket.auto_close(&w.ctx(&system, auto_close_policy(1), late)).unwrap(), None, "{status}");
+    }
+    let written_after = Ticket { last_customer_message_at: Some(EARLIER + time::Duration::minutes(1)), ..resolved };
+    assert_eq!(written_after.auto_close(&w.ctx(&system, auto_close_policy(1), late)).unwrap(), None);
+}
+
+#[test]
+fn only_the_system_auto_closes() {
+    let w = World::new();
+    let ticket = w.ticket_in(Status::Resolved);
+    let late = EARLIER + time::Duration::days(30);
+    for actor in [&w.agent, &w.owner] {
+        let refused = ticket.auto_close(&w.ctx(actor, auto_close_policy(1), late)).unwrap_err();
+        assert_eq!(refused, DomainError::WrongActor("the system"));
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Satisfaction
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn the_owner_rates_a_resolved_or_closed_ticket_once_per_resolution() {
+    let w = World::new();
+    for status in [Status::Resolved, Status::Closed] {
+        let ticket = w.ticket_in(status);
+        let comment = SatisfactionComment::parse("Quick and kind").unwrap();
+        let change = ticket.rate(&w.owner_ctx(), Rating::Good, Some(comment.clone())).unwrap();
+        assert_eq!(change.ticket.status, status, "rating moves no status");
+        let rated = change.ticket.satisfaction.clone().unwrap();
+        assert_eq!((rated.rating, rated.comment, rated.rated_at), (Rating::Good, Some(comment), NOW));
+        assert_eq!(change.ticket.public_version, VERSION + 1);
+        assert_eq!(
+            change.events[0].data,
+            EventData::SatisfactionRated { rating: Rating::Good, comment: Some("Quick and kind".to_owned()) }
+        );
+        let again = change.ticket.rate(&w.ctx(&w.owner, TenantPolicy::default(), LATER), Rating::Bad, None);
+        assert_eq!(again.unwrap_err(), DomainError::AlreadyRated, "{status}");
+    }
+}
+
+#[test]
+fn rating_an_unfinished_ticket_or_someone_elses_is_refused() {
+    let w = World::new();
+    for status in [Status::Open, Status::InProgress, Status::Answered] {
+        let refused = w.ticket_in(status).rate(&w.owner_ctx(), Rating::Good, None).unwrap_err();
+        assert_eq!(refused, DomainError::NotResolved(status));
+    }
+    let resolved = w.ticket_in(Status::Resolved);
+    let stranger = w.ctx(&w.stranger, TenantPolicy::default(), NOW);
+    assert_eq!(resolved.rate(&stranger, Rating::Bad, None).unwrap_err(), DomainError::NotOwner);
+    assert!(matches!(resolved.rate(&w.agent_ctx(), Rating::Bad, None), Err(DomainError::WrongActor(_))));
+}
+
+#[test]
+fn a_new_resolution_after_a_reopen_may_be_rated_again_and_closing_keeps_the_rating() {
+    let w = World::new();
+    let rated = w.ticket_in(Status::Resolved).rate(&w.owner_ctx(), Rating::Bad, None).unwrap().ticket;
+    let later = w.ctx(&w.agent, TenantPolicy::default(), LATER);
+    let closed = rated.set_status(&later, Status::Closed, None).unwrap().unwrap().ticket;
+    assert!(closed.resolution_rated(), "closing a rated resolution is the same resolution");
+    let owner_later = w.ctx(&w.owner, TenantPolicy::default(), LATER + time::Duration::hours(1));
+    assert_eq!(closed.rate(&owner_later, Rating::Good, None).unwrap_err(), DomainError::AlreadyRated);
+
+    let reopened = rated.set_status(&later, Status::Open, None).unwrap().unwrap().ticket;
+    assert!(!reopened.resolution_rated());
+    assert_eq!(reopened.satisfaction.as_ref().map(|s| s.rating), Some(Rating::Bad), "the last rating stays visible");
+    let resolved_again = w.ctx(&w.agent, TenantPolicy::default(), LATER + time::Duration::hours(2));
+    let resolved = reopened.set_status(&resolved_again, Status::Resolved, None).unwrap().unwrap().ticket;
+    let owner_then = w.ctx(&w.owner, TenantPolicy::default(), LATER + time::Duration::hours(3));
+    let second = resolved.rate(&owner_then, Rating::Good, None).unwrap();
+    assert_eq!(second.ticket.satisfaction.unwrap().rating, Rating::Good);
+}
+
+// ---------------------------------------------------------------------------------------
+// Macros
+// ---------------------------------------------------------------------------------------
+
+fn macro_actions(internal: bool) -> MacroActions {
+    MacroActions {
+        body: MessageBody::parse("We sent a replacement.").unwrap(),
+        internal,
+        status: Some(Status::Resolved),
+        priority: Some(Priority::High),
+        add_tags: Tags::parse(&["replacement", "carrier"]).unwrap(),
+        assign_to: None,
+    }
+}
+
+#[test]
+fn a_macro_replies_resolves_triages_and_assigns_in_one_change() {
+    let w = World::new();
+    let ticket = Ticket { tags: Tags::parse(&["carrier"]).unwrap(), ..w.ticket_in(Status::Open) };
+    let actions = MacroActions { assign_to: Some((w.agent_id, "Sam".to_owned())), ..macro_actions(false) };
+    let change = ticket.apply_macro(&w.agent_ctx(), actions).unwrap();
+    let after = &change.ticket;
+    assert_eq!(change.expected_version, VERSION);
+    assert_eq!(after.version, VERSION + 1, "one change, one version");
+    assert_eq!(after.public_version, VERSION + 1);
+    assert_eq!(after.status, Status::Resolved);
+    assert_eq!(after.priority, Priority::High);
+    assert_eq!(after.tags.iter_str().collect::<Vec<_>>(), ["carrier", "replacement"], "added, not replaced");
+    assert_eq!(after.assignee_id, Some(w.agent_id));
+    assert_eq!(after.first_responded_at, Some(EARLIER), "already answered before");
+    let message = change.message.as_ref().unwrap();
+    assert!(!message.internal);
+    let kinds: Vec<&str> = change.events.iter().map(|e| e.data.kind()).collect();
+    assert_eq!(kinds, ["message_added", "status_changed", "status_changed", "triaged", "assigned"]);
+}
+
+#[test]
+fn a_note_macro_on_a_closed_ticket_works_and_a_reply_macro_is_refused() {
+    let w = World::new();
+    let closed = w.ticket_in(Status::Closed);
+    let note = MacroActions { status: None, ..macro_actions(true) };
+    let change = closed.apply_macro(&w.agent_ctx(), note).unwrap();
+    assert_eq!(change.ticket.status, Status::Closed);
+    assert!(change.message.unwrap().internal);
+    let reply = MacroActions { status: None, ..macro_actions(false) };
+    assert_eq!(closed.apply_macro(&w.agent_ctx(), reply).unwrap_err(), DomainError::TicketClosed);
+    let refused = w
+        .ticket_in(Status::Resolved)
+        .apply_macro(&w.agent_ctx(), MacroActions { status: Some(Status::Answered), ..macro_actions(true) });
+    assert!(matches!(refused, Err(DomainError::InvalidTransition { .. })), "{refused:?}");
+    assert!(matches!(
+        w.ticket_in(Status::Open).apply_macro(&w.owner_ctx(), macro_actions(false)),
+        Err(DomainError::WrongActor(_))
+    ));
+}
+
+#[test]
+fn a_macro_that_would_give_a_ticket_too_many_tags_is_refused() {
+    let w = World::new();
+    let many: Vec<String> = (0..Tags::MAX).map(|i| format!("t{i}")).collect();
+    let ticket = Ticket { tags: Tags::parse(&many).unwrap(), ..w.ticket_in(Status::Open) };
+    let refused = ticket.apply_macro(&w.agent_ctx(), macro_actions(false)).unwrap_err();
+    assert!(matches!(refused, DomainError::Invalid(ref invalid) if invalid.field == "addTags"), "{refused:?}");
+}
+
+#[test]
+fn text_with_a_nul_character_is_refused_naming_its_field() {
+    for refused in [
+        MessageBody::parse("a\0b").unwrap_err(),
+        SatisfactionComment::parse("fine\0").unwrap_err(),
+        PersonName::parse("Al\0ex").unwrap_err(),
+    ] {
+        assert_eq!(refused.rule, Rule::Format("text without NUL characters"), "{refused}");
+    }
+    assert_eq!(CategoryName::parse("Or\0der").unwrap_err().field, "name");
 }

@@ -338,6 +338,19 @@ impl From<AppError> for ApiError {
                 "Ticket is closed",
                 "the ticket is closed and does not take replies",
             ),
+            AppError::NotResolved(status) => Self::new(
+                StatusCode::CONFLICT,
+                "not_resolved",
+                "Ticket is not resolved",
+                format!("only a resolved or closed ticket can be rated; this one is {status}"),
+            )
+            .with_extra("ticketStatus", status.as_str()),
+            AppError::AlreadyRated => Self::new(
+                StatusCode::CONFLICT,
+                "already_rated",
+                "Already rated",
+                "this resolution has been rated already; a new resolution can be rated again",
+            ),
             AppError::IdempotencyKeyReused => Self::new(
                 StatusCode::CONFLICT,
                 "idempotency_key_reused",

@@ -277,6 +277,14 @@ pub fn configure_app(cfg: &mut web::ServiceConfig, state: ApiState) {
     register_routes(cfg);
 }
 
+/// Registers the test-only `POST /api/v1/test/clock`, which moves `clock` (the app's clock)
+/// forward. Only for black-box tests: a server registers it only with
+/// `SUPPORTDESK_TEST_CLOCK=true`. It needs no token and is not in the OpenAPI document.
+/// Register it before [`configure_app`].
+pub fn configure_test_clock(cfg: &mut web::ServiceConfig, clock: Arc<supportdesk_app::AdjustableClock>) {
+    handlers::test_clock::configure(cfg, clock);
+}
+
 /// Registers every route and returns the list of them (the OpenAPI completeness test holds
 /// this list against the document).
 pub(crate) fn register_routes(cfg: &mut web::ServiceConfig) -> Vec<routes::RouteEntry> {
@@ -290,6 +298,7 @@ pub(crate) fn register_routes(cfg: &mut web::ServiceConfig) -> Vec<routes::Route
     handlers::customers::configure(&mut routes);
     handlers::events::configure(&mut routes);
     handlers::webhooks::configure(&mut routes);
+    handlers::macros::configure(&mut routes);
     handlers::notifications::configure(&mut routes);
     handlers::settings::configure(&mut routes);
     handlers::sla::configure(&mut routes);

@@ -11,8 +11,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::dto::events::{event_types, EventV1};
 use crate::handlers::{
-    admin_tickets, agents, auth, categories, customers, events, notifications, ops, settings, sla, tickets, trust,
-    webhooks,
+    admin_tickets, agents, auth, categories, customers, events, macros, notifications, ops, settings, sla, tickets,
+    trust, webhooks,
 };
 
 /// Adds the bearer security scheme every authenticated route names.
@@ -166,6 +166,7 @@ Cache-Control: no-store."
         tickets::get_ticket,
         tickets::update_ticket,
         tickets::create_message,
+        tickets::rate_ticket,
         categories::list_categories,
         categories::list_admin_categories,
         categories::get_category,
@@ -197,6 +198,12 @@ Cache-Control: no-store."
         trust::delete_api_key,
         trust::revoke_agent_sessions,
         events::list_events,
+        macros::list_macros,
+        macros::create_macro,
+        macros::get_macro,
+        macros::update_macro,
+        macros::delete_macro,
+        macros::apply_macro,
         webhooks::list_webhooks,
         webhooks::create_webhook,
         webhooks::get_webhook,
@@ -236,6 +243,7 @@ Cache-Control: no-store."
         (name = "ops", description = "Health, readiness, metrics, this document"),
         (name = "admin-events", description = "The change feed: every committed event, after a cursor"),
         (name = "admin-webhooks", description = "Webhook endpoints, their delivery log, retries and pings"),
+        (name = "admin-macros", description = "Canned replies with actions, applied to a ticket in one transaction"),
         (name = "admin-notifications", description = "Email notifications: which are sent, and their templates"),
         (name = "admin-sla", description = "Business hours and SLA policies"),
         (name = "webhooks", description = "What supportdesk posts to a subscribed endpoint"),

@@ -35,6 +35,7 @@ impl SandboxedRenderer {
                 subject => context.ticket_subject,
                 status => context.ticket_status,
                 priority => context.ticket_priority,
+                url => context.ticket_url,
             },
             customer => context! { name => context.customer_name },
             actor => context! { name => context.actor_name },
@@ -133,6 +134,12 @@ mod tests {
             assert!(mail.subject.contains("42"), "{kind:?}: {}", mail.subject);
             assert!(!mail.html.contains("<script>"), "{kind:?}");
         }
+        let resolved =
+            SandboxedRenderer.render(&NotificationKind::TicketResolved.default_template(), &context).unwrap();
+        assert!(resolved.text.contains("https://desk.example.com/portal/tickets/42"), "{}", resolved.text);
+        // HTML escaping writes `/` as `&#x2f;`, which a browser decodes back in an attribute.
+        let href = "href=\"https:&#x2f;&#x2f;desk.example.com&#x2f;portal&#x2f;tickets&#x2f;42\"";
+        assert!(resolved.html.contains(href), "{}", resolved.html);
         let created = SandboxedRenderer.render(&NotificationKind::TicketCreated.default_template(), &context).unwrap();
         assert!(created.text.contains("<script>"), "the text part is not HTML");
     }

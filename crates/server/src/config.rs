@@ -244,6 +244,19 @@ pub struct Config {
           default_value_t = 200, value_parser = clap::value_parser!(u64).range(10..=60_000))]
     pub webhook_poll_ms: u64,
 
+    /// Milliseconds between two looks of the job runner for due jobs (auto-close, pruning).
+    /// Each server process runs one runner; the jobs table's leases make them share the jobs.
+    #[arg(long, global = true, env = "SUPPORTDESK_JOBS_POLL_MS", value_name = "SUPPORTDESK_JOBS_POLL_MS",
+          default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(10..=600_000))]
+    pub jobs_poll_ms: u64,
+
+    /// FOR TESTS ONLY: the service's clock becomes adjustable through the unauthenticated
+    /// `POST /api/v1/test/clock {"advanceSeconds": N}`, so black-box tests move time instead
+    /// of sleeping. Never set it in production (start-up logs a warning when it is on).
+    #[arg(long, global = true, env = "SUPPORTDESK_TEST_CLOCK", value_name = "SUPPORTDESK_TEST_CLOCK",
+          default_value_t = false, action = ArgAction::Set)]
+    pub test_clock: bool,
+
     /// The SMTP server notification mail goes through (`smtp://host:port`,
     /// `smtp://user:password@host:587?tls=required`, `smtps://host`); unset: no mail.
     #[arg(long, global = true, env = "SUPPORTDESK_SMTP_URL", value_name = "SUPPORTDESK_SMTP_URL")]

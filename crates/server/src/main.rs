@@ -9,7 +9,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
-use supportdesk_app::{App, AppError, AppSettings, Argon2Hasher, Password, WebhookSettings};
+use supportdesk_app::{
+    standard_jobs, AdjustableClock, App, AppError, AppSettings, Argon2Hasher, JobRunner, Password, WebhookSettings,
+};
 use supportdesk_domain::{Email, PersonName, TenantKey};
 use supportdesk_http::dto::webhooks::PublicEventEncoder;
 use supportdesk_http::{ApiState, HttpConfig, JwtKeys, Metrics, PoolStats};
@@ -155,6 +157,15 @@ async fn connect(config: &Config) -> Result<Arc<DieselStore>, StartupError> {
 }
 
 fn build_app(config: &Config, store: Arc<DieselStore>) -> Result<App, StartupError> {
+    build_app_with_clock(config, store, None)
+}
+
+/// The app, on `test_clock` instead of the system clock when given.
+fn build_app_with_clock(
+    config: &Config,
+    store: Arc<DieselStore>,
+    test_clock: Option<Arc<AdjustableClock>>,
+) -> Result<App, StartupError> {
     let hasher = Argon2Hasher::new(2)?;
     let sender = HttpWebhookSender::new(SenderSettings {
         timeout: Duration::from_secs(config.webhook_timeout_secs),
@@ -172,6 +183,10 @@ fn build_app(config: &Config, store: Arc<DieselStore>) -> Result<App, StartupErr
         Arc::new(PublicEventEncoder),
         webhook_settings,
     );
+    if let Some(clock) = test_clock {
+        builder = builder.clock(clock);
+    }
+    builder = builder.public_url(config.public_url.as_deref());
     if let Some(url) = &config.smtp_url {
         let mailer = SmtpMailer::new(url, &config.mail_from).map_err(|e| config_error("SUPPORTDESK_SMTP_URL", e))?;
         builder = builder.mail(Arc::new(mailer), Arc::new(SandboxedRenderer));
@@ -234,31 +249,24 @@ async fn bootstrap_admin(config: &Config, app: &App) -> Result<(), StartupError>
     Ok(())
 }
 
-/// Deletes idempotency records past their 24 hours, hourly: the ports only replace an
-/// expired record when its key comes back, so without this they would pile up.
-async fn prune_idempotency_records(store: Arc<DieselStore>) {
-    let mut hourly = tokio::time::interval(Duration::from_secs(3600));
+/// The job runner: every `poll`, runs the due jobs (auto-close, pruning) until none is
+/// due. Every server process runs one; the jobs table's leases make them share the jobs.
+async fn run_jobs(app: Arc<App>, runner: JobRunner, poll: Duration) {
+    let mut tick = tokio::time::interval(poll);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        hourly.tick().await;
-        match store.prune_idempotency_records().await {
-            Ok(0) => {}
-            Ok(deleted) => tracing::info!(deleted, "expired idempotency records deleted"),
-            Err(error) => tracing::warn!(error = %error, "could not delete expired idempotency records"),
+        tick.tick().await;
+        if let Err(error) = app.run_due_jobs(&runner).await {
+            tracing::warn!(error = %error, "job runner round failed; trying again");
         }
     }
 }
 
-/// Deletes the records of logged-out tokens once they have expired anyway, hourly.
-async fn prune_revoked_tokens(app: Arc<App>) {
-    let mut hourly = tokio::time::interval(Duration::from_secs(3600));
-    loop {
-        hourly.tick().await;
-        match app.prune_revoked_tokens().await {
-            Ok(0) => {}
-            Ok(deleted) => tracing::info!(deleted, "expired logout records deleted"),
-            Err(error) => tracing::warn!(error = %error, "could not delete expired logout records"),
-        }
-    }
+/// This process's name as a lease owner: the process id and a random part, so two
+/// processes (also on two hosts, or after a restart with the same pid) never share one.
+fn lease_owner() -> String {
+    let random: u64 = rand::random();
+    format!("pid-{}-{random:016x}", std::process::id())
 }
 
 /// The store's pool numbers, for `/metrics`.
@@ -357,7 +365,14 @@ async fn deliver_mail(app: Arc<App>, poll: Duration) {
 
 async fn serve(config: Config) -> Result<(), StartupError> {
     let store = connect(&config).await?;
-    let app = Arc::new(build_app(&config, store.clone())?);
+    let test_clock = config.test_clock.then(|| Arc::new(AdjustableClock::new()));
+    if test_clock.is_some() {
+        tracing::warn!(
+            "SUPPORTDESK_TEST_CLOCK is on: the clock is adjustable by anyone through POST /api/v1/test/clock; \
+             this is for tests only, never for production"
+        );
+    }
+    let app = Arc::new(build_app_with_clock(&config, store.clone(), test_clock.clone())?);
     // The `default` tenant exists from the first start; other tenants only by
     // `supportdesk tenant create`.
     app.ensure_tenant(&TenantKey::default()).await?;
@@ -370,7 +385,7 @@ async fn serve(config: Config) -> Result<(), StartupError> {
         throttle: config.throttle(),
         body_timeout: Duration::from_secs(config.body_timeout_secs),
     };
-    let app_for_pruning = app.clone();
+    let app_for_jobs = app.clone();
     let app_for_webhooks = app.clone();
     let app_for_mail = config.smtp_url.is_some().then(|| app.clone());
     // The service's own login tokens are signed with a key kept in the database, which no
@@ -392,8 +407,14 @@ async fn serve(config: Config) -> Result<(), StartupError> {
     let mut server = actix_web::HttpServer::new(move || {
         let state = state.clone();
         let web_state = web_state.clone();
+        let test_clock = test_clock.clone();
         actix_web::App::new()
             .wrap(supportdesk_http::request_middleware())
+            .configure(move |cfg| {
+                if let Some(clock) = test_clock {
+                    supportdesk_http::configure_test_clock(cfg, clock);
+                }
+            })
             .configure(move |cfg| supportdesk_web::configure(cfg, web_state))
             .configure(move |cfg| supportdesk_http::configure_app(cfg, state))
     })
@@ -402,8 +423,8 @@ async fn serve(config: Config) -> Result<(), StartupError> {
         server = server.workers(usize::from(workers));
     }
     let server = server.bind(config.bind)?;
-    actix_web::rt::spawn(prune_idempotency_records(store.clone()));
-    actix_web::rt::spawn(prune_revoked_tokens(app_for_pruning));
+    let runner = JobRunner::new(standard_jobs(), lease_owner());
+    actix_web::rt::spawn(run_jobs(app_for_jobs, runner, Duration::from_millis(config.jobs_poll_ms)));
     actix_web::rt::spawn(deliver_webhooks(app_for_webhooks, Duration::from_millis(config.webhook_poll_ms)));
     if let Some(app) = app_for_mail {
         actix_web::rt::spawn(deliver_mail(app, Duration::from_millis(config.webhook_poll_ms)));

@@ -38,6 +38,8 @@ mod config;
 mod db;
 mod error;
 mod feed;
+mod jobs;
+mod macros;
 mod mail;
 mod migrations;
 mod query;

@@ -7,8 +7,8 @@ use supportdesk_app::{IdempotencyKey, IdempotencyRecord, Login, TicketSnapshot};
 use supportdesk_domain::{
     Actor, Agent, AgentId, Attachment, AuditEvent, AuthorType, Category, CategoryId, CategoryName, Customer,
     CustomerId, Email, EventData, EventId, ExternalRef, Message, MessageBody, MessageId, Permission, PersonName,
-    Priority, ResolutionNote, Role, SlaBreaches, SlaPolicyId, SlaState, Slug, Source, Status, Subject, Tags, TenantKey,
-    Ticket, TicketId, TicketNumber, TicketSla,
+    Priority, Rating, ResolutionNote, Role, Satisfaction, SatisfactionComment, SlaBreaches, SlaPolicyId, SlaState,
+    Slug, Source, Status, Subject, Tags, TenantKey, Ticket, TicketId, TicketNumber, TicketSla,
 };
 use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
 use uuid::Uuid;
@@ -49,7 +49,7 @@ pub(crate) fn tags_text(tags: &Tags) -> String {
     tags.iter_str().collect::<Vec<_>>().join(",")
 }
 
-fn parse_tags(raw: &str) -> Result<Tags, Failure> {
+pub(crate) fn parse_tags(raw: &str) -> Result<Tags, Failure> {
     if raw.is_empty() {
         return Ok(Tags::default());
     }
@@ -111,6 +111,26 @@ pub(crate) struct TicketRow {
     pub public_last_activity_at: PrimitiveDateTime,
     pub public_last_agent_message_at: Option<PrimitiveDateTime>,
     pub sla: Option<String>,
+    pub satisfaction_rating: Option<String>,
+    pub satisfaction_comment: Option<String>,
+    pub satisfaction_rated_at: Option<PrimitiveDateTime>,
+}
+
+/// The satisfaction columns as the domain's value: all three or none.
+fn satisfaction(
+    rating: Option<&str>,
+    comment: Option<&str>,
+    rated_at: Option<PrimitiveDateTime>,
+) -> Result<Option<Satisfaction>, Failure> {
+    match (rating, rated_at) {
+        (Some(rating), Some(rated_at)) => Ok(Some(Satisfaction {
+            rating: Rating::parse(rating)?,
+            comment: comment.map(SatisfactionComment::parse).transpose()?,
+            rated_at: from_db_time(rated_at),
+        })),
+        (None, None) => Ok(None),
+        _ => Err(Failure::Corrupt("a satisfaction rating without its time, or a time without a rating".into())),
+    }
 }
 
 impl TryFrom<TicketRow> for Ticket {
@@ -147,6 +167,11 @@ impl TryFrom<TicketRow> for Ticket {
             public_last_activity_at: from_db_time(row.public_last_activity_at),
             public_last_agent_message_at: row.public_last_agent_message_at.map(from_db_time),
             sla: row.sla.as_deref().map(parse_sla).transpose()?,
+            satisfaction: satisfaction(
+                row.satisfaction_rating.as_deref(),
+                row.satisfaction_comment.as_deref(),
+                row.satisfaction_rated_at,
+            )?,
         })
     }
 }
@@ -187,6 +212,9 @@ pub(crate) struct NewTicketRow {
     pub sla_due_at: PrimitiveDateTime,
     pub sla_alert_at: Option<PrimitiveDateTime>,
     pub sla_breached: bool,
+    pub satisfaction_rating: Option<&'static str>,
+    pub satisfaction_comment: Option<String>,
+    pub satisfaction_rated_at: Option<PrimitiveDateTime>,
 }
 
 impl From<&Ticket> for NewTicketRow {
@@ -224,6 +252,9 @@ impl From<&Ticket> for NewTicketRow {
             sla_due_at: sla_due_at(t),
             sla_alert_at: t.sla.and_then(|sla| sla.state.alert_at()).map(to_db_time),
             sla_breached: t.sla.is_some_and(|sla| sla.state.breached.any()),
+            satisfaction_rating: t.satisfaction.as_ref().map(|s| s.rating.as_str()),
+            satisfaction_comment: t.satisfaction.as_ref().and_then(|s| s.comment.as_ref()).map(ToString::to_string),
+            satisfaction_rated_at: t.satisfaction.as_ref().map(|s| to_db_time(s.rated_at)),
         }
     }
 }
@@ -257,6 +288,9 @@ pub(crate) struct TicketChangeset {
     pub sla_due_at: PrimitiveDateTime,
     pub sla_alert_at: Option<PrimitiveDateTime>,
     pub sla_breached: bool,
+    pub satisfaction_rating: Option<&'static str>,
+    pub satisfaction_comment: Option<String>,
+    pub satisfaction_rated_at: Option<PrimitiveDateTime>,
 }
 
 impl From<&Ticket> for TicketChangeset {
@@ -286,6 +320,9 @@ impl From<&Ticket> for TicketChangeset {
             sla_due_at: sla_due_at(t),
             sla_alert_at: t.sla.and_then(|sla| sla.state.alert_at()).map(to_db_time),
             sla_breached: t.sla.is_some_and(|sla| sla.state.breached.any()),
+            satisfaction_rating: t.satisfaction.as_ref().map(|s| s.rating.as_str()),
+            satisfaction_comment: t.satisfaction.as_ref().and_then(|s| s.comment.as_ref()).map(ToString::to_string),
+            satisfaction_rated_at: t.satisfaction.as_ref().map(|s| to_db_time(s.rated_at)),
         }
     }
 }

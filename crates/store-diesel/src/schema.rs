@@ -15,6 +15,35 @@ diesel::table! {
         created_at -> Timestamp,
         name -> Text,
         allow_registration -> Bool,
+        auto_close_resolved_after_days -> Integer,
+    }
+}
+
+diesel::table! {
+    /// A tenant's macros.
+    macros (tenant, id) {
+        tenant -> Text,
+        id -> Text,
+        name -> Text,
+        body -> Text,
+        internal -> Bool,
+        status -> Nullable<Text>,
+        priority -> Nullable<SmallInt>,
+        add_tags -> Text,
+        assign_to_self -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// One row per job of the job runner: its schedule and lease.
+    jobs (name) {
+        name -> Text,
+        next_run_at -> Timestamp,
+        lease_owner -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
     }
 }
 
@@ -107,6 +136,9 @@ diesel::table! {
         sla_due_at -> Timestamp,
         sla_alert_at -> Nullable<Timestamp>,
         sla_breached -> Bool,
+        satisfaction_rating -> Nullable<Text>,
+        satisfaction_comment -> Nullable<Text>,
+        satisfaction_rated_at -> Nullable<Timestamp>,
     }
 }
 
@@ -359,6 +391,8 @@ diesel::table! {
 diesel::allow_tables_to_appear_in_same_query!(
     business_hours,
     sla_policies,
+    jobs,
+    macros,
     notification_settings,
     notification_templates,
     mail_positions,

@@ -3,16 +3,12 @@
 
 use std::time::Duration;
 
-use diesel::prelude::*;
-use supportdesk_app::{IdempotencyRecord, StoreError, StoreResult};
-use time::OffsetDateTime;
+use supportdesk_app::{StoreError, StoreResult};
 
 use crate::config::{Backend, DieselConfig, Target};
 use crate::db::{DbConnection, Manager, Role};
 use crate::error::Failure;
 use crate::migrations;
-use crate::rows::to_db_time;
-use crate::schema::idempotency_keys;
 
 type Pool = r2d2::Pool<Manager>;
 
@@ -179,22 +175,6 @@ impl DieselStore {
             stats.idle += writer.idle_connections;
         }
         stats
-    }
-
-    /// Deletes the idempotency records older than [`IdempotencyRecord::LIFETIME`]. The
-    /// ports replace an expired record only when its key is claimed again, so without this
-    /// they accumulate: run it now and then (hourly is plenty). Returns how many went.
-    ///
-    /// # Errors
-    ///
-    /// [`StoreError::Unavailable`].
-    pub async fn prune_idempotency_records(&self) -> Result<u64, StoreError> {
-        let cutoff = to_db_time(OffsetDateTime::now_utc() - IdempotencyRecord::LIFETIME);
-        self.write(move |conn| {
-            let expired = idempotency_keys::table.filter(idempotency_keys::created_at.lt(cutoff));
-            Ok(diesel::delete(expired).execute(conn)? as u64)
-        })
-        .await
     }
 
     /// Runs a read on a reader connection, off the async workers.

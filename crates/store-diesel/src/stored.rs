@@ -8,7 +8,9 @@
 //! camelCase fields and the vocabularies' wire names.
 
 use serde::{Deserialize, Serialize};
-use supportdesk_domain::{AgentId, CategoryId, EventData, FieldChange, MessageId, Priority, SlaMetric, Source, Status};
+use supportdesk_domain::{
+    AgentId, CategoryId, EventData, FieldChange, MessageId, Priority, Rating, SlaMetric, Source, Status,
+};
 use uuid::Uuid;
 
 use crate::error::Failure;
@@ -71,6 +73,11 @@ enum StoredEventV1 {
         /// Unix nanoseconds.
         due_at: i128,
     },
+    SatisfactionRated {
+        rating: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        comment: Option<String>,
+    },
 }
 
 fn change<T, U>(c: &FieldChange<T>, f: impl Fn(&T) -> U) -> StoredChange<U> {
@@ -114,6 +121,9 @@ impl From<&EventData> for StoredEventV1 {
             },
             EventData::SlaBreached { metric, due_at } => {
                 StoredEventV1::SlaBreached { metric: metric.as_str().to_owned(), due_at: due_at.unix_timestamp_nanos() }
+            }
+            EventData::SatisfactionRated { rating, comment } => {
+                StoredEventV1::SatisfactionRated { rating: rating.as_str().to_owned(), comment: comment.clone() }
             }
         }
     }
@@ -162,6 +172,9 @@ impl TryFrom<StoredEventV1> for EventData {
                 due_at: time::OffsetDateTime::from_unix_timestamp_nanos(due_at)
                     .map_err(|_| Failure::Corrupt(format!("SLA due time {due_at} is out of range")))?,
             },
+            StoredEventV1::SatisfactionRated { rating, comment } => {
+                EventData::SatisfactionRated { rating: Rating::parse(&rating)?, comment }
+            }
         })
     }
 }
@@ -198,6 +211,15 @@ mod tests {
             EventData::StatusChanged { from: Status::Open, to: Status::Resolved, resolution_note: Some("done".into()) }
         );
         assert_eq!(decode(1, "status_changed", &encode(&data).unwrap()).unwrap(), data);
+    }
+
+    #[test]
+    fn a_satisfaction_rating_round_trips() {
+        let data = EventData::SatisfactionRated { rating: Rating::Good, comment: Some("Thanks".into()) };
+        let raw = encode(&data).unwrap();
+        assert_eq!(raw, r#"{"type":"satisfaction_rated","data":{"rating":"good","comment":"Thanks"}}"#);
+        assert_eq!(decode(1, "satisfaction_rated", &raw).unwrap(), data);
+        assert!(decode(1, "satisfaction_rated", r#"{"type":"satisfaction_rated","data":{"rating":"meh"}}"#).is_err());
     }
 
     #[test]

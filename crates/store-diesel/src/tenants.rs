@@ -46,13 +46,19 @@ impl TenantStore for DieselStore {
         self.quick_read(move |conn| {
             let stored = tenants::table
                 .filter(tenants::key.eq(tenant))
-                .select((tenants::allow_customer_close, tenants::reopen_closed_on_customer_reply))
-                .get_result::<(bool, bool)>(conn)
+                .select((
+                    tenants::allow_customer_close,
+                    tenants::reopen_closed_on_customer_reply,
+                    tenants::auto_close_resolved_after_days,
+                ))
+                .get_result::<(bool, bool, i32)>(conn)
                 .optional()?;
             Ok(stored
-                .map(|(allow_customer_close, reopen_closed_on_customer_reply)| TenantPolicy {
+                .map(|(allow_customer_close, reopen_closed_on_customer_reply, days)| TenantPolicy {
                     allow_customer_close,
                     reopen_closed_on_customer_reply,
+                    // The column's CHECK keeps it in 0..=365.
+                    auto_close_resolved_after_days: u16::try_from(days).unwrap_or(0),
                 })
                 .unwrap_or_default())
         })
@@ -70,6 +76,7 @@ impl TenantStore for DieselStore {
                 .set((
                     tenants::allow_customer_close.eq(excluded(tenants::allow_customer_close)),
                     tenants::reopen_closed_on_customer_reply.eq(excluded(tenants::reopen_closed_on_customer_reply)),
+                    tenants::auto_close_resolved_after_days.eq(excluded(tenants::auto_close_resolved_after_days)),
                 ))
                 .execute(c))?;
             Ok(())

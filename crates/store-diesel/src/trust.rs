@@ -28,6 +28,7 @@ pub(crate) struct NewTenantRow {
     created_at: PrimitiveDateTime,
     name: String,
     allow_registration: bool,
+    auto_close_resolved_after_days: i32,
 }
 
 impl NewTenantRow {
@@ -40,6 +41,7 @@ impl NewTenantRow {
             created_at: to_db_time(OffsetDateTime::now_utc()),
             name: name.to_owned(),
             allow_registration,
+            auto_close_resolved_after_days: i32::from(policy.auto_close_resolved_after_days),
         }
     }
 }

@@ -21,15 +21,15 @@ use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use supportdesk_app::{
     AccountStore, AgentSession, ApiKey, BusinessHours, CategoryFilter, CategoryKey, CategoryStore, CategorySummary,
     ClaimedDelivery, ClaimedMail, Delivery, DeliveryStatus, EventStore, FeedEvent, FeedPosition, IdempotencyKey,
-    IdempotencyRecord, Login, MailDelivery, MailSettings, MailStore, MailTemplate, NotificationKind, Page,
-    PersonSummary, Secret, SigningKey, SlaPolicy, SlaStore, StoreError, StoreResult, Taken, TenantRecord, TenantStore,
-    TicketQuery, TicketSnapshot, TicketStore, TicketSummary, TicketView, TrustStore, Visibility, WebhookEndpoint,
-    WebhookStore,
+    IdempotencyRecord, JobStore, Login, Macro, MacroStore, MailDelivery, MailSettings, MailStore, MailTemplate,
+    NotificationKind, Page, PersonSummary, Secret, SigningKey, SlaPolicy, SlaStore, StoreError, StoreResult, Taken,
+    TenantRecord, TenantStore, TicketQuery, TicketSnapshot, TicketStore, TicketSummary, TicketView, TrustStore,
+    Visibility, WebhookEndpoint, WebhookStore,
 };
 use supportdesk_domain::{
     Agent, AgentId, AuditEvent, BusinessHoursId, Category, CategoryId, Customer, CustomerId, Email, EventData, Message,
-    MessageId, OpenedTicket, Role, SlaPolicyId, TenantKey, TenantPolicy, Ticket, TicketChange, TicketId, TicketNumber,
-    TicketRef,
+    MessageId, OpenedTicket, Role, SlaPolicyId, Status, TenantKey, TenantPolicy, Ticket, TicketChange, TicketId,
+    TicketNumber, TicketRef,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -69,6 +69,15 @@ struct State {
     business_hours: Vec<BusinessHours>,
     /// SLA policies, in insertion order.
     sla_policies: Vec<SlaPolicy>,
+    jobs: HashMap<String, JobState>,
+    macros: HashMap<(TenantKey, Uuid), Macro>,
+}
+
+/// A job's schedule and lease.
+struct JobState {
+    next_run_at: OffsetDateTime,
+    lease: Option<(String, OffsetDateTime)>,
+    last_error: Option<String>,
 }
 
 struct TenantState {
@@ -242,6 +251,129 @@ impl State {
             ticket: snapshot.clone(),
             message,
         })
+    }
+}
+
+#[async_trait]
+impl MacroStore for MemoryStore {
+    async fn list_macros(&self, tenant: &TenantKey) -> StoreResult<Vec<Macro>> {
+        let mut macros: Vec<Macro> = self.read().macros.values().filter(|m| &m.tenant == tenant).cloned().collect();
+        macros.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+        Ok(macros)
+    }
+
+    async fn macro_by_id(&self, tenant: &TenantKey, id: Uuid) -> StoreResult<Option<Macro>> {
+        Ok(self.read().macros.get(&(tenant.clone(), id)).cloned())
+    }
+
+    async fn insert_macro(&self, value: &Macro) -> StoreResult<()> {
+        self.write().macros.insert((value.tenant.clone(), value.id), value.clone());
+        Ok(())
+    }
+
+    async fn update_macro(&self, value: &Macro) -> StoreResult<()> {
+        let mut state = self.write();
+        match state.macros.get_mut(&(value.tenant.clone(), value.id)) {
+            Some(stored) => {
+                *stored = Macro { created_at: stored.created_at, ..value.clone() };
+                Ok(())
+            }
+            None => Err(StoreError::NotFound),
+        }
+    }
+
+    async fn delete_macro(&self, tenant: &TenantKey, id: Uuid) -> StoreResult<bool> {
+        Ok(self.write().macros.remove(&(tenant.clone(), id)).is_some())
+    }
+}
+
+#[async_trait]
+impl JobStore for MemoryStore {
+    async fn ensure_jobs(&self, names: &[&'static str], now: OffsetDateTime) -> StoreResult<()> {
+        let mut state = self.write();
+        for name in names {
+            state.jobs.entry((*name).to_owned()).or_insert(JobState {
+                next_run_at: now,
+                lease: None,
+                last_error: None,
+            });
+        }
+        Ok(())
+    }
+
+    async fn claim_job(
+        &self,
+        names: &[&'static str],
+        owner: &str,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+    ) -> StoreResult<Option<String>> {
+        let mut state = self.write();
+        let due = state
+            .jobs
+            .iter()
+            .filter(|(name, job)| {
+                names.contains(&name.as_str())
+                    && job.next_run_at <= now
+                    && job.lease.as_ref().is_none_or(|(_, until)| *until <= now)
+            })
+            .min_by_key(|(name, job)| (job.next_run_at, (*name).clone()))
+            .map(|(name, _)| name.clone());
+        if let Some(name) = &due {
+            if let Some(job) = state.jobs.get_mut(name) {
+                job.lease = Some((owner.to_owned(), lease_until));
+            }
+        }
+        Ok(due)
+    }
+
+    async fn finish_job(
+        &self,
+        name: &str,
+        owner: &str,
+        next_run_at: OffsetDateTime,
+        error: Option<&str>,
+    ) -> StoreResult<bool> {
+        let mut state = self.write();
+        match state.jobs.get_mut(name) {
+            Some(job) if job.lease.as_ref().is_some_and(|(holder, _)| holder == owner) => {
+                job.lease = None;
+                job.next_run_at = next_run_at;
+                job.last_error = error.map(str::to_owned);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn prune_idempotency_records(&self, before: OffsetDateTime) -> StoreResult<u64> {
+        let mut state = self.write();
+        let count = state.idempotency.len();
+        state.idempotency.retain(|_, record| record.created_at >= before);
+        Ok((count - state.idempotency.len()) as u64)
+    }
+
+    async fn auto_close_candidates(
+        &self,
+        now: OffsetDateTime,
+        limit: usize,
+    ) -> StoreResult<Vec<(TenantKey, TicketId)>> {
+        let state = self.read();
+        let mut due: Vec<(OffsetDateTime, TicketId, TenantKey)> = state
+            .tickets
+            .values()
+            .filter_map(|ticket| {
+                let days = state.tenants.get(&ticket.tenant)?.policy.auto_close_resolved_after_days;
+                let resolved_at = ticket.resolved_at?;
+                let due = days > 0
+                    && ticket.status == Status::Resolved
+                    && resolved_at + time::Duration::days(i64::from(days)) <= now
+                    && ticket.last_customer_message_at.is_none_or(|at| at <= resolved_at);
+                due.then(|| (resolved_at, ticket.id, ticket.tenant.clone()))
+            })
+            .collect();
+        due.sort_by_key(|(resolved_at, id, _)| (*resolved_at, id.as_uuid()));
+        Ok(due.into_iter().take(limit).map(|(_, id, tenant)| (tenant, id)).collect())
     }
 }
 

@@ -70,6 +70,8 @@ fn status_of(error: &AppError) -> StatusCode {
         AppError::OpenTicketExists { .. }
         | AppError::InvalidTransition { .. }
         | AppError::TicketClosed
+        | AppError::NotResolved(_)
+        | AppError::AlreadyRated
         | AppError::IdempotencyKeyReused
         | AppError::Conflict(_)
         | AppError::LastAdmin

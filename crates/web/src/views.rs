@@ -185,6 +185,10 @@ impl From<&AuditEvent> for EventItem {
             }
             EventData::Assigned { assignee_name, .. } => format!("assigned it to {assignee_name}"),
             EventData::Unassigned { .. } => "unassigned it".to_owned(),
+            EventData::SatisfactionRated { rating, comment } => match comment {
+                Some(comment) => format!("rated the resolution {}: “{comment}”", rating.as_str()),
+                None => format!("rated the resolution {}", rating.as_str()),
+            },
             EventData::Triaged { priority, category_id, tags, subject } => {
                 let mut parts = Vec::new();
                 if let Some(change) = priority {
@@ -231,6 +235,12 @@ pub struct TicketPage {
     pub assignee_id: String,
     /// The resolution note, or empty.
     pub resolution_note: String,
+    /// The customer's latest satisfaction rating as a line (`Good: “Fast, thanks”`), or
+    /// empty.
+    pub satisfaction: String,
+    /// Whether the customer may rate the current resolution (resolved or closed, not yet
+    /// rated).
+    pub can_rate: bool,
     /// The thread, oldest first.
     pub thread: Vec<ThreadItem>,
 }
@@ -247,8 +257,22 @@ impl TicketPage {
             customer_id: view.summary.customer.id.to_string(),
             assignee_id: t.assignee_id.map(|id| id.to_string()).unwrap_or_default(),
             resolution_note: t.resolution_note.as_ref().map(ToString::to_string).unwrap_or_default(),
+            satisfaction: t.satisfaction.as_ref().map(satisfaction_line).unwrap_or_default(),
+            can_rate: t.resolution_at().is_some() && !t.resolution_rated(),
             thread: view.messages.iter().map(ThreadItem::from).collect(),
         }
+    }
+}
+
+/// A rating as one line: `Good`, or `Bad: “comment”`, with when.
+fn satisfaction_line(s: &supportdesk_domain::Satisfaction) -> String {
+    let rating = match s.rating {
+        supportdesk_domain::Rating::Good => "Good",
+        supportdesk_domain::Rating::Bad => "Bad",
+    };
+    match &s.comment {
+        Some(comment) => format!("{rating}: “{comment}” ({})", when(s.rated_at)),
+        None => format!("{rating} ({})", when(s.rated_at)),
     }
 }
 

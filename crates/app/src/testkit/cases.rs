@@ -782,7 +782,8 @@ pub async fn categories_accounts_and_settings_of_another_tenant_are_invisible<S:
     assert!(matches!(casey_from_alpha, Err(AppError::NotFound(_))));
     let agents = w.app.list_agents(&w.beta_admin).await.unwrap();
     assert_eq!(agents.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(), ["Bea Admin"]);
-    let strict = TenantPolicy { allow_customer_close: false, reopen_closed_on_customer_reply: true };
+    let strict =
+        TenantPolicy { allow_customer_close: false, reopen_closed_on_customer_reply: true, ..TenantPolicy::default() };
     w.app.set_tenant_policy(&w.admin, strict).await.unwrap();
     assert_eq!(w.app.tenant_policy(&w.beta_admin).await.unwrap(), TenantPolicy::default());
     let assign_foreign =
@@ -1021,9 +1022,17 @@ pub async fn customer_profiles_upsert_and_provision<S: Store + 'static>(s: Contr
 pub async fn tenant_settings_round_trip<S: Store + 'static>(s: ContractStore<S>) {
     let (w, _s) = world(s).await;
     assert_eq!(w.app.tenant_policy(&w.admin).await.unwrap(), TenantPolicy::default());
-    let strict = TenantPolicy { allow_customer_close: false, reopen_closed_on_customer_reply: true };
+    let strict = TenantPolicy {
+        allow_customer_close: false,
+        reopen_closed_on_customer_reply: true,
+        auto_close_resolved_after_days: 365,
+    };
     w.app.set_tenant_policy(&w.admin, strict).await.unwrap();
     assert_eq!(w.app.tenant_policy(&w.admin).await.unwrap(), strict);
+    let too_long = TenantPolicy { auto_close_resolved_after_days: 366, ..strict };
+    let refused = w.app.set_tenant_policy(&w.admin, too_long).await;
+    assert!(matches!(refused, Err(AppError::Validation(_))), "got {refused:?}");
+    assert_eq!(w.app.tenant_policy(&w.admin).await.unwrap(), strict, "a refused policy changes nothing");
     let created = w.open(&w.alex, "Policy").await;
     let close = w.app.customer_set_status(&w.alex, by_id(&created), Status::Closed, None).await;
     assert!(matches!(close, Err(AppError::Forbidden(_))), "got {close:?}");
@@ -1759,4 +1768,312 @@ pub async fn breach_detection_reports_each_overdue_clock_once_with_an_event<S: S
     // Answered pauses the resolution clock: nothing is due while it waits on the customer.
     w.app.agent_reply(&w.admin, by_id(&ticket), reply("Sent again"), None, None).await.unwrap();
     assert_eq!(w.app.detect_sla_breaches(opened_at + minutes(10_000), 100).await.unwrap(), 0);
+}
+
+/// A due job is leased to one claimer; while its lease runs nobody else gets it; a finished
+/// job is due again at its next run time; an expired lease is taken over, and the old
+/// owner's finish then changes nothing.
+pub async fn a_due_job_is_leased_to_one_claimer_until_its_lease_runs_out<S: Store + 'static>(s: ContractStore<S>) {
+    let store = s.store.clone();
+    let now = crate::Clock::now(&crate::SystemClock);
+    let names: &[&'static str] = &["job-a", "job-b"];
+    store.ensure_jobs(names, now).await.unwrap();
+    store.ensure_jobs(names, now + time::Duration::hours(1)).await.unwrap();
+    let lease = now + time::Duration::minutes(5);
+    let claims = futures_join_claims(&store, names, now, lease).await;
+    let claimed: Vec<&String> = claims.iter().flatten().collect();
+    assert_eq!(claimed.len(), 2, "two due jobs, eight claimers: each job once, got {claims:?}");
+    assert_ne!(claimed[0], claimed[1]);
+    assert_eq!(store.claim_job(names, "late", now, lease).await.unwrap(), None, "both are leased");
+    assert_eq!(store.claim_job(&["job-c"], "late", now, lease).await.unwrap(), None, "unknown names are not due");
+
+    let a = String::from("job-a");
+    let holder_of_a = claims.iter().position(|c| c.as_ref() == Some(&a)).unwrap();
+    let owner = format!("owner-{holder_of_a}");
+    assert!(!store.finish_job("job-a", "someone-else", now, None).await.unwrap(), "only the holder finishes");
+    let next = now + time::Duration::minutes(1);
+    assert!(store.finish_job("job-a", &owner, next, None).await.unwrap());
+    assert_eq!(store.claim_job(names, "late", now, lease).await.unwrap(), None, "not due before its next run");
+    assert_eq!(store.claim_job(names, "late", next, lease).await.unwrap(), Some(a.clone()));
+
+    // job-b's holder died: after its lease, another process takes it over.
+    let after_lease = lease + time::Duration::seconds(1);
+    let taken = store.claim_job(&["job-b"], "rescuer", after_lease, after_lease + time::Duration::minutes(5)).await;
+    assert_eq!(taken.unwrap().as_deref(), Some("job-b"));
+    let b_holder = claims.iter().position(|c| c.as_deref() == Some("job-b")).unwrap();
+    let finished_late = store.finish_job("job-b", &format!("owner-{b_holder}"), now, Some("slow")).await.unwrap();
+    assert!(!finished_late, "the first holder lost the job to the rescuer");
+    assert!(store.finish_job("job-b", "rescuer", after_lease, None).await.unwrap());
+}
+
+async fn futures_join_claims<S: Store + 'static>(
+    store: &Arc<S>,
+    names: &'static [&'static str],
+    now: time::OffsetDateTime,
+    lease: time::OffsetDateTime,
+) -> Vec<Option<String>> {
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move { store.claim_job(names, &format!("owner-{i}"), now, lease).await.unwrap() })
+        })
+        .collect();
+    let mut claims = Vec::new();
+    for task in tasks {
+        claims.push(task.await.unwrap());
+    }
+    claims
+}
+
+/// With `autoCloseResolvedAfterDays`, the job closes a resolved ticket as the system once
+/// the days have passed (with the `status_changed` event), leaves a ticket the customer
+/// wrote to after its resolution, another tenant without the setting and a fresh
+/// resolution alone, and never closes a ticket twice.
+pub async fn resolved_tickets_are_closed_by_the_system_once_due<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let clock = Arc::new(crate::AdjustableClock::new());
+    let app = crate::App::builder(w.store.clone()).clock(clock.clone()).build();
+    let policy = TenantPolicy { auto_close_resolved_after_days: 3, ..TenantPolicy::default() };
+    w.app.set_tenant_policy(&w.admin, policy).await.unwrap();
+
+    let quiet = w.open(&w.alex, "Quiet after resolution").await;
+    w.move_to(&quiet, Status::Resolved).await;
+    let written = w.open(&w.blake, "Customer wrote again").await;
+    w.move_to(&written, Status::Resolved).await;
+    let body = MessageBody::parse("Actually it is still broken").unwrap();
+    w.app.customer_reply(&w.blake, by_id(&written), body, vec![], None, None).await.unwrap();
+    w.move_to(&written, Status::Resolved).await;
+    let other_tenant = w.open(&w.casey, "Beta has no auto-close").await;
+    let beta_ref = by_id(&other_tenant);
+    w.app.set_status(&w.beta_admin, beta_ref, Status::Resolved, None, None).await.unwrap();
+
+    assert_eq!(app.auto_close_resolved(100).await.unwrap(), 0, "nothing is due yet");
+    clock.advance(std::time::Duration::from_secs(3 * 86_400 - 3600));
+    assert_eq!(app.auto_close_resolved(100).await.unwrap(), 0, "an hour early");
+    // The second resolution of `written` is as old as the first: the customer's message came
+    // before it, so it is due too. A fresh resolution is not.
+    let fresh = w.open(&w.alex, "Resolved later").await;
+    clock.advance(std::time::Duration::from_secs(3600));
+    app.set_status(&w.admin, by_id(&fresh), Status::Resolved, None, None).await.unwrap();
+    assert_eq!(app.auto_close_resolved(1).await.unwrap(), 1, "the batch limit holds");
+    assert_eq!(app.auto_close_resolved(100).await.unwrap(), 1);
+    assert_eq!(app.auto_close_resolved(100).await.unwrap(), 0, "nothing is closed twice");
+
+    for view in [&quiet, &written] {
+        let now = w.app.get_ticket(&w.admin, by_id(view)).await.unwrap();
+        assert_eq!(now.summary.ticket.status, Status::Closed);
+        let trail = w.app.ticket_events(&w.admin, by_id(view)).await.unwrap();
+        let last = trail.last().unwrap();
+        assert_eq!(last.actor, supportdesk_domain::Actor::system());
+        assert_eq!(
+            last.data,
+            supportdesk_domain::EventData::StatusChanged {
+                from: Status::Resolved,
+                to: Status::Closed,
+                resolution_note: None
+            }
+        );
+    }
+    let fresh_now = w.app.get_ticket(&w.admin, by_id(&fresh)).await.unwrap();
+    assert_eq!(fresh_now.summary.ticket.status, Status::Resolved, "resolved three days after the others");
+    let beta_now = w.app.get_ticket(&w.beta_admin, beta_ref).await.unwrap();
+    assert_eq!(beta_now.summary.ticket.status, Status::Resolved, "beta has auto-close off");
+}
+
+/// A customer who writes to a resolved ticket reopens it, so it is not closed.
+pub async fn a_ticket_reopened_by_the_customer_is_not_auto_closed<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let clock = Arc::new(crate::AdjustableClock::new());
+    let app = crate::App::builder(w.store.clone()).clock(clock.clone()).build();
+    let policy = TenantPolicy { auto_close_resolved_after_days: 1, ..TenantPolicy::default() };
+    w.app.set_tenant_policy(&w.admin, policy).await.unwrap();
+    let ticket = w.open(&w.alex, "Reopened by reply").await;
+    w.move_to(&ticket, Status::Resolved).await;
+    let body = MessageBody::parse("Not fixed, sorry").unwrap();
+    w.app.customer_reply(&w.alex, by_id(&ticket), body, vec![], None, None).await.unwrap();
+    clock.advance(std::time::Duration::from_secs(10 * 86_400));
+    assert_eq!(app.auto_close_resolved(100).await.unwrap(), 0);
+    let now = w.app.get_ticket(&w.admin, by_id(&ticket)).await.unwrap();
+    assert_eq!(now.summary.ticket.status, Status::Open);
+}
+
+/// The runner runs every due job once per interval and resumes after a crash: a job whose
+/// holder died is run by another runner once the lease ran out.
+pub async fn the_job_runner_runs_due_jobs_and_takes_over_expired_leases<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let clock = Arc::new(crate::AdjustableClock::new());
+    let app = crate::App::builder(w.store.clone()).clock(clock.clone()).build();
+    let policy = TenantPolicy { auto_close_resolved_after_days: 1, ..TenantPolicy::default() };
+    w.app.set_tenant_policy(&w.admin, policy).await.unwrap();
+    let ticket = w.open(&w.alex, "Closed by the runner").await;
+    w.move_to(&ticket, Status::Resolved).await;
+
+    let runner = crate::JobRunner::new(crate::standard_jobs(), "one");
+    assert_eq!(app.run_due_jobs(&runner).await.unwrap(), 3, "every job is due at first");
+    assert_eq!(app.run_due_jobs(&runner).await.unwrap(), 0, "then none until its interval");
+    // A process claims auto-close and dies: its lease blocks the job until it runs out.
+    clock.advance(std::time::Duration::from_secs(86_400 + 60));
+    let now = crate::Clock::now(clock.as_ref());
+    let dead = w.store.claim_job(&["auto-close"], "dead", now, now + time::Duration::minutes(5)).await.unwrap();
+    assert_eq!(dead.as_deref(), Some("auto-close"));
+    let other = crate::JobRunner::new(crate::standard_jobs(), "two");
+    app.run_due_jobs(&other).await.unwrap();
+    let still = w.app.get_ticket(&w.admin, by_id(&ticket)).await.unwrap();
+    assert_eq!(still.summary.ticket.status, Status::Resolved, "leased by the dead process");
+    clock.advance(std::time::Duration::from_secs(301));
+    assert!(app.run_due_jobs(&other).await.unwrap() >= 1);
+    let closed = w.app.get_ticket(&w.admin, by_id(&ticket)).await.unwrap();
+    assert_eq!(closed.summary.ticket.status, Status::Closed, "taken over after the lease");
+}
+
+/// A customer's rating of a resolution reads back exactly (rating, comment, time) in the
+/// staff view and the trail; a second rating of the same resolution is refused and changes
+/// nothing; after a reopen and a new resolution the customer may rate again.
+pub async fn a_satisfaction_rating_is_stored_once_per_resolution<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let ticket = w.open(&w.alex, "Rate me").await;
+    let early = w.app.rate_satisfaction(&w.alex, by_id(&ticket), supportdesk_domain::Rating::Good, None, None).await;
+    assert!(matches!(early, Err(AppError::NotResolved(Status::Open))), "got {early:?}");
+    w.move_to(&ticket, Status::Resolved).await;
+    let comment = supportdesk_domain::SatisfactionComment::parse("Fast, thank you").unwrap();
+    let rated = w
+        .app
+        .rate_satisfaction(&w.alex, by_id(&ticket), supportdesk_domain::Rating::Good, Some(comment.clone()), None)
+        .await
+        .unwrap();
+    let stored = rated.summary.ticket.satisfaction.clone().unwrap();
+    assert_eq!((stored.rating, stored.comment.clone()), (supportdesk_domain::Rating::Good, Some(comment)));
+    let staff = w.app.get_ticket(&w.admin, by_id(&ticket)).await.unwrap();
+    assert_eq!(staff.summary.ticket.satisfaction, Some(stored.clone()), "reads back exactly");
+    let listed = w.app.list_tickets(&w.admin, query()).await.unwrap();
+    let in_list = listed.items.iter().find(|s| s.ticket.id == ticket.summary.ticket.id).unwrap();
+    assert_eq!(in_list.ticket.satisfaction, Some(stored.clone()), "lists carry it too");
+    let trail = w.app.ticket_events(&w.admin, by_id(&ticket)).await.unwrap();
+    assert_eq!(
+        trail.last().unwrap().data,
+        supportdesk_domain::EventData::SatisfactionRated {
+            rating: supportdesk_domain::Rating::Good,
+            comment: Some("Fast, thank you".into())
+        }
+    );
+    let twice = w.app.rate_satisfaction(&w.alex, by_id(&ticket), supportdesk_domain::Rating::Bad, None, None).await;
+    assert!(matches!(twice, Err(AppError::AlreadyRated)), "got {twice:?}");
+    let by_other = w.app.rate_satisfaction(&w.blake, by_id(&ticket), supportdesk_domain::Rating::Bad, None, None).await;
+    assert!(matches!(by_other, Err(AppError::NotFound(_))), "got {by_other:?}");
+    w.move_to(&ticket, Status::Closed).await;
+    let closed = w.app.rate_satisfaction(&w.alex, by_id(&ticket), supportdesk_domain::Rating::Bad, None, None).await;
+    assert!(matches!(closed, Err(AppError::AlreadyRated)), "closing is the same resolution: {closed:?}");
+    w.move_to(&ticket, Status::Open).await;
+    w.move_to(&ticket, Status::Resolved).await;
+    let again = w.app.rate_satisfaction(&w.alex, by_id(&ticket), supportdesk_domain::Rating::Bad, None, None).await;
+    let again = again.unwrap().summary.ticket.satisfaction.unwrap();
+    assert_eq!((again.rating, again.comment), (supportdesk_domain::Rating::Bad, None));
+    let staff = w.app.get_ticket(&w.admin, by_id(&ticket)).await.unwrap();
+    assert_eq!(staff.summary.ticket.satisfaction.unwrap().rating, supportdesk_domain::Rating::Bad);
+}
+
+fn macro_input(name: &str) -> crate::MacroInput {
+    crate::MacroInput {
+        name: name.to_owned(),
+        body: "Hello {{customer.name}}, ticket {{ ticket.number }} is solved. Regards, {{agent.name}}".to_owned(),
+        internal: false,
+        status: Some(Status::Resolved),
+        priority: Some(Priority::High),
+        add_tags: Tags::parse(&["solved", "macro"]).unwrap(),
+        assign_to_self: true,
+    }
+}
+
+/// Macros read back exactly, list by name, change, delete, and stay in their tenant.
+pub async fn macros_are_created_listed_changed_and_deleted_per_tenant<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let second = w.app.create_macro(&w.admin, macro_input("Zeta: solved")).await.unwrap();
+    let first = w.app.create_macro(&w.admin, macro_input("Alpha: solved")).await.unwrap();
+    let listed = w.app.list_macros(&w.sam).await.unwrap();
+    assert_eq!(listed, vec![first.clone(), second.clone()], "by name, read back exactly");
+    assert!(w.app.list_macros(&w.beta_admin).await.unwrap().is_empty(), "another tenant sees none");
+    let hidden = w.app.get_macro(&w.beta_admin, first.id).await;
+    assert!(matches!(hidden, Err(AppError::NotFound(_))), "got {hidden:?}");
+    let patch = crate::MacroPatch {
+        internal: Some(true),
+        status: Some(None),
+        add_tags: Some(Tags::default()),
+        ..crate::MacroPatch::default()
+    };
+    let changed = w.app.update_macro(&w.admin, first.id, patch).await.unwrap();
+    assert!(changed.internal && changed.status.is_none() && changed.add_tags.is_empty());
+    assert_eq!((changed.priority, changed.name.as_str()), (Some(Priority::High), "Alpha: solved"), "the rest stays");
+    assert_eq!(w.app.get_macro(&w.sam, first.id).await.unwrap(), changed);
+    let refused = w.app.create_macro(&w.sam, macro_input("Not allowed")).await;
+    assert!(matches!(refused, Err(AppError::Forbidden(_))), "got {refused:?}");
+    let bad = crate::MacroInput { body: "{{ customer.email }}".into(), ..macro_input("Bad") };
+    assert!(matches!(w.app.create_macro(&w.admin, bad).await, Err(AppError::Validation(_))));
+    let beta_delete = w.app.delete_macro(&w.beta_admin, first.id).await;
+    assert!(matches!(beta_delete, Err(AppError::NotFound(_))), "got {beta_delete:?}");
+    w.app.delete_macro(&w.admin, first.id).await.unwrap();
+    assert_eq!(w.app.list_macros(&w.admin).await.unwrap(), vec![second]);
+}
+
+/// Applying a macro replies with its rendered body, resolves, sets the priority, adds tags
+/// and assigns the agent in one change (one version); a retry with the same key replays;
+/// a stale version changes nothing.
+pub async fn a_macro_is_applied_in_one_change_and_replays_with_its_key<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let chosen = w.app.create_macro(&w.admin, macro_input("Solved")).await.unwrap();
+    let ticket = w.open(&w.alex, "Macro target").await;
+    let number = ticket.summary.ticket.number.get();
+    let stale = w.app.apply_macro(&w.admin, by_id(&ticket), chosen.id, Some(7), None).await;
+    assert!(matches!(stale, Err(AppError::PreconditionFailed { current: 1 })), "got {stale:?}");
+    let applied = w.app.apply_macro(&w.admin, by_id(&ticket), chosen.id, Some(1), idem("m-1", "f")).await.unwrap();
+    assert!(!applied.replayed);
+    assert_eq!(
+        applied.value.message.body.as_str(),
+        format!("Hello Alex, ticket {number} is solved. Regards, Ada Admin")
+    );
+    assert_eq!(applied.value.status, Status::Resolved);
+    let after = w.app.get_ticket(&w.admin, by_id(&ticket)).await.unwrap();
+    let t = &after.summary.ticket;
+    assert_eq!(t.version, 2, "one change");
+    assert_eq!((t.status, t.priority), (Status::Resolved, Priority::High));
+    assert_eq!(t.tags.iter_str().collect::<Vec<_>>(), ["solved", "macro"]);
+    assert_eq!(t.assignee_id, Some(World::<S>::agent_id(&w.admin)));
+    let replay = w.app.apply_macro(&w.admin, by_id(&ticket), chosen.id, Some(1), idem("m-1", "f")).await.unwrap();
+    assert!(replay.replayed);
+    assert_eq!(replay.value.message.id, applied.value.message.id);
+    assert_eq!(w.app.get_ticket(&w.admin, by_id(&ticket)).await.unwrap().summary.ticket.version, 2);
+    let trail = w.app.ticket_events(&w.admin, by_id(&ticket)).await.unwrap();
+    assert_eq!(trail.len(), 2 + 5, "created, message, then the macro's five events");
+
+    let replier = Principal::agent(
+        w.alpha.clone(),
+        w.sam.id,
+        vec![supportdesk_domain::Permission::TicketsRead, supportdesk_domain::Permission::TicketsReply],
+    );
+    let refused = w.app.apply_macro(&replier, by_id(&ticket), chosen.id, None, None).await;
+    assert!(matches!(refused, Err(AppError::Forbidden(_))), "a replier may not resolve or assign: {refused:?}");
+    let after_refusal = w.app.get_ticket(&w.admin, by_id(&ticket)).await.unwrap();
+    assert_eq!(after_refusal.summary.ticket.version, 2, "a refused macro changes nothing");
+    let gone = w.app.apply_macro(&w.admin, by_id(&ticket), Uuid::now_v7(), None, None).await;
+    assert!(matches!(gone, Err(AppError::NotFound(_))), "got {gone:?}");
+
+    // A caller that is no stored agent (an API key) applies under its own name, and cannot
+    // be assigned.
+    let bot =
+        Principal::agent(w.alpha.clone(), Uuid::now_v7(), supportdesk_domain::Permission::AGENT_DEFAULTS.to_vec())
+            .named("Shop bot");
+    let note = crate::MacroInput {
+        name: "Seen".into(),
+        body: "Seen by {{agent.name}}".into(),
+        internal: true,
+        status: None,
+        priority: None,
+        add_tags: Tags::default(),
+        assign_to_self: false,
+    };
+    let note = w.app.create_macro(&w.admin, note).await.unwrap();
+    let by_bot = w.app.apply_macro(&bot, by_id(&ticket), note.id, None, None).await.unwrap();
+    assert_eq!(by_bot.value.message.body.as_str(), "Seen by Shop bot");
+    assert!(by_bot.value.message.internal);
+    let assigning = w.app.apply_macro(&bot, by_id(&ticket), chosen.id, None, None).await;
+    assert!(matches!(assigning, Err(AppError::NotFound(crate::Missing::Assignee))), "got {assigning:?}");
 }

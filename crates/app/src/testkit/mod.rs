@@ -120,6 +120,13 @@ macro_rules! store_contract_tests {
             a_tickets_sla_is_set_at_open_and_moves_with_every_change,
             the_queue_sorts_by_due_time_and_filters_by_due_and_breach,
             breach_detection_reports_each_overdue_clock_once_with_an_event,
+            a_due_job_is_leased_to_one_claimer_until_its_lease_runs_out,
+            resolved_tickets_are_closed_by_the_system_once_due,
+            a_ticket_reopened_by_the_customer_is_not_auto_closed,
+            the_job_runner_runs_due_jobs_and_takes_over_expired_leases,
+            a_satisfaction_rating_is_stored_once_per_resolution,
+            macros_are_created_listed_changed_and_deleted_per_tenant,
+            a_macro_is_applied_in_one_change_and_replays_with_its_key,
         );
     };
     (@cases $factory:path; $($case:ident),+ $(,)?) => {

@@ -372,6 +372,10 @@ pub struct SettingsResponse {
     /// Customers may create accounts with `POST /auth/register` (under the global
     /// `SUPPORTDESK_ALLOW_REGISTRATION`). Default: true for `default`, false for new tenants.
     pub allow_registration: bool,
+    /// Resolved tickets without a later customer message are closed by the `system` actor
+    /// this many days after they were resolved; 0 (the default) turns it off.
+    #[schema(minimum = 0, maximum = 365)]
+    pub auto_close_resolved_after_days: u16,
 }
 
 impl From<TenantSettings> for SettingsResponse {
@@ -380,6 +384,7 @@ impl From<TenantSettings> for SettingsResponse {
             allow_customer_close: settings.policy.allow_customer_close,
             reopen_closed_on_customer_reply: settings.policy.reopen_closed_on_customer_reply,
             allow_registration: settings.allow_registration,
+            auto_close_resolved_after_days: settings.policy.auto_close_resolved_after_days,
         }
     }
 }
@@ -396,22 +401,34 @@ pub struct SettingsBody {
     pub reopen_closed_on_customer_reply: Option<bool>,
     /// Customers may create accounts; absent keeps the current value.
     pub allow_registration: Option<bool>,
+    /// Days after which resolved tickets without a later customer message are closed by
+    /// the `system` actor, 0 to 365 (0 = off); absent keeps the current value.
+    #[schema(minimum = 0, maximum = 365)]
+    pub auto_close_resolved_after_days: Option<u32>,
 }
 
 impl SettingsBody {
-    /// The policy.
+    /// The policy; an absent `autoCloseResolvedAfterDays` keeps `current`'s.
     ///
     /// # Errors
     ///
-    /// 400 when a field is absent.
-    pub fn try_into_domain(self) -> Result<TenantPolicy, ApiError> {
+    /// 400 when a required field is absent or the days are out of range.
+    pub fn try_into_domain(self, current: TenantPolicy) -> Result<TenantPolicy, ApiError> {
         let mut v = Validator::default();
         let allow = super::required(&mut v, "allowCustomerClose", self.allow_customer_close);
         let reopen = super::required(&mut v, "reopenClosedOnCustomerReply", self.reopen_closed_on_customer_reply);
+        let days = match self.auto_close_resolved_after_days {
+            None => Some(current.auto_close_resolved_after_days),
+            Some(days) => u16::try_from(days).ok().filter(|days| *days <= TenantPolicy::MAX_AUTO_CLOSE_DAYS),
+        };
+        if days.is_none() {
+            v.push("autoCloseResolvedAfterDays", "must be between 0 and 365");
+        }
         finish(v)?;
         Ok(TenantPolicy {
             allow_customer_close: present(allow, "allowCustomerClose")?,
             reopen_closed_on_customer_reply: present(reopen, "reopenClosedOnCustomerReply")?,
+            auto_close_resolved_after_days: present(days, "autoCloseResolvedAfterDays")?,
         })
     }
 }

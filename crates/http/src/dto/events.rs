@@ -124,6 +124,15 @@ pub enum EventDataV1 {
         #[schema(format = DateTime)]
         due_at: String,
     },
+    /// `ticket.satisfaction_rated`: the customer's rating of the resolution.
+    #[serde(rename_all = "camelCase")]
+    SatisfactionRated {
+        /// `good` or `bad`.
+        rating: String,
+        /// What the customer added, if anything.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        comment: Option<String>,
+    },
     /// `ticket.triaged`: only the fields that changed are present.
     #[serde(rename_all = "camelCase")]
     Triaged {
@@ -149,7 +158,7 @@ pub struct EventV1 {
     /// Its id; also the `webhook-id` of its deliveries.
     pub id: Uuid,
     /// `ticket.created`, `ticket.message_added`, `ticket.note_added`, `ticket.status_changed`,
-    /// `ticket.assigned`, `ticket.unassigned`, `ticket.triaged`.
+    /// `ticket.assigned`, `ticket.unassigned`, `ticket.triaged`, `ticket.satisfaction_rated`.
     #[serde(rename = "type")]
     #[schema(example = "ticket.message_added")]
     pub kind: String,
@@ -217,6 +226,9 @@ impl From<&FeedEvent> for EventV1 {
             },
             EventData::SlaBreached { metric, due_at } => {
                 EventDataV1::SlaBreached { metric: metric.as_str().to_owned(), due_at: timestamp(*due_at) }
+            }
+            EventData::SatisfactionRated { rating, comment } => {
+                EventDataV1::SatisfactionRated { rating: rating.as_str().to_owned(), comment: comment.clone() }
             }
         };
         let t = &e.ticket;

@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod categories;
 pub mod events;
+pub mod macros;
 pub mod notifications;
 pub mod sla;
 pub mod tickets;

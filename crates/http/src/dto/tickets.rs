@@ -770,6 +770,9 @@ pub struct TicketSummaryResponse {
     pub version: i64,
     /// The SLA policy that applies and its clocks; `null` when no policy applies.
     pub sla: Option<SlaResponse>,
+    /// The customer's latest rating of a resolution of this ticket, or null. After a reopen
+    /// it stays until the next resolution is rated.
+    pub satisfaction: Option<SatisfactionResponse>,
 }
 
 /// Which SLA clocks breached (recorded by breach detection within a minute of the due
@@ -827,6 +830,58 @@ impl From<&TicketSla> for SlaResponse {
     }
 }
 
+/// A customer's satisfaction rating.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SatisfactionResponse {
+    /// `good` or `bad`.
+    #[schema(example = "good")]
+    pub rating: String,
+    /// What the customer added, or null.
+    pub comment: Option<String>,
+    /// When they rated.
+    #[schema(format = DateTime)]
+    pub rated_at: String,
+}
+
+impl From<&supportdesk_domain::Satisfaction> for SatisfactionResponse {
+    fn from(s: &supportdesk_domain::Satisfaction) -> Self {
+        Self {
+            rating: s.rating.as_str().to_owned(),
+            comment: s.comment.as_ref().map(ToString::to_string),
+            rated_at: timestamp(s.rated_at),
+        }
+    }
+}
+
+/// `POST /tickets/{ticket}/satisfaction`: the customer's rating of the resolution.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SatisfactionBody {
+    /// `good` or `bad`.
+    #[schema(required = true, value_type = String, example = "good")]
+    pub rating: Option<String>,
+    /// Anything the customer adds, 1..2,000 characters.
+    pub comment: Option<String>,
+}
+
+impl SatisfactionBody {
+    /// The rating and the comment.
+    ///
+    /// # Errors
+    ///
+    /// 400 `validation_failed` naming `rating` or `comment`.
+    pub fn try_into_domain(
+        self,
+    ) -> Result<(supportdesk_domain::Rating, Option<supportdesk_domain::SatisfactionComment>), ApiError> {
+        let mut v = Validator::default();
+        let rating = parse_required(&mut v, "rating", self.rating.as_deref(), supportdesk_domain::Rating::parse);
+        let comment = v.check_opt(self.comment.as_deref().map(supportdesk_domain::SatisfactionComment::parse));
+        finish(v)?;
+        Ok((present(rating, "rating")?, comment))
+    }
+}
+
 impl From<&TicketSummary> for TicketSummaryResponse {
     fn from(summary: &TicketSummary) -> Self {
         let ticket = &summary.ticket;
@@ -860,6 +915,7 @@ impl From<&TicketSummary> for TicketSummaryResponse {
             closed_at: timestamp_opt(ticket.closed_at),
             version: ticket.version,
             sla: ticket.sla.as_ref().map(SlaResponse::from),
+            satisfaction: ticket.satisfaction.as_ref().map(SatisfactionResponse::from),
         }
     }
 }
@@ -1104,7 +1160,8 @@ pub struct EventActorResponse {
 pub struct EventResponse {
     /// Its id.
     pub id: Uuid,
-    /// `created`, `message_added`, `note_added`, `status_changed`, `assigned`, `unassigned`, `triaged`.
+    /// `created`, `message_added`, `note_added`, `status_changed`, `assigned`, `unassigned`, `triaged`,
+    /// `satisfaction_rated`.
     #[serde(rename = "type")]
     #[schema(example = "status_changed")]
     pub kind: String,

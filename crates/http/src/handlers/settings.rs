@@ -47,7 +47,8 @@ pub async fn put_settings(
     body: JsonBody<SettingsBody>,
 ) -> Result<HttpResponse, ApiError> {
     let allow_registration = body.value.allow_registration;
-    let policy = body.value.try_into_domain()?;
+    let current = state.app().tenant_policy(&caller.0).await?;
+    let policy = body.value.try_into_domain(current)?;
     let settings = state.app().update_tenant_settings(&caller.0, policy, allow_registration).await?;
     Ok(HttpResponse::Ok().json(SettingsResponse::from(settings)))
 }

@@ -1,4 +1,4 @@
-//! The customer's ticket routes: open, list, get, reply, close or reopen.
+//! The customer's ticket routes: open, list, get, reply, close or reopen, rate.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -7,10 +7,10 @@ use super::{created_customer_ticket, created_reply, customer_ticket_detail, reso
 use crate::auth::CustomerCaller;
 use crate::dto::tickets::{
     CustomerReplyBody, CustomerStatusBody, CustomerTicketListResponse, CustomerTicketQuery, CustomerTicketResponse,
-    OpenTicketBody, ReplyResponse,
+    OpenTicketBody, ReplyResponse, SatisfactionBody, SatisfactionResponse,
 };
 use crate::error::{ApiError, Problem};
-use crate::extract::{idempotency, if_match, ticket_ref, JsonBody};
+use crate::extract::{etag, idempotency, if_match, ticket_ref, JsonBody};
 use crate::routes::Routes;
 use crate::ApiState;
 
@@ -21,6 +21,7 @@ pub fn configure(routes: &mut Routes<'_>) {
     routes.resource("/api/v1/tickets", |r| r.post(open_ticket).get(list_tickets));
     routes.resource("/api/v1/tickets/{ticket}", |r| r.get(get_ticket).patch(update_ticket));
     routes.resource("/api/v1/tickets/{ticket}/messages", |r| r.post(create_message));
+    routes.resource("/api/v1/tickets/{ticket}/satisfaction", |r| r.post(rate_ticket));
 }
 
 /// Open a ticket.
@@ -172,4 +173,44 @@ pub async fn create_message(
     let (message, attachments) = body.value.try_into_domain()?;
     let outcome = state.app().customer_reply(&caller.0, ticket, message, attachments, expected, idempotency).await?;
     Ok(created_reply(&outcome, BASE))
+}
+
+/// Rate the resolution of one's own resolved or closed ticket: once per resolution (after a
+/// reopen and a new resolution, again).
+#[utoipa::path(
+    post, path = "/api/v1/tickets/{ticket}/satisfaction", tag = "tickets",
+    request_body = SatisfactionBody,
+    params(
+        ("ticket" = String, Path, description = "Ticket UUID or number"),
+        ("If-Match" = Option<String>, Header, description = "The customer-visible version the rating is based on"),
+    ),
+    responses(
+        (status = 201, description = "The rating", body = SatisfactionResponse, headers(("ETag" = String, description = "The ticket's new customer-visible version"))),
+        (status = 400, description = "Invalid input or If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a customer", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such ticket of this customer", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`not_resolved` (the ticket is not resolved or closed) or `already_rated` (this resolution was rated)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match does not match", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn rate_ticket(
+    state: web::Data<ApiState>,
+    caller: CustomerCaller,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: JsonBody<SatisfactionBody>,
+) -> Result<HttpResponse, ApiError> {
+    let ticket = ticket_ref(&path)?;
+    let expected = if_match(&req)?;
+    let (rating, comment) = body.value.try_into_domain()?;
+    let view = state.app().rate_satisfaction(&caller.0, ticket, rating, comment, expected).await?;
+    let rated =
+        view.summary.ticket.satisfaction.as_ref().ok_or_else(|| {
+            ApiError::from(supportdesk_app::AppError::Internal("a rating left no satisfaction".into()))
+        })?;
+    Ok(HttpResponse::Created()
+        .insert_header((actix_web::http::header::ETAG, etag(view.summary.ticket.public_version)))
+        .json(SatisfactionResponse::from(rated)))
 }

@@ -341,27 +341,41 @@ async fn settings_are_read_and_replaced_by_settings_managers() {
     read.assert_status(200);
     assert_eq!(
         read.body,
-        json!({"allowCustomerClose": true, "reopenClosedOnCustomerReply": false, "allowRegistration": true})
+        json!({
+            "allowCustomerClose": true,
+            "reopenClosedOnCustomerReply": false,
+            "allowRegistration": true,
+            "autoCloseResolvedAfterDays": 0
+        })
     );
-    let body = json!({"allowCustomerClose": false, "reopenClosedOnCustomerReply": true});
+    let body =
+        json!({"allowCustomerClose": false, "reopenClosedOnCustomerReply": true, "autoCloseResolvedAfterDays": 7});
     let put = send(
         &app,
         TestRequest::put().uri("/api/v1/admin/settings").insert_header(h.bearer(&admin)).set_json(body.clone()),
     )
     .await;
     put.assert_status(200);
-    let expected = json!({"allowCustomerClose": false, "reopenClosedOnCustomerReply": true, "allowRegistration": true});
+    let expected = json!({
+        "allowCustomerClose": false,
+        "reopenClosedOnCustomerReply": true,
+        "allowRegistration": true,
+        "autoCloseResolvedAfterDays": 7
+    });
     assert_eq!(put.body, expected);
     let again = send(&app, TestRequest::get().uri("/api/v1/admin/settings").insert_header(h.bearer(&admin))).await;
     assert_eq!(again.body, expected);
     // Registration can be switched off for the tenant alone; register then answers 403.
+    // Absent, `autoCloseResolvedAfterDays` keeps its value.
     let closed = json!({"allowCustomerClose": false, "reopenClosedOnCustomerReply": true, "allowRegistration": false});
     let put = send(
         &app,
         TestRequest::put().uri("/api/v1/admin/settings").insert_header(h.bearer(&admin)).set_json(closed.clone()),
     )
     .await;
-    assert_eq!(put.body, closed);
+    let mut expected_closed = closed.clone();
+    expected_closed["autoCloseResolvedAfterDays"] = json!(7);
+    assert_eq!(put.body, expected_closed);
     send(&app, register("late@example.com")).await.assert_problem(403, "forbidden");
 }
 
@@ -379,6 +393,18 @@ async fn settings_errors_have_their_statuses() {
     .await;
     partial.assert_problem(400, "validation_failed");
     assert_eq!(partial.error_fields(), ["reopenClosedOnCustomerReply"]);
+    for days in [json!(366), json!(70_000), json!(-1), json!("7")] {
+        let body = json!({"allowCustomerClose": true, "reopenClosedOnCustomerReply": false, "autoCloseResolvedAfterDays": days});
+        let refused = send(
+            &app,
+            TestRequest::put().uri("/api/v1/admin/settings").insert_header(h.bearer(&h.admin())).set_json(body),
+        )
+        .await;
+        refused.assert_problem(400, "validation_failed");
+        assert_eq!(refused.error_fields(), ["autoCloseResolvedAfterDays"], "{days}");
+    }
+    let read = send(&app, TestRequest::get().uri("/api/v1/admin/settings").insert_header(h.bearer(&h.admin()))).await;
+    assert_eq!(read.body["autoCloseResolvedAfterDays"], 0, "refused settings changed nothing");
     send(&app, TestRequest::get().uri("/api/v1/admin/settings").insert_header(h.bearer(&h.default_agent())))
         .await
         .assert_problem(403, "forbidden");

@@ -517,6 +517,54 @@ mod failing {
     }
 
     #[async_trait]
+    impl supportdesk_app::MacroStore for FailingStore {
+        async fn list_macros(&self, _: &TenantKey) -> StoreResult<Vec<supportdesk_app::Macro>> {
+            down()
+        }
+        async fn macro_by_id(&self, _: &TenantKey, _: uuid::Uuid) -> StoreResult<Option<supportdesk_app::Macro>> {
+            down()
+        }
+        async fn insert_macro(&self, _: &supportdesk_app::Macro) -> StoreResult<()> {
+            down()
+        }
+        async fn update_macro(&self, _: &supportdesk_app::Macro) -> StoreResult<()> {
+            down()
+        }
+        async fn delete_macro(&self, _: &TenantKey, _: uuid::Uuid) -> StoreResult<bool> {
+            down()
+        }
+    }
+
+    #[async_trait]
+    impl supportdesk_app::JobStore for FailingStore {
+        async fn ensure_jobs(&self, _: &[&'static str], _: time::OffsetDateTime) -> StoreResult<()> {
+            down()
+        }
+        async fn claim_job(
+            &self,
+            _: &[&'static str],
+            _: &str,
+            _: time::OffsetDateTime,
+            _: time::OffsetDateTime,
+        ) -> StoreResult<Option<String>> {
+            down()
+        }
+        async fn finish_job(&self, _: &str, _: &str, _: time::OffsetDateTime, _: Option<&str>) -> StoreResult<bool> {
+            down()
+        }
+        async fn prune_idempotency_records(&self, _: time::OffsetDateTime) -> StoreResult<u64> {
+            down()
+        }
+        async fn auto_close_candidates(
+            &self,
+            _: time::OffsetDateTime,
+            _: usize,
+        ) -> StoreResult<Vec<(TenantKey, supportdesk_domain::TicketId)>> {
+            down()
+        }
+    }
+
+    #[async_trait]
     impl TenantStore for FailingStore {
         async fn ensure_tenant(&self, _: &TenantKey, _: &[Category]) -> StoreResult<bool> {
             down()

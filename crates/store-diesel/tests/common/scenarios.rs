@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use supportdesk_app::{
-    IdempotencyKey, IdempotencyRecord, Page, PageRequest, StoreError, TenantStore, TicketQuery, TicketStore,
+    IdempotencyKey, IdempotencyRecord, JobStore, Page, PageRequest, StoreError, TenantStore, TicketQuery, TicketStore,
 };
 use supportdesk_domain::{
     CommandContext, Status, TenantKey, TenantPolicy, Ticket, TicketChange, TicketId, TicketRef, UuidV7,
@@ -189,7 +189,11 @@ pub async fn idempotency_keys_expire_after_their_lifetime(db: TestDb) {
     assert!(matches!(refused, Err(StoreError::IdempotencyKeyTaken)), "got {refused:?}");
     assert!(store.load_ticket(&t, TicketRef::Id(third.ticket.id())).await.unwrap().is_none());
     assert_eq!(store.list_tickets(&t, &TicketQuery::default()).await.unwrap().total, 2);
-    assert_eq!(store.prune_idempotency_records().await.unwrap(), 0, "the live record stays");
+    let live_cutoff = now - IdempotencyRecord::LIFETIME;
+    assert_eq!(store.prune_idempotency_records(live_cutoff).await.unwrap(), 0, "the live record stays");
+    let pruned = store.prune_idempotency_records(now + time::Duration::seconds(1)).await.unwrap();
+    assert_eq!(pruned, 1, "the record (the replaced one is gone already) is older than a cutoff after it");
+    assert_eq!(store.idempotency_record(&t, principal, &key, old).await.unwrap(), None);
 }
 
 /// Tickets written straight into the database are counted by `recount_tickets`; then a

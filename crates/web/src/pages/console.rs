@@ -30,6 +30,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/tickets/{number}/status", web::post().to(set_status))
         .route("/tickets/{number}/assign", web::post().to(assign))
         .route("/tickets/{number}/triage", web::post().to(triage))
+        .route("/tickets/{number}/macro", web::post().to(apply_macro))
         .configure(super::settings::configure)
         .configure(super::integrations::configure)
         .configure(super::sla::configure);
@@ -396,6 +397,7 @@ struct TicketConsolePage {
     priority_choices: Vec<Choice>,
     category_choices: Vec<Choice>,
     agent_choices: Vec<Choice>,
+    macro_choices: Vec<Choice>,
     events: Vec<EventItem>,
     sla: Vec<SlaLine>,
 }
@@ -442,8 +444,14 @@ async fn ticket_page(
     if !t.assignee_id.is_empty() && !agent_choices.iter().any(|c| c.selected) {
         agent_choices.push(Choice::new(t.assignee_id.clone(), t.row.assignee.clone(), &t.assignee_id));
     }
+    let macro_choices = match state.app().list_macros(principal).await {
+        Ok(macros) => macros.iter().map(|m| Choice::new(m.id.to_string(), m.name.clone(), "")).collect(),
+        Err(AppError::Forbidden(_)) => Vec::new(),
+        Err(other) => return Err(other.into()),
+    };
     let (notice_kind, notice) = notice.unwrap_or(("", String::new()));
     let page = TicketConsolePage {
+        macro_choices,
         nav: Nav::of(Area::Console, session),
         status_choices: status_choices(t.row.status, false),
         priority_choices: priority_choices(t.row.priority, false),
@@ -569,6 +577,29 @@ async fn triage(
             subject: fields.optional("subject", Subject::parse)?,
         };
         state.app().triage(&post.session.principal, reference, input, fields.version()?).await?;
+        Ok(())
+    }
+    .await;
+    after(&state, &post, &number, result).await
+}
+
+async fn apply_macro(
+    state: web::Data<WebState>,
+    post: StaffPost,
+    number: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    let reference = ticket_ref(&number)?;
+    let result = async {
+        let fields = &post.fields;
+        let id = fields.required("macro", |raw| {
+            uuid::Uuid::parse_str(raw.trim()).map_err(|_| {
+                supportdesk_domain::InvalidValue::new(
+                    "macro",
+                    supportdesk_domain::Rule::Format("a macro of this tenant"),
+                )
+            })
+        })?;
+        state.app().apply_macro(&post.session.principal, reference, id, fields.version()?, None).await?;
         Ok(())
     }
     .await;

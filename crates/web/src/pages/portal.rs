@@ -1,11 +1,13 @@
 //! The customer portal: log in (or arrive with a shop's sign-on link), my tickets, open a
-//! ticket, a ticket's public thread, reply, close or reopen.
+//! ticket, a ticket's public thread, reply, close or reopen, rate the resolution.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use supportdesk_app::{AppError, CategoryKey, Missing, OpenTicketInput, TicketQuery};
-use supportdesk_domain::{Description, ExternalRef, MessageBody, Role, Source, Status, TicketNumber, TicketRef};
+use supportdesk_domain::{
+    Description, ExternalRef, MessageBody, Rating, Role, SatisfactionComment, Source, Status, TicketNumber, TicketRef,
+};
 
 use super::console::{is_shown_on_the_page, login_in, LoginPage};
 use super::{login_response, logout, page_request, pager_links, render, see_other, start_session, Nav};
@@ -27,7 +29,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/tickets", web::post().to(open_ticket))
         .route("/tickets/{number}", web::get().to(ticket))
         .route("/tickets/{number}/reply", web::post().to(reply))
-        .route("/tickets/{number}/status", web::post().to(set_status));
+        .route("/tickets/{number}/status", web::post().to(set_status))
+        .route("/tickets/{number}/satisfaction", web::post().to(rate));
 }
 
 async fn login_page(req: HttpRequest) -> Result<HttpResponse, WebError> {
@@ -248,6 +251,26 @@ async fn set_status(
         let to = post.fields.required("status", Status::parse)?;
         let version = post.fields.version()?;
         state.app().customer_set_status(&post.session.principal, reference, to, version).await?;
+        Ok(())
+    }
+    .await;
+    after(&state, &post, &number, result).await
+}
+
+async fn rate(
+    state: web::Data<WebState>,
+    post: CustomerPost,
+    number: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    let reference = ticket_ref(&number)?;
+    let result = async {
+        let rating = post.fields.required("rating", Rating::parse)?;
+        let comment = match post.fields.get("comment").map(str::trim) {
+            None | Some("") => None,
+            Some(raw) => Some(SatisfactionComment::parse(raw)?),
+        };
+        let version = post.fields.version()?;
+        state.app().rate_satisfaction(&post.session.principal, reference, rating, comment, version).await?;
         Ok(())
     }
     .await;

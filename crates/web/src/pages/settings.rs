@@ -8,7 +8,7 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use supportdesk_app::{AgentPatch, AppError, NewAgent, NewApiKey, NewCategory, Password, Principal, TicketQuery};
 use supportdesk_domain::{
-    AgentId, CategoryId, CategoryName, CustomerId, Email, Permission, PersonName, Role, Slug, TenantPolicy,
+    AgentId, CategoryId, CategoryName, CustomerId, Email, Permission, PersonName, Role, Slug, Tags, TenantPolicy,
 };
 
 use super::{render, see_other, Nav};
@@ -31,6 +31,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/settings/signing-keys/{kid}/delete", web::post().to(delete_signing_key))
         .route("/settings/api-keys", web::post().to(create_api_key))
         .route("/settings/api-keys/{id}/delete", web::post().to(delete_api_key))
+        .route("/settings/macros", web::post().to(create_macro))
+        .route("/settings/macros/{id}/delete", web::post().to(delete_macro))
         .route("/customers/{id}", web::get().to(customer));
 }
 
@@ -70,9 +72,11 @@ struct SettingsPage {
     categories: Option<Vec<CategoryLine>>,
     agents: Option<Vec<AgentLine>>,
     all_permissions: Vec<&'static str>,
-    policy: Option<(bool, bool, bool)>,
+    policy: Option<(bool, bool, bool, u16)>,
     signing_keys: Option<Vec<KeyLine>>,
     api_keys: Option<Vec<KeyLine>>,
+    /// The tenant's macros (for `settings:manage`).
+    macros: Option<Vec<KeyLine>>,
     /// Whether the webhook and email screens are the caller's (`settings:manage`).
     integrations: bool,
 }
@@ -128,8 +132,14 @@ async fn settings_page(
     } else {
         None
     };
-    let policy = readable(app.tenant_settings(principal).await)?
-        .map(|s| (s.policy.allow_customer_close, s.policy.reopen_closed_on_customer_reply, s.allow_registration));
+    let policy = readable(app.tenant_settings(principal).await)?.map(|s| {
+        (
+            s.policy.allow_customer_close,
+            s.policy.reopen_closed_on_customer_reply,
+            s.allow_registration,
+            s.policy.auto_close_resolved_after_days,
+        )
+    });
     let signing_keys = readable(app.list_signing_keys(principal).await)?.map(|keys| {
         keys.iter()
             .map(|k| KeyLine {
@@ -157,8 +167,14 @@ async fn settings_page(
             })
             .collect()
     });
+    let macros = if principal.may(Permission::SettingsManage) {
+        readable(app.list_macros(principal).await)?.map(|list| list.iter().map(macro_line).collect())
+    } else {
+        None
+    };
     let (notice_kind, notice) = notice.unwrap_or(("", String::new()));
     let page = SettingsPage {
+        macros,
         nav: Nav::of(Area::Console, session),
         notice,
         notice_kind,
@@ -286,13 +302,22 @@ async fn revoke_sessions(
 
 async fn update_policy(state: web::Data<WebState>, post: StaffPost) -> Result<HttpResponse, WebError> {
     let fields = &post.fields;
-    let policy = TenantPolicy {
-        allow_customer_close: fields.get("allowCustomerClose") == Some("true"),
-        reopen_closed_on_customer_reply: fields.get("reopenClosedOnCustomerReply") == Some("true"),
-    };
     let allow_registration = Some(fields.get("allowRegistration") == Some("true"));
-    let result =
-        state.app().update_tenant_settings(&post.session.principal, policy, allow_registration).await.map(|_| ());
+    let result = async {
+        let days = match fields.get("autoCloseResolvedAfterDays").map(str::trim) {
+            None | Some("") => 0,
+            Some(raw) => raw
+                .parse::<u16>()
+                .map_err(|_| AppError::invalid("autoCloseResolvedAfterDays", "must be between 0 and 365"))?,
+        };
+        let policy = TenantPolicy {
+            allow_customer_close: fields.get("allowCustomerClose") == Some("true"),
+            reopen_closed_on_customer_reply: fields.get("reopenClosedOnCustomerReply") == Some("true"),
+            auto_close_resolved_after_days: days,
+        };
+        state.app().update_tenant_settings(&post.session.principal, policy, allow_registration).await.map(|_| ())
+    }
+    .await;
     after(&state, &post, "tenant policy", result).await
 }
 
@@ -352,6 +377,57 @@ async fn delete_api_key(
     }
     .await;
     after(&state, &post, "API key deleted", result).await
+}
+
+/// A macro as one line: its name, and what it does besides its message.
+fn macro_line(m: &supportdesk_app::Macro) -> KeyLine {
+    let mut does = vec![if m.internal { "internal note".to_owned() } else { "public reply".to_owned() }];
+    if let Some(status) = m.status {
+        does.push(format!("status {}", status.as_str()));
+    }
+    if let Some(priority) = m.priority {
+        does.push(format!("priority {}", priority.as_str()));
+    }
+    if !m.add_tags.is_empty() {
+        does.push(format!("tags +{}", m.add_tags.iter_str().collect::<Vec<_>>().join(", +")));
+    }
+    if m.assign_to_self {
+        does.push("assign to me".to_owned());
+    }
+    KeyLine { id: m.id.to_string(), label: m.name.clone(), detail: does.join("; ") }
+}
+
+async fn create_macro(state: web::Data<WebState>, post: StaffPost) -> Result<HttpResponse, WebError> {
+    let result = async {
+        let fields = &post.fields;
+        let tags: Vec<&str> =
+            fields.get("addTags").unwrap_or("").split(',').map(str::trim).filter(|t| !t.is_empty()).collect();
+        let input = supportdesk_app::MacroInput {
+            name: fields.get("name").unwrap_or("").to_owned(),
+            body: fields.get("body").unwrap_or("").to_owned(),
+            internal: fields.get("internal") == Some("true"),
+            status: fields.optional("status", supportdesk_domain::Status::parse)?,
+            priority: fields.optional("priority", supportdesk_domain::Priority::parse)?,
+            add_tags: Tags::parse(&tags).map_err(|e| e.for_field("addTags"))?,
+            assign_to_self: fields.get("assignToSelf") == Some("true"),
+        };
+        state.app().create_macro(&post.session.principal, input).await.map(|_| ())
+    }
+    .await;
+    after(&state, &post, "macro created", result).await
+}
+
+async fn delete_macro(
+    state: web::Data<WebState>,
+    post: StaffPost,
+    id: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    let result = async {
+        let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::invalid("id", "must be a UUID"))?;
+        state.app().delete_macro(&post.session.principal, id).await
+    }
+    .await;
+    after(&state, &post, "macro deleted", result).await
 }
 
 #[derive(Template)]
