@@ -60,6 +60,7 @@ mod error;
 mod event;
 mod ids;
 mod number;
+pub mod search;
 mod party;
 mod status;
 mod text;
