@@ -37,6 +37,7 @@ mod mail;
 mod model;
 mod password;
 mod ports;
+mod search;
 mod tickets;
 mod tokens;
 mod trust;
@@ -65,7 +66,7 @@ pub use mail::{
 };
 pub use model::{
     AssigneeFilter, CategoryFilter, CategoryKey, CategorySummary, Idempotency, IdempotencyKey, IdempotencyRecord,
-    Login, Page, PageRequest, PersonSummary, SearchText, TicketEvent, TicketQuery, TicketSort, TicketSummary,
+    Login, Page, PageRequest, PersonSummary, TicketEvent, TicketQuery, TicketSort, TicketSummary,
     TicketView, Visibility,
 };
 pub use password::{Argon2Hasher, HashShare};
@@ -73,6 +74,7 @@ pub use ports::{
     AccountStore, CategoryStore, Clock, EventStore, MailStore, PasswordHasher, Store, StoreResult, SystemClock,
     TenantStore, TicketStore, TrustStore, WebhookStore,
 };
+pub use search::{match_of, MatchField, SearchDocument, SearchMatch, SearchText, SNIPPET_CHARS};
 pub use tickets::{AgentReplyInput, OpenTicketInput, Outcome, ReplyResult, TriageInput};
 pub use tokens::{LoginThrottle, TokenAuthority, VerifiedToken};
 pub use trust::{
