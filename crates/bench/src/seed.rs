@@ -29,7 +29,7 @@ use uuid::Uuid;
 
 use crate::db::{on_backend, Backend, Db};
 use crate::rng::Rng;
-use crate::schema::{agents, categories, customers, events, messages, tenants, ticket_tags, tickets};
+use crate::schema::{agents, categories, customers, events, messages, tenants, ticket_search, ticket_tags, tickets};
 use crate::BoxError;
 
 /// The tenant everything is seeded into (and the tokens name).
@@ -210,6 +210,51 @@ pub struct TicketRow {
     pub public_last_agent_message_at: Option<PrimitiveDateTime>,
 }
 
+/// A ticket's search row as inserted (the columns of `ticket_search`): the same folded
+/// fields the store writes (`supportdesk_app::SearchDocument`). On SQLite the table's
+/// triggers fill the FTS5 index; on PostgreSQL the `tsvector` is a generated column.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = ticket_search, treat_none_as_default_value = false)]
+pub struct SearchRow {
+    /// Tenant key.
+    pub tenant: &'static str,
+    /// Ticket.
+    pub ticket_id: String,
+    /// The subject, folded.
+    pub subject: String,
+    /// The public messages, folded.
+    pub messages: String,
+    /// The internal notes, folded.
+    pub notes: String,
+    /// The customer's name and email, folded.
+    pub customer: String,
+    /// The order and delivery ids, folded.
+    pub refs: String,
+}
+
+impl SearchRow {
+    /// The search row of a generated ticket whose customer is `customer`.
+    fn of(ticket: &TicketRow, messages: &[MessageRow], customer: &Person) -> Self {
+        use supportdesk_domain::search::index_text;
+        let join = |parts: Vec<String>| parts.into_iter().filter(|p| !p.is_empty()).collect::<Vec<_>>().join(" ");
+        let bodies = |internal: bool| {
+            join(messages.iter().filter(|m| m.internal == internal).map(|m| index_text(&m.body)).collect())
+        };
+        Self {
+            tenant: TENANT,
+            ticket_id: ticket.id.clone(),
+            subject: index_text(&ticket.subject),
+            messages: bodies(false),
+            notes: bodies(true),
+            customer: join(vec![index_text(&customer.name), index_text(&customer.email)]),
+            refs: join(vec![
+                ticket.order_id.as_deref().map(index_text).unwrap_or_default(),
+                ticket.delivery_id.as_deref().map(index_text).unwrap_or_default(),
+            ]),
+        }
+    }
+}
+
 /// A message row as inserted.
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = messages, treat_none_as_default_value = false)]
@@ -343,6 +388,8 @@ pub struct Generated {
     pub events: Vec<EventRow>,
     /// Its tag rows.
     pub tags: Vec<TagRow>,
+    /// Its search row.
+    pub search: SearchRow,
 }
 
 /// A timestamp as the store writes it: UTC, to the microsecond.
@@ -664,7 +711,8 @@ impl Dataset {
                 }
             }
         }
-        Generated { ticket: story.ticket, messages: story.messages, events: story.events, tags: tag_rows }
+        let search = SearchRow::of(&story.ticket, &story.messages, customer);
+        Generated { ticket: story.ticket, messages: story.messages, events: story.events, tags: tag_rows, search }
     }
 
     /// Writes the tenant, its categories, the customers and agents, and the base tickets.
@@ -780,6 +828,7 @@ impl Dataset {
                         rows.messages.extend(generated.messages);
                         rows.events.extend(generated.events);
                         rows.tags.extend(generated.tags);
+                        rows.search.push(generated.search);
                     }
                     if chunks.send(rows).is_err() {
                         break;
@@ -828,7 +877,7 @@ struct IndexDefinition {
 /// constraint, and returns their definitions (`CREATE INDEX …`, exactly as the migrations
 /// wrote them) to build them again.
 fn drop_secondary_indexes(db: &mut Db) -> Result<Vec<IndexDefinition>, BoxError> {
-    const TABLES: &str = "('tickets', 'messages', 'events', 'ticket_tags')";
+    const TABLES: &str = "('tickets', 'messages', 'events', 'ticket_tags', 'ticket_search')";
     let indexes: Vec<IndexDefinition> = match db {
         // Indexes SQLite makes for keys and UNIQUE constraints have no SQL.
         Db::Sqlite(c) => diesel::sql_query(format!(
@@ -886,6 +935,7 @@ struct Rows {
     messages: Vec<MessageRow>,
     events: Vec<EventRow>,
     tags: Vec<TagRow>,
+    search: Vec<SearchRow>,
 }
 
 impl Rows {
@@ -901,6 +951,7 @@ impl Rows {
                 if !self.tags.is_empty() {
                     diesel::copy_from(ticket_tags::table).from_insertable(&self.tags).execute(c)?;
                 }
+                diesel::copy_from(ticket_search::table).from_insertable(&self.search).execute(c)?;
             }
             Db::Sqlite(c) => {
                 for chunk in self.messages.chunks(ROWS_PER_STATEMENT) {
@@ -914,6 +965,9 @@ impl Rows {
                 }
                 for chunk in self.tags.chunks(ROWS_PER_STATEMENT) {
                     diesel::insert_into(ticket_tags::table).values(chunk).execute(c)?;
+                }
+                for chunk in self.search.chunks(ROWS_PER_STATEMENT) {
+                    diesel::insert_into(ticket_search::table).values(chunk).execute(c)?;
                 }
             }
         }

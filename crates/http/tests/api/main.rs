@@ -13,5 +13,6 @@ mod customer_view;
 mod errors;
 mod events;
 mod ops;
+mod search;
 mod tickets;
 mod trust;
