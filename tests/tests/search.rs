@@ -42,8 +42,13 @@ async fn a_reply_is_found_as_soon_as_it_is_answered_and_never_a_note_by_customer
     let id = ticket["id"].as_str().unwrap();
     for round in 0..5 {
         let word = format!("zebra{round}");
-        post(&server, &format!("/api/v1/tickets/{id}/messages"), &customer, json!({"body": format!("Also the {word} mug")}))
-            .await;
+        post(
+            &server,
+            &format!("/api/v1/tickets/{id}/messages"),
+            &customer,
+            json!({"body": format!("Also the {word} mug")}),
+        )
+        .await;
         assert_eq!(numbers(&server, &format!("/api/v1/admin/tickets?q={word}"), &admin).await, [number], "{word}");
         assert_eq!(numbers(&server, &format!("/api/v1/tickets?q={word}"), &customer).await, [number], "{word}");
     }
@@ -56,7 +61,10 @@ async fn a_reply_is_found_as_soon_as_it_is_answered_and_never_a_note_by_customer
     .await;
     let staff = server.get_json("/api/v1/admin/tickets?q=worried", &admin).await;
     assert_eq!(staff["data"][0]["number"], number);
-    assert_eq!(staff["data"][0]["match"], json!({"field": "note", "snippet": "Wörried about a fraudulent refund", "highlights": [[0, 7]]}));
+    assert_eq!(
+        staff["data"][0]["match"],
+        json!({"field": "note", "snippet": "Wörried about a fraudulent refund", "highlights": [[0, 7]]})
+    );
     assert_eq!(numbers(&server, "/api/v1/tickets?q=worried", &customer).await, Vec::<i64>::new());
     assert_eq!(numbers(&server, "/api/v1/tickets?q=kettle%20-fraudulent", &customer).await, [number]);
     assert_eq!(numbers(&server, "/api/v1/admin/tickets?q=kettle%20-fraudulent", &admin).await, Vec::<i64>::new());
@@ -70,8 +78,13 @@ async fn a_reply_is_found_as_soon_as_it_is_answered_and_never_a_note_by_customer
 async fn admin_reindex_rebuilds_a_lost_search_index(database: Database) {
     let server = Server::start(&database);
     let customer = server.customer("reindexed@example.com").await;
-    post(&server, "/api/v1/tickets", &customer, json!({"category": "order", "description": "The giraffe lamp flickers."}))
-        .await;
+    post(
+        &server,
+        "/api/v1/tickets",
+        &customer,
+        json!({"category": "order", "description": "The giraffe lamp flickers."}),
+    )
+    .await;
     assert!(tokio::task::spawn_blocking(move || server.terminate()).await.unwrap());
     database.execute("DELETE FROM ticket_search");
     let server = Server::start(&database);

@@ -66,8 +66,8 @@ pub use mail::{
 };
 pub use model::{
     AssigneeFilter, CategoryFilter, CategoryKey, CategorySummary, Idempotency, IdempotencyKey, IdempotencyRecord,
-    Login, Page, PageRequest, PersonSummary, TicketEvent, TicketQuery, TicketSort, TicketSummary,
-    TicketView, Visibility,
+    Login, Page, PageRequest, PersonSummary, TicketEvent, TicketQuery, TicketSort, TicketSummary, TicketView,
+    Visibility,
 };
 pub use password::{Argon2Hasher, HashShare};
 pub use ports::{

@@ -134,7 +134,9 @@ impl TicketSort {
             _ => {
                 return Err(InvalidValue::new(
                     "sort",
-                    Rule::OneOf("createdAt, -createdAt, lastActivityAt, -lastActivityAt, priority, -priority, relevance"),
+                    Rule::OneOf(
+                        "createdAt, -createdAt, lastActivityAt, -lastActivityAt, priority, -priority, relevance",
+                    ),
                 ))
             }
         })

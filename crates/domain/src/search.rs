@@ -391,6 +391,7 @@ pub fn snippet(query: &SearchQuery, text: &str, width: usize) -> Option<Snippet>
 }
 
 #[cfg(test)]
+#[expect(clippy::unwrap_used, reason = "tests")]
 mod tests {
     use super::*;
 
@@ -398,7 +399,7 @@ mod tests {
         SearchQuery::parse(raw).unwrap()
     }
 
-    fn fields<'a>(texts: &'a [String]) -> Vec<Vec<&'a str>> {
+    fn fields(texts: &[String]) -> Vec<Vec<&str>> {
         texts.iter().map(|t| t.split(' ').filter(|w| !w.is_empty()).collect()).collect()
     }
 
@@ -499,7 +500,10 @@ mod tests {
 
     #[test]
     fn the_query_prints_in_its_own_syntax() {
-        assert_eq!(q(r#"Blue "Arrived Broken" -Réfund ORD-12"#).to_string(), r#"blue "arrived broken" -refund "ord 12"*"#);
+        assert_eq!(
+            q(r#"Blue "Arrived Broken" -Réfund ORD-12"#).to_string(),
+            r#"blue "arrived broken" -refund "ord 12"*"#
+        );
     }
 
     proptest::proptest! {
@@ -515,9 +519,9 @@ mod tests {
             for word in words(&text) {
                 let prefix: String = word.folded.chars().take(cut).collect();
                 let query = SearchQuery::parse(&prefix).unwrap();
-                proptest::prop_assert!(query.matches(&fields(&[indexed.clone()])), "{prefix} in {text}");
+                proptest::prop_assert!(query.matches(&fields(std::slice::from_ref(&indexed))), "{prefix} in {text}");
                 let highlights = query.highlights(&text);
-                proptest::prop_assert!(highlights.iter().any(|h| *h == (word.start, word.end)));
+                proptest::prop_assert!(highlights.contains(&(word.start, word.end)));
             }
         }
     }

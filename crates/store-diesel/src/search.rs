@@ -15,13 +15,13 @@ use diesel::sql_types::{Bool, Double, Integer, Text};
 use diesel::sqlite::Sqlite;
 use supportdesk_app::{match_of, SearchDocument, SearchText, StoreError, TicketSummary};
 use supportdesk_domain::search::SearchQuery;
-use supportdesk_domain::{Message, TenantKey, Ticket, TicketChange, EventData};
+use supportdesk_domain::{EventData, Message, TenantKey, Ticket, TicketChange};
 
 use crate::db::{write_transaction, DbConnection};
-use crate::store::DieselStore;
 use crate::error::Failure;
 use crate::rows::{id_text, MessageRow, TicketRow};
 use crate::schema::{customers, messages, ticket_search, tickets};
+use crate::store::DieselStore;
 
 diesel::define_sql_function! {
     /// `substr(text, start, length)`, the same on both backends (in characters).
@@ -55,8 +55,10 @@ fn customer_of(conn: &mut DbConnection, tenant: &str, id: &str) -> Result<(Strin
 /// Writes the search row of a ticket from its document, replacing any.
 fn write_document(conn: &mut DbConnection, ticket: &Ticket, document: SearchDocument) -> Result<(), Failure> {
     let (tenant, id) = (ticket.tenant.to_string(), id_text(ticket.id.as_uuid()));
-    diesel::delete(ticket_search::table.filter(ticket_search::tenant.eq(&tenant)).filter(ticket_search::ticket_id.eq(&id)))
-        .execute(conn)?;
+    diesel::delete(
+        ticket_search::table.filter(ticket_search::tenant.eq(&tenant)).filter(ticket_search::ticket_id.eq(&id)),
+    )
+    .execute(conn)?;
     diesel::insert_into(ticket_search::table)
         .values((
             ticket_search::tenant.eq(tenant),
@@ -83,7 +85,11 @@ pub(crate) fn index_new_ticket(conn: &mut DbConnection, ticket: &Ticket, first: 
 pub(crate) fn index_change(conn: &mut DbConnection, change: &TicketChange) -> Result<(), Failure> {
     let ticket = &change.ticket;
     let (tenant, id) = (ticket.tenant.to_string(), id_text(ticket.id.as_uuid()));
-    let row = || ticket_search::table.filter(ticket_search::tenant.eq(tenant.clone())).filter(ticket_search::ticket_id.eq(id.clone()));
+    let row = || {
+        ticket_search::table
+            .filter(ticket_search::tenant.eq(tenant.clone()))
+            .filter(ticket_search::ticket_id.eq(id.clone()))
+    };
     if let Some(message) = &change.message {
         let mut added = SearchDocument::default();
         added.add_message(message);
@@ -125,9 +131,11 @@ pub(crate) fn index_customer(
         .filter(tickets::tenant.eq(tenant))
         .filter(tickets::customer_id.eq(customer_id))
         .select(tickets::id);
-    diesel::update(ticket_search::table.filter(ticket_search::tenant.eq(tenant)).filter(ticket_search::ticket_id.eq_any(theirs)))
-        .set(ticket_search::customer.eq(capped(SearchDocument::customer_text(name, email))))
-        .execute(conn)?;
+    diesel::update(
+        ticket_search::table.filter(ticket_search::tenant.eq(tenant)).filter(ticket_search::ticket_id.eq_any(theirs)),
+    )
+    .set(ticket_search::customer.eq(capped(SearchDocument::customer_text(name, email))))
+    .execute(conn)?;
     Ok(())
 }
 
@@ -141,9 +149,14 @@ pub(crate) fn reindex(conn: &mut DbConnection) -> Result<u64, Failure> {
     let mut after: Option<(String, String)> = None;
     let mut indexed = 0;
     loop {
-        let mut batch = tickets::table.select(TicketRow::as_select()).order_by((tickets::tenant, tickets::id)).into_boxed();
+        let mut batch =
+            tickets::table.select(TicketRow::as_select()).order_by((tickets::tenant, tickets::id)).into_boxed();
         if let Some((tenant, id)) = &after {
-            batch = batch.filter(tickets::tenant.gt(tenant.clone()).or(tickets::tenant.eq(tenant.clone()).and(tickets::id.gt(id.clone()))));
+            batch = batch.filter(
+                tickets::tenant
+                    .gt(tenant.clone())
+                    .or(tickets::tenant.eq(tenant.clone()).and(tickets::id.gt(id.clone()))),
+            );
         }
         let rows: Vec<TicketRow> = batch.limit(REINDEX_BATCH).load(conn)?;
         let Some(last) = rows.last() else {
@@ -415,6 +428,7 @@ pub(crate) fn add_matches(
 }
 
 #[cfg(test)]
+#[expect(clippy::unwrap_used, reason = "tests")]
 mod tests {
     use super::*;
 
@@ -424,13 +438,19 @@ mod tests {
 
     #[test]
     fn fts5_queries_quote_every_term_and_limit_customers_to_their_fields() {
-        assert_eq!(fts5_query(&q(r#"Blue "Arrived Broken" -réfund"#), true), r#"("blue"* AND "arrived broken") NOT "refund"*"#);
+        assert_eq!(
+            fts5_query(&q(r#"Blue "Arrived Broken" -réfund"#), true),
+            r#"("blue"* AND "arrived broken") NOT "refund"*"#
+        );
         assert_eq!(fts5_query(&q("ORD-12"), false), r#"{subject messages} : (("ord 12"*))"#);
     }
 
     #[test]
     fn tsqueries_chain_phrases_and_limit_customers_to_weights_a_and_b() {
-        assert_eq!(tsquery(&q(r#"blue "arrived broken" -refund"#), true), "('blue':*) & ('arrived' <-> 'broken') & !('refund':*)");
+        assert_eq!(
+            tsquery(&q(r#"blue "arrived broken" -refund"#), true),
+            "('blue':*) & ('arrived' <-> 'broken') & !('refund':*)"
+        );
         assert_eq!(tsquery(&q("ord-12"), false), "('ord':AB <-> '12':*AB)");
     }
 }

@@ -19,11 +19,12 @@ use async_trait::async_trait;
 use std::collections::HashMap;
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use supportdesk_app::{
-    AccountStore, AgentSession, ApiKey, CategoryFilter, CategoryKey, CategoryStore, CategorySummary, ClaimedDelivery,
-    ClaimedMail, Delivery, DeliveryStatus, EventStore, FeedEvent, FeedPosition, IdempotencyKey, IdempotencyRecord,
-    Login, MailDelivery, MailSettings, MailStore, MailTemplate, NotificationKind, Page, PersonSummary, Secret,
-    SigningKey, StoreError, StoreResult, Taken, TenantRecord, TenantStore, TicketQuery, TicketSnapshot, TicketStore,
-    TicketSummary, match_of, SearchDocument, TicketSort, TicketView, TrustStore, Visibility, WebhookEndpoint, WebhookStore,
+    match_of, AccountStore, AgentSession, ApiKey, CategoryFilter, CategoryKey, CategoryStore, CategorySummary,
+    ClaimedDelivery, ClaimedMail, Delivery, DeliveryStatus, EventStore, FeedEvent, FeedPosition, IdempotencyKey,
+    IdempotencyRecord, Login, MailDelivery, MailSettings, MailStore, MailTemplate, NotificationKind, Page,
+    PersonSummary, SearchDocument, Secret, SigningKey, StoreError, StoreResult, Taken, TenantRecord, TenantStore,
+    TicketQuery, TicketSnapshot, TicketSort, TicketStore, TicketSummary, TicketView, TrustStore, Visibility,
+    WebhookEndpoint, WebhookStore,
 };
 use supportdesk_domain::{
     Agent, AgentId, AuditEvent, Category, CategoryId, Customer, CustomerId, Email, EventData, Message, MessageId,

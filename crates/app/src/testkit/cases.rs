@@ -382,7 +382,14 @@ pub async fn search_matches_phrases_exactly_and_excludes_words<S: Store + 'stati
     assert_eq!(found(&w, &w.admin, "kettle -broken").await, [fine]);
     assert_eq!(found(&w, &w.admin, "kettle -\"arrived broken\"").await.len(), 2);
     // An excluded word in a later message removes the ticket as well.
-    w.app.agent_reply(&w.sam, TicketRef::Number(supportdesk_domain::TicketNumber::new(fine).unwrap()), reply("Refund sent"), None, None)
+    w.app
+        .agent_reply(
+            &w.sam,
+            TicketRef::Number(supportdesk_domain::TicketNumber::new(fine).unwrap()),
+            reply("Refund sent"),
+            None,
+            None,
+        )
         .await
         .unwrap();
     assert_eq!(found(&w, &w.admin, "kettle -refund").await.len(), 2);
@@ -394,7 +401,14 @@ pub async fn search_folds_case_and_accents<S: Store + 'static>(s: ContractStore<
     let (w, _s) = world(s).await;
     let cafe = open_with_subject(&w, &w.alex, "Café an der Straße").await;
     w.app
-        .customer_reply(&w.alex, by_id(&cafe), MessageBody::parse("Die CRÈME BRÛLÉE war kalt").unwrap(), vec![], None, None)
+        .customer_reply(
+            &w.alex,
+            by_id(&cafe),
+            MessageBody::parse("Die CRÈME BRÛLÉE war kalt").unwrap(),
+            vec![],
+            None,
+            None,
+        )
         .await
         .unwrap();
     let cafe = cafe.summary.ticket.number.get();
@@ -454,7 +468,14 @@ pub async fn search_finds_what_a_write_added_at_once<S: Store + 'static>(s: Cont
     let number = created.summary.ticket.number.get();
     assert!(found(&w, &w.admin, "zebra").await.is_empty());
     w.app
-        .customer_reply(&w.alex, by_id(&created), MessageBody::parse("The zebra pattern is wrong").unwrap(), vec![], None, None)
+        .customer_reply(
+            &w.alex,
+            by_id(&created),
+            MessageBody::parse("The zebra pattern is wrong").unwrap(),
+            vec![],
+            None,
+            None,
+        )
         .await
         .unwrap();
     assert_eq!(found(&w, &w.admin, "zebra").await, [number]);
@@ -473,7 +494,10 @@ pub async fn search_orders_by_relevance_unless_sorted<S: Store + 'static>(s: Con
     let (w, _s) = world(s).await;
     let in_subject = open_with_subject(&w, &w.alex, "Kettle").await.summary.ticket.number.get();
     let in_message = open_with_subject(&w, &w.blake, "Another question about my order").await;
-    w.app.agent_reply(&w.sam, by_id(&in_message), reply("Which kettle do you mean? We sell several."), None, None).await.unwrap();
+    w.app
+        .agent_reply(&w.sam, by_id(&in_message), reply("Which kettle do you mean? We sell several."), None, None)
+        .await
+        .unwrap();
     let in_message = in_message.summary.ticket.number.get();
     assert_eq!(found(&w, &w.admin, "kettle").await, [in_subject, in_message]);
     let newest = TicketQuery { sort: TicketSort::CreatedDesc, ..search("kettle") };

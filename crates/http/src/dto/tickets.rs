@@ -3,8 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 use supportdesk_app::{
-    AgentReplyInput, AssigneeFilter, CategoryKey, OpenTicketInput, PageRequest, PersonSummary, ReplyResult, SearchMatch, SearchText,
-    TicketEvent, TicketQuery, TicketSort, TicketSummary, TicketView, TriageInput, Validator,
+    AgentReplyInput, AssigneeFilter, CategoryKey, OpenTicketInput, PageRequest, PersonSummary, ReplyResult,
+    SearchMatch, SearchText, TicketEvent, TicketQuery, TicketSort, TicketSummary, TicketView, TriageInput, Validator,
 };
 use supportdesk_domain::{
     AgentId, Attachment, CustomerId, Description, ExternalRef, Message, MessageBody, Priority, ResolutionNote, Source,

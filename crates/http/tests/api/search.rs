@@ -25,8 +25,7 @@ async fn a_staff_search_finds_notes_and_says_where_it_matched() {
     let h = Harness::new();
     let app = h.service().await;
     let alex = h.customer();
-    let ticket =
-        open_ticket(
+    let ticket = open_ticket(
         &h,
         &app,
         &alex,
@@ -77,7 +76,8 @@ async fn a_customers_search_never_reaches_notes_or_other_customers() {
     let ticket =
         open_ticket(&h, &app, &alex, json!({"category": "order", "description": "My kettle leaks water everywhere."}))
             .await;
-    open_ticket(&h, &app, &h.customer(), json!({"category": "order", "description": "Another kettle leaks too."})).await;
+    open_ticket(&h, &app, &h.customer(), json!({"category": "order", "description": "Another kettle leaks too."}))
+        .await;
     let number = ticket["number"].as_i64().unwrap();
     send(
         &app,
@@ -103,7 +103,13 @@ async fn a_search_comes_best_match_first_unless_sorted() {
     let h = Harness::new();
     let app = h.service().await;
     let alex = h.customer();
-    let subject = open_ticket(&h, &app, &alex, json!({"category": "order", "subject": "Kettle", "description": "Please call me back soon."})).await;
+    let subject = open_ticket(
+        &h,
+        &app,
+        &alex,
+        json!({"category": "order", "subject": "Kettle", "description": "Please call me back soon."}),
+    )
+    .await;
     let message = open_ticket(
         &h,
         &app,
@@ -112,10 +118,20 @@ async fn a_search_comes_best_match_first_unless_sorted() {
     )
     .await;
     let get = |query: &str| TestRequest::get().uri(&format!("/api/v1/tickets?{query}")).insert_header(h.bearer(&alex));
-    let numbers = |body: &Value| -> Vec<Value> { body["data"].as_array().unwrap().iter().map(|t| t["number"].clone()).collect() };
-    assert_eq!(numbers(&send(&app, get("q=kettle")).await.body), [subject["number"].clone(), message["number"].clone()]);
-    assert_eq!(numbers(&send(&app, get("q=kettle&sort=relevance")).await.body), [subject["number"].clone(), message["number"].clone()]);
-    assert_eq!(numbers(&send(&app, get("q=kettle&sort=-createdAt")).await.body), [message["number"].clone(), subject["number"].clone()]);
+    let numbers =
+        |body: &Value| -> Vec<Value> { body["data"].as_array().unwrap().iter().map(|t| t["number"].clone()).collect() };
+    assert_eq!(
+        numbers(&send(&app, get("q=kettle")).await.body),
+        [subject["number"].clone(), message["number"].clone()]
+    );
+    assert_eq!(
+        numbers(&send(&app, get("q=kettle&sort=relevance")).await.body),
+        [subject["number"].clone(), message["number"].clone()]
+    );
+    assert_eq!(
+        numbers(&send(&app, get("q=kettle&sort=-createdAt")).await.body),
+        [message["number"].clone(), subject["number"].clone()]
+    );
 }
 
 #[actix_web::test]
