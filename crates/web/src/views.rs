@@ -47,6 +47,43 @@ pub struct TicketRow {
     pub tags: String,
     /// When it last moved.
     pub updated: String,
+    /// Where a search matched (empty outside a search).
+    pub found_in: &'static str,
+    /// The search snippet in parts, each to be shown plain or highlighted (empty outside a
+    /// search).
+    pub snippet: Vec<SnippetPart>,
+}
+
+/// A piece of a search snippet; the template escapes the text and wraps a highlighted part
+/// in `<mark>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnippetPart {
+    /// The text.
+    pub text: String,
+    /// Whether it is where the query's words are.
+    pub mark: bool,
+}
+
+/// Cuts a snippet at its highlight ranges (in characters).
+pub fn snippet_parts(snippet: &str, highlights: &[(usize, usize)]) -> Vec<SnippetPart> {
+    let chars: Vec<char> = snippet.chars().collect();
+    let mut parts = Vec::new();
+    let mut at = 0;
+    for &(start, end) in highlights {
+        let (start, end) = (start.min(chars.len()).max(at), end.min(chars.len()));
+        if start >= end {
+            continue;
+        }
+        if start > at {
+            parts.push(SnippetPart { text: chars[at..start].iter().collect(), mark: false });
+        }
+        parts.push(SnippetPart { text: chars[start..end].iter().collect(), mark: true });
+        at = end;
+    }
+    if at < chars.len() {
+        parts.push(SnippetPart { text: chars[at..].iter().collect(), mark: false });
+    }
+    parts
 }
 
 impl From<&TicketSummary> for TicketRow {
@@ -64,6 +101,12 @@ impl From<&TicketSummary> for TicketRow {
             assignee: summary.assignee.as_ref().map(|a| a.name.clone()).unwrap_or_default(),
             tags: t.tags.iter_str().collect::<Vec<_>>().join(", "),
             updated: when(t.updated_at),
+            found_in: summary.search_match.as_ref().map_or("", |m| m.field.as_str()),
+            snippet: summary
+                .search_match
+                .as_ref()
+                .map(|m| snippet_parts(&m.snippet, &m.highlights))
+                .unwrap_or_default(),
         }
     }
 }
@@ -220,5 +263,14 @@ mod tests {
     fn a_choice_is_selected_when_it_is_the_current_value() {
         assert!(Choice::new("high", "High", "high").selected);
         assert!(!Choice::new("low", "Low", "high").selected);
+    }
+
+    #[test]
+    fn a_snippet_is_cut_at_its_highlights_by_characters() {
+        let parts = snippet_parts("Die Crème brûlée war kalt", &[(4, 9), (10, 16)]);
+        let shown: Vec<(&str, bool)> = parts.iter().map(|p| (p.text.as_str(), p.mark)).collect();
+        assert_eq!(shown, [("Die ", false), ("Crème", true), (" ", false), ("brûlée", true), (" war kalt", false)]);
+        assert_eq!(snippet_parts("abc", &[(2, 9)]).last().map(|p| p.text.as_str()), Some("c"));
+        assert!(snippet_parts("", &[]).is_empty());
     }
 }

@@ -226,6 +226,8 @@ impl QueueFilters {
             query.text = Some(SearchText::parse(&self.q).map_err(AppError::from)?);
         }
         query.sort = match self.sort.as_str() {
+            // A search without a chosen order comes best match first, as in the API.
+            "" if query.text.is_some() => TicketSort::Relevance,
             "" | "newest" => TicketSort::CreatedDesc,
             "oldest" => TicketSort::CreatedAsc,
             "activity" => TicketSort::ActivityDesc,
