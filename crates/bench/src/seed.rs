@@ -1141,6 +1141,62 @@ mod tests {
 
     use super::*;
 
+    /// The seeded search rows are the ones the store itself writes: rebuilt by
+    /// `reindex_search` from the seeded tickets, messages and customers, they come out the
+    /// same; and the FTS5 index the triggers keep finds them.
+    #[test]
+    fn seeded_search_rows_are_what_the_store_writes_and_are_found() {
+        #[derive(QueryableByName, PartialEq, Debug)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            ticket_id: String,
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            subject: String,
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            messages: String,
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            notes: String,
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            customer: String,
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            refs: String,
+        }
+        #[derive(QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let path = std::env::temp_dir().join(format!("seed-search-{}.db", Uuid::now_v7()));
+        let url = format!("sqlite://{}", path.display());
+        let store =
+            supportdesk_store_diesel::DieselStore::connect(&supportdesk_store_diesel::DieselConfig::new(&url)).unwrap();
+        let data = Dataset::new(600, 600);
+        let mut db = Db::open(&url, crate::db::Role::Seeder).unwrap();
+        data.seed_base(&mut db).unwrap();
+        let rows = |db: &mut Db| -> Vec<Row> {
+            let Db::Sqlite(c) = db else { unreachable!("a SQLite database") };
+            diesel::sql_query(
+                "SELECT ticket_id, subject, messages, notes, customer, refs FROM ticket_search ORDER BY ticket_id",
+            )
+            .load(c)
+            .unwrap()
+        };
+        let seeded = rows(&mut db);
+        assert_eq!(seeded.len(), 600);
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        assert_eq!(runtime.block_on(store.reindex_search()).unwrap(), 600);
+        assert_eq!(rows(&mut db), seeded, "the store rebuilds exactly the seeded rows");
+        let Db::Sqlite(c) = &mut db else { unreachable!("a SQLite database") };
+        let found: Count =
+            diesel::sql_query("SELECT count(*) AS n FROM ticket_fts WHERE ticket_fts MATCH '\"parcel\"*'")
+                .get_result(c)
+                .unwrap();
+        assert!(found.n > 0, "the FTS5 index finds the seeded subjects");
+        drop(db);
+        drop(store);
+        let _ = std::fs::remove_file(&path);
+    }
+
     fn dataset() -> Dataset {
         Dataset::new(100_000, 10_000)
     }
