@@ -41,6 +41,7 @@ mod password;
 mod ports;
 mod satisfaction;
 mod sla;
+mod search;
 mod tickets;
 mod tokens;
 mod trust;
@@ -74,8 +75,8 @@ pub use mail::{
 };
 pub use model::{
     AssigneeFilter, CategoryFilter, CategoryKey, CategorySummary, Idempotency, IdempotencyKey, IdempotencyRecord,
-    Login, Page, PageRequest, PersonSummary, SearchText, TicketEvent, TicketQuery, TicketSort, TicketSummary,
-    TicketView, Visibility,
+    Login, Page, PageRequest, PersonSummary, TicketEvent, TicketQuery, TicketSort, TicketSummary, TicketView,
+    Visibility,
 };
 pub use password::{Argon2Hasher, HashShare};
 pub use ports::{
@@ -86,6 +87,7 @@ pub use sla::{
     date_text, parse_date, storage as sla_storage, BusinessHours, BusinessHoursInput, SlaPolicy, SlaPolicyInput,
     MAX_SLA_MINUTES,
 };
+pub use search::{match_of, MatchField, SearchDocument, SearchMatch, SearchText, SNIPPET_CHARS};
 pub use tickets::{AgentReplyInput, OpenTicketInput, Outcome, ReplyResult, TriageInput};
 pub use tokens::{LoginThrottle, TokenAuthority, VerifiedToken};
 pub use trust::{

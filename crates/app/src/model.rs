@@ -3,10 +3,12 @@
 
 use supportdesk_domain::{
     AgentId, AuditEvent, Category, CategoryId, CustomerId, Email, ExternalRef, InvalidValue, Message, MessageId,
-    Priority, Role, Rule, Source, Status, Tag, TenantKey, Ticket, TicketId, TicketNumber,
+    Priority, Role, Rule, Source, Status, Tag, TenantKey, Ticket, TicketId,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
+
+use crate::search::{SearchMatch, SearchText};
 
 /// A customer or agent as shown next to a ticket.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +51,8 @@ pub struct TicketSummary {
     pub category: CategorySummary,
     /// Its assignee, if any.
     pub assignee: Option<PersonSummary>,
+    /// Where a `q` search matched it; `None` outside a search.
+    pub search_match: Option<SearchMatch>,
 }
 
 /// A ticket with its thread: the detail view.
@@ -102,10 +106,13 @@ pub enum TicketSort {
     PriorityDesc,
     /// Soonest SLA due time first (of the clocks running); tickets without one last.
     DueAsc,
+    /// Best match first (`bm25` on SQLite, `ts_rank` on PostgreSQL), newest first among
+    /// equals: the order of a `q` search without `sort`. Without `q`, newest first.
+    Relevance,
 }
 
 impl TicketSort {
-    /// Every sort, for tests and documentation.
+    /// Every sort of a list without `q`, for tests and documentation.
     pub const ALL: [TicketSort; 7] = [
         TicketSort::CreatedAsc,
         TicketSort::CreatedDesc,
@@ -116,7 +123,8 @@ impl TicketSort {
         TicketSort::DueAsc,
     ];
 
-    /// Parses `createdAt`, `-createdAt`, `lastActivityAt`, `-lastActivityAt`, `priority`, `-priority`.
+    /// Parses `createdAt`, `-createdAt`, `lastActivityAt`, `-lastActivityAt`, `priority`,
+    /// `-priority`, `relevance`.
     pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
         Ok(match raw.trim() {
             "createdAt" => TicketSort::CreatedAsc,
@@ -126,10 +134,13 @@ impl TicketSort {
             "priority" => TicketSort::PriorityAsc,
             "-priority" => TicketSort::PriorityDesc,
             "dueAt" => TicketSort::DueAsc,
+            "relevance" => TicketSort::Relevance,
             _ => {
                 return Err(InvalidValue::new(
                     "sort",
-                    Rule::OneOf("createdAt, -createdAt, lastActivityAt, -lastActivityAt, priority, -priority, dueAt"),
+                    Rule::OneOf(
+                        "createdAt, -createdAt, lastActivityAt, -lastActivityAt, priority, -priority, dueAt, relevance",
+                    ),
                 ))
             }
         })
@@ -145,6 +156,7 @@ impl TicketSort {
             TicketSort::PriorityAsc => "priority",
             TicketSort::PriorityDesc => "-priority",
             TicketSort::DueAsc => "dueAt",
+            TicketSort::Relevance => "relevance",
         }
     }
 }
@@ -234,40 +246,6 @@ impl<T> Page<T> {
     }
 }
 
-/// The `q` filter: a subject substring, or a ticket number.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SearchText {
-    text: String,
-    number: Option<TicketNumber>,
-}
-
-impl SearchText {
-    /// 1..=200 characters after trimming; also read as a ticket number when it is one.
-    pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
-        let text = raw.trim();
-        let length = text.chars().count();
-        if !(1..=200).contains(&length) {
-            return Err(InvalidValue::new("q", Rule::Length { min: 1, max: 200 }));
-        }
-        Ok(Self { text: text.to_owned(), number: TicketNumber::parse(text).ok() })
-    }
-
-    /// The text, trimmed.
-    pub fn text(&self) -> &str {
-        &self.text
-    }
-
-    /// The lower-cased text, for case-insensitive matching.
-    pub fn lowercase(&self) -> String {
-        self.text.to_lowercase()
-    }
-
-    /// The ticket number the text names, if it names one.
-    pub fn number(&self) -> Option<TicketNumber> {
-        self.number
-    }
-}
-
 /// Whom a list is limited to by assignee.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AssigneeFilter {
@@ -297,7 +275,7 @@ pub struct TicketQuery {
     pub assignee: Option<AssigneeFilter>,
     /// Only tickets with this tag.
     pub tag: Option<Tag>,
-    /// Subject substring (case-insensitive) or ticket number.
+    /// Full-text search (`q`), or the ticket number it names.
     pub text: Option<SearchText>,
     /// Only tickets with a recorded SLA breach (any clock).
     pub sla_breached: bool,
@@ -331,12 +309,10 @@ impl TicketQuery {
         only_status.then_some(self.statuses.as_slice())
     }
 
-    /// Whether `ticket` passes every filter (paging and sort aside). The memory store uses
-    /// this; SQL adapters express the same rules in their queries.
+    /// Whether `ticket` passes every filter but `text` (paging and sort aside), which needs
+    /// the thread ([`crate::SearchDocument`]). The memory store uses this; SQL adapters
+    /// express the same rules in their queries.
     pub fn matches(&self, ticket: &Ticket) -> bool {
-        let text_matches = self.text.as_ref().is_none_or(|q| {
-            q.number() == Some(ticket.number) || ticket.subject.as_str().to_lowercase().contains(&q.lowercase())
-        });
         self.customer_id.is_none_or(|id| id == ticket.customer_id)
             && (self.statuses.is_empty() || self.statuses.contains(&ticket.status))
             && self.category_id.is_none_or(|id| id == ticket.category_id)
@@ -350,7 +326,6 @@ impl TicketQuery {
             && self.tag.as_ref().is_none_or(|t| ticket.tags.contains(t))
             && (!self.sla_breached || ticket.sla.is_some_and(|sla| sla.state.breached.any()))
             && self.due_before.is_none_or(|before| Self::due_at(ticket).is_some_and(|due| due < before))
-            && text_matches
     }
 
     /// The activity time this list sorts by: the customer's or the staff's.
@@ -368,6 +343,8 @@ impl TicketQuery {
     }
 
     /// Orders two tickets as `sort` says; ties break on the id (time-ordered), the same way.
+    /// [`TicketSort::Relevance`] orders newest first here: the relevance itself is the
+    /// store's to weigh first.
     pub fn compare(&self, a: &Ticket, b: &Ticket) -> std::cmp::Ordering {
         use std::cmp::Ordering;
         let (ordering, descending): (Ordering, bool) = match self.sort {
@@ -384,6 +361,7 @@ impl TicketQuery {
                 (None, Some(_)) => (Ordering::Greater, false),
                 (None, None) => (Ordering::Equal, false),
             },
+            TicketSort::Relevance => (a.created_at.cmp(&b.created_at), true),
         };
         let ordering = ordering.then_with(|| a.id.cmp(&b.id));
         if descending {

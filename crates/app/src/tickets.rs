@@ -230,6 +230,7 @@ impl App {
                         },
                         category: CategorySummary::from(&category),
                         assignee: None,
+                        search_match: None,
                     };
                     return Ok(Outcome { value: TicketView { summary, messages: vec![message] }, replayed: false });
                 }

@@ -30,7 +30,7 @@ use diesel::sql_types::BigInt;
 use crate::db::{on_backend, Backend, Db, Role};
 use crate::driver::{histogram, Outcome};
 use crate::rng::Rng;
-use crate::schema::{agents, categories, customers, events, messages, tenants, ticket_counts, tickets};
+use crate::schema::{agents, categories, customers, events, messages, tenants, ticket_counts, ticket_search, tickets};
 use crate::seed::{id_text, Dataset, GET_TICKETS, TENANT};
 use crate::BoxError;
 use supportdesk_store_diesel::Paged;
@@ -233,6 +233,7 @@ fn create(db: &mut Db, data: &Dataset, rng: &mut Rng) -> Result<i64, BoxError> {
             .get_result::<i64>(c))?;
         fresh.ticket.number = number;
         on_backend!(db, |c| diesel::insert_into(tickets::table).values(&fresh.ticket).execute(c))?;
+        on_backend!(db, |c| diesel::insert_into(ticket_search::table).values(&fresh.search).execute(c))?;
         Ok(number)
     })
 }

@@ -43,6 +43,9 @@ pub enum Kind {
     QueueAssignee,
     /// The same queue, with a subject search.
     QueueSearch,
+    /// All tickets searched for one seeded ticket's order id (`q=ORD-…`, at most one
+    /// match: a rare term), best match first.
+    QueueSearchOrder,
     /// A customer lists their own tickets.
     Mine,
     /// 70 % reads (get, queue, mine), 30 % writes (create, both replies).
@@ -71,6 +74,7 @@ impl Kind {
             Kind::Queue => "queue",
             Kind::QueueAssignee => "queue (assigneeId)",
             Kind::QueueSearch => "queue (q)",
+            Kind::QueueSearchOrder => "queue (q order id)",
             Kind::Mine => "mine",
             Kind::Mixed => "mixed",
             Kind::ConsoleQueue => "console queue",
@@ -213,6 +217,11 @@ impl Workload for Scenario {
                 self.queue(rng, &format!("{QUEUE}&assigneeId={agent}"))
             }
             Kind::QueueSearch => self.queue(rng, &format!("{QUEUE}&q={SEARCH_WORD}")),
+            Kind::QueueSearchOrder => {
+                // One of the base tickets, present at every size; about a third have an order.
+                let number = self.data.largest - rng.below(usize::try_from(self.data.base).unwrap_or(1).max(1)) as u64;
+                self.queue(rng, &format!("/api/v1/admin/tickets?size=20&q=ORD-{number:08}"))
+            }
             Kind::Mine => Request::get("/api/v1/tickets".to_owned(), self.general_customer(rng)),
             Kind::ConsoleQueue => {
                 Request::page(CONSOLE_QUEUE.to_owned(), self.agent(rng.below(self.actors.agents.len())))

@@ -29,7 +29,7 @@ use uuid::Uuid;
 
 use crate::db::{on_backend, Backend, Db};
 use crate::rng::Rng;
-use crate::schema::{agents, categories, customers, events, messages, tenants, ticket_tags, tickets};
+use crate::schema::{agents, categories, customers, events, messages, tenants, ticket_search, ticket_tags, tickets};
 use crate::BoxError;
 
 /// The tenant everything is seeded into (and the tokens name).
@@ -210,6 +210,51 @@ pub struct TicketRow {
     pub public_last_agent_message_at: Option<PrimitiveDateTime>,
 }
 
+/// A ticket's search row as inserted (the columns of `ticket_search`): the same folded
+/// fields the store writes (`supportdesk_app::SearchDocument`). On SQLite the table's
+/// triggers fill the FTS5 index; on PostgreSQL the `tsvector` is a generated column.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = ticket_search, treat_none_as_default_value = false)]
+pub struct SearchRow {
+    /// Tenant key.
+    pub tenant: &'static str,
+    /// Ticket.
+    pub ticket_id: String,
+    /// The subject, folded.
+    pub subject: String,
+    /// The public messages, folded.
+    pub messages: String,
+    /// The internal notes, folded.
+    pub notes: String,
+    /// The customer's name and email, folded.
+    pub customer: String,
+    /// The order and delivery ids, folded.
+    pub refs: String,
+}
+
+impl SearchRow {
+    /// The search row of a generated ticket whose customer is `customer`.
+    fn of(ticket: &TicketRow, messages: &[MessageRow], customer: &Person) -> Self {
+        use supportdesk_domain::search::index_text;
+        let join = |parts: Vec<String>| parts.into_iter().filter(|p| !p.is_empty()).collect::<Vec<_>>().join(" ");
+        let bodies = |internal: bool| {
+            join(messages.iter().filter(|m| m.internal == internal).map(|m| index_text(&m.body)).collect())
+        };
+        Self {
+            tenant: TENANT,
+            ticket_id: ticket.id.clone(),
+            subject: index_text(&ticket.subject),
+            messages: bodies(false),
+            notes: bodies(true),
+            customer: join(vec![index_text(&customer.name), index_text(&customer.email)]),
+            refs: join(vec![
+                ticket.order_id.as_deref().map(index_text).unwrap_or_default(),
+                ticket.delivery_id.as_deref().map(index_text).unwrap_or_default(),
+            ]),
+        }
+    }
+}
+
 /// A message row as inserted.
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = messages, treat_none_as_default_value = false)]
@@ -358,6 +403,8 @@ pub struct Generated {
     pub events: Vec<EventRow>,
     /// Its tag rows.
     pub tags: Vec<TagRow>,
+    /// Its search row.
+    pub search: SearchRow,
 }
 
 /// A timestamp as the store writes it: UTC, to the microsecond.
@@ -680,7 +727,8 @@ impl Dataset {
             }
         }
         story.snapshot_ticket();
-        Generated { ticket: story.ticket, messages: story.messages, events: story.events, tags: tag_rows }
+        let search = SearchRow::of(&story.ticket, &story.messages, customer);
+        Generated { ticket: story.ticket, messages: story.messages, events: story.events, tags: tag_rows, search }
     }
 
     /// Writes the tenant, its categories, the customers and agents, and the base tickets.
@@ -796,6 +844,7 @@ impl Dataset {
                         rows.messages.extend(generated.messages);
                         rows.events.extend(generated.events);
                         rows.tags.extend(generated.tags);
+                        rows.search.push(generated.search);
                     }
                     if chunks.send(rows).is_err() {
                         break;
@@ -844,7 +893,7 @@ struct IndexDefinition {
 /// constraint, and returns their definitions (`CREATE INDEX …`, exactly as the migrations
 /// wrote them) to build them again.
 fn drop_secondary_indexes(db: &mut Db) -> Result<Vec<IndexDefinition>, BoxError> {
-    const TABLES: &str = "('tickets', 'messages', 'events', 'ticket_tags')";
+    const TABLES: &str = "('tickets', 'messages', 'events', 'ticket_tags', 'ticket_search')";
     let indexes: Vec<IndexDefinition> = match db {
         // Indexes SQLite makes for keys and UNIQUE constraints have no SQL.
         Db::Sqlite(c) => diesel::sql_query(format!(
@@ -902,6 +951,7 @@ struct Rows {
     messages: Vec<MessageRow>,
     events: Vec<EventRow>,
     tags: Vec<TagRow>,
+    search: Vec<SearchRow>,
 }
 
 impl Rows {
@@ -917,6 +967,7 @@ impl Rows {
                 if !self.tags.is_empty() {
                     diesel::copy_from(ticket_tags::table).from_insertable(&self.tags).execute(c)?;
                 }
+                diesel::copy_from(ticket_search::table).from_insertable(&self.search).execute(c)?;
             }
             Db::Sqlite(c) => {
                 for chunk in self.messages.chunks(ROWS_PER_STATEMENT) {
@@ -930,6 +981,9 @@ impl Rows {
                 }
                 for chunk in self.tags.chunks(ROWS_PER_STATEMENT) {
                     diesel::insert_into(ticket_tags::table).values(chunk).execute(c)?;
+                }
+                for chunk in self.search.chunks(ROWS_PER_STATEMENT) {
+                    diesel::insert_into(ticket_search::table).values(chunk).execute(c)?;
                 }
             }
         }
@@ -1122,6 +1176,62 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+
+    /// The seeded search rows are the ones the store itself writes: rebuilt by
+    /// `reindex_search` from the seeded tickets, messages and customers, they come out the
+    /// same; and the FTS5 index the triggers keep finds them.
+    #[test]
+    fn seeded_search_rows_are_what_the_store_writes_and_are_found() {
+        #[derive(QueryableByName, PartialEq, Debug)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            ticket_id: String,
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            subject: String,
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            messages: String,
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            notes: String,
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            customer: String,
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            refs: String,
+        }
+        #[derive(QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let path = std::env::temp_dir().join(format!("seed-search-{}.db", Uuid::now_v7()));
+        let url = format!("sqlite://{}", path.display());
+        let store =
+            supportdesk_store_diesel::DieselStore::connect(&supportdesk_store_diesel::DieselConfig::new(&url)).unwrap();
+        let data = Dataset::new(600, 600);
+        let mut db = Db::open(&url, crate::db::Role::Seeder).unwrap();
+        data.seed_base(&mut db).unwrap();
+        let rows = |db: &mut Db| -> Vec<Row> {
+            let Db::Sqlite(c) = db else { unreachable!("a SQLite database") };
+            diesel::sql_query(
+                "SELECT ticket_id, subject, messages, notes, customer, refs FROM ticket_search ORDER BY ticket_id",
+            )
+            .load(c)
+            .unwrap()
+        };
+        let seeded = rows(&mut db);
+        assert_eq!(seeded.len(), 600);
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        assert_eq!(runtime.block_on(store.reindex_search()).unwrap(), 600);
+        assert_eq!(rows(&mut db), seeded, "the store rebuilds exactly the seeded rows");
+        let Db::Sqlite(c) = &mut db else { unreachable!("a SQLite database") };
+        let found: Count =
+            diesel::sql_query("SELECT count(*) AS n FROM ticket_fts WHERE ticket_fts MATCH '\"parcel\"*'")
+                .get_result(c)
+                .unwrap();
+        assert!(found.n > 0, "the FTS5 index finds the seeded subjects");
+        drop(db);
+        drop(store);
+        let _ = std::fs::remove_file(&path);
+    }
 
     fn dataset() -> Dataset {
         Dataset::new(100_000, 10_000)

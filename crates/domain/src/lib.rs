@@ -62,6 +62,7 @@ mod event;
 mod ids;
 mod number;
 mod party;
+pub mod search;
 mod sla;
 mod status;
 mod text;

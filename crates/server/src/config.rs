@@ -92,6 +92,10 @@ pub enum AdminCommand {
     /// Rebuild the per-status ticket counts (the queues' totals) from the tickets, after
     /// tickets were written into the database by other means, e.g. a bulk import.
     Recount,
+    /// Rebuild the full-text search index (what `q` searches) from the tickets, their
+    /// messages and their customers, after tickets were written into the database by other
+    /// means (a bulk import), and once after upgrading to the release that adds search.
+    Reindex,
 }
 
 /// How log lines are written.
@@ -480,5 +484,12 @@ mod tests {
         let cli = Cli::try_parse_from(["supportdesk", "admin", "recount"]).unwrap();
         assert!(matches!(cli.command, Some(Command::Admin(AdminCommand::Recount))));
         assert!(Cli::try_parse_from(["supportdesk", "admin", "recount", "--tenant", "x"]).is_err());
+    }
+
+    #[test]
+    fn admin_reindex_takes_no_flags() {
+        let cli = Cli::try_parse_from(["supportdesk", "admin", "reindex"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Admin(AdminCommand::Reindex))));
+        assert!(Cli::try_parse_from(["supportdesk", "admin", "reindex", "--tenant", "x"]).is_err());
     }
 }

@@ -108,6 +108,12 @@ async fn run(mut cli: Cli) -> Result<(), StartupError> {
             tracing::info!("ticket counts rebuilt");
             Ok(())
         }
+        Command::Admin(AdminCommand::Reindex) => {
+            let store = connect(&cli.config).await?;
+            let tickets = store.reindex_search().await?;
+            tracing::info!(tickets, "search index rebuilt");
+            Ok(())
+        }
     }
 }
 

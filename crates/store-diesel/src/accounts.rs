@@ -15,6 +15,7 @@ use crate::db::{on_backend, write_transaction, DbConnection};
 use crate::error::{unique_as, Failure};
 use crate::rows::{id_text, to_db_time, AgentChangeset, AgentRead, AgentRow, CustomerRow, LoginRow};
 use crate::schema::{agents, customers, logins};
+use crate::search;
 use crate::store::DieselStore;
 use crate::trust::revoke_sessions_in;
 
@@ -71,21 +72,25 @@ impl AccountStore for DieselStore {
     async fn upsert_customer(&self, customer: &Customer) -> StoreResult<Customer> {
         let row = CustomerRow::from(customer);
         self.write(move |conn| {
-            // One statement, so concurrent upserts of one customer cannot both insert;
-            // created_at is kept from the first insert.
-            let stored: CustomerRow = on_backend!(conn, |c| diesel::insert_into(customers::table)
-                .values(&row)
-                .on_conflict((customers::tenant, customers::id))
-                .do_update()
-                .set((
-                    customers::name.eq(excluded(customers::name)),
-                    customers::email.eq(excluded(customers::email)),
-                    customers::image_url.eq(excluded(customers::image_url)),
-                    customers::updated_at.eq(excluded(customers::updated_at)),
-                ))
-                .returning(CustomerRow::as_returning())
-                .get_result(c))?;
-            Customer::try_from(stored)
+            write_transaction(conn, |conn| {
+                // One statement, so concurrent upserts of one customer cannot both insert;
+                // created_at is kept from the first insert.
+                let stored: CustomerRow = on_backend!(conn, |c| diesel::insert_into(customers::table)
+                    .values(&row)
+                    .on_conflict((customers::tenant, customers::id))
+                    .do_update()
+                    .set((
+                        customers::name.eq(excluded(customers::name)),
+                        customers::email.eq(excluded(customers::email)),
+                        customers::image_url.eq(excluded(customers::image_url)),
+                        customers::updated_at.eq(excluded(customers::updated_at)),
+                    ))
+                    .returning(CustomerRow::as_returning())
+                    .get_result(c))?;
+                // Their tickets are found by the name and email they have now.
+                search::index_customer(conn, &stored.tenant, &stored.id, &stored.name, stored.email.as_deref())?;
+                Customer::try_from(stored)
+            })
         })
         .await
     }

@@ -16,6 +16,7 @@ use crate::db::{on_backend, DbConnection, MultiBackend};
 use crate::error::Failure;
 use crate::rows::{id_text, TicketRow};
 use crate::schema::{agents, categories, customers, ticket_tags, tickets};
+use crate::search::TextFilter;
 
 /// Tickets with the rows that name their customer, category and assignee. Left joins: a
 /// ticket whose customer or category row is missing still lists, with empty names (as the
@@ -98,6 +99,7 @@ pub(crate) fn summary(row: SummaryRow) -> Result<TicketSummary, Failure> {
         },
         assignee,
         ticket,
+        search_match: None,
     })
 }
 
@@ -169,12 +171,8 @@ macro_rules! filter_tickets {
         if let Some(before) = filter.due_before {
             query = query.filter(tickets::sla_due_at.lt(before));
         }
-        if let Some((pattern, number)) = &filter.text {
-            let subject = tickets::subject_search.like(pattern.clone()).escape('\\');
-            query = match number {
-                Some(number) => query.filter(subject.or(tickets::number.eq(*number))),
-                None => query.filter(subject),
-            };
+        if let Some(text) = &filter.text {
+            query = query.filter(text.condition());
         }
         query
     }};
@@ -194,8 +192,8 @@ pub(crate) struct Filter {
     /// `Some(None)`: unassigned tickets only.
     assignee: Option<Option<String>>,
     tag: Option<String>,
-    /// A LIKE pattern on the lower-cased subject, and the number the text names, if any.
-    text: Option<(String, Option<i64>)>,
+    /// The full-text search (`q`), as each engine reads it.
+    text: Option<TextFilter>,
     /// Only tickets with a recorded breach.
     sla_breached: bool,
     /// Only tickets whose `sla_due_at` is before this (never the "no due time" value).
@@ -222,7 +220,7 @@ impl Filter {
                 AssigneeFilter::Unassigned => None,
             }),
             tag: query.tag.as_ref().map(ToString::to_string),
-            text: query.text.as_ref().map(|q| (contains_pattern(&q.lowercase()), q.number().map(|n| n.get()))),
+            text: query.text.as_ref().map(|q| TextFilter::new(tenant, q, !query.customer_view)),
             sla_breached: query.sla_breached,
             due_before: query.due_before.map(|at| crate::rows::to_db_time(at).min(crate::rows::NO_DUE_AT)),
             sort: query.sort,
@@ -244,6 +242,11 @@ impl Filter {
             let query = filter_tickets!(summary_source().into_boxed(), self, TagFilter::Exists);
             let query = query.select(summary_columns());
             let query = match self.sort {
+                // Best match first, then newest first.
+                TicketSort::Relevance => match &self.text {
+                    Some(text) => query.order_by((text.rank().asc(), tickets::created_at.desc(), tickets::id.desc())),
+                    None => query.order_by((tickets::created_at.desc(), tickets::id.desc())),
+                },
                 TicketSort::CreatedAsc => query.order_by((tickets::created_at.asc(), tickets::id.asc())),
                 TicketSort::CreatedDesc => query.order_by((tickets::created_at.desc(), tickets::id.desc())),
                 // A customer's list orders by the activity they can see (internal notes do
@@ -287,20 +290,6 @@ impl Filter {
         let last_page = found < u64::try_from(self.limit).unwrap_or(0) && (found > 0 || offset == 0);
         Ok(if last_page { offset + found } else { self.capped_count(conn)? })
     }
-}
-
-/// `%text%` for LIKE, with `\`, `%` and `_` taken literally (escaped with `\`).
-pub(crate) fn contains_pattern(text: &str) -> String {
-    let mut pattern = String::with_capacity(text.len() + 2);
-    pattern.push('%');
-    for c in text.chars() {
-        if matches!(c, '\\' | '%' | '_') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
 }
 
 /// `SELECT COUNT(*) FROM (<inner> LIMIT <cap>) AS capped`: counts the rows of a query, at
@@ -410,16 +399,3 @@ where
 }
 
 impl<Q, Conn> RunQueryDsl<Conn> for Paged<Q> {}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn like_patterns_take_wildcards_literally() {
-        assert_eq!(contains_pattern("parcel"), "%parcel%");
-        assert_eq!(contains_pattern("100%"), "%100\\%%");
-        assert_eq!(contains_pattern("s_ze"), "%s\\_ze%");
-        assert_eq!(contains_pattern("a\\b"), "%a\\\\b%");
-    }
-}

@@ -388,11 +388,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// One row per ticket: its searchable text, folded by the service, one column per
+    /// field; SQLite indexes it with FTS5 (`ticket_fts`), PostgreSQL with a `tsvector`.
+    ticket_search (tenant, ticket_id) {
+        tenant -> Text,
+        ticket_id -> Text,
+        subject -> Text,
+        messages -> Text,
+        notes -> Text,
+        customer -> Text,
+        refs -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     business_hours,
     sla_policies,
     jobs,
     macros,
+    ticket_search,
     notification_settings,
     notification_templates,
     mail_positions,

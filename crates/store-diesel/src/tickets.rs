@@ -36,6 +36,7 @@ use crate::rows::{
     TicketChangeset, TicketRow,
 };
 use crate::schema::{events, idempotency_keys, messages, tenants, ticket_counts, ticket_tags, tickets, COUNT_TICKETS};
+use crate::search;
 use crate::store::DieselStore;
 use crate::tenants::insert_tenant_if_absent;
 
@@ -237,6 +238,7 @@ fn create(
     // the counter's lock held for little longer than before.
     insert_events(conn, &ticket, &opened.events)?;
     write_tags(conn, &ticket, false)?;
+    search::index_new_ticket(conn, &ticket, &opened.message)?;
     add_to_count(conn, &ticket, ticket.status, 1)?;
     Ok(ticket)
 }
@@ -267,6 +269,7 @@ fn save(conn: &mut DbConnection, change: &TicketChange, record: Option<&Idempote
     if tags_changed {
         write_tags(conn, ticket, true)?;
     }
+    search::index_change(conn, change)?;
     if let Some((from, to)) = change.status_moved() {
         count_move(conn, ticket, from, to)?;
     }
@@ -431,9 +434,14 @@ impl TicketStore for DieselStore {
         let one_index = counted_statuses.as_ref().is_some_and(|statuses| statuses.len() <= 1);
         let short = one_index && query.page.offset() < SHORT_READ_OFFSET;
         let tenant = tenant.to_string();
+        let text = query.text.clone();
+        let staff = !query.customer_view;
         let work = move |conn: &mut DbConnection| {
             one_snapshot(conn, |conn| {
-                let items = filter.page(conn)?;
+                let mut items = filter.page(conn)?;
+                if let Some(text) = &text {
+                    search::add_matches(conn, &tenant, text, staff, &mut items)?;
+                }
                 Ok(match counted_statuses {
                     Some(statuses) => {
                         let total = counted_total(conn, &tenant, &statuses)?;

@@ -19,12 +19,12 @@ use async_trait::async_trait;
 use std::collections::HashMap;
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use supportdesk_app::{
-    AccountStore, AgentSession, ApiKey, BusinessHours, CategoryFilter, CategoryKey, CategoryStore, CategorySummary,
-    ClaimedDelivery, ClaimedMail, Delivery, DeliveryStatus, EventStore, FeedEvent, FeedPosition, IdempotencyKey,
-    IdempotencyRecord, JobStore, Login, Macro, MacroStore, MailDelivery, MailSettings, MailStore, MailTemplate,
-    NotificationKind, Page, PersonSummary, Secret, SigningKey, SlaPolicy, SlaStore, StoreError, StoreResult, Taken,
-    TenantRecord, TenantStore, TicketQuery, TicketSnapshot, TicketStore, TicketSummary, TicketView, TrustStore,
-    Visibility, WebhookEndpoint, WebhookStore,
+    match_of, AccountStore, AgentSession, ApiKey, BusinessHours, CategoryFilter, CategoryKey, CategoryStore,
+    CategorySummary, ClaimedDelivery, ClaimedMail, Delivery, DeliveryStatus, EventStore, FeedEvent, FeedPosition,
+    IdempotencyKey, IdempotencyRecord, JobStore, Login, Macro, MacroStore, MailDelivery, MailSettings, MailStore,
+    MailTemplate, NotificationKind, Page, PersonSummary, SearchDocument, Secret, SigningKey, SlaPolicy, SlaStore,
+    StoreError, StoreResult, Taken, TenantRecord, TenantStore, TicketQuery, TicketSnapshot, TicketSort, TicketStore,
+    TicketSummary, TicketView, TrustStore, Visibility, WebhookEndpoint, WebhookStore,
 };
 use supportdesk_domain::{
     Agent, AgentId, AuditEvent, BusinessHoursId, Category, CategoryId, Customer, CustomerId, Email, EventData, Message,
@@ -191,6 +191,15 @@ impl State {
         }
     }
 
+    /// The ticket's searchable text, made from its thread and its customer as they are now.
+    fn search_document(&self, ticket: &Ticket) -> SearchDocument {
+        let customer = self.customers.get(&(ticket.tenant.clone(), ticket.customer_id));
+        let name = customer.map(|c| c.name.as_str()).unwrap_or_default();
+        let email = customer.and_then(|c| c.email.as_ref().map(|e| e.as_str()));
+        let thread = self.messages.get(&ticket.id).map(Vec::as_slice).unwrap_or_default();
+        SearchDocument::new(ticket, thread, name, email)
+    }
+
     fn summary(&self, ticket: &Ticket) -> TicketSummary {
         let customer = self.customers.get(&(ticket.tenant.clone(), ticket.customer_id));
         let category = self.categories.get(&ticket.category_id);
@@ -213,6 +222,7 @@ impl State {
                 email: Some(a.email.to_string()),
                 image_url: None,
             }),
+            search_match: None,
         }
     }
 }
@@ -866,16 +876,43 @@ impl TicketStore for MemoryStore {
 
     async fn list_tickets(&self, tenant: &TenantKey, query: &TicketQuery) -> StoreResult<Page<TicketSummary>> {
         let state = self.read();
-        let mut matching: Vec<&Ticket> =
-            state.tickets.values().filter(|t| &t.tenant == tenant && query.matches(t)).collect();
-        matching.sort_by(|a, b| query.compare(a, b));
+        let staff = !query.customer_view;
+        let mut matching: Vec<(&Ticket, f64)> = Vec::new();
+        for ticket in state.tickets.values().filter(|t| &t.tenant == tenant && query.matches(t)) {
+            let score = match &query.text {
+                None => 0.0,
+                Some(text) => {
+                    let document = state.search_document(ticket);
+                    if document.matches(text.query(), staff) {
+                        document.score(text.query(), staff)
+                    } else if text.number() == Some(ticket.number) {
+                        0.0
+                    } else {
+                        continue;
+                    }
+                }
+            };
+            matching.push((ticket, score));
+        }
+        let by_relevance = query.text.is_some() && query.sort == TicketSort::Relevance;
+        matching.sort_by(|(a, a_score), (b, b_score)| {
+            let relevance = if by_relevance { b_score.total_cmp(a_score) } else { std::cmp::Ordering::Equal };
+            relevance.then_with(|| query.compare(a, b))
+        });
         let total = matching.len() as u64;
         let offset = usize::try_from(query.page.offset()).unwrap_or(usize::MAX);
         let items = matching
             .into_iter()
             .skip(offset)
             .take(query.page.size() as usize)
-            .map(|ticket| state.summary(ticket))
+            .map(|(ticket, _)| {
+                let mut summary = state.summary(ticket);
+                if let Some(text) = &query.text {
+                    let thread = state.messages.get(&ticket.id).map(Vec::as_slice).unwrap_or_default();
+                    summary.search_match = match_of(text, &summary, thread, staff);
+                }
+                summary
+            })
             .collect();
         Ok(Page::exact(items, query.page, total))
     }

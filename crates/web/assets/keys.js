@@ -1,5 +1,6 @@
 // supportdesk console keyboard shortcuts: j/k move in the queue, Enter opens, r replies,
-// / searches. Loaded as an external file: the Content-Security-Policy allows no inline script.
+// / searches (the queue's search box, or the one every console page has in its header).
+// Loaded as an external file: the Content-Security-Policy allows no inline script.
 (function () {
   "use strict";
   function typing(target) {
@@ -26,7 +27,7 @@
       var selected = document.querySelector("tr.row.selected");
       if (selected) { window.location.assign(selected.getAttribute("data-href")); }
     } else if (event.key === "/") {
-      var search = document.getElementById("search");
+      var search = document.getElementById("search") || document.getElementById("search-top");
       if (search) { search.focus(); event.preventDefault(); }
     } else if (event.key === "r") {
       var reply = document.getElementById("reply-body");

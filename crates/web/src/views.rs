@@ -51,6 +51,11 @@ pub struct TicketRow {
     pub sla: String,
     /// The badge's CSS class: `breached`, `due`, `paused`, or empty.
     pub sla_class: &'static str,
+    /// Where a search matched (empty outside a search).
+    pub found_in: &'static str,
+    /// The search snippet in parts, each to be shown plain or highlighted (empty outside a
+    /// search).
+    pub snippet: Vec<SnippetPart>,
 }
 
 /// The SLA badge of a ticket: a recorded breach first, then the soonest running due time,
@@ -105,6 +110,38 @@ pub fn sla_lines(ticket: &supportdesk_domain::Ticket) -> Vec<SlaLine> {
     ]
 }
 
+/// A piece of a search snippet; the template escapes the text and wraps a highlighted part
+/// in `<mark>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnippetPart {
+    /// The text.
+    pub text: String,
+    /// Whether it is where the query's words are.
+    pub mark: bool,
+}
+
+/// Cuts a snippet at its highlight ranges (in characters).
+pub fn snippet_parts(snippet: &str, highlights: &[(usize, usize)]) -> Vec<SnippetPart> {
+    let chars: Vec<char> = snippet.chars().collect();
+    let mut parts = Vec::new();
+    let mut at = 0;
+    for &(start, end) in highlights {
+        let (start, end) = (start.min(chars.len()).max(at), end.min(chars.len()));
+        if start >= end {
+            continue;
+        }
+        if start > at {
+            parts.push(SnippetPart { text: chars[at..start].iter().collect(), mark: false });
+        }
+        parts.push(SnippetPart { text: chars[start..end].iter().collect(), mark: true });
+        at = end;
+    }
+    if at < chars.len() {
+        parts.push(SnippetPart { text: chars[at..].iter().collect(), mark: false });
+    }
+    parts
+}
+
 impl From<&TicketSummary> for TicketRow {
     fn from(summary: &TicketSummary) -> Self {
         let t = &summary.ticket;
@@ -122,6 +159,12 @@ impl From<&TicketSummary> for TicketRow {
             updated: when(t.updated_at),
             sla: sla_badge(t).0,
             sla_class: sla_badge(t).1,
+            found_in: summary.search_match.as_ref().map_or("", |m| m.field.as_str()),
+            snippet: summary
+                .search_match
+                .as_ref()
+                .map(|m| snippet_parts(&m.snippet, &m.highlights))
+                .unwrap_or_default(),
         }
     }
 }
@@ -310,5 +353,14 @@ mod tests {
     fn a_choice_is_selected_when_it_is_the_current_value() {
         assert!(Choice::new("high", "High", "high").selected);
         assert!(!Choice::new("low", "Low", "high").selected);
+    }
+
+    #[test]
+    fn a_snippet_is_cut_at_its_highlights_by_characters() {
+        let parts = snippet_parts("Die Crème brûlée war kalt", &[(4, 9), (10, 16)]);
+        let shown: Vec<(&str, bool)> = parts.iter().map(|p| (p.text.as_str(), p.mark)).collect();
+        assert_eq!(shown, [("Die ", false), ("Crème", true), (" ", false), ("brûlée", true), (" war kalt", false)]);
+        assert_eq!(snippet_parts("abc", &[(2, 9)]).last().map(|p| p.text.as_str()), Some("c"));
+        assert!(snippet_parts("", &[]).is_empty());
     }
 }

@@ -267,3 +267,30 @@ async fn an_agent_who_may_assign_is_offered_every_active_agent_but_cannot_list_t
         Principal::agent(TenantKey::default(), sam.id.as_uuid(), vec![supportdesk_domain::Permission::TicketsRead]);
     assert!(matches!(f.app.assignable_agents(&reader).await, Err(AppError::Forbidden(_))));
 }
+
+#[actix_web::test]
+async fn a_console_search_shows_escaped_snippets_with_the_words_marked_and_every_page_has_the_box() {
+    let f = fixture().await;
+    let admin_token = admin_token(&f).await;
+    let customer = Principal::customer(TenantKey::default(), uuid::Uuid::now_v7()).named("Alex");
+    let input = OpenTicketInput::new(
+        CategoryKey::parse("order").unwrap(),
+        Description::parse("The <b>blue</b> Kettle arrived broken, again.").unwrap(),
+    );
+    f.app.open_ticket(&customer, input, None).await.unwrap();
+    let service = test::init_service(ActixApp::new().configure(|cfg| configure(cfg, f.state.clone()))).await;
+    let get = |uri: &str| {
+        test::TestRequest::get()
+            .uri(uri)
+            .insert_header((header::COOKIE, format!("sd_session={admin_token}")))
+            .to_request()
+    };
+    let body = body_text(&test::read_body(test::call_service(&service, get("/console?q=kettle")).await).await);
+    assert!(body.contains("<mark>Kettle</mark>"), "{body}");
+    assert!(body.contains("&#60;b&#62;blue&#60;/b&#62; <mark>Kettle</mark>"), "the snippet is escaped");
+    assert!(!body.contains("<b>blue</b>"));
+    let body = body_text(&test::read_body(test::call_service(&service, get("/console?q=teapot")).await).await);
+    assert!(body.contains("No tickets match."));
+    let body = body_text(&test::read_body(test::call_service(&service, get("/console/tickets/1")).await).await);
+    assert!(body.contains("id=\"search-top\""), "every console page has the search box");
+}

@@ -306,19 +306,202 @@ pub async fn lists_filter_by_tag<S: Store + 'static>(s: ContractStore<S>) {
     assert_eq!(page.total, 0, "tags match whole, not by prefix");
 }
 
-/// `q` matches a subject substring regardless of case, and treats `%` and `_` literally.
-pub async fn lists_filter_by_subject_text_case_insensitively<S: Store + 'static>(s: ContractStore<S>) {
+fn search(q: &str) -> TicketQuery {
+    TicketQuery { text: Some(SearchText::parse(q).unwrap()), sort: TicketSort::Relevance, ..query() }
+}
+
+/// Opens a ticket for `customer` with this exact subject (and a neutral description).
+async fn open_with_subject<S: Store + 'static>(w: &World<S>, customer: &Principal, subject: &str) -> TicketView {
+    let mut input = World::<S>::input("Opened for a search case");
+    input.subject = Some(Subject::parse(subject).unwrap());
+    w.try_open(customer, input).await.unwrap()
+}
+
+/// The numbers a staff (or customer) search finds, in its order.
+async fn found<S: Store + 'static>(w: &World<S>, who: &Principal, q: &str) -> Vec<i64> {
+    numbers(&w.app.list_tickets(who, search(q)).await.unwrap())
+}
+
+/// The text of a match's highlights, read by characters as the API promises.
+fn highlighted(found: &crate::SearchMatch) -> Vec<String> {
+    let chars: Vec<char> = found.snippet.chars().collect();
+    found.highlights.iter().map(|(start, end)| chars[*start..*end].iter().collect()).collect()
+}
+
+/// `q` finds words by prefix in the subject, the messages, the notes, the customer's name
+/// and email, and the order id, and says where it matched.
+pub async fn search_finds_words_by_prefix_in_every_field_for_staff<S: Store + 'static>(s: ContractStore<S>) {
     let (w, _s) = world(s).await;
-    let parcel = w.open(&w.alex, "My PARCEL is missing").await;
-    let percent = w.open(&w.alex, "Charged 100% twice").await;
-    w.open(&w.alex, "Wrong size").await;
-    let text = |q: &str| TicketQuery { text: Some(SearchText::parse(q).unwrap()), ..query() };
-    let page = w.app.list_tickets(&w.admin, text("parcel")).await.unwrap();
-    assert_eq!(numbers(&page), [parcel.summary.ticket.number.get()]);
-    let page = w.app.list_tickets(&w.admin, text("0%")).await.unwrap();
-    assert_eq!(numbers(&page), [percent.summary.ticket.number.get()]);
-    let page = w.app.list_tickets(&w.admin, text("s_ze")).await.unwrap();
-    assert_eq!(page.total, 0, "_ is not a wildcard");
+    let kettle = open_with_subject(&w, &w.alex, "Blue kettle arrived broken").await.summary.ticket.number.get();
+    let mut input = World::<S>::about_order(World::<S>::input("Wrong size"), "ORD-7781");
+    input.subject = Some(Subject::parse("Wrong size").unwrap());
+    let other = w.try_open(&w.blake, input).await.unwrap();
+    let id = by_id(&other);
+    w.app.agent_reply(&w.sam, id, reply("We will send the replacement today"), None, None).await.unwrap();
+    let mut note = reply("The customer seems upset about delays");
+    note.internal = true;
+    w.app.agent_reply(&w.sam, id, note, None, None).await.unwrap();
+    let other = other.summary.ticket.number.get();
+
+    assert_eq!(found(&w, &w.admin, "kett").await, [kettle], "subject, by prefix");
+    assert_eq!(found(&w, &w.admin, "replace").await, [other], "a message");
+    assert_eq!(found(&w, &w.admin, "upset").await, [other], "an internal note");
+    assert_eq!(found(&w, &w.admin, "blake").await, [other], "the customer's name");
+    assert_eq!(found(&w, &w.admin, "blake@example.com").await, [other], "the customer's email");
+    assert_eq!(found(&w, &w.admin, "ORD-77").await, [other], "the order id");
+    assert_eq!(found(&w, &w.admin, "7781").await, [other], "a word of the order id");
+    assert_eq!(found(&w, &w.admin, "ettle").await, Vec::<i64>::new(), "words match from their start");
+
+    let page = w.app.list_tickets(&w.admin, search("upset")).await.unwrap();
+    let matched = page.items[0].search_match.clone().unwrap();
+    assert_eq!(matched.field, crate::MatchField::Note);
+    assert_eq!(matched.snippet, "The customer seems upset about delays");
+    assert_eq!(highlighted(&matched), ["upset"]);
+    let page = w.app.list_tickets(&w.admin, search("kettle broken")).await.unwrap();
+    let matched = page.items[0].search_match.clone().unwrap();
+    assert_eq!(matched.field, crate::MatchField::Subject);
+    assert_eq!(highlighted(&matched), ["kettle", "broken"]);
+    let plain = w.app.list_tickets(&w.admin, query()).await.unwrap();
+    assert!(plain.items.iter().all(|i| i.search_match.is_none()), "no match info without q");
+}
+
+/// A quoted phrase matches its words in a row, exactly; `-word` excludes the tickets that
+/// contain it anywhere.
+pub async fn search_matches_phrases_exactly_and_excludes_words<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let in_a_row = open_with_subject(&w, &w.alex, "The kettle arrived broken").await.summary.ticket.number.get();
+    let apart = open_with_subject(&w, &w.alex, "Arrived today, broken kettle").await;
+    let fine = open_with_subject(&w, &w.blake, "Kettle works fine").await.summary.ticket.number.get();
+    let apart_number = apart.summary.ticket.number.get();
+
+    assert_eq!(found(&w, &w.admin, "\"arrived broken\"").await, [in_a_row]);
+    assert_eq!(found(&w, &w.admin, "\"arrived brok\"").await, Vec::<i64>::new(), "a phrase's words are whole");
+    let mut both = found(&w, &w.admin, "arrived broken").await;
+    both.sort_unstable();
+    assert_eq!(both, [in_a_row, apart_number], "bare words in any order");
+    assert_eq!(found(&w, &w.admin, "kettle -broken").await, [fine]);
+    assert_eq!(found(&w, &w.admin, "kettle -\"arrived broken\"").await.len(), 2);
+    // An excluded word in a later message removes the ticket as well.
+    w.app
+        .agent_reply(
+            &w.sam,
+            TicketRef::Number(supportdesk_domain::TicketNumber::new(fine).unwrap()),
+            reply("Refund sent"),
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(found(&w, &w.admin, "kettle -refund").await.len(), 2);
+    assert!(!found(&w, &w.admin, "kettle -refund").await.contains(&fine));
+}
+
+/// Case and accents do not matter, in the query or in the text; `ß` is `ss`.
+pub async fn search_folds_case_and_accents<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let cafe = open_with_subject(&w, &w.alex, "Café an der Straße").await;
+    w.app
+        .customer_reply(
+            &w.alex,
+            by_id(&cafe),
+            MessageBody::parse("Die CRÈME BRÛLÉE war kalt").unwrap(),
+            vec![],
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+    let cafe = cafe.summary.ticket.number.get();
+    open_with_subject(&w, &w.blake, "Something else entirely").await;
+    for q in ["cafe", "CAFÉ", "Cafe", "strasse", "STRASSE", "straße", "creme brulee", "crème", "BRULEE"] {
+        assert_eq!(found(&w, &w.admin, q).await, [cafe], "q={q}");
+        assert_eq!(found(&w, &w.alex, q).await, [cafe], "q={q} for the customer");
+    }
+    let page = w.app.list_tickets(&w.admin, search("brulee")).await.unwrap();
+    let matched = page.items[0].search_match.clone().unwrap();
+    assert_eq!(matched.field, crate::MatchField::Message);
+    assert_eq!(highlighted(&matched), ["BRÛLÉE"], "offsets count characters of the original text");
+}
+
+/// A customer's search covers their own tickets' subjects and public messages: never an
+/// internal note (not even to exclude), never the customer fields, never another customer's
+/// ticket.
+pub async fn customers_search_only_their_own_subjects_and_public_messages<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let own = open_with_subject(&w, &w.alex, "Kettle leaks water").await;
+    let mut note = reply("Secretive remark about a refund");
+    note.internal = true;
+    w.app.agent_reply(&w.sam, by_id(&own), note, None, None).await.unwrap();
+    w.app.agent_reply(&w.sam, by_id(&own), reply("A courier will collect it"), None, None).await.unwrap();
+    open_with_subject(&w, &w.blake, "Kettle leaks too").await;
+    let own = own.summary.ticket.number.get();
+
+    assert_eq!(found(&w, &w.alex, "kettle").await, [own], "not another customer's ticket");
+    assert_eq!(found(&w, &w.alex, "courier").await, [own], "public messages");
+    assert_eq!(found(&w, &w.alex, "secretive").await, Vec::<i64>::new(), "notes are invisible");
+    assert_eq!(found(&w, &w.alex, "kettle -refund").await, [own], "an invisible note excludes nothing");
+    assert_eq!(found(&w, &w.alex, "alex").await, Vec::<i64>::new(), "customer fields are staff-only");
+    assert_eq!(found(&w, &w.admin, "secretive").await, [own], "staff do find the note");
+    let page = w.app.list_tickets(&w.alex, search("kettle courier")).await.unwrap();
+    let matched = page.items[0].search_match.clone().unwrap();
+    assert_ne!(matched.field, crate::MatchField::Note);
+    assert!(!matched.snippet.contains("Secretive"));
+}
+
+/// A search never finds another tenant's tickets.
+pub async fn search_never_crosses_tenants<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let alpha = open_with_subject(&w, &w.alex, "Kettle in alpha").await.summary.ticket.number.get();
+    let beta = open_with_subject(&w, &w.casey, "Kettle in beta").await.summary.ticket.number.get();
+    let page = w.app.list_tickets(&w.admin, search("kettle")).await.unwrap();
+    assert_eq!((numbers(&page), page.total), (vec![alpha], 1));
+    let page = w.app.list_tickets(&w.beta_admin, search("kettle")).await.unwrap();
+    assert_eq!((numbers(&page), page.total), (vec![beta], 1));
+    assert!(found(&w, &w.admin, "beta").await.is_empty());
+}
+
+/// What a write adds is found as soon as it returns: a reply, a new subject, a customer's
+/// new name.
+pub async fn search_finds_what_a_write_added_at_once<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let created = open_with_subject(&w, &w.alex, "Parcel missing").await;
+    let number = created.summary.ticket.number.get();
+    assert!(found(&w, &w.admin, "zebra").await.is_empty());
+    w.app
+        .customer_reply(
+            &w.alex,
+            by_id(&created),
+            MessageBody::parse("The zebra pattern is wrong").unwrap(),
+            vec![],
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(found(&w, &w.admin, "zebra").await, [number]);
+    assert_eq!(found(&w, &w.alex, "zebra").await, [number]);
+    let triage = TriageInput { subject: Some(Subject::parse("Giraffe delivered").unwrap()), ..TriageInput::default() };
+    w.app.triage(&w.admin, by_id(&created), triage, None).await.unwrap();
+    assert_eq!(found(&w, &w.admin, "giraffe").await, [number]);
+    assert!(found(&w, &w.admin, "parcel").await.is_empty(), "the old subject is gone");
+    let profile = CustomerProfile::parse("Alexandra Quill", Some("quill@example.com"), None).unwrap();
+    w.app.upsert_customer(&w.admin, World::<S>::customer_id(&w.alex), profile).await.unwrap();
+    assert_eq!(found(&w, &w.admin, "quill").await, [number]);
+}
+
+/// Without `sort` a search comes best match first; with `sort`, in that order.
+pub async fn search_orders_by_relevance_unless_sorted<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let in_subject = open_with_subject(&w, &w.alex, "Kettle").await.summary.ticket.number.get();
+    let in_message = open_with_subject(&w, &w.blake, "Another question about my order").await;
+    w.app
+        .agent_reply(&w.sam, by_id(&in_message), reply("Which kettle do you mean? We sell several."), None, None)
+        .await
+        .unwrap();
+    let in_message = in_message.summary.ticket.number.get();
+    assert_eq!(found(&w, &w.admin, "kettle").await, [in_subject, in_message]);
+    let newest = TicketQuery { sort: TicketSort::CreatedDesc, ..search("kettle") };
+    assert_eq!(numbers(&w.app.list_tickets(&w.admin, newest).await.unwrap()), [in_message, in_subject]);
 }
 
 /// `q` that is a ticket number finds that ticket, in any spelling.
@@ -330,6 +513,8 @@ pub async fn lists_filter_by_ticket_number_text<S: Store + 'static>(s: ContractS
         let q = TicketQuery { text: Some(SearchText::parse(spelling).unwrap()), ..query() };
         let page = w.app.list_tickets(&w.admin, q).await.unwrap();
         assert_eq!(numbers(&page), [second.summary.ticket.number.get()], "q={spelling}");
+        let matched = page.items[0].search_match.clone().unwrap();
+        assert_eq!((matched.field, matched.snippet.as_str()), (crate::MatchField::Number, "#000002"));
     }
 }
 

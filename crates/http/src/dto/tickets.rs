@@ -3,8 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 use supportdesk_app::{
-    AgentReplyInput, AssigneeFilter, CategoryKey, OpenTicketInput, PageRequest, PersonSummary, ReplyResult, SearchText,
-    TicketEvent, TicketQuery, TicketSort, TicketSummary, TicketView, TriageInput, Validator,
+    AgentReplyInput, AssigneeFilter, CategoryKey, OpenTicketInput, PageRequest, PersonSummary, ReplyResult,
+    SearchMatch, SearchText, TicketEvent, TicketQuery, TicketSort, TicketSummary, TicketView, TriageInput, Validator,
 };
 use supportdesk_domain::{
     AgentId, Attachment, CustomerId, Description, ExternalRef, Message, MessageBody, Priority, ResolutionNote, Source,
@@ -358,7 +358,11 @@ pub struct CustomerTicketQuery {
     pub source: Option<String>,
     /// The shop's order reference.
     pub order_id: Option<String>,
-    /// Subject substring (case-insensitive), or a ticket number (`42`, `#000042`).
+    /// Full-text search of the caller's tickets: their subjects and public messages. Words
+    /// match by prefix, `"a phrase"` exactly, `-word` excludes; case and accents do not
+    /// matter. A ticket number (`42`, `#000042`) also finds that ticket. 1..200 characters,
+    /// at most 16 terms, at least one word not excluded.
+    #[param(example = "kettle -refund")]
     pub q: Option<String>,
     /// Page, from 1 (default 1).
     #[param(value_type = Option<u32>, minimum = 1)]
@@ -366,7 +370,8 @@ pub struct CustomerTicketQuery {
     /// Items per page, 1..100 (default 20).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     pub size: Option<String>,
-    /// `createdAt`, `-createdAt` (default), `lastActivityAt`, `-lastActivityAt`, `priority`, `-priority`.
+    /// `createdAt`, `-createdAt` (default), `lastActivityAt`, `-lastActivityAt`, `priority`,
+    /// `-priority`, `relevance` (the default with `q`: best match first).
     #[param(example = "-createdAt")]
     pub sort: Option<String>,
 }
@@ -398,7 +403,12 @@ pub struct AdminTicketQuery {
     pub order_id: Option<String>,
     /// Only tickets with this tag.
     pub tag: Option<String>,
-    /// Subject substring (case-insensitive), or a ticket number.
+    /// Full-text search of the subject, every message and note, the customer's name and
+    /// email, and the order and delivery ids. Words match by prefix, `"a phrase"` exactly,
+    /// `-word` excludes; case and accents do not matter. A ticket number (`42`, `#000042`)
+    /// also finds that ticket. 1..200 characters, at most 16 terms, at least one word not
+    /// excluded.
+    #[param(example = "\"blue kettle\" -refund")]
     pub q: Option<String>,
     /// Page, from 1 (default 1).
     #[param(value_type = Option<u32>, minimum = 1)]
@@ -407,7 +417,8 @@ pub struct AdminTicketQuery {
     #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     pub size: Option<String>,
     /// `createdAt`, `-createdAt` (default), `lastActivityAt`, `-lastActivityAt`, `priority`,
-    /// `-priority`, `dueAt` (soonest SLA due time first; tickets without one last).
+    /// `-priority`, `dueAt` (soonest SLA due time first; tickets without one last), `relevance`
+    /// (the default with `q`: best match first).
     pub sort: Option<String>,
     /// `true`: only tickets with a recorded SLA breach.
     #[param(value_type = Option<bool>)]
@@ -474,7 +485,9 @@ fn parse_common(v: &mut Validator, raw: CommonQuery<'_>) -> (TicketQuery, Option
     let source = v.check_opt(raw.source.map(Source::parse));
     let order_id = v.check_opt(raw.order_id.map(ExternalRef::parse));
     let text = v.check_opt(raw.q.map(SearchText::parse));
-    let sort = v.check_opt(raw.sort.map(TicketSort::parse)).unwrap_or_default();
+    // A search without `sort` comes best match first.
+    let default_sort = if raw.q.is_some() { TicketSort::Relevance } else { TicketSort::default() };
+    let sort = v.check_opt(raw.sort.map(TicketSort::parse)).unwrap_or(default_sort);
     let page = parse_number(v, "page", raw.page, 1);
     let size = parse_number(v, "size", raw.size, i64::from(PageRequest::DEFAULT_SIZE));
     // Each bound is checked on its own, so that both are reported when both are wrong.
@@ -616,6 +629,37 @@ impl From<&PersonSummary> for PersonResponse {
             name: person.name.clone(),
             email: person.email.clone(),
             image_url: person.image_url.clone(),
+        }
+    }
+}
+
+/// Where a search result matched: the field, a plain-text snippet of it, and where the
+/// query's words are in the snippet.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchMatchResponse {
+    /// `subject`, `message`, `note` (staff only), `customer` (name or email, staff only),
+    /// `orderId`, `deliveryId` (staff only), or `number` (`q` named the ticket's number).
+    #[schema(example = "message")]
+    pub field: String,
+    /// Plain text (no HTML, no markup: escape it before putting it in a page), about 160
+    /// characters around the first match, with `…` where the text was cut.
+    #[schema(example = "…the blue kettle arrived broken, the box was…")]
+    pub snippet: String,
+    /// `[start, end)` ranges of the snippet to highlight, sorted and not overlapping.
+    /// Offsets count Unicode scalar values (characters, as Rust `chars()` or Python `str`
+    /// index them), not bytes and not UTF-16 code units: in JavaScript use
+    /// `Array.from(snippet).slice(start, end)`.
+    #[schema(example = json!([[9, 15]]))]
+    pub highlights: Vec<[usize; 2]>,
+}
+
+impl From<&SearchMatch> for SearchMatchResponse {
+    fn from(found: &SearchMatch) -> Self {
+        Self {
+            field: found.field.as_str().to_owned(),
+            snippet: found.snippet.clone(),
+            highlights: found.highlights.iter().map(|(start, end)| [*start, *end]).collect(),
         }
     }
 }
@@ -773,6 +817,9 @@ pub struct TicketSummaryResponse {
     /// The customer's latest rating of a resolution of this ticket, or null. After a reopen
     /// it stays until the next resolution is rated.
     pub satisfaction: Option<SatisfactionResponse>,
+    /// Where a `q` search matched: only on the items of a `q` search, absent elsewhere.
+    #[serde(rename = "match", skip_serializing_if = "Option::is_none")]
+    pub search_match: Option<SearchMatchResponse>,
 }
 
 /// Which SLA clocks breached (recorded by breach detection within a minute of the due
@@ -916,6 +963,7 @@ impl From<&TicketSummary> for TicketSummaryResponse {
             version: ticket.version,
             sla: ticket.sla.as_ref().map(SlaResponse::from),
             satisfaction: ticket.satisfaction.as_ref().map(SatisfactionResponse::from),
+            search_match: summary.search_match.as_ref().map(SearchMatchResponse::from),
         }
     }
 }
@@ -1065,6 +1113,10 @@ pub struct CustomerTicketSummaryResponse {
     /// customer's `If-Match` is compared with.
     #[schema(example = 3)]
     pub version: i64,
+    /// Where a `q` search matched (the subject or a public message): only on the items of
+    /// a `q` search, absent elsewhere.
+    #[serde(rename = "match", skip_serializing_if = "Option::is_none")]
+    pub search_match: Option<SearchMatchResponse>,
 }
 
 impl From<&TicketSummary> for CustomerTicketSummaryResponse {
@@ -1098,6 +1150,7 @@ impl From<&TicketSummary> for CustomerTicketSummaryResponse {
             resolved_at: timestamp_opt(ticket.resolved_at),
             closed_at: timestamp_opt(ticket.closed_at),
             version: ticket.public_version,
+            search_match: summary.search_match.as_ref().map(SearchMatchResponse::from),
         }
     }
 }

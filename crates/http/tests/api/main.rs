@@ -16,5 +16,6 @@ mod macros;
 mod ops;
 mod satisfaction;
 mod sla;
+mod search;
 mod tickets;
 mod trust;

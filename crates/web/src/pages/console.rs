@@ -239,6 +239,8 @@ impl QueueFilters {
         }
         query.sort = match self.sort.as_str() {
             "" if self.view == "breaching" => TicketSort::DueAsc,
+            // A search without a chosen order comes best match first, as in the API.
+            "" if query.text.is_some() => TicketSort::Relevance,
             "" | "newest" => TicketSort::CreatedDesc,
             "oldest" => TicketSort::CreatedAsc,
             "activity" => TicketSort::ActivityDesc,
