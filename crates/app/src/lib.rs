@@ -40,8 +40,8 @@ mod model;
 mod password;
 mod ports;
 mod satisfaction;
-mod sla;
 mod search;
+mod sla;
 mod tickets;
 mod tokens;
 mod trust;
@@ -83,11 +83,11 @@ pub use ports::{
     AccountStore, AdjustableClock, CategoryStore, Clock, EventStore, JobStore, MacroStore, MailStore, PasswordHasher,
     SlaStore, Store, StoreResult, SystemClock, TenantStore, TicketStore, TrustStore, WebhookStore,
 };
+pub use search::{match_of, MatchField, SearchDocument, SearchMatch, SearchText, SNIPPET_CHARS};
 pub use sla::{
     date_text, parse_date, storage as sla_storage, BusinessHours, BusinessHoursInput, SlaPolicy, SlaPolicyInput,
     MAX_SLA_MINUTES,
 };
-pub use search::{match_of, MatchField, SearchDocument, SearchMatch, SearchText, SNIPPET_CHARS};
 pub use tickets::{AgentReplyInput, OpenTicketInput, Outcome, ReplyResult, TriageInput};
 pub use tokens::{LoginThrottle, TokenAuthority, VerifiedToken};
 pub use trust::{

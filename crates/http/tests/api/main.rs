@@ -15,7 +15,7 @@ mod events;
 mod macros;
 mod ops;
 mod satisfaction;
-mod sla;
 mod search;
+mod sla;
 mod tickets;
 mod trust;
