@@ -11,9 +11,9 @@ use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use supportdesk_testsupport::webhook_receiver::WebhookReceiver;
 use supportdesk_tests::forms::Browser;
 use supportdesk_tests::{Database, Server, ADMIN_EMAIL, ADMIN_PASSWORD};
+use supportdesk_testsupport::webhook_receiver::WebhookReceiver;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
