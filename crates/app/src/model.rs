@@ -104,6 +104,10 @@ pub enum TicketSort {
     PriorityAsc,
     /// Most urgent first.
     PriorityDesc,
+    /// Least recently changed first (`updatedAt`): with `updatedSince`, an export's order.
+    UpdatedAsc,
+    /// Most recently changed first.
+    UpdatedDesc,
     /// Soonest SLA due time first (of the clocks running); tickets without one last.
     DueAsc,
     /// Best match first (`bm25` on SQLite, `ts_rank` on PostgreSQL), newest first among
@@ -113,13 +117,15 @@ pub enum TicketSort {
 
 impl TicketSort {
     /// Every sort of a list without `q`, for tests and documentation.
-    pub const ALL: [TicketSort; 7] = [
+    pub const ALL: [TicketSort; 9] = [
         TicketSort::CreatedAsc,
         TicketSort::CreatedDesc,
         TicketSort::ActivityAsc,
         TicketSort::ActivityDesc,
         TicketSort::PriorityAsc,
         TicketSort::PriorityDesc,
+        TicketSort::UpdatedAsc,
+        TicketSort::UpdatedDesc,
         TicketSort::DueAsc,
     ];
 
@@ -133,13 +139,16 @@ impl TicketSort {
             "-lastActivityAt" => TicketSort::ActivityDesc,
             "priority" => TicketSort::PriorityAsc,
             "-priority" => TicketSort::PriorityDesc,
+            "updatedAt" => TicketSort::UpdatedAsc,
+            "-updatedAt" => TicketSort::UpdatedDesc,
             "dueAt" => TicketSort::DueAsc,
             "relevance" => TicketSort::Relevance,
             _ => {
                 return Err(InvalidValue::new(
                     "sort",
                     Rule::OneOf(
-                        "createdAt, -createdAt, lastActivityAt, -lastActivityAt, priority, -priority, dueAt, relevance",
+                        "createdAt, -createdAt, lastActivityAt, -lastActivityAt, priority, -priority, updatedAt, -updatedAt, \
+                         dueAt, relevance",
                     ),
                 ))
             }
@@ -155,6 +164,8 @@ impl TicketSort {
             TicketSort::ActivityDesc => "-lastActivityAt",
             TicketSort::PriorityAsc => "priority",
             TicketSort::PriorityDesc => "-priority",
+            TicketSort::UpdatedAsc => "updatedAt",
+            TicketSort::UpdatedDesc => "-updatedAt",
             TicketSort::DueAsc => "dueAt",
             TicketSort::Relevance => "relevance",
         }
@@ -265,12 +276,17 @@ pub struct TicketQuery {
     pub statuses: Vec<Status>,
     /// Only this category.
     pub category_id: Option<CategoryId>,
-    /// Only this priority.
-    pub priority: Option<Priority>,
+    /// Only these priorities; empty means all.
+    pub priorities: Vec<Priority>,
     /// Only this source.
     pub source: Option<Source>,
     /// Only this order.
     pub order_id: Option<ExternalRef>,
+    /// Only this delivery.
+    pub delivery_id: Option<ExternalRef>,
+    /// Only tickets changed at or after this instant (`updatedAt`; a customer's list uses
+    /// the time of the last change they can see): with `sort=updatedAt`, an export.
+    pub updated_since: Option<OffsetDateTime>,
     /// Only this assignee, or only unassigned tickets.
     pub assignee: Option<AssigneeFilter>,
     /// Only tickets with this tag.
@@ -298,7 +314,9 @@ impl TicketQuery {
     pub fn status_only(&self) -> Option<&[Status]> {
         let only_status = self.customer_id.is_none()
             && self.category_id.is_none()
-            && self.priority.is_none()
+            && self.priorities.is_empty()
+            && self.delivery_id.is_none()
+            && self.updated_since.is_none()
             && self.source.is_none()
             && self.order_id.is_none()
             && self.assignee.is_none()
@@ -316,9 +334,11 @@ impl TicketQuery {
         self.customer_id.is_none_or(|id| id == ticket.customer_id)
             && (self.statuses.is_empty() || self.statuses.contains(&ticket.status))
             && self.category_id.is_none_or(|id| id == ticket.category_id)
-            && self.priority.is_none_or(|p| p == ticket.priority)
+            && (self.priorities.is_empty() || self.priorities.contains(&ticket.priority))
             && self.source.is_none_or(|s| s == ticket.source)
             && self.order_id.as_ref().is_none_or(|o| ticket.order_id.as_ref() == Some(o))
+            && self.delivery_id.as_ref().is_none_or(|d| ticket.delivery_id.as_ref() == Some(d))
+            && self.updated_since.is_none_or(|since| self.updated(ticket) >= since)
             && self.assignee.is_none_or(|a| match a {
                 AssigneeFilter::Agent(id) => ticket.assignee_id == Some(id),
                 AssigneeFilter::Unassigned => ticket.assignee_id.is_none(),
@@ -334,6 +354,15 @@ impl TicketQuery {
             ticket.public_last_activity_at
         } else {
             ticket.last_activity_at
+        }
+    }
+
+    /// The change time this list filters and sorts by: the customer's or the staff's.
+    fn updated(&self, ticket: &Ticket) -> OffsetDateTime {
+        if self.customer_view {
+            ticket.public_updated_at
+        } else {
+            ticket.updated_at
         }
     }
 
@@ -354,6 +383,8 @@ impl TicketQuery {
             TicketSort::ActivityDesc => (self.activity(a).cmp(&self.activity(b)), true),
             TicketSort::PriorityAsc => (a.priority.cmp(&b.priority), false),
             TicketSort::PriorityDesc => (a.priority.cmp(&b.priority), true),
+            TicketSort::UpdatedAsc => (self.updated(a).cmp(&self.updated(b)), false),
+            TicketSort::UpdatedDesc => (self.updated(a).cmp(&self.updated(b)), true),
             // `None` sorts after every time: tickets without a due time come last.
             TicketSort::DueAsc => match (Self::due_at(a), Self::due_at(b)) {
                 (Some(x), Some(y)) => (x.cmp(&y), false),

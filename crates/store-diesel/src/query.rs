@@ -130,11 +130,23 @@ macro_rules! filter_tickets {
         if let Some(category) = &filter.category_id {
             query = query.filter(tickets::category_id.eq(category.clone()));
         }
-        if let Some(priority) = filter.priority {
-            query = query.filter(tickets::priority.eq(priority));
+        match filter.priorities.as_slice() {
+            [] => {}
+            [priority] => query = query.filter(tickets::priority.eq(*priority)),
+            priorities => query = query.filter(tickets::priority.eq_any(priorities.to_vec())),
         }
         if let Some(source) = filter.source {
             query = query.filter(tickets::source.eq(source));
+        }
+        if let Some(delivery) = &filter.delivery_id {
+            query = query.filter(tickets::delivery_id.eq(delivery.clone()));
+        }
+        if let Some(since) = filter.updated_since {
+            query = if filter.customer_view {
+                query.filter(tickets::public_updated_at.ge(since))
+            } else {
+                query.filter(tickets::updated_at.ge(since))
+            };
         }
         if let Some(order) = &filter.order_id {
             query = query.filter(tickets::order_id.eq(order.clone()));
@@ -186,7 +198,9 @@ pub(crate) struct Filter {
     customer_id: Option<String>,
     statuses: Vec<&'static str>,
     category_id: Option<String>,
-    priority: Option<i16>,
+    priorities: Vec<i16>,
+    delivery_id: Option<String>,
+    updated_since: Option<time::PrimitiveDateTime>,
     source: Option<&'static str>,
     order_id: Option<String>,
     /// `Some(None)`: unassigned tickets only.
@@ -212,7 +226,9 @@ impl Filter {
             customer_id: query.customer_id.map(|id| id_text(id.as_uuid())),
             statuses: query.statuses.iter().map(|s| s.as_str()).collect(),
             category_id: query.category_id.map(|id| id_text(id.as_uuid())),
-            priority: query.priority.map(|p| p.rank()),
+            priorities: query.priorities.iter().map(|p| p.rank()).collect(),
+            delivery_id: query.delivery_id.as_ref().map(ToString::to_string),
+            updated_since: query.updated_since.map(crate::rows::to_db_time),
             source: query.source.map(|s| s.as_str()),
             order_id: query.order_id.as_ref().map(ToString::to_string),
             assignee: query.assignee.map(|a| match a {
@@ -261,6 +277,16 @@ impl Filter {
                 TicketSort::ActivityDesc => query.order_by((tickets::last_activity_at.desc(), tickets::id.desc())),
                 TicketSort::PriorityAsc => query.order_by((tickets::priority.asc(), tickets::id.asc())),
                 TicketSort::PriorityDesc => query.order_by((tickets::priority.desc(), tickets::id.desc())),
+                // A customer's list orders by the changes they can see; the staff's is
+                // served by `tickets_updated (tenant, updated_at, id)`.
+                TicketSort::UpdatedAsc if self.customer_view => {
+                    query.order_by((tickets::public_updated_at.asc(), tickets::id.asc()))
+                }
+                TicketSort::UpdatedDesc if self.customer_view => {
+                    query.order_by((tickets::public_updated_at.desc(), tickets::id.desc()))
+                }
+                TicketSort::UpdatedAsc => query.order_by((tickets::updated_at.asc(), tickets::id.asc())),
+                TicketSort::UpdatedDesc => query.order_by((tickets::updated_at.desc(), tickets::id.desc())),
                 // Served by `tickets_sla_due`; tickets without a due time hold the largest value.
                 TicketSort::DueAsc => query.order_by((tickets::sla_due_at.asc(), tickets::id.asc())),
             };

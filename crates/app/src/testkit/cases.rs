@@ -226,7 +226,7 @@ pub async fn lists_filter_by_category<S: Store + 'static>(s: ContractStore<S>) {
     assert_eq!(page.items[0].category.slug, "payment");
 }
 
-/// `priority` and `source` filter on one value each.
+/// `priority` filters on one value or several, `source` on one.
 pub async fn lists_filter_by_priority_and_source<S: Store + 'static>(s: ContractStore<S>) {
     let (w, _s) = world(s).await;
     let mut urgent = World::<S>::input("Urgent matter");
@@ -234,8 +234,17 @@ pub async fn lists_filter_by_priority_and_source<S: Store + 'static>(s: Contract
     urgent.source = Source::Email;
     let urgent = w.try_open(&w.alex, urgent).await.unwrap();
     w.open(&w.alex, "Normal matter").await;
-    let page = w.app.list_tickets(&w.admin, TicketQuery { priority: Some(Priority::Urgent), ..query() }).await.unwrap();
+    let page =
+        w.app.list_tickets(&w.admin, TicketQuery { priorities: vec![Priority::Urgent], ..query() }).await.unwrap();
     assert_eq!(numbers(&page), [urgent.summary.ticket.number.get()]);
+    let mut low = World::<S>::input("Low matter");
+    low.priority = Priority::Low;
+    let low = w.try_open(&w.alex, low).await.unwrap();
+    let several =
+        TicketQuery { priorities: vec![Priority::Low, Priority::Urgent], sort: TicketSort::CreatedAsc, ..query() };
+    let page = w.app.list_tickets(&w.admin, several).await.unwrap();
+    assert_eq!(numbers(&page), [urgent.summary.ticket.number.get(), low.summary.ticket.number.get()]);
+    assert_eq!(page.total, 2);
     let page = w.app.list_tickets(&w.admin, TicketQuery { source: Some(Source::Email), ..query() }).await.unwrap();
     assert_eq!(numbers(&page), [urgent.summary.ticket.number.get()]);
     let page = w.app.list_tickets(&w.admin, TicketQuery { source: Some(Source::Phone), ..query() }).await.unwrap();
@@ -250,6 +259,42 @@ pub async fn lists_filter_by_order_id<S: Store + 'static>(s: ContractStore<S>) {
     let order = Some(ExternalRef::parse("ORD-1").unwrap());
     let page = w.app.list_tickets(&w.alex, TicketQuery { order_id: order, ..query() }).await.unwrap();
     assert_eq!(numbers(&page), [with_order.summary.ticket.number.get()]);
+}
+
+/// `deliveryId` filters on the exact delivery reference; `updatedSince` keeps the tickets
+/// changed at or after an instant, and with `sort=updatedAt` lists them in the order they
+/// changed: an export that picks up where the last one ended.
+pub async fn lists_filter_by_delivery_and_export_by_updated_since<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let mut shipped = World::<S>::input("Parcel lost");
+    shipped.delivery_id = Some(ExternalRef::parse("DLV-7").unwrap());
+    let shipped = w.try_open(&w.alex, shipped).await.unwrap();
+    let other = w.open(&w.blake, "Wrong size").await;
+    let delivery = Some(ExternalRef::parse("DLV-7").unwrap());
+    let page = w.app.list_tickets(&w.admin, TicketQuery { delivery_id: delivery, ..query() }).await.unwrap();
+    assert_eq!(numbers(&page), [shipped.summary.ticket.number.get()]);
+    let none = Some(ExternalRef::parse("DLV-70").unwrap());
+    assert_eq!(w.app.list_tickets(&w.admin, TicketQuery { delivery_id: none, ..query() }).await.unwrap().total, 0);
+
+    // Everything changed since a moment: the ticket answered after it, oldest change first.
+    let since = now();
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    w.app
+        .customer_reply(&w.blake, by_id(&other), MessageBody::parse("Any news?").unwrap(), vec![], None, None)
+        .await
+        .unwrap();
+    w.app
+        .customer_reply(&w.alex, by_id(&shipped), MessageBody::parse("Still lost").unwrap(), vec![], None, None)
+        .await
+        .unwrap();
+    let export = TicketQuery { updated_since: Some(since), sort: TicketSort::UpdatedAsc, ..query() };
+    let page = w.app.list_tickets(&w.admin, export).await.unwrap();
+    assert_eq!(numbers(&page), [other.summary.ticket.number.get(), shipped.summary.ticket.number.get()]);
+    let newest_first = TicketQuery { updated_since: Some(since), sort: TicketSort::UpdatedDesc, ..query() };
+    let page = w.app.list_tickets(&w.admin, newest_first).await.unwrap();
+    assert_eq!(numbers(&page), [shipped.summary.ticket.number.get(), other.summary.ticket.number.get()]);
+    let later = TicketQuery { updated_since: Some(now() + std::time::Duration::from_secs(60)), ..query() };
+    assert_eq!(w.app.list_tickets(&w.admin, later).await.unwrap().total, 0);
 }
 
 /// A customer lists only their own tickets; staff filter by customer.
@@ -558,13 +603,15 @@ pub async fn lists_sort_by_every_sort_key<S: Store + 'static>(s: ContractStore<S
         .customer_reply(&w.alex, by_id(&created[0]), MessageBody::parse("Any news?").unwrap(), vec![], None, None)
         .await
         .unwrap();
-    let expected: [(TicketSort, [i64; 3]); 6] = [
+    let expected: [(TicketSort, [i64; 3]); 8] = [
         (TicketSort::CreatedAsc, [1, 2, 3]),
         (TicketSort::CreatedDesc, [3, 2, 1]),
         (TicketSort::ActivityAsc, [2, 3, 1]),
         (TicketSort::ActivityDesc, [1, 3, 2]),
         (TicketSort::PriorityAsc, [2, 1, 3]),
         (TicketSort::PriorityDesc, [3, 1, 2]),
+        (TicketSort::UpdatedAsc, [2, 3, 1]),
+        (TicketSort::UpdatedDesc, [1, 3, 2]),
     ];
     for (sort, order) in expected {
         let page = w.app.list_tickets(&w.admin, TicketQuery { sort, ..query() }).await.unwrap();

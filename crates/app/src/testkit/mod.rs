@@ -66,6 +66,7 @@ macro_rules! store_contract_tests {
             lists_filter_by_category,
             lists_filter_by_priority_and_source,
             lists_filter_by_order_id,
+            lists_filter_by_delivery_and_export_by_updated_since,
             lists_filter_by_customer,
             lists_filter_by_assignee_and_unassigned,
             lists_filter_by_tag,

@@ -352,12 +352,18 @@ pub struct CustomerTicketQuery {
     pub status: Option<String>,
     /// Category slug or id.
     pub category: Option<String>,
-    /// `low`, `normal`, `high`, `urgent`.
+    /// `low`, `normal`, `high`, `urgent`, or a comma list of them (`high,urgent`).
+    #[param(example = "high,urgent")]
     pub priority: Option<String>,
     /// `api`, `customer_portal`, `storefront`, `email`, `phone`, `chat`.
     pub source: Option<String>,
     /// The shop's order reference.
     pub order_id: Option<String>,
+    /// The shop's delivery reference.
+    pub delivery_id: Option<String>,
+    /// Only tickets changed (as the customer sees them) at or after this RFC 3339 time.
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub updated_since: Option<String>,
     /// Full-text search of the caller's tickets: their subjects and public messages. Words
     /// match by prefix, `"a phrase"` exactly, `-word` excludes; case and accents do not
     /// matter. A ticket number (`42`, `#000042`) also finds that ticket. 1..200 characters,
@@ -371,7 +377,8 @@ pub struct CustomerTicketQuery {
     #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     pub size: Option<String>,
     /// `createdAt`, `-createdAt` (default), `lastActivityAt`, `-lastActivityAt`, `priority`,
-    /// `-priority`, `relevance` (the default with `q`: best match first).
+    /// `-priority`, `updatedAt`, `-updatedAt`, `relevance` (the default with `q`: best match
+    /// first).
     #[param(example = "-createdAt")]
     pub sort: Option<String>,
 }
@@ -395,12 +402,19 @@ pub struct AdminTicketQuery {
     /// `true`: only tickets nobody is assigned to (not together with `assigneeId`).
     #[param(value_type = Option<bool>)]
     pub unassigned: Option<String>,
-    /// `low`, `normal`, `high`, `urgent`.
+    /// `low`, `normal`, `high`, `urgent`, or a comma list of them (`high,urgent`).
+    #[param(example = "high,urgent")]
     pub priority: Option<String>,
     /// `api`, `customer_portal`, `storefront`, `email`, `phone`, `chat`.
     pub source: Option<String>,
     /// The shop's order reference.
     pub order_id: Option<String>,
+    /// The shop's delivery reference.
+    pub delivery_id: Option<String>,
+    /// Only tickets changed at or after this RFC 3339 time; with `sort=updatedAt`, an
+    /// incremental export (everything changed since the last one).
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub updated_since: Option<String>,
     /// Only tickets with this tag.
     pub tag: Option<String>,
     /// Full-text search of the subject, every message and note, the customer's name and
@@ -417,8 +431,8 @@ pub struct AdminTicketQuery {
     #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     pub size: Option<String>,
     /// `createdAt`, `-createdAt` (default), `lastActivityAt`, `-lastActivityAt`, `priority`,
-    /// `-priority`, `dueAt` (soonest SLA due time first; tickets without one last), `relevance`
-    /// (the default with `q`: best match first).
+    /// `-priority`, `updatedAt`, `-updatedAt`, `dueAt` (soonest SLA due time first; tickets
+    /// without one last), `relevance` (the default with `q`: best match first).
     pub sort: Option<String>,
     /// `true`: only tickets with a recorded SLA breach.
     #[param(value_type = Option<bool>)]
@@ -453,6 +467,29 @@ fn parse_statuses(raw: &str) -> Result<Vec<Status>, supportdesk_domain::InvalidV
     Ok(statuses)
 }
 
+/// An RFC 3339 time parameter; a bad one is reported on `field`.
+fn parse_time(v: &mut Validator, field: &'static str, raw: Option<&str>) -> Option<OffsetDateTime> {
+    let raw = raw?;
+    match OffsetDateTime::parse(raw.trim(), &time::format_description::well_known::Rfc3339) {
+        Ok(at) => Some(at),
+        Err(_) => {
+            v.push(field, "must be an RFC 3339 time");
+            None
+        }
+    }
+}
+
+fn parse_priorities(raw: &str) -> Result<Vec<Priority>, supportdesk_domain::InvalidValue> {
+    let mut priorities = Vec::new();
+    for part in raw.split(',') {
+        let priority = Priority::parse(part)?;
+        if !priorities.contains(&priority) {
+            priorities.push(priority);
+        }
+    }
+    Ok(priorities)
+}
+
 fn parse_number(v: &mut Validator, field: &'static str, raw: Option<&str>, default: i64) -> Option<i64> {
     match raw {
         None => Some(default),
@@ -472,6 +509,8 @@ struct CommonQuery<'a> {
     priority: Option<&'a str>,
     source: Option<&'a str>,
     order_id: Option<&'a str>,
+    delivery_id: Option<&'a str>,
+    updated_since: Option<&'a str>,
     q: Option<&'a str>,
     page: Option<&'a str>,
     size: Option<&'a str>,
@@ -481,9 +520,12 @@ struct CommonQuery<'a> {
 fn parse_common(v: &mut Validator, raw: CommonQuery<'_>) -> (TicketQuery, Option<CategoryKey>) {
     let statuses = v.check_opt(raw.status.map(parse_statuses)).unwrap_or_default();
     let category = v.check_opt(raw.category.map(CategoryKey::parse));
-    let priority = v.check_opt(raw.priority.map(Priority::parse));
+    let priorities = v.check_opt(raw.priority.map(parse_priorities)).unwrap_or_default();
     let source = v.check_opt(raw.source.map(Source::parse));
     let order_id = v.check_opt(raw.order_id.map(ExternalRef::parse));
+    let delivery_id =
+        v.check_opt(raw.delivery_id.map(|d| ExternalRef::parse(d).map_err(|e| e.for_field("deliveryId"))));
+    let updated_since = parse_time(v, "updatedSince", raw.updated_since);
     let text = v.check_opt(raw.q.map(SearchText::parse));
     // A search without `sort` comes best match first.
     let default_sort = if raw.q.is_some() { TicketSort::Relevance } else { TicketSort::default() };
@@ -497,7 +539,18 @@ fn parse_common(v: &mut Validator, raw: CommonQuery<'_>) -> (TicketQuery, Option
         (Some(page), Some(size)) => PageRequest::new(page, size).unwrap_or_default(),
         _ => PageRequest::default(),
     };
-    let query = TicketQuery { statuses, priority, source, order_id, text, sort, page, ..TicketQuery::default() };
+    let query = TicketQuery {
+        statuses,
+        priorities,
+        source,
+        order_id,
+        delivery_id,
+        updated_since,
+        text,
+        sort,
+        page,
+        ..TicketQuery::default()
+    };
     (query, category)
 }
 
@@ -517,6 +570,8 @@ impl CustomerTicketQuery {
                 priority: self.priority.as_deref(),
                 source: self.source.as_deref(),
                 order_id: self.order_id.as_deref(),
+                delivery_id: self.delivery_id.as_deref(),
+                updated_since: self.updated_since.as_deref(),
                 q: self.q.as_deref(),
                 page: self.page.as_deref(),
                 size: self.size.as_deref(),
@@ -551,6 +606,8 @@ impl AdminTicketQuery {
                 priority: self.priority.as_deref(),
                 source: self.source.as_deref(),
                 order_id: self.order_id.as_deref(),
+                delivery_id: self.delivery_id.as_deref(),
+                updated_since: self.updated_since.as_deref(),
                 q: self.q.as_deref(),
                 page: self.page.as_deref(),
                 size: self.size.as_deref(),
@@ -584,16 +641,7 @@ impl AdminTicketQuery {
                 false
             }
         };
-        query.due_before = match self.due_before.as_deref() {
-            None => None,
-            Some(raw) => match OffsetDateTime::parse(raw.trim(), &time::format_description::well_known::Rfc3339) {
-                Ok(at) => Some(at),
-                Err(_) => {
-                    v.push("dueBefore", "must be an RFC 3339 time");
-                    None
-                }
-            },
-        };
+        query.due_before = parse_time(&mut v, "dueBefore", self.due_before.as_deref());
         if query.due_before.is_some() && self.sort.is_none() {
             // "What is due soon" reads soonest first, and walks the due-time index.
             query.sort = TicketSort::DueAsc;

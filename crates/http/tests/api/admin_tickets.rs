@@ -73,6 +73,11 @@ async fn the_queue_filters_by_customer_assignee_unassigned_tag_and_priority() {
     assert_eq!(total("unassigned=true".to_owned()).await, 1);
     assert_eq!(total("tag=vip".to_owned()).await, 1);
     assert_eq!(total("priority=urgent".to_owned()).await, 1);
+    assert_eq!(total("priority=urgent,normal".to_owned()).await, 2);
+    assert_eq!(total("priority=low,high".to_owned()).await, 0);
+    assert_eq!(total("updatedSince=2026-01-01T00:00:00Z&sort=updatedAt".to_owned()).await, 2);
+    assert_eq!(total("updatedSince=2999-01-01T00:00:00Z".to_owned()).await, 0);
+    assert_eq!(total("deliveryId=DLV-1".to_owned()).await, 0);
     assert_eq!(total("status=in_progress".to_owned()).await, 1);
     assert_eq!(total("category=order&sort=-priority".to_owned()).await, 2);
 }
@@ -88,6 +93,9 @@ async fn contradictory_or_malformed_queue_filters_are_400() {
         ("customerId=42".to_owned(), vec!["customerId"]),
         ("tag=Two%20Words".to_owned(), vec!["tag"]),
         ("source=fax&size=500".to_owned(), vec!["size", "source"]),
+        ("priority=urgent,soon".to_owned(), vec!["priority"]),
+        ("updatedSince=yesterday&sort=updated".to_owned(), vec!["sort", "updatedSince"]),
+        ("deliveryId=".to_owned(), vec!["deliveryId"]),
     ] {
         let reply = send(
             &app,

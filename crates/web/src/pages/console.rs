@@ -229,7 +229,7 @@ impl QueueFilters {
             query.category_id = Some(state.app().get_category(principal, &key).await?.id);
         }
         if !self.priority.is_empty() {
-            query.priority = Some(Priority::parse(&self.priority).map_err(AppError::from)?);
+            query.priorities = vec![Priority::parse(&self.priority).map_err(AppError::from)?];
         }
         if !self.tag.is_empty() {
             query.tag = Some(Tag::parse(&self.tag).map_err(AppError::from)?);

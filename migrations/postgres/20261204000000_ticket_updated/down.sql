@@ -1,0 +1,2 @@
+DROP INDEX tickets_delivery;
+DROP INDEX tickets_updated;
