@@ -664,7 +664,13 @@ impl App {
                 SentWebhook { claim: attempt.claim, outcome }
             });
         }
-        let sent: Vec<SentWebhook> = sends.join_all().await;
+        let mut sent = Vec::with_capacity(count);
+        // A send task that panicked loses only its own outcome (its lease runs out).
+        while let Some(joined) = sends.join_next().await {
+            if let Ok(one) = joined {
+                sent.push(one);
+            }
+        }
         self.record_webhook_attempts(sent).await?;
         Ok(count)
     }
@@ -747,11 +753,14 @@ impl App {
             outcomes.push((delivery, ok));
         }
         let marks = self.webhooks.record_attempts(&outcomes, now).await?;
-        let mut disabled = std::collections::HashSet::new();
+        // Each endpoint's mark after the whole batch: a success later in it clears a failure.
+        let mut last_marks = std::collections::HashMap::new();
         for ((delivery, _), since) in outcomes.iter().zip(marks) {
-            let failing_too_long = since.is_some_and(|since| now - since >= parts.settings.disable_after);
-            if failing_too_long && disabled.insert(delivery.endpoint_id) {
-                self.disable_failing_endpoint(&delivery.tenant, delivery.endpoint_id, now).await?;
+            last_marks.insert(delivery.endpoint_id, (&delivery.tenant, since));
+        }
+        for (endpoint, (tenant, since)) in last_marks {
+            if since.is_some_and(|since| now - since >= parts.settings.disable_after) {
+                self.disable_failing_endpoint(tenant, endpoint, now).await?;
             }
         }
         Ok(())

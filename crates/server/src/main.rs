@@ -322,7 +322,7 @@ async fn deliver_webhooks(app: Arc<App>, poll: Duration) {
                     finished = in_flight.try_join_next();
                 }
                 if let Err(error) = app.record_webhook_attempts(sent).await {
-                    tracing::warn!(error = %error, "recording webhook attempts failed; they are tried again after their lease");
+                    tracing::warn!(error = %error, "recording webhook attempts, or disabling a failing endpoint, failed; unrecorded attempts are tried again after their lease");
                 }
                 false
             }

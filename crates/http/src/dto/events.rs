@@ -158,7 +158,8 @@ pub struct EventV1 {
     /// Its id; also the `webhook-id` of its deliveries.
     pub id: Uuid,
     /// `ticket.created`, `ticket.message_added`, `ticket.note_added`, `ticket.status_changed`,
-    /// `ticket.assigned`, `ticket.unassigned`, `ticket.triaged`, `ticket.satisfaction_rated`.
+    /// `ticket.assigned`, `ticket.unassigned`, `ticket.triaged`, `ticket.sla_breached`,
+    /// `ticket.satisfaction_rated`.
     #[serde(rename = "type")]
     #[schema(example = "ticket.message_added")]
     pub kind: String,

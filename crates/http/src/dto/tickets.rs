@@ -582,7 +582,8 @@ impl CustomerTicketQuery {
             // Customers do not see SLA clocks, so they cannot sort by them.
             v.push(
                 "sort",
-                "must be one of: createdAt, -createdAt, lastActivityAt, -lastActivityAt, priority, -priority",
+                "must be one of: createdAt, -createdAt, lastActivityAt, -lastActivityAt, priority, -priority, \
+                 updatedAt, -updatedAt, relevance",
             );
         }
         finish(v)?;
@@ -1262,7 +1263,7 @@ pub struct EventResponse {
     /// Its id.
     pub id: Uuid,
     /// `created`, `message_added`, `note_added`, `status_changed`, `assigned`, `unassigned`, `triaged`,
-    /// `satisfaction_rated`.
+    /// `sla_breached`, `satisfaction_rated`.
     #[serde(rename = "type")]
     #[schema(example = "status_changed")]
     pub kind: String,
