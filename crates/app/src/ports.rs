@@ -330,8 +330,9 @@ pub trait WebhookStore: Send + Sync {
     /// event, also when several processes fan out at once.
     async fn fan_out(&self, now: OffsetDateTime, limit: usize) -> StoreResult<usize>;
 
-    /// Claims up to `limit` pending deliveries due at `now` whose lease is free or ran out,
-    /// leasing them until `lease_until`, with their endpoints and events.
+    /// Claims up to `limit` pending deliveries of active endpoints due at `now` whose lease
+    /// is free or ran out, leasing them until `lease_until`, with their endpoints and events.
+    /// A disabled endpoint's pending deliveries wait until it is enabled again.
     ///
     /// # Errors
     ///

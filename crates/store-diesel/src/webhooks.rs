@@ -264,11 +264,13 @@ fn fan_out_one(
 /// The claim: due, pending, lease free; leased in the same statement.
 const CLAIM_PG: &str = "UPDATE webhook_deliveries SET lease_until = $1 WHERE (tenant, id) IN ( \
     SELECT tenant, id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $2 \
-    AND (lease_until IS NULL OR lease_until <= $2) ORDER BY next_attempt_at LIMIT $3 \
+    AND (lease_until IS NULL OR lease_until <= $2) AND EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.tenant = webhook_deliveries.tenant \
+    AND e.id = webhook_deliveries.endpoint_id AND e.active) ORDER BY next_attempt_at LIMIT $3 \
     FOR UPDATE SKIP LOCKED) RETURNING *";
 const CLAIM_SQLITE: &str = "UPDATE webhook_deliveries SET lease_until = ?1 WHERE (tenant, id) IN ( \
     SELECT tenant, id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= ?2 \
-    AND (lease_until IS NULL OR lease_until <= ?2) ORDER BY next_attempt_at LIMIT ?3) RETURNING *";
+    AND (lease_until IS NULL OR lease_until <= ?2) AND EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.tenant = webhook_deliveries.tenant \
+    AND e.id = webhook_deliveries.endpoint_id AND e.active) ORDER BY next_attempt_at LIMIT ?3) RETURNING *";
 
 fn claim(
     conn: &mut DbConnection,
@@ -472,7 +474,13 @@ impl WebhookStore for DieselStore {
                 Ok(diesel::select(diesel::dsl::exists(
                     webhook_deliveries::table
                         .filter(webhook_deliveries::status.eq(DeliveryStatus::Pending.as_str()))
-                        .filter(webhook_deliveries::next_attempt_at.le(now)),
+                        .filter(webhook_deliveries::next_attempt_at.le(now))
+                        .filter(diesel::dsl::exists(
+                            webhook_endpoints::table
+                                .filter(webhook_endpoints::tenant.eq(webhook_deliveries::tenant))
+                                .filter(webhook_endpoints::id.eq(webhook_deliveries::endpoint_id))
+                                .filter(webhook_endpoints::active.eq(true)),
+                        )),
                 ))
                 .get_result::<bool>(conn)?)
             })

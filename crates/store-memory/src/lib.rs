@@ -673,6 +673,7 @@ impl WebhookStore for MemoryStore {
                 d.status == DeliveryStatus::Pending
                     && d.next_attempt_at.is_some_and(|at| at <= now)
                     && lease.is_none_or(|l| l <= now)
+                    && state.webhooks.iter().any(|(w, _)| w.id == d.endpoint_id && w.active)
             })
             .map(|(i, _)| i)
             .collect();

@@ -1604,6 +1604,30 @@ pub async fn a_leased_delivery_is_handed_out_once_until_its_lease_runs_out<S: St
     assert!(w.store.retry_delivery(&w.beta, hook.id, done.id, t0).await.unwrap().is_none(), "not another tenant's");
 }
 
+/// A disabled endpoint's pending deliveries are not claimed; enabled again, they are.
+pub async fn a_disabled_endpoints_deliveries_wait_until_it_is_enabled<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let mut hook = endpoint(&w.alpha, crate::EventSelection::All);
+    w.store.insert_webhook(&hook).await.unwrap();
+    w.open(&w.alex, "One").await;
+    for _ in 0..50 {
+        if w.store.fan_out(now(), 100).await.unwrap() > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    hook.active = false;
+    w.store.update_webhook(&hook).await.unwrap();
+    let t0 = now();
+    let lease = std::time::Duration::from_secs(30);
+    assert!(w.store.claim_deliveries(t0, t0 + lease, 10).await.unwrap().is_empty(), "nothing sent while disabled");
+    hook.active = true;
+    w.store.update_webhook(&hook).await.unwrap();
+    let claimed = w.store.claim_deliveries(t0, t0 + lease, 10).await.unwrap();
+    assert!(!claimed.is_empty(), "enabled again, its deliveries go out");
+    assert!(claimed.iter().all(|c| c.endpoint.id == hook.id));
+}
+
 /// An attempt's outcome reads back; the endpoint is failing from its first failure until a
 /// success.
 pub async fn an_attempt_is_recorded_and_failing_since_lasts_until_a_success<S: Store + 'static>(s: ContractStore<S>) {

@@ -108,6 +108,7 @@ macro_rules! store_contract_tests {
             a_new_endpoint_gets_one_delivery_per_later_event_of_its_tenant_and_types,
             a_leased_delivery_is_handed_out_once_until_its_lease_runs_out,
             an_attempt_is_recorded_and_failing_since_lasts_until_a_success,
+            a_disabled_endpoints_deliveries_wait_until_it_is_enabled,
             endpoints_update_list_and_delete_with_their_deliveries,
             mail_settings_and_templates_read_back_per_tenant,
             mail_is_queued_once_per_later_event_and_leased_once,
