@@ -57,7 +57,8 @@ async fn a_customer_rates_a_resolution_from_the_portal_once_and_staff_see_it(dat
     assert!(console.body.contains("Customer's rating: Good"), "{}", console.body);
     assert!(console.body.contains("rated the resolution good"), "the audit trail: {}", console.body);
 
-    let feed = server.get_json("/api/v1/admin/events?types=ticket.satisfaction_rated", &admin).await;
+    // `wait` long-polls: on PostgreSQL an event shows once the transactions begun before it end.
+    let feed = server.get_json("/api/v1/admin/events?types=ticket.satisfaction_rated&wait=10", &admin).await;
     let events = feed["data"].as_array().unwrap();
     assert_eq!(events.len(), 1, "{feed}");
     assert_eq!(events[0]["data"], json!({"rating": "good", "comment": "Quick & kind <3"}));
