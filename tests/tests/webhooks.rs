@@ -327,10 +327,13 @@ async fn an_endpoint_at_its_timeout_does_not_hold_back_another(database: Databas
 }
 
 /// An endpoint that answers 500 to everything is disabled once it has failed for the
-/// disable period (1 s here); its log shows the failures; a manual retry makes the delivery
-/// pending again; re-activating clears the record.
+/// disable period (1 s here); a `webhook.disabled` event, with no ticket, goes to the feed
+/// and, signed, to another endpoint subscribed to it, once; the failing endpoint's log shows
+/// the failures; a manual retry makes the delivery pending again; re-activating clears the
+/// record.
 async fn an_endpoint_failing_every_delivery_for_the_disable_period_is_disabled(database: Database) {
     let receiver = Receiver::start(&[], Answer::Status(503)).await;
+    let watcher = Receiver::start(&[], Answer::Status(200)).await;
     let server = Server::start_with(
         &database,
         &[("SUPPORTDESK_WEBHOOK_ALLOW_PRIVATE", "true"), ("SUPPORTDESK_WEBHOOK_DISABLE_AFTER_SECS", "1")],
@@ -338,6 +341,8 @@ async fn an_endpoint_failing_every_delivery_for_the_disable_period_is_disabled(d
     let admin = server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let (_, created) = subscribe(&server, &admin, &receiver.url(), json!(["ticket.created"])).await;
     let hook = created["id"].as_str().unwrap().to_owned();
+    let (_, watching) = subscribe(&server, &admin, &watcher.url(), json!(["webhook.disabled"])).await;
+    let watcher_secret = watching["secret"].as_str().unwrap().to_owned();
     let alex = server.customer("alex@example.com").await;
     open(&server, &alex).await;
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -349,6 +354,20 @@ async fn an_endpoint_failing_every_delivery_for_the_disable_period_is_disabled(d
     assert_eq!(endpoint["active"], false, "{endpoint}");
     assert!(endpoint["disabledAt"].is_string());
     assert!(receiver.hits().len() >= 2);
+
+    let told = watcher.wait_for(1, Duration::from_secs(30)).await;
+    assert_eq!(told.len(), 1, "one webhook.disabled, not a ticket event");
+    assert!(verify(&watcher_secret, &told[0]));
+    let event = told[0].json();
+    assert_eq!(event["type"], "webhook.disabled");
+    assert_eq!(event["ticket"], Value::Null);
+    assert_eq!(event["actor"]["type"], "system");
+    assert_eq!(event["data"]["webhookId"], hook.as_str());
+    assert_eq!(event["data"]["url"], endpoint["url"]);
+    assert!(event["data"]["failingSince"].as_str().unwrap() < event["occurredAt"].as_str().unwrap());
+    assert_eq!(told[0].id(), event["id"].as_str().unwrap());
+    let feed = server.get_json("/api/v1/admin/events?types=webhook.disabled", &admin).await;
+    assert_eq!(feed["data"].as_array().unwrap(), &[event], "the feed holds the same event, once");
     let log = deliveries(&server, &admin, &hook).await;
     assert_eq!(log[0]["responseStatus"], 503);
     assert!(log[0]["error"].as_str().unwrap().contains("503"));

@@ -11,9 +11,12 @@ use std::time::Duration;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use supportdesk_domain::{
-    AgentId, AuditEvent, CustomerId, Message, Permission, Priority, Status, Subject, TenantKey, TicketId, TicketNumber,
+    Actor, AgentId, AuditEvent, CustomerId, EventId, Message, Permission, Priority, Status, Subject, TenantKey,
+    TicketId, TicketNumber,
 };
+use time::OffsetDateTime;
 use tracing::instrument;
+use uuid::Uuid;
 
 use crate::auth::Principal;
 use crate::error::{AppError, FieldError};
@@ -108,12 +111,120 @@ pub struct FeedEvent {
     pub position: FeedPosition,
     /// Its tenant.
     pub tenant: TenantKey,
+    /// What happened, to a ticket or to the tenant's setup.
+    pub item: FeedItem,
+}
+
+/// What a feed event is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FeedItem {
+    /// A change to a ticket.
+    Ticket(TicketFeedEvent),
+    /// A change that belongs to no ticket (`webhook.disabled`).
+    Tenant(TenantEvent),
+}
+
+/// A ticket's audit event as the feed shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketFeedEvent {
     /// The audit event.
     pub event: AuditEvent,
     /// The ticket as the event left it.
     pub ticket: TicketSnapshot,
     /// The message or note, for `message_added` and `note_added`.
     pub message: Option<Message>,
+}
+
+/// An event of a tenant that concerns no ticket. It is written to the same outbox as the
+/// ticket events, so the feed and the webhooks carry it with the same guarantees.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantEvent {
+    /// Its id (time-ordered); also the `webhook-id` of its deliveries.
+    pub id: EventId,
+    /// Who caused it (the `system` actor for the failure rule).
+    pub actor: Actor,
+    /// What happened.
+    pub data: TenantEventData,
+    /// When.
+    pub created_at: OffsetDateTime,
+}
+
+/// What a [`TenantEvent`] records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TenantEventData {
+    /// The failure rule disabled a webhook endpoint: every delivery to it failed for the
+    /// disable period.
+    WebhookDisabled {
+        /// The endpoint.
+        webhook_id: Uuid,
+        /// Its URL.
+        url: String,
+        /// When its deliveries began to fail without a success since.
+        failing_since: OffsetDateTime,
+    },
+}
+
+impl TenantEventData {
+    /// The kind as the store and the feed's `types` name it.
+    pub const fn kind(&self) -> &'static str {
+        match self {
+            Self::WebhookDisabled { .. } => "webhook_disabled",
+        }
+    }
+}
+
+impl FeedItem {
+    /// The event's id.
+    pub fn id(&self) -> EventId {
+        match self {
+            Self::Ticket(t) => t.event.id,
+            Self::Tenant(t) => t.id,
+        }
+    }
+
+    /// The event's kind (`created`, `webhook_disabled` ...).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Ticket(t) => t.event.data.kind(),
+            Self::Tenant(t) => t.data.kind(),
+        }
+    }
+
+    /// Who caused it.
+    pub fn actor(&self) -> &Actor {
+        match self {
+            Self::Ticket(t) => &t.event.actor,
+            Self::Tenant(t) => &t.actor,
+        }
+    }
+
+    /// When it happened.
+    pub fn occurred_at(&self) -> OffsetDateTime {
+        match self {
+            Self::Ticket(t) => t.event.created_at,
+            Self::Tenant(t) => t.created_at,
+        }
+    }
+}
+
+impl FeedEvent {
+    /// The event's id.
+    pub fn id(&self) -> EventId {
+        self.item.id()
+    }
+
+    /// The event's kind (`created`, `webhook_disabled` ...).
+    pub fn kind(&self) -> &'static str {
+        self.item.kind()
+    }
+
+    /// The ticket part, for a ticket event.
+    pub fn ticket_event(&self) -> Option<&TicketFeedEvent> {
+        match &self.item {
+            FeedItem::Ticket(t) => Some(t),
+            FeedItem::Tenant(_) => None,
+        }
+    }
 }
 
 /// The kinds of ticket events, as [`supportdesk_domain::EventData::kind`] names them.
@@ -129,9 +240,21 @@ pub const TICKET_EVENT_KINDS: [&str; 9] = [
     "satisfaction_rated",
 ];
 
-/// The public type of a ticket event kind: `ticket.` and the kind.
+/// The kinds of tenant events, as [`TenantEventData::kind`] names them.
+pub const TENANT_EVENT_KINDS: [&str; 1] = ["webhook_disabled"];
+
+/// Every kind of the feed: the ticket events', then the tenant events'.
+pub fn event_kinds() -> impl Iterator<Item = &'static str> {
+    TICKET_EVENT_KINDS.into_iter().chain(TENANT_EVENT_KINDS)
+}
+
+/// The public type of an event kind: `webhook.disabled` for `webhook_disabled`, and
+/// `ticket.` and the kind for a ticket event.
 pub fn public_event_type(kind: &str) -> String {
-    format!("ticket.{kind}")
+    match kind.strip_prefix("webhook_") {
+        Some(rest) => format!("webhook.{rest}"),
+        None => format!("ticket.{kind}"),
+    }
 }
 
 /// A read of the feed.
@@ -177,8 +300,8 @@ impl FeedRequest {
         };
         let mut kinds = Vec::new();
         for raw in types.unwrap_or_default().split(',').map(str::trim).filter(|t| !t.is_empty()) {
-            match TICKET_EVENT_KINDS.iter().find(|k| public_event_type(k) == raw) {
-                Some(kind) if !kinds.contains(kind) => kinds.push(*kind),
+            match event_kinds().find(|k| public_event_type(k) == raw) {
+                Some(kind) if !kinds.contains(&kind) => kinds.push(kind),
                 Some(_) => {}
                 None => errors.push(FieldError {
                     field: "types".into(),

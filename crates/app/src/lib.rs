@@ -63,7 +63,10 @@ pub use accounts::{AgentPatch, AuthenticatedUser, CustomerProfile, NewAgent, Pas
 pub use auth::{Credential, Principal};
 pub use categories::{CategoryPatch, NewCategory};
 pub use error::{AppError, FieldError, Missing, Refusal, StoreError, Taken, Validator};
-pub use feed::{public_event_type, FeedEvent, FeedPage, FeedPosition, FeedRequest, TicketSnapshot, TICKET_EVENT_KINDS};
+pub use feed::{
+    event_kinds, public_event_type, FeedEvent, FeedItem, FeedPage, FeedPosition, FeedRequest, TenantEvent,
+    TenantEventData, TicketFeedEvent, TicketSnapshot, TENANT_EVENT_KINDS, TICKET_EVENT_KINDS,
+};
 pub use jobs::{
     standard_jobs, AutoCloseJob, Job, JobReport, JobRunner, PruneIdempotencyJob, PruneRevokedTokensJob, SlaBreachJob,
     AUTO_CLOSE_BATCH,

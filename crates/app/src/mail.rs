@@ -281,6 +281,7 @@ pub(crate) struct MailParts {
 
 /// Which notification kinds an event makes, by the rules of api-v1.1.md.
 pub fn notification_kinds(event: &FeedEvent) -> Vec<NotificationKind> {
+    let Some(event) = event.ticket_event() else { return Vec::new() };
     match &event.event.data {
         EventData::Created { .. } => vec![NotificationKind::TicketCreated, NotificationKind::NewTicket],
         EventData::MessageAdded { .. } => {
@@ -423,10 +424,8 @@ impl App {
     /// Renders and sends every mail one event makes.
     async fn send_mails(&self, parts: &MailParts, event: &FeedEvent) -> Result<(), String> {
         let kinds = notification_kinds(event);
-        if kinds.is_empty() {
-            return Ok(());
-        }
         let tenant = &event.tenant;
+        let Some(event) = event.ticket_event().filter(|_| !kinds.is_empty()) else { return Ok(()) };
         let settings = self.mail.mail_settings(tenant).await.map_err(|e| e.to_string())?.unwrap_or_default();
         let customer = self.accounts.customer(tenant, event.ticket.customer_id).await.map_err(|e| e.to_string())?;
         let context = MailContext {

@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::error::{AppError, StoreError};
-use crate::feed::{FeedEvent, FeedPosition};
+use crate::feed::{FeedEvent, FeedPosition, TenantEvent};
 use crate::macros::Macro;
 use crate::mail::{ClaimedMail, MailDelivery, MailSettings, MailTemplate, NotificationKind};
 use crate::model::{
@@ -315,6 +315,22 @@ pub trait WebhookStore: Send + Sync {
     ///
     /// `NotFound` when it does not exist in its tenant.
     async fn update_webhook(&self, endpoint: &WebhookEndpoint) -> StoreResult<()>;
+
+    /// Disables an active endpoint by the failure rule (`active` false, `disabled_at`),
+    /// and writes `event`, its `webhook.disabled`, to the outbox in the same transaction.
+    /// Returns whether it did: an endpoint that is gone or already inactive is left alone
+    /// and no event is written, so two processes applying the rule write one event.
+    ///
+    /// # Errors
+    ///
+    /// MUST write both or neither.
+    async fn disable_webhook(
+        &self,
+        tenant: &TenantKey,
+        id: Uuid,
+        at: OffsetDateTime,
+        event: &TenantEvent,
+    ) -> StoreResult<bool>;
 
     /// Deletes an endpoint with its deliveries; whether it existed.
     async fn delete_webhook(&self, tenant: &TenantKey, id: Uuid) -> StoreResult<bool>;

@@ -17,14 +17,14 @@ use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use rand::{Rng, RngCore};
 use sha2::Sha256;
-use supportdesk_domain::{Permission, TenantKey};
+use supportdesk_domain::{Actor, EventId, Permission, TenantKey};
 use time::OffsetDateTime;
 use tracing::instrument;
 use uuid::Uuid;
 
 use crate::auth::Principal;
 use crate::error::{AppError, FieldError, Missing};
-use crate::feed::{public_event_type, FeedEvent, TICKET_EVENT_KINDS};
+use crate::feed::{event_kinds, public_event_type, FeedEvent, TenantEvent, TenantEventData};
 use crate::App;
 
 /// The prefix of every webhook secret.
@@ -154,12 +154,11 @@ impl EventSelection {
         }
         let mut kinds = Vec::new();
         for raw in types {
-            let kind = TICKET_EVENT_KINDS
-                .iter()
+            let kind = event_kinds()
                 .find(|k| public_event_type(k) == raw.trim())
                 .ok_or_else(|| bad(format!("`{raw}` is not an event type")))?;
-            if !kinds.contains(kind) {
-                kinds.push(*kind);
+            if !kinds.contains(&kind) {
+                kinds.push(kind);
             }
         }
         Ok(EventSelection::Only(kinds))
@@ -759,28 +758,39 @@ impl App {
             last_marks.insert(delivery.endpoint_id, (&delivery.tenant, since));
         }
         for (endpoint, (tenant, since)) in last_marks {
-            if since.is_some_and(|since| now - since >= parts.settings.disable_after) {
-                self.disable_failing_endpoint(tenant, endpoint, now).await?;
+            if let Some(since) = since.filter(|since| now - *since >= parts.settings.disable_after) {
+                self.disable_failing_endpoint(tenant, endpoint, since, now).await?;
             }
         }
         Ok(())
     }
 
+    /// Disables an endpoint that failed every delivery since `failing_since`, with its
+    /// `webhook.disabled` event in the same transaction.
     async fn disable_failing_endpoint(
         &self,
         tenant: &TenantKey,
         id: Uuid,
+        failing_since: OffsetDateTime,
         now: OffsetDateTime,
     ) -> Result<(), AppError> {
-        let Some(mut endpoint) = self.webhooks.webhook(tenant, id).await? else { return Ok(()) };
+        let Some(endpoint) = self.webhooks.webhook(tenant, id).await? else { return Ok(()) };
         if !endpoint.active {
             return Ok(());
         }
-        endpoint.active = false;
-        endpoint.disabled_at = Some(now);
-        endpoint.updated_at = now;
-        self.webhooks.update_webhook(&endpoint).await?;
-        tracing::warn!(tenant = %tenant, webhook.id = %id, "webhook endpoint disabled: every delivery failed for the disable period");
+        let event = TenantEvent {
+            id: EventId::from_uuid(self.ids.next_uuid()),
+            actor: Actor::system(),
+            data: TenantEventData::WebhookDisabled {
+                webhook_id: id,
+                url: endpoint.url.as_str().to_owned(),
+                failing_since,
+            },
+            created_at: now,
+        };
+        if self.webhooks.disable_webhook(tenant, id, now, &event).await? {
+            tracing::warn!(tenant = %tenant, webhook.id = %id, "webhook endpoint disabled: every delivery failed for the disable period");
+        }
         Ok(())
     }
 }

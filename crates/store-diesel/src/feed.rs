@@ -16,8 +16,8 @@ use async_trait::async_trait;
 use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::Bool;
-use supportdesk_app::{EventStore, FeedEvent, FeedPosition, StoreResult};
-use supportdesk_domain::{AuditEvent, EventData, Message, TenantKey};
+use supportdesk_app::{EventStore, FeedEvent, FeedItem, FeedPosition, StoreResult, TenantEvent, TicketFeedEvent};
+use supportdesk_domain::{AuditEvent, EventData, Message, MessageId, TenantKey};
 
 use crate::db::{one_snapshot, DbConnection};
 use crate::error::Failure;
@@ -75,23 +75,22 @@ pub(crate) fn to_feed_events(
     rows: Vec<(EventRow, SnapshotRow)>,
 ) -> Result<Vec<FeedEvent>, Failure> {
     let tenant = tenant_key.to_string();
-    let events = rows
+    let items = rows
         .into_iter()
         .map(|(row, snapshot)| {
-            let event = AuditEvent::try_from(row)?;
-            let ticket = snapshot.snapshot(event.ticket_id)?;
-            Ok((FeedPosition::new(snapshot.txid, snapshot.seq), event, ticket))
+            let position = FeedPosition::new(snapshot.txid, snapshot.seq);
+            let item = if row.ticket_id.is_some() {
+                let event = AuditEvent::try_from(row)?;
+                let ticket = snapshot.snapshot(event.ticket_id)?;
+                FeedItem::Ticket(TicketFeedEvent { event, ticket, message: None })
+            } else {
+                FeedItem::Tenant(TenantEvent::try_from(row)?)
+            };
+            Ok((position, item))
         })
         .collect::<Result<Vec<_>, Failure>>()?;
-    let message_ids: Vec<String> = events
-        .iter()
-        .filter_map(|(_, e, _)| match &e.data {
-            EventData::MessageAdded { message_id } | EventData::NoteAdded { message_id } => {
-                Some(id_text(message_id.as_uuid()))
-            }
-            _ => None,
-        })
-        .collect();
+    let message_ids: Vec<String> =
+        items.iter().filter_map(|(_, item)| message_of(item)).map(|id| id_text(id.as_uuid())).collect();
     let mut found: HashMap<_, Message> = HashMap::new();
     if !message_ids.is_empty() {
         for row in messages::table
@@ -104,16 +103,25 @@ pub(crate) fn to_feed_events(
             found.insert(message.id, message);
         }
     }
-    Ok(events
+    Ok(items
         .into_iter()
-        .map(|(position, event, ticket)| {
-            let message = match &event.data {
-                EventData::MessageAdded { message_id } | EventData::NoteAdded { message_id } => {
-                    found.get(message_id).cloned()
-                }
-                _ => None,
-            };
-            FeedEvent { position, tenant: tenant_key.clone(), event, ticket, message }
+        .map(|(position, mut item)| {
+            let message = message_of(&item).and_then(|id| found.get(&id).cloned());
+            if let FeedItem::Ticket(ticket_event) = &mut item {
+                ticket_event.message = message;
+            }
+            FeedEvent { position, tenant: tenant_key.clone(), item }
         })
         .collect())
+}
+
+/// The message a feed item shows, for `message_added` and `note_added`.
+fn message_of(item: &FeedItem) -> Option<MessageId> {
+    match item {
+        FeedItem::Ticket(TicketFeedEvent { event, .. }) => match &event.data {
+            EventData::MessageAdded { message_id } | EventData::NoteAdded { message_id } => Some(*message_id),
+            _ => None,
+        },
+        FeedItem::Tenant(_) => None,
+    }
 }

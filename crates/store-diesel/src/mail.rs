@@ -296,7 +296,7 @@ impl MailStore for DieselStore {
                         .select((EventRow::as_select(), SnapshotRow::as_select()))
                         .load(conn)?;
                     for event in to_feed_events(conn, &tenant, rows)? {
-                        found.insert(event.event.id.as_uuid(), event);
+                        found.insert(event.id().as_uuid(), event);
                     }
                 }
                 Ok(deliveries

@@ -3,7 +3,7 @@
 //! never a bad value.
 
 use diesel::prelude::*;
-use supportdesk_app::{IdempotencyKey, IdempotencyRecord, Login, TicketSnapshot};
+use supportdesk_app::{IdempotencyKey, IdempotencyRecord, Login, TenantEvent, TicketSnapshot};
 use supportdesk_domain::{
     Actor, Agent, AgentId, Attachment, AuditEvent, AuthorType, Category, CategoryId, CategoryName, Customer,
     CustomerId, Email, EventData, EventId, ExternalRef, Message, MessageBody, MessageId, Permission, PersonName,
@@ -463,7 +463,7 @@ pub(crate) struct EventRow {
     pub kind: String,
     pub format: i16,
     pub id: String,
-    pub ticket_id: String,
+    pub ticket_id: Option<String>,
     pub actor_type: String,
     pub actor_id: String,
     pub actor_name: String,
@@ -477,11 +477,26 @@ impl TryFrom<EventRow> for AuditEvent {
 
     fn try_from(row: EventRow) -> Result<Self, Failure> {
         let data: EventData = stored::decode(row.format, &row.kind, &row.data)?;
+        let ticket_id =
+            row.ticket_id.as_deref().ok_or_else(|| Failure::Corrupt(format!("event {} has no ticket", row.id)))?;
         Ok(AuditEvent {
             id: EventId::from_uuid(uuid(&row.id)?),
-            ticket_id: TicketId::from_uuid(uuid(&row.ticket_id)?),
+            ticket_id: TicketId::from_uuid(uuid(ticket_id)?),
             actor: actor(&row.actor_type, &row.actor_id, row.actor_name, row.actor_image_url)?,
             data,
+            created_at: from_db_time(row.created_at),
+        })
+    }
+}
+
+impl TryFrom<EventRow> for TenantEvent {
+    type Error = Failure;
+
+    fn try_from(row: EventRow) -> Result<Self, Failure> {
+        Ok(TenantEvent {
+            id: EventId::from_uuid(uuid(&row.id)?),
+            actor: actor(&row.actor_type, &row.actor_id, row.actor_name, row.actor_image_url)?,
+            data: stored::decode_tenant(row.format, &row.kind, &row.data)?,
             created_at: from_db_time(row.created_at),
         })
     }
@@ -494,7 +509,7 @@ impl TryFrom<EventRow> for AuditEvent {
 pub(crate) struct NewEventRow {
     pub tenant: String,
     pub id: String,
-    pub ticket_id: String,
+    pub ticket_id: Option<String>,
     pub actor_type: &'static str,
     pub actor_id: String,
     pub actor_name: String,
@@ -503,13 +518,13 @@ pub(crate) struct NewEventRow {
     pub data: String,
     pub created_at: PrimitiveDateTime,
     pub format: i16,
-    pub ticket_number: i64,
-    pub ticket_subject: String,
-    pub ticket_status: &'static str,
-    pub ticket_priority: i16,
-    pub ticket_customer_id: String,
+    pub ticket_number: Option<i64>,
+    pub ticket_subject: Option<String>,
+    pub ticket_status: Option<&'static str>,
+    pub ticket_priority: Option<i16>,
+    pub ticket_customer_id: Option<String>,
     pub ticket_assignee_id: Option<String>,
-    pub ticket_version: i64,
+    pub ticket_version: Option<i64>,
 }
 
 /// The ticket an event left, as the events table stores it beside the event.
@@ -518,28 +533,30 @@ pub(crate) struct NewEventRow {
 pub(crate) struct SnapshotRow {
     pub txid: i64,
     pub seq: i64,
-    pub ticket_number: i64,
-    pub ticket_subject: String,
-    pub ticket_status: String,
-    pub ticket_priority: i16,
-    pub ticket_customer_id: String,
+    pub ticket_number: Option<i64>,
+    pub ticket_subject: Option<String>,
+    pub ticket_status: Option<String>,
+    pub ticket_priority: Option<i16>,
+    pub ticket_customer_id: Option<String>,
     pub ticket_assignee_id: Option<String>,
-    pub ticket_version: i64,
+    pub ticket_version: Option<i64>,
 }
 
 impl SnapshotRow {
     /// The snapshot of the ticket `ticket_id`, validated.
     pub(crate) fn snapshot(&self, ticket_id: TicketId) -> Result<TicketSnapshot, Failure> {
+        let missing = || Failure::Corrupt(format!("the event at {} has no ticket snapshot", self.seq));
+        let rank = self.ticket_priority.ok_or_else(missing)?;
         Ok(TicketSnapshot {
             id: ticket_id,
-            number: TicketNumber::new(self.ticket_number)?,
-            subject: Subject::parse(&self.ticket_subject)?,
-            status: Status::parse(&self.ticket_status)?,
-            priority: Priority::from_rank(self.ticket_priority)
-                .ok_or_else(|| Failure::Corrupt(format!("priority rank {} is not 0..3", self.ticket_priority)))?,
-            customer_id: CustomerId::from_uuid(uuid(&self.ticket_customer_id)?),
+            number: TicketNumber::new(self.ticket_number.ok_or_else(missing)?)?,
+            subject: Subject::parse(self.ticket_subject.as_deref().ok_or_else(missing)?)?,
+            status: Status::parse(self.ticket_status.as_deref().ok_or_else(missing)?)?,
+            priority: Priority::from_rank(rank)
+                .ok_or_else(|| Failure::Corrupt(format!("priority rank {rank} is not 0..3")))?,
+            customer_id: CustomerId::from_uuid(uuid(self.ticket_customer_id.as_deref().ok_or_else(missing)?)?),
             assignee_id: self.ticket_assignee_id.as_deref().map(uuid).transpose()?.map(AgentId::from_uuid),
-            version: self.ticket_version,
+            version: self.ticket_version.ok_or_else(missing)?,
         })
     }
 }
@@ -551,7 +568,7 @@ impl NewEventRow {
         Ok(Self {
             tenant: tenant.to_string(),
             id: id_text(e.id.as_uuid()),
-            ticket_id: id_text(e.ticket_id.as_uuid()),
+            ticket_id: Some(id_text(e.ticket_id.as_uuid())),
             actor_type: e.actor.kind.as_str(),
             actor_id: id_text(e.actor.id),
             actor_name: e.actor.name.clone(),
@@ -560,13 +577,37 @@ impl NewEventRow {
             data: stored::encode(&e.data)?,
             created_at: to_db_time(e.created_at),
             format: stored::CURRENT_FORMAT,
-            ticket_number: ticket.number.get(),
-            ticket_subject: ticket.subject.to_string(),
-            ticket_status: ticket.status.as_str(),
-            ticket_priority: ticket.priority.rank(),
-            ticket_customer_id: id_text(ticket.customer_id.as_uuid()),
+            ticket_number: Some(ticket.number.get()),
+            ticket_subject: Some(ticket.subject.to_string()),
+            ticket_status: Some(ticket.status.as_str()),
+            ticket_priority: Some(ticket.priority.rank()),
+            ticket_customer_id: Some(id_text(ticket.customer_id.as_uuid())),
             ticket_assignee_id: ticket.assignee_id.map(|a| id_text(a.as_uuid())),
-            ticket_version: ticket.version,
+            ticket_version: Some(ticket.version),
+        })
+    }
+
+    /// The row of a tenant event: no ticket, no snapshot.
+    pub(crate) fn tenant_event(tenant: &TenantKey, e: &TenantEvent) -> Result<Self, Failure> {
+        Ok(Self {
+            tenant: tenant.to_string(),
+            id: id_text(e.id.as_uuid()),
+            ticket_id: None,
+            actor_type: e.actor.kind.as_str(),
+            actor_id: id_text(e.actor.id),
+            actor_name: e.actor.name.clone(),
+            actor_image_url: e.actor.image_url.clone(),
+            kind: e.data.kind(),
+            data: stored::encode_tenant(&e.data)?,
+            created_at: to_db_time(e.created_at),
+            format: stored::CURRENT_FORMAT,
+            ticket_number: None,
+            ticket_subject: None,
+            ticket_status: None,
+            ticket_priority: None,
+            ticket_customer_id: None,
+            ticket_assignee_id: None,
+            ticket_version: None,
         })
     }
 }

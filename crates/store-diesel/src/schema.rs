@@ -170,12 +170,12 @@ diesel::table! {
 }
 
 diesel::table! {
-    /// The audit trail.
+    /// The audit trail and the outbox; `ticket_*` are NULL for a tenant event.
     events (seq) {
         seq -> BigInt,
         tenant -> Text,
         id -> Text,
-        ticket_id -> Text,
+        ticket_id -> Nullable<Text>,
         actor_type -> Text,
         actor_id -> Text,
         actor_name -> Text,
@@ -187,13 +187,13 @@ diesel::table! {
         txid -> BigInt,
         /// The version of `data`'s serialised form (`stored.rs`).
         format -> SmallInt,
-        ticket_number -> BigInt,
-        ticket_subject -> Text,
-        ticket_status -> Text,
-        ticket_priority -> SmallInt,
-        ticket_customer_id -> Text,
+        ticket_number -> Nullable<BigInt>,
+        ticket_subject -> Nullable<Text>,
+        ticket_status -> Nullable<Text>,
+        ticket_priority -> Nullable<SmallInt>,
+        ticket_customer_id -> Nullable<Text>,
         ticket_assignee_id -> Nullable<Text>,
-        ticket_version -> BigInt,
+        ticket_version -> Nullable<BigInt>,
     }
 }
 

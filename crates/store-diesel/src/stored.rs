@@ -8,6 +8,7 @@
 //! camelCase fields and the vocabularies' wire names.
 
 use serde::{Deserialize, Serialize};
+use supportdesk_app::TenantEventData;
 use supportdesk_domain::{
     AgentId, CategoryId, EventData, FieldChange, MessageId, Priority, Rating, SlaMetric, Source, Status,
 };
@@ -184,6 +185,51 @@ pub(crate) fn encode(data: &EventData) -> Result<String, Failure> {
     Ok(serde_json::to_string(&StoredEventV1::from(data))?)
 }
 
+/// Format 1 of a tenant event's data (an event that belongs to no ticket).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data", rename_all = "snake_case", rename_all_fields = "camelCase")]
+enum StoredTenantEventV1 {
+    WebhookDisabled {
+        webhook_id: Uuid,
+        url: String,
+        /// Unix nanoseconds.
+        failing_since: i128,
+    },
+}
+
+/// The stored form of a tenant event's `data` in the current format.
+pub(crate) fn encode_tenant(data: &TenantEventData) -> Result<String, Failure> {
+    let stored = match data {
+        TenantEventData::WebhookDisabled { webhook_id, url, failing_since } => StoredTenantEventV1::WebhookDisabled {
+            webhook_id: *webhook_id,
+            url: url.clone(),
+            failing_since: failing_since.unix_timestamp_nanos(),
+        },
+    };
+    Ok(serde_json::to_string(&stored)?)
+}
+
+/// Reads a tenant event's `data` back, checking that `kind` agrees with it.
+pub(crate) fn decode_tenant(format: i16, kind: &str, raw: &str) -> Result<TenantEventData, Failure> {
+    let data = match format {
+        1 => match serde_json::from_str::<StoredTenantEventV1>(raw)? {
+            StoredTenantEventV1::WebhookDisabled { webhook_id, url, failing_since } => {
+                TenantEventData::WebhookDisabled {
+                    webhook_id,
+                    url,
+                    failing_since: time::OffsetDateTime::from_unix_timestamp_nanos(failing_since)
+                        .map_err(|_| Failure::Corrupt(format!("time {failing_since} is out of range")))?,
+                }
+            }
+        },
+        other => return Err(Failure::Corrupt(format!("event data format {other} is unknown to this release"))),
+    };
+    if data.kind() != kind {
+        return Err(Failure::Corrupt(format!("event of kind {kind} holds {} data", data.kind())));
+    }
+    Ok(data)
+}
+
 /// Reads `data` back from its stored form, checking that `kind` agrees with it.
 pub(crate) fn decode(format: i16, kind: &str, raw: &str) -> Result<EventData, Failure> {
     let data = match format {
@@ -220,6 +266,23 @@ mod tests {
         assert_eq!(raw, r#"{"type":"satisfaction_rated","data":{"rating":"good","comment":"Thanks"}}"#);
         assert_eq!(decode(1, "satisfaction_rated", &raw).unwrap(), data);
         assert!(decode(1, "satisfaction_rated", r#"{"type":"satisfaction_rated","data":{"rating":"meh"}}"#).is_err());
+    }
+
+    #[test]
+    fn a_webhook_disabled_event_round_trips_and_a_mismatched_kind_fails() {
+        let data = TenantEventData::WebhookDisabled {
+            webhook_id: Uuid::nil(),
+            url: "https://shop.example/hook".into(),
+            failing_since: time::OffsetDateTime::UNIX_EPOCH,
+        };
+        let raw = encode_tenant(&data).unwrap();
+        assert_eq!(
+            raw,
+            r#"{"type":"webhook_disabled","data":{"webhookId":"00000000-0000-0000-0000-000000000000","url":"https://shop.example/hook","failingSince":0}}"#
+        );
+        assert_eq!(decode_tenant(1, "webhook_disabled", &raw).unwrap(), data);
+        assert!(decode_tenant(1, "created", &raw).is_err());
+        assert!(decode_tenant(2, "webhook_disabled", &raw).is_err());
     }
 
     #[test]

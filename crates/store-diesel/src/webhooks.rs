@@ -15,8 +15,8 @@ use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Timestamp};
 use supportdesk_app::{
-    ClaimedDelivery, Delivery, DeliveryStatus, EventSelection, FeedEvent, StoreError, StoreResult, WebhookEndpoint,
-    WebhookSecret, WebhookStore, WebhookUrl, TICKET_EVENT_KINDS,
+    event_kinds, ClaimedDelivery, Delivery, DeliveryStatus, EventSelection, FeedEvent, StoreError, StoreResult,
+    TenantEvent, WebhookEndpoint, WebhookSecret, WebhookStore, WebhookUrl,
 };
 use supportdesk_domain::TenantKey;
 use time::{OffsetDateTime, PrimitiveDateTime};
@@ -25,7 +25,7 @@ use uuid::Uuid;
 use crate::db::{on_backend, write_transaction, DbConnection};
 use crate::error::Failure;
 use crate::feed::{to_feed_events, SETTLED};
-use crate::rows::{from_db_time, id_text, to_db_time, uuid, EventRow, SnapshotRow};
+use crate::rows::{from_db_time, id_text, to_db_time, uuid, EventRow, NewEventRow, SnapshotRow};
 use crate::schema::{events, webhook_deliveries, webhook_endpoints};
 use crate::store::DieselStore;
 
@@ -61,10 +61,8 @@ fn selection(raw: &str) -> Result<EventSelection, Failure> {
     }
     raw.split(',')
         .map(|kind| {
-            TICKET_EVENT_KINDS
-                .iter()
-                .find(|k| **k == kind)
-                .copied()
+            event_kinds()
+                .find(|k| *k == kind)
                 .ok_or_else(|| Failure::Corrupt(format!("webhook event kind {kind} is unknown")))
         })
         .collect::<Result<Vec<_>, _>>()
@@ -307,7 +305,7 @@ fn claim(
             .select((EventRow::as_select(), SnapshotRow::as_select()))
             .load(conn)?;
         for event in to_feed_events(conn, &tenant, rows)? {
-            events_by_id.insert(event.event.id.as_uuid(), event);
+            events_by_id.insert(event.id().as_uuid(), event);
         }
     }
     Ok(deliveries
@@ -391,6 +389,39 @@ impl WebhookStore for DieselStore {
                 return Err(Failure::Store(StoreError::NotFound));
             }
             Ok(())
+        })
+        .await
+    }
+
+    async fn disable_webhook(
+        &self,
+        tenant: &TenantKey,
+        id: Uuid,
+        at: OffsetDateTime,
+        event: &TenantEvent,
+    ) -> StoreResult<bool> {
+        let row = NewEventRow::tenant_event(tenant, event).map_err(Failure::into_store_error)?;
+        let (tenant, id, at) = (tenant.to_string(), id_text(id), to_db_time(at));
+        self.write(move |conn| {
+            write_transaction(conn, |conn| {
+                let disabled = diesel::update(
+                    webhook_endpoints::table
+                        .filter(webhook_endpoints::tenant.eq(&tenant))
+                        .filter(webhook_endpoints::id.eq(&id))
+                        .filter(webhook_endpoints::active.eq(true)),
+                )
+                .set((
+                    webhook_endpoints::active.eq(false),
+                    webhook_endpoints::disabled_at.eq(Some(at)),
+                    webhook_endpoints::updated_at.eq(at),
+                ))
+                .execute(conn)?;
+                if disabled == 0 {
+                    return Ok(false);
+                }
+                diesel::insert_into(events::table).values(&row).execute(conn)?;
+                Ok(true)
+            })
         })
         .await
     }

@@ -20,11 +20,12 @@ use std::collections::HashMap;
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use supportdesk_app::{
     match_of, AccountStore, AgentSession, ApiKey, BusinessHours, CategoryFilter, CategoryKey, CategoryStore,
-    CategorySummary, ClaimedDelivery, ClaimedMail, Delivery, DeliveryStatus, EventStore, FeedEvent, FeedPosition,
-    IdempotencyKey, IdempotencyRecord, JobStore, Login, Macro, MacroStore, MailDelivery, MailSettings, MailStore,
-    MailTemplate, NotificationKind, Page, PersonSummary, SearchDocument, Secret, SigningKey, SlaPolicy, SlaStore,
-    StoreError, StoreResult, Taken, TenantRecord, TenantStore, TicketQuery, TicketSnapshot, TicketSort, TicketStore,
-    TicketSummary, TicketView, TrustStore, Visibility, WebhookEndpoint, WebhookStore,
+    CategorySummary, ClaimedDelivery, ClaimedMail, Delivery, DeliveryStatus, EventStore, FeedEvent, FeedItem,
+    FeedPosition, IdempotencyKey, IdempotencyRecord, JobStore, Login, Macro, MacroStore, MailDelivery, MailSettings,
+    MailStore, MailTemplate, NotificationKind, Page, PersonSummary, SearchDocument, Secret, SigningKey, SlaPolicy,
+    SlaStore, StoreError, StoreResult, Taken, TenantEvent, TenantRecord, TenantStore, TicketFeedEvent, TicketQuery,
+    TicketSnapshot, TicketSort, TicketStore, TicketSummary, TicketView, TrustStore, Visibility, WebhookEndpoint,
+    WebhookStore,
 };
 use supportdesk_domain::{
     Agent, AgentId, AuditEvent, BusinessHoursId, Category, CategoryId, Customer, CustomerId, Email, EventData, Message,
@@ -55,7 +56,7 @@ struct State {
     service_secrets: HashMap<String, Secret>,
     /// Every event in commit order: the feed. One lock orders the writes, so the index is
     /// the position.
-    feed: Vec<(TenantKey, AuditEvent, TicketSnapshot)>,
+    feed: Vec<(TenantKey, FeedItem)>,
     /// Webhook endpoints with their position in the feed (an index into `feed`).
     webhooks: Vec<(WebhookEndpoint, usize)>,
     /// Deliveries with their lease.
@@ -240,26 +241,31 @@ impl State {
             assignee_id: ticket.assignee_id,
             version: ticket.version,
         };
-        self.feed.extend(events.iter().map(|e| (ticket.tenant.clone(), e.clone(), snapshot.clone())));
+        self.feed.extend(events.iter().map(|e| {
+            let item = TicketFeedEvent { event: e.clone(), ticket: snapshot.clone(), message: None };
+            (ticket.tenant.clone(), FeedItem::Ticket(item))
+        }));
     }
 }
 
 impl State {
     /// The feed event at `index`, with its position and message.
     fn feed_event(&self, index: usize) -> Option<FeedEvent> {
-        let (tenant, e, snapshot) = self.feed.get(index)?;
-        let message = match &e.data {
-            EventData::MessageAdded { message_id } | EventData::NoteAdded { message_id } => {
-                self.messages.get(&e.ticket_id).and_then(|all| all.iter().find(|m| m.id == *message_id)).cloned()
+        let (tenant, item) = self.feed.get(index)?;
+        let mut item = item.clone();
+        if let FeedItem::Ticket(TicketFeedEvent { event, message, .. }) = &mut item {
+            if let EventData::MessageAdded { message_id } | EventData::NoteAdded { message_id } = &event.data {
+                *message = self
+                    .messages
+                    .get(&event.ticket_id)
+                    .and_then(|all| all.iter().find(|m| m.id == *message_id))
+                    .cloned();
             }
-            _ => None,
-        };
+        }
         Some(FeedEvent {
             position: FeedPosition::new(0, i64::try_from(index + 1).unwrap_or(i64::MAX)),
             tenant: tenant.clone(),
-            event: e.clone(),
-            ticket: snapshot.clone(),
-            message,
+            item,
         })
     }
 }
@@ -424,15 +430,15 @@ impl MailStore for MemoryStore {
                     break;
                 }
                 last = at + 1;
-                let (t, event, _) = &state.feed[at];
-                if t != &tenant || !kinds.contains(&event.data.kind()) {
+                let (t, event) = &state.feed[at];
+                if t != &tenant || !kinds.contains(&event.kind()) {
                     continue;
                 }
                 taken += 1;
                 created.push(MailDelivery {
                     id: Uuid::now_v7(),
                     tenant: tenant.clone(),
-                    event_id: event.id.as_uuid(),
+                    event_id: event.id().as_uuid(),
                     attempts: 0,
                     status: DeliveryStatus::Pending,
                     error: None,
@@ -473,7 +479,7 @@ impl MailStore for MemoryStore {
             let event = state
                 .feed
                 .iter()
-                .position(|(_, e, _)| e.id.as_uuid() == delivery.event_id)
+                .position(|(_, e)| e.id().as_uuid() == delivery.event_id)
                 .and_then(|index| state.feed_event(index));
             if let Some(event) = event {
                 claimed.push(ClaimedMail { delivery, event });
@@ -601,6 +607,26 @@ impl WebhookStore for MemoryStore {
         Ok(())
     }
 
+    async fn disable_webhook(
+        &self,
+        tenant: &TenantKey,
+        id: Uuid,
+        at: OffsetDateTime,
+        event: &TenantEvent,
+    ) -> StoreResult<bool> {
+        let mut state = self.write();
+        let Some((endpoint, _)) =
+            state.webhooks.iter_mut().find(|(w, _)| w.id == id && &w.tenant == tenant && w.active)
+        else {
+            return Ok(false);
+        };
+        endpoint.active = false;
+        endpoint.disabled_at = Some(at);
+        endpoint.updated_at = at;
+        state.feed.push((tenant.clone(), FeedItem::Tenant(event.clone())));
+        Ok(true)
+    }
+
     async fn delete_webhook(&self, tenant: &TenantKey, id: Uuid) -> StoreResult<bool> {
         let mut state = self.write();
         let before = state.webhooks.len();
@@ -627,10 +653,10 @@ impl WebhookStore for MemoryStore {
                 if taken == limit {
                     break;
                 }
-                let (tenant, event, _) = &state.feed[at];
+                let (tenant, event) = &state.feed[at];
                 last = at + 1;
                 let kinds = endpoint.events.kinds();
-                if tenant != &endpoint.tenant || !(kinds.is_empty() || kinds.contains(&event.data.kind())) {
+                if tenant != &endpoint.tenant || !(kinds.is_empty() || kinds.contains(&event.kind())) {
                     continue;
                 }
                 taken += 1;
@@ -638,7 +664,7 @@ impl WebhookStore for MemoryStore {
                     id: Uuid::now_v7(),
                     tenant: endpoint.tenant.clone(),
                     endpoint_id: endpoint.id,
-                    event_id: event.id.as_uuid(),
+                    event_id: event.id().as_uuid(),
                     attempts: 0,
                     status: DeliveryStatus::Pending,
                     response_status: None,
@@ -687,7 +713,7 @@ impl WebhookStore for MemoryStore {
             let event = state
                 .feed
                 .iter()
-                .position(|(_, e, _)| e.id.as_uuid() == delivery.event_id)
+                .position(|(_, e)| e.id().as_uuid() == delivery.event_id)
                 .and_then(|index| state.feed_event(index));
             if let (Some(endpoint), Some(event)) = (endpoint, event) {
                 claimed.push(ClaimedDelivery { delivery, endpoint, event });
@@ -777,25 +803,9 @@ impl EventStore for MemoryStore {
             .iter()
             .enumerate()
             .skip(start)
-            .filter(|(_, (t, e, _))| t == tenant && (kinds.is_empty() || kinds.contains(&e.data.kind())))
+            .filter(|(_, (t, e))| t == tenant && (kinds.is_empty() || kinds.contains(&e.kind())))
             .take(limit)
-            .map(|(index, (t, e, snapshot))| {
-                let message = match &e.data {
-                    EventData::MessageAdded { message_id } | EventData::NoteAdded { message_id } => state
-                        .messages
-                        .get(&e.ticket_id)
-                        .and_then(|all| all.iter().find(|m| m.id == *message_id))
-                        .cloned(),
-                    _ => None,
-                };
-                FeedEvent {
-                    position: FeedPosition::new(0, i64::try_from(index + 1).unwrap_or(i64::MAX)),
-                    tenant: t.clone(),
-                    event: e.clone(),
-                    ticket: snapshot.clone(),
-                    message,
-                }
-            })
+            .filter_map(|(index, _)| state.feed_event(index))
             .collect();
         Ok(events)
     }

@@ -17,9 +17,9 @@ use uuid::Uuid;
 
 use super::{ContractStore, World};
 use crate::{
-    AgentPatch, AgentReplyInput, AppError, AssigneeFilter, CategoryFilter, CategoryKey, CustomerProfile, Idempotency,
-    IdempotencyKey, NewAgent, NewCategory, PageRequest, Password, Principal, RegisterInput, SearchText, Store,
-    StoreError, TicketQuery, TicketSort, TicketView, TriageInput,
+    AgentPatch, AgentReplyInput, AppError, AssigneeFilter, CategoryFilter, CategoryKey, CustomerProfile, FeedEvent,
+    Idempotency, IdempotencyKey, NewAgent, NewCategory, PageRequest, Password, Principal, RegisterInput, SearchText,
+    Store, StoreError, TicketFeedEvent, TicketQuery, TicketSort, TicketView, TriageInput,
 };
 
 async fn world<S: Store + 'static>(subject: ContractStore<S>) -> (World<S>, ContractStore<S>) {
@@ -32,6 +32,11 @@ fn by_id(view: &TicketView) -> TicketRef {
 
 fn query() -> TicketQuery {
     TicketQuery::default()
+}
+
+/// The ticket part of a feed event the case knows to be a ticket's.
+fn ticket_part(event: &FeedEvent) -> &TicketFeedEvent {
+    event.ticket_event().expect("a ticket event")
 }
 
 fn numbers(page: &crate::Page<crate::TicketSummary>) -> Vec<i64> {
@@ -1459,20 +1464,20 @@ pub async fn the_feed_returns_every_event_of_the_tenant_once_in_order_with_its_t
     let second = w.open(&w.blake, "Wrong size").await;
     w.app.agent_reply(&w.sam, by_id(&first), reply("We are looking into it"), None, None).await.unwrap();
     let all = follow(&w, &w.admin, 2, 6).await;
-    let kinds: Vec<&str> = all.iter().map(|e| e.event.data.kind()).collect();
+    let kinds: Vec<&str> = all.iter().map(|e| e.kind()).collect();
     assert_eq!(kinds, ["created", "message_added", "created", "message_added", "message_added", "status_changed"]);
     let positions: Vec<_> = all.iter().map(|e| e.position).collect();
     let mut sorted = positions.clone();
     sorted.sort();
     sorted.dedup();
     assert_eq!(positions, sorted, "positions increase strictly");
-    assert_eq!(all[0].ticket.number, first.summary.ticket.number);
-    assert_eq!(all[0].ticket.status, Status::Open);
-    assert_eq!(all[2].ticket.id, second.summary.ticket.id);
+    assert_eq!(ticket_part(&all[0]).ticket.number, first.summary.ticket.number);
+    assert_eq!(ticket_part(&all[0]).ticket.status, Status::Open);
+    assert_eq!(ticket_part(&all[2]).ticket.id, second.summary.ticket.id);
     let reply_event = &all[4];
-    assert_eq!(reply_event.ticket.status, Status::Answered);
-    assert_eq!(reply_event.ticket.version, first.summary.ticket.version + 1);
-    assert_eq!(reply_event.message.as_ref().unwrap().body.as_str(), "We are looking into it");
+    assert_eq!(ticket_part(&reply_event).ticket.status, Status::Answered);
+    assert_eq!(ticket_part(&reply_event).ticket.version, first.summary.ticket.version + 1);
+    assert_eq!(ticket_part(&reply_event).message.as_ref().unwrap().body.as_str(), "We are looking into it");
     let again =
         w.app.event_feed(&w.admin, &crate::FeedRequest::from_start(500).after(all.last().map(|e| e.position))).await;
     assert!(again.unwrap().events.is_empty(), "nothing after the last position");
@@ -1489,13 +1494,13 @@ pub async fn the_feed_keeps_only_the_asked_kinds_and_resumes_after_a_cursor<S: S
     let created = crate::FeedRequest::parse(None, Some(500), Some("ticket.created"), None).unwrap();
     let page = w.app.event_feed(&w.admin, &created).await.unwrap();
     assert_eq!(page.events.len(), 3);
-    assert!(page.events.iter().all(|e| e.event.data.kind() == "created"));
+    assert!(page.events.iter().all(|e| e.kind() == "created"));
     let first_two = w.app.event_feed(&w.admin, &crate::FeedRequest::from_start(2)).await.unwrap();
     let cursor = first_two.next.unwrap().to_cursor();
     let rest = crate::FeedRequest::parse(Some(&cursor), Some(500), None, None).unwrap();
     let rest = w.app.event_feed(&w.admin, &rest).await.unwrap();
     assert_eq!(rest.events.len(), 4);
-    assert_eq!(rest.events[0].ticket.number.get(), 2);
+    assert_eq!(ticket_part(&rest.events[0]).ticket.number.get(), 2);
 }
 
 /// Each tenant's feed holds its own events only.
@@ -1560,10 +1565,10 @@ pub async fn a_new_endpoint_gets_one_delivery_per_later_event_of_its_tenant_and_
     assert!(to_all.iter().all(|d| d.status == crate::DeliveryStatus::Pending && d.attempts == 0));
     let claimed = w.store.claim_deliveries(now(), now() + std::time::Duration::from_secs(60), 100).await.unwrap();
     assert_eq!(claimed.len(), 3);
-    assert!(claimed.iter().all(|c| c.event.ticket.id == later.summary.ticket.id));
+    assert!(claimed.iter().all(|c| ticket_part(&c.event).ticket.id == later.summary.ticket.id));
     let to_created = claimed.iter().filter(|c| c.endpoint.id == created_only.id).collect::<Vec<_>>();
     assert_eq!(to_created.len(), 1);
-    assert_eq!(to_created[0].event.event.data.kind(), "created");
+    assert_eq!(to_created[0].event.kind(), "created");
     assert!(w.store.list_deliveries(&w.beta, all.id, None, 100).await.unwrap().is_empty());
 }
 
@@ -1626,6 +1631,61 @@ pub async fn a_disabled_endpoints_deliveries_wait_until_it_is_enabled<S: Store +
     let claimed = w.store.claim_deliveries(t0, t0 + lease, 10).await.unwrap();
     assert!(!claimed.is_empty(), "enabled again, its deliveries go out");
     assert!(claimed.iter().all(|c| c.endpoint.id == hook.id));
+}
+
+/// Disabling an endpoint by the failure rule writes its `webhook.disabled` event with it:
+/// once (a second disable finds it inactive and writes nothing), in the tenant's feed only,
+/// and fanned out to an endpoint subscribed to everything but not to one for ticket events.
+pub async fn disabling_an_endpoint_writes_one_webhook_disabled_event<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let failing = endpoint(&w.alpha, crate::EventSelection::Only(vec!["created"]));
+    let watching = endpoint(&w.alpha, crate::EventSelection::All);
+    let tickets_only = endpoint(&w.alpha, crate::EventSelection::Only(vec!["created"]));
+    for hook in [&failing, &watching, &tickets_only] {
+        w.store.insert_webhook(hook).await.unwrap();
+    }
+    let t0 = now();
+    let since = t0 - std::time::Duration::from_secs(86_400);
+    let event = crate::TenantEvent {
+        id: supportdesk_domain::EventId::from_uuid(UuidV7.next_uuid()),
+        actor: supportdesk_domain::Actor::system(),
+        data: crate::TenantEventData::WebhookDisabled {
+            webhook_id: failing.id,
+            url: failing.url.as_str().to_owned(),
+            failing_since: since,
+        },
+        created_at: t0,
+    };
+    assert!(w.store.disable_webhook(&w.alpha, failing.id, t0, &event).await.unwrap());
+    let stored = w.store.webhook(&w.alpha, failing.id).await.unwrap().unwrap();
+    assert!(!stored.active);
+    assert_eq!(stored.disabled_at, Some(t0));
+    let mut again = event.clone();
+    again.id = supportdesk_domain::EventId::from_uuid(UuidV7.next_uuid());
+    assert!(!w.store.disable_webhook(&w.alpha, failing.id, t0, &again).await.unwrap(), "already inactive");
+    assert!(!w.store.disable_webhook(&w.beta, watching.id, t0, &again).await.unwrap(), "not another tenant's");
+
+    let feed = w.store.feed(&w.alpha, None, &[], 100).await.unwrap();
+    assert_eq!(feed.len(), 1, "one event, written with the disable");
+    assert_eq!(feed[0].item, crate::FeedItem::Tenant(event.clone()));
+    assert_eq!(feed[0].kind(), "webhook_disabled");
+    assert!(w.store.feed(&w.alpha, None, &["created"], 100).await.unwrap().is_empty());
+    assert_eq!(w.store.feed(&w.alpha, None, &["webhook_disabled"], 100).await.unwrap().len(), 1);
+    assert!(w.store.feed(&w.beta, None, &[], 100).await.unwrap().is_empty());
+
+    let mut made = 0;
+    for _ in 0..50 {
+        made += w.store.fan_out(now(), 100).await.unwrap();
+        if made > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(made, 1, "to the endpoint subscribed to everything only");
+    let claimed = w.store.claim_deliveries(now(), now() + std::time::Duration::from_secs(30), 10).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].endpoint.id, watching.id);
+    assert_eq!(claimed[0].event.item, crate::FeedItem::Tenant(event));
 }
 
 /// An attempt's outcome reads back; the endpoint is failing from its first failure until a
@@ -1749,7 +1809,7 @@ pub async fn mail_is_queued_once_per_later_event_and_leased_once<S: Store + 'sta
     let lease = std::time::Duration::from_secs(30);
     let claimed = w.store.claim_mail(t0, t0 + lease, 100).await.unwrap();
     assert_eq!(claimed.len(), 4);
-    assert!(claimed.iter().all(|c| c.event.ticket.id == ticket.summary.ticket.id));
+    assert!(claimed.iter().all(|c| ticket_part(&c.event).ticket.id == ticket.summary.ticket.id));
     assert!(w.store.claim_mail(t0, t0 + lease, 100).await.unwrap().is_empty());
     let mut done = claimed[0].delivery.clone();
     done.attempts = 1;
@@ -2016,10 +2076,9 @@ pub async fn breach_detection_reports_each_overdue_clock_once_with_an_event<S: S
         vec![(SlaMetric::FirstResponse, opened_at + minutes(10), supportdesk_domain::AuthorType::System)]
     );
     // In the feed (so webhooks and mail see it), once other transactions settled.
-    let feed: Vec<_> =
-        follow(&w, &w.admin, 100, 3).await.into_iter().filter(|e| e.event.data.kind() == "sla_breached").collect();
+    let feed: Vec<_> = follow(&w, &w.admin, 100, 3).await.into_iter().filter(|e| e.kind() == "sla_breached").collect();
     assert_eq!(feed.len(), 1, "in the feed, so webhooks and mail see it");
-    assert_eq!(feed[0].ticket.id, ticket.summary.ticket.id);
+    assert_eq!(ticket_part(&feed[0]).ticket.id, ticket.summary.ticket.id);
 
     // Answered pauses the resolution clock: nothing is due while it waits on the customer.
     w.app.agent_reply(&w.admin, by_id(&ticket), reply("Sent again"), None, None).await.unwrap();

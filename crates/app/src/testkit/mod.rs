@@ -109,6 +109,7 @@ macro_rules! store_contract_tests {
             a_leased_delivery_is_handed_out_once_until_its_lease_runs_out,
             an_attempt_is_recorded_and_failing_since_lasts_until_a_success,
             a_disabled_endpoints_deliveries_wait_until_it_is_enabled,
+            disabling_an_endpoint_writes_one_webhook_disabled_event,
             endpoints_update_list_and_delete_with_their_deliveries,
             mail_settings_and_templates_read_back_per_tenant,
             mail_is_queued_once_per_later_event_and_leased_once,

@@ -4,7 +4,10 @@
 //! shape would be a new type (`EventV2`) beside this one, never an edit of it.
 
 use serde::{Deserialize, Serialize};
-use supportdesk_app::{public_event_type, AppError, FeedEvent, FeedPage, FeedRequest, TICKET_EVENT_KINDS};
+use supportdesk_app::{
+    event_kinds, public_event_type, AppError, FeedEvent, FeedItem, FeedPage, FeedRequest, TenantEventData,
+    TicketFeedEvent, TicketSnapshot,
+};
 use supportdesk_domain::{EventData, FieldChange};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -133,6 +136,18 @@ pub enum EventDataV1 {
         #[serde(skip_serializing_if = "Option::is_none")]
         comment: Option<String>,
     },
+    /// `webhook.disabled`: the failure rule disabled an endpoint (by the `system` actor);
+    /// the event has no ticket.
+    #[serde(rename_all = "camelCase")]
+    WebhookDisabled {
+        /// The endpoint.
+        webhook_id: Uuid,
+        /// Its URL.
+        url: String,
+        /// Since when every delivery to it failed.
+        #[schema(format = DateTime)]
+        failing_since: String,
+    },
     /// `ticket.triaged`: only the fields that changed are present.
     #[serde(rename_all = "camelCase")]
     Triaged {
@@ -159,7 +174,7 @@ pub struct EventV1 {
     pub id: Uuid,
     /// `ticket.created`, `ticket.message_added`, `ticket.note_added`, `ticket.status_changed`,
     /// `ticket.assigned`, `ticket.unassigned`, `ticket.triaged`, `ticket.sla_breached`,
-    /// `ticket.satisfaction_rated`.
+    /// `ticket.satisfaction_rated`, `webhook.disabled`.
     #[serde(rename = "type")]
     #[schema(example = "ticket.message_added")]
     pub kind: String,
@@ -170,8 +185,8 @@ pub struct EventV1 {
     pub occurred_at: String,
     /// Who caused it.
     pub actor: EventActorV1,
-    /// The ticket as the event left it.
-    pub ticket: EventTicketV1,
+    /// The ticket as the event left it; `null` for an event of no ticket (`webhook.disabled`).
+    pub ticket: Option<EventTicketV1>,
     /// What happened.
     pub data: EventDataV1,
 }
@@ -182,85 +197,102 @@ fn change<T>(c: &FieldChange<T>, f: impl Fn(&T) -> serde_json::Value) -> ChangeV
 
 impl From<&FeedEvent> for EventV1 {
     fn from(e: &FeedEvent) -> Self {
-        let message = |message_id: Uuid, internal: bool| match &e.message {
-            Some(m) => EventDataV1::Message {
-                message_id,
-                internal: m.internal,
-                body: m.body.to_string(),
-                author_type: m.author.kind.as_str().to_owned(),
-            },
-            None => EventDataV1::Message {
-                message_id,
-                internal,
-                body: String::new(),
-                author_type: e.event.actor.kind.as_str().to_owned(),
-            },
+        let (ticket, data) = match &e.item {
+            FeedItem::Ticket(t) => (Some(ticket_v1(&t.ticket)), ticket_data_v1(t)),
+            FeedItem::Tenant(t) => (None, tenant_data_v1(&t.data)),
         };
-        let data = match &e.event.data {
-            EventData::Created { status, priority, category_id, subject, source } => EventDataV1::Created {
-                status: status.as_str().to_owned(),
-                priority: priority.as_str().to_owned(),
-                category_id: category_id.as_uuid(),
-                subject: subject.clone(),
-                source: source.as_str().to_owned(),
-            },
-            EventData::MessageAdded { message_id } => message(message_id.as_uuid(), false),
-            EventData::NoteAdded { message_id } => message(message_id.as_uuid(), true),
-            EventData::StatusChanged { from, to, resolution_note } => EventDataV1::StatusChanged {
-                from: from.as_str().to_owned(),
-                to: to.as_str().to_owned(),
-                resolution_note: resolution_note.clone(),
-            },
-            EventData::Assigned { assignee_id, assignee_name, previous_assignee_id } => EventDataV1::Assigned {
-                assignee_id: assignee_id.as_uuid(),
-                assignee_name: assignee_name.clone(),
-                previous_assignee_id: previous_assignee_id.map(|a| a.as_uuid()),
-            },
-            EventData::Unassigned { previous_assignee_id } => {
-                EventDataV1::Unassigned { previous_assignee_id: previous_assignee_id.as_uuid() }
-            }
-            EventData::Triaged { priority, category_id, tags, subject } => EventDataV1::Triaged {
-                priority: priority.as_ref().map(|c| change(c, |p| p.as_str().into())),
-                category_id: category_id.as_ref().map(|c| change(c, |id| id.as_uuid().to_string().into())),
-                tags: tags.as_ref().map(|c| change(c, |t| t.clone().into())),
-                subject: subject.as_ref().map(|c| change(c, |s| s.clone().into())),
-            },
-            EventData::SlaBreached { metric, due_at } => {
-                EventDataV1::SlaBreached { metric: metric.as_str().to_owned(), due_at: timestamp(*due_at) }
-            }
-            EventData::SatisfactionRated { rating, comment } => {
-                EventDataV1::SatisfactionRated { rating: rating.as_str().to_owned(), comment: comment.clone() }
-            }
-        };
-        let t = &e.ticket;
+        let actor = e.item.actor();
         Self {
-            id: e.event.id.as_uuid(),
-            kind: public_event_type(e.event.data.kind()),
+            id: e.id().as_uuid(),
+            kind: public_event_type(e.kind()),
             tenant: e.tenant.to_string(),
-            occurred_at: timestamp(e.event.created_at),
-            actor: EventActorV1 {
-                kind: e.event.actor.kind.as_str().to_owned(),
-                id: e.event.actor.id,
-                name: e.event.actor.name.clone(),
-            },
-            ticket: EventTicketV1 {
-                id: t.id.as_uuid(),
-                number: t.number.get(),
-                subject: t.subject.to_string(),
-                status: t.status.as_str().to_owned(),
-                priority: t.priority.as_str().to_owned(),
-                customer_id: t.customer_id.as_uuid(),
-                assignee_id: t.assignee_id.map(|a| a.as_uuid()),
-                version: t.version,
-            },
+            occurred_at: timestamp(e.item.occurred_at()),
+            actor: EventActorV1 { kind: actor.kind.as_str().to_owned(), id: actor.id, name: actor.name.clone() },
+            ticket,
             data,
         }
     }
 }
 
+fn ticket_v1(t: &TicketSnapshot) -> EventTicketV1 {
+    EventTicketV1 {
+        id: t.id.as_uuid(),
+        number: t.number.get(),
+        subject: t.subject.to_string(),
+        status: t.status.as_str().to_owned(),
+        priority: t.priority.as_str().to_owned(),
+        customer_id: t.customer_id.as_uuid(),
+        assignee_id: t.assignee_id.map(|a| a.as_uuid()),
+        version: t.version,
+    }
+}
+
+fn ticket_data_v1(e: &TicketFeedEvent) -> EventDataV1 {
+    let message = |message_id: Uuid, internal: bool| match &e.message {
+        Some(m) => EventDataV1::Message {
+            message_id,
+            internal: m.internal,
+            body: m.body.to_string(),
+            author_type: m.author.kind.as_str().to_owned(),
+        },
+        None => EventDataV1::Message {
+            message_id,
+            internal,
+            body: String::new(),
+            author_type: e.event.actor.kind.as_str().to_owned(),
+        },
+    };
+    match &e.event.data {
+        EventData::Created { status, priority, category_id, subject, source } => EventDataV1::Created {
+            status: status.as_str().to_owned(),
+            priority: priority.as_str().to_owned(),
+            category_id: category_id.as_uuid(),
+            subject: subject.clone(),
+            source: source.as_str().to_owned(),
+        },
+        EventData::MessageAdded { message_id } => message(message_id.as_uuid(), false),
+        EventData::NoteAdded { message_id } => message(message_id.as_uuid(), true),
+        EventData::StatusChanged { from, to, resolution_note } => EventDataV1::StatusChanged {
+            from: from.as_str().to_owned(),
+            to: to.as_str().to_owned(),
+            resolution_note: resolution_note.clone(),
+        },
+        EventData::Assigned { assignee_id, assignee_name, previous_assignee_id } => EventDataV1::Assigned {
+            assignee_id: assignee_id.as_uuid(),
+            assignee_name: assignee_name.clone(),
+            previous_assignee_id: previous_assignee_id.map(|a| a.as_uuid()),
+        },
+        EventData::Unassigned { previous_assignee_id } => {
+            EventDataV1::Unassigned { previous_assignee_id: previous_assignee_id.as_uuid() }
+        }
+        EventData::Triaged { priority, category_id, tags, subject } => EventDataV1::Triaged {
+            priority: priority.as_ref().map(|c| change(c, |p| p.as_str().into())),
+            category_id: category_id.as_ref().map(|c| change(c, |id| id.as_uuid().to_string().into())),
+            tags: tags.as_ref().map(|c| change(c, |t| t.clone().into())),
+            subject: subject.as_ref().map(|c| change(c, |s| s.clone().into())),
+        },
+        EventData::SlaBreached { metric, due_at } => {
+            EventDataV1::SlaBreached { metric: metric.as_str().to_owned(), due_at: timestamp(*due_at) }
+        }
+        EventData::SatisfactionRated { rating, comment } => {
+            EventDataV1::SatisfactionRated { rating: rating.as_str().to_owned(), comment: comment.clone() }
+        }
+    }
+}
+
+fn tenant_data_v1(data: &TenantEventData) -> EventDataV1 {
+    match data {
+        TenantEventData::WebhookDisabled { webhook_id, url, failing_since } => EventDataV1::WebhookDisabled {
+            webhook_id: *webhook_id,
+            url: url.clone(),
+            failing_since: timestamp(*failing_since),
+        },
+    }
+}
+
 /// The public event types of the catalogue, in order.
 pub fn event_types() -> Vec<String> {
-    TICKET_EVENT_KINDS.iter().map(|k| public_event_type(k)).collect()
+    event_kinds().map(public_event_type).collect()
 }
 
 /// The query of `GET /admin/events`.

@@ -441,6 +441,15 @@ mod failing {
         async fn update_webhook(&self, _: &supportdesk_app::WebhookEndpoint) -> StoreResult<()> {
             down()
         }
+        async fn disable_webhook(
+            &self,
+            _: &TenantKey,
+            _: uuid::Uuid,
+            _: time::OffsetDateTime,
+            _: &supportdesk_app::TenantEvent,
+        ) -> StoreResult<bool> {
+            down()
+        }
         async fn delete_webhook(&self, _: &TenantKey, _: uuid::Uuid) -> StoreResult<bool> {
             down()
         }

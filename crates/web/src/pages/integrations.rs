@@ -6,8 +6,8 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
 use supportdesk_app::{
-    public_event_type, AppError, Delivery, EventSelection, FieldError, MailSettings, MailTemplate, Missing,
-    NotificationKind, RenderedMail, WebhookEndpoint, WebhookInput, WebhookUrl, TICKET_EVENT_KINDS,
+    event_kinds, public_event_type, AppError, Delivery, EventSelection, FieldError, MailSettings, MailTemplate, Missing,
+    NotificationKind, RenderedMail, WebhookEndpoint, WebhookInput, WebhookUrl,
 };
 use supportdesk_domain::Email;
 use uuid::Uuid;
@@ -109,7 +109,7 @@ async fn webhooks_page(
         notice,
         notice_kind,
         endpoints: endpoints.iter().map(EndpointLine::from).collect(),
-        event_types: TICKET_EVENT_KINDS.iter().map(|k| EventBox { value: public_event_type(k) }).collect(),
+        event_types: event_kinds().map(|k| EventBox { value: public_event_type(k) }).collect(),
     };
     render(&page, status)
 }
