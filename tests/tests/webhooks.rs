@@ -245,6 +245,9 @@ async fn deliveries_are_signed_with_standard_webhooks_and_logged(database: Datab
     );
     let event_ids: HashSet<&str> = log.iter().map(|d| d["eventId"].as_str().unwrap()).collect();
     assert!(hits.iter().all(|h| event_ids.contains(h.id())));
+    let metrics = server.http.get(server.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains(r#"supportdesk_webhook_attempts_total{outcome="succeeded"} 2"#), "{metrics}");
+    assert!(metrics.contains("supportdesk_webhook_delivery_delay_seconds_count 2"), "{metrics}");
 
     let ping = server
         .http

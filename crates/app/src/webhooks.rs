@@ -416,6 +416,19 @@ pub struct SentWebhook {
     outcome: SendOutcome,
 }
 
+impl SentWebhook {
+    /// What the attempt gave.
+    pub fn outcome(&self) -> &SendOutcome {
+        &self.outcome
+    }
+
+    /// How long after its event the attempt ended, if it ended at `now`: the delay a
+    /// receiver saw (zero when the clock says the event is later).
+    pub fn delay(&self, now: OffsetDateTime) -> Duration {
+        Duration::try_from(now - self.claim.event.item.occurred_at()).unwrap_or_default()
+    }
+}
+
 /// The delivery after an attempt with `outcome` at `now`.
 fn attempted(schedule: &[Duration], mut delivery: Delivery, outcome: SendOutcome, now: OffsetDateTime) -> Delivery {
     delivery.attempts += 1;

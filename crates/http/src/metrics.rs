@@ -1,15 +1,21 @@
-//! Prometheus metrics in the text exposition format, written by hand: request counts and a
-//! latency histogram by method, route pattern and status; tickets created; and the database
-//! pool's connections through the [`PoolStats`] hook the server plugs in.
+//! Prometheus metrics through the maintained client (`prometheus-client`), in the
+//! OpenMetrics text format: request counts and a latency histogram by method, route pattern
+//! and status; tickets created; and the database pool's connections through the
+//! [`PoolStats`] hook the server plugs in.
 //!
 //! Routes are labelled with their pattern (`/api/v1/tickets/{ticket}`), never the raw path,
 //! and unmatched requests share one label, so the number of series stays bounded.
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
+
+use prometheus_client::encoding::text::encode;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
 
 /// The connection pool's numbers, as the server's store adapter reports them.
 pub trait PoolStats: Send + Sync {
@@ -25,38 +31,124 @@ const BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 
 /// The label of requests no route matched.
 pub const UNMATCHED_ROUTE: &str = "unmatched";
 
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-struct SeriesKey {
+/// The content type of [`Metrics::render`]'s output.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct RequestLabels {
     method: String,
     route: String,
     status: u16,
 }
 
-#[derive(Debug, Default, Clone)]
-struct Series {
-    count: u64,
-    sum_seconds: f64,
-    buckets: [u64; BUCKETS.len()],
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct OutcomeLabels {
+    outcome: &'static str,
+}
+
+/// Upper bounds of the webhook delay buckets (event to delivered), in seconds: from a
+/// prompt delivery to one that waited out the retry schedule.
+const DELAY_BUCKETS: [f64; 10] = [0.1, 0.25, 0.5, 1.0, 2.5, 10.0, 60.0, 600.0, 3600.0, 86_400.0];
+
+fn delay_histogram() -> Histogram {
+    Histogram::new(DELAY_BUCKETS)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct PoolLabels {
+    state: &'static str,
+}
+
+fn latency_histogram() -> Histogram {
+    Histogram::new(BUCKETS)
 }
 
 /// The service's metrics. Shared by the request middleware and the `/metrics` route.
-#[derive(Default)]
 pub struct Metrics {
-    requests: Mutex<BTreeMap<SeriesKey, Series>>,
-    tickets_created: AtomicU64,
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    durations: Family<RequestLabels, Histogram, fn() -> Histogram>,
+    tickets_created: Counter,
+    pool_connections: Family<PoolLabels, Gauge>,
+    webhook_attempts: Family<OutcomeLabels, Counter>,
+    webhook_delay: Histogram,
+    job_runs: Counter,
+    job_round_failures: Counter,
     pool: RwLock<Option<Arc<dyn PoolStats>>>,
 }
 
 impl std::fmt::Debug for Metrics {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Metrics").field("tickets_created", &self.tickets_created).finish_non_exhaustive()
+        f.debug_struct("Metrics").field("tickets_created", &self.tickets_created.get()).finish_non_exhaustive()
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
 impl Metrics {
     /// Empty metrics.
     pub fn new() -> Self {
-        Self::default()
+        let mut registry = Registry::default();
+        let requests = Family::<RequestLabels, Counter>::default();
+        registry.register("http_requests", "HTTP requests by method, route pattern and status", requests.clone());
+        let durations = Family::<RequestLabels, Histogram, fn() -> Histogram>::new_with_constructor(latency_histogram);
+        registry.register(
+            "http_request_duration_seconds",
+            "HTTP request latency by method, route pattern and status",
+            durations.clone(),
+        );
+        let tickets_created = Counter::default();
+        registry.register(
+            "supportdesk_tickets_created",
+            "Tickets created (idempotent replays excluded)",
+            tickets_created.clone(),
+        );
+        let pool_connections = Family::<PoolLabels, Gauge>::default();
+        registry.register(
+            "supportdesk_db_pool_connections",
+            "Database pool connections by state",
+            pool_connections.clone(),
+        );
+        let webhook_attempts = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "supportdesk_webhook_attempts",
+            "Webhook delivery attempts by outcome (succeeded: a 2xx; failed: anything else)",
+            webhook_attempts.clone(),
+        );
+        let webhook_delay = delay_histogram();
+        registry.register(
+            "supportdesk_webhook_delivery_delay_seconds",
+            "From an event to its successful delivery, retries included",
+            webhook_delay.clone(),
+        );
+        let job_runs = Counter::default();
+        registry.register(
+            "supportdesk_job_runs",
+            "Runs of timed jobs (auto-close, SLA breaches, pruning)",
+            job_runs.clone(),
+        );
+        let job_round_failures = Counter::default();
+        registry.register(
+            "supportdesk_job_round_failures",
+            "Job runner rounds that failed to claim or schedule",
+            job_round_failures.clone(),
+        );
+        Self {
+            registry,
+            requests,
+            durations,
+            tickets_created,
+            pool_connections,
+            webhook_attempts,
+            webhook_delay,
+            job_runs,
+            job_round_failures,
+            pool: RwLock::new(None),
+        }
     }
 
     /// Plugs in the pool's numbers (the server does, for the Diesel pool).
@@ -68,74 +160,54 @@ impl Metrics {
 
     /// Records one finished request.
     pub fn observe_request(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
-        let seconds = elapsed.as_secs_f64();
-        let Ok(mut requests) = self.requests.lock() else {
-            return;
-        };
-        let key = SeriesKey { method: method.to_owned(), route: route.to_owned(), status };
-        let series = requests.entry(key).or_default();
-        series.count += 1;
-        series.sum_seconds += seconds;
-        for (bucket, bound) in series.buckets.iter_mut().zip(BUCKETS) {
-            if seconds <= bound {
-                *bucket += 1;
-            }
-        }
+        let labels = RequestLabels { method: method.to_owned(), route: route.to_owned(), status };
+        self.durations.get_or_create(&labels).observe(elapsed.as_secs_f64());
+        self.requests.get_or_create(&labels).inc();
     }
 
     /// Counts a ticket created (not a replay).
     pub fn ticket_created(&self) {
-        self.tickets_created.fetch_add(1, Ordering::Relaxed);
+        self.tickets_created.inc();
+    }
+
+    /// Records one webhook attempt; `delay` is from the event to the attempt's end.
+    pub fn webhook_attempt(&self, succeeded: bool, delay: Duration) {
+        let outcome = if succeeded { "succeeded" } else { "failed" };
+        self.webhook_attempts.get_or_create(&OutcomeLabels { outcome }).inc();
+        if succeeded {
+            self.webhook_delay.observe(delay.as_secs_f64());
+        }
+    }
+
+    /// Records one round of the job runner: how many runs it made, or that it failed.
+    pub fn job_round(&self, runs: Result<usize, ()>) {
+        match runs {
+            Ok(runs) => {
+                self.job_runs.inc_by(u64::try_from(runs).unwrap_or(u64::MAX));
+            }
+            Err(()) => {
+                self.job_round_failures.inc();
+            }
+        }
     }
 
     /// Tickets created since start.
     pub fn tickets_created_total(&self) -> u64 {
-        self.tickets_created.load(Ordering::Relaxed)
+        self.tickets_created.get()
     }
 
-    /// Everything, in the Prometheus text format (version 0.0.4).
+    /// Everything, in the OpenMetrics text format ([`CONTENT_TYPE`]).
     pub fn render(&self) -> String {
-        let mut out = String::with_capacity(4096);
-        let requests = self.requests.lock().map(|r| r.clone()).unwrap_or_default();
-        out.push_str("# HELP http_requests_total HTTP requests by method, route pattern and status.\n");
-        out.push_str("# TYPE http_requests_total counter\n");
-        for (key, series) in &requests {
-            let _ = writeln!(out, "http_requests_total{{{}}} {}", labels(key), series.count);
-        }
-        out.push_str(
-            "# HELP http_request_duration_seconds HTTP request latency by method, route pattern and status.\n",
-        );
-        out.push_str("# TYPE http_request_duration_seconds histogram\n");
-        for (key, series) in &requests {
-            let labels = labels(key);
-            for (bound, count) in BUCKETS.iter().zip(series.buckets) {
-                let _ = writeln!(out, "http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {count}");
-            }
-            let _ = writeln!(out, "http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}", series.count);
-            let _ = writeln!(out, "http_request_duration_seconds_sum{{{labels}}} {}", series.sum_seconds);
-            let _ = writeln!(out, "http_request_duration_seconds_count{{{labels}}} {}", series.count);
-        }
-        out.push_str("# HELP supportdesk_tickets_created_total Tickets created (idempotent replays excluded).\n");
-        out.push_str("# TYPE supportdesk_tickets_created_total counter\n");
-        let _ = writeln!(out, "supportdesk_tickets_created_total {}", self.tickets_created_total());
         let pool = self.pool.read().ok().and_then(|p| p.clone());
         if let Some(pool) = pool {
-            out.push_str("# HELP supportdesk_db_pool_connections Database pool connections by state.\n");
-            out.push_str("# TYPE supportdesk_db_pool_connections gauge\n");
-            let _ = writeln!(out, "supportdesk_db_pool_connections{{state=\"in_use\"}} {}", pool.in_use());
-            let _ = writeln!(out, "supportdesk_db_pool_connections{{state=\"idle\"}} {}", pool.idle());
+            self.pool_connections.get_or_create(&PoolLabels { state: "in_use" }).set(i64::from(pool.in_use()));
+            self.pool_connections.get_or_create(&PoolLabels { state: "idle" }).set(i64::from(pool.idle()));
         }
+        let mut out = String::with_capacity(4096);
+        // Writing into a String cannot fail.
+        let _ = encode(&mut out, &self.registry);
         out
     }
-}
-
-fn labels(key: &SeriesKey) -> String {
-    format!("method=\"{}\",route=\"{}\",status=\"{}\"", escape(&key.method), escape(&key.route), key.status)
-}
-
-/// Escapes a label value: backslash, double quote and newline.
-fn escape(value: &str) -> String {
-    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
 #[cfg(test)]
@@ -163,10 +235,10 @@ mod tests {
         let text = metrics.render();
         assert!(text.contains(r#"http_requests_total{method="GET",route="/api/v1/tickets/{ticket}",status="200"} 2"#));
         assert!(text.contains(
-            r#"http_request_duration_seconds_bucket{method="GET",route="/api/v1/tickets/{ticket}",status="200",le="0.005"} 1"#
+            r#"http_request_duration_seconds_bucket{le="0.005",method="GET",route="/api/v1/tickets/{ticket}",status="200"} 1"#
         ));
         assert!(text.contains(
-            r#"http_request_duration_seconds_bucket{method="GET",route="/api/v1/tickets/{ticket}",status="200",le="+Inf"} 2"#
+            r#"http_request_duration_seconds_bucket{le="+Inf",method="GET",route="/api/v1/tickets/{ticket}",status="200"} 2"#
         ));
     }
 
@@ -181,7 +253,28 @@ mod tests {
     }
 
     #[test]
-    fn label_values_are_escaped() {
-        assert_eq!(escape("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+    fn webhook_attempts_count_by_outcome_and_successes_time_their_delay() {
+        let metrics = Metrics::new();
+        metrics.webhook_attempt(true, Duration::from_millis(300));
+        metrics.webhook_attempt(false, Duration::from_secs(3));
+        metrics.job_round(Ok(2));
+        metrics.job_round(Err(()));
+        let text = metrics.render();
+        assert!(text.contains(r#"supportdesk_webhook_attempts_total{outcome="succeeded"} 1"#), "{text}");
+        assert!(text.contains(r#"supportdesk_webhook_attempts_total{outcome="failed"} 1"#), "{text}");
+        assert!(text.contains(r#"supportdesk_webhook_delivery_delay_seconds_bucket{le="0.5"} 1"#), "{text}");
+        assert!(text.contains("supportdesk_webhook_delivery_delay_seconds_count 1"), "{text}");
+        assert!(text.contains("supportdesk_job_runs_total 2"), "{text}");
+        assert!(text.contains("supportdesk_job_round_failures_total 1"), "{text}");
+    }
+
+    #[test]
+    fn the_exposition_is_openmetrics_with_its_end_marker() {
+        let metrics = Metrics::new();
+        metrics.ticket_created();
+        let text = metrics.render();
+        assert!(text.contains("# TYPE supportdesk_tickets_created counter"), "{text}");
+        assert!(text.contains("supportdesk_tickets_created_total 1"), "{text}");
+        assert!(text.ends_with("# EOF\n"), "{text}");
     }
 }

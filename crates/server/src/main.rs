@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use clap::Parser;
 use supportdesk_app::{
-    standard_jobs, AdjustableClock, App, AppError, AppSettings, Argon2Hasher, JobRunner, Password, WebhookSettings,
+    standard_jobs, AdjustableClock, App, AppError, AppSettings, Argon2Hasher, JobRunner, Password, SentWebhook,
+    WebhookSettings,
 };
 use supportdesk_domain::{Email, PersonName, TenantKey};
 use supportdesk_http::dto::webhooks::PublicEventEncoder;
@@ -257,13 +258,17 @@ async fn bootstrap_admin(config: &Config, app: &App) -> Result<(), StartupError>
 
 /// The job runner: every `poll`, runs the due jobs (auto-close, pruning) until none is
 /// due. Every server process runs one; the jobs table's leases make them share the jobs.
-async fn run_jobs(app: Arc<App>, runner: JobRunner, poll: Duration) {
+async fn run_jobs(app: Arc<App>, runner: JobRunner, poll: Duration, metrics: Arc<Metrics>) {
     let mut tick = tokio::time::interval(poll);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        if let Err(error) = app.run_due_jobs(&runner).await {
-            tracing::warn!(error = %error, "job runner round failed; trying again");
+        match app.run_due_jobs(&runner).await {
+            Ok(runs) => metrics.job_round(Ok(runs)),
+            Err(error) => {
+                metrics.job_round(Err(()));
+                tracing::warn!(error = %error, "job runner round failed; trying again");
+            }
         }
     }
 }
@@ -298,7 +303,7 @@ const WEBHOOK_WINDOW: usize = 64;
 /// back the others and the deliveries do not take the writer once each. It looks for new
 /// work every `poll`, and as soon as half the window is free. Every server process runs
 /// one; the store's leases keep them from sending one delivery twice.
-async fn deliver_webhooks(app: Arc<App>, poll: Duration) {
+async fn deliver_webhooks(app: Arc<App>, poll: Duration, metrics: Arc<Metrics>) {
     let mut tick = tokio::time::interval(poll);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut in_flight = tokio::task::JoinSet::new();
@@ -311,7 +316,7 @@ async fn deliver_webhooks(app: Arc<App>, poll: Duration) {
                 true
             }
             Some(first) = in_flight.join_next(), if !in_flight.is_empty() => {
-                let mut sent = Vec::new();
+                let mut sent: Vec<SentWebhook> = Vec::new();
                 let mut finished = Some(first);
                 while let Some(joined) = finished {
                     match joined {
@@ -320,6 +325,10 @@ async fn deliver_webhooks(app: Arc<App>, poll: Duration) {
                         Err(error) => tracing::warn!(error = %error, "a webhook attempt task ended abnormally"),
                     }
                     finished = in_flight.try_join_next();
+                }
+                let now = app.now();
+                for one in &sent {
+                    metrics.webhook_attempt(one.outcome().succeeded(), one.delay(now));
                 }
                 if let Err(error) = app.record_webhook_attempts(sent).await {
                     tracing::warn!(error = %error, "recording webhook attempts, or disabling a failing endpoint, failed; unrecorded attempts are tried again after their lease");
@@ -400,7 +409,7 @@ async fn serve(config: Config) -> Result<(), StartupError> {
     let keys = jwt_keys(&config)?
         .with_login_secret(login_secret.expose().as_bytes())
         .map_err(|e| config_error("SUPPORTDESK_DATABASE_URL", e))?;
-    let state = ApiState::new(app.clone(), keys.clone(), metrics, http_config);
+    let state = ApiState::new(app.clone(), keys.clone(), metrics.clone(), http_config);
     let web_state = supportdesk_web::WebState::new(
         app,
         Arc::new(keys),
@@ -430,8 +439,9 @@ async fn serve(config: Config) -> Result<(), StartupError> {
     }
     let server = server.bind(config.bind)?;
     let runner = JobRunner::new(standard_jobs(), lease_owner());
-    actix_web::rt::spawn(run_jobs(app_for_jobs, runner, Duration::from_millis(config.jobs_poll_ms)));
-    actix_web::rt::spawn(deliver_webhooks(app_for_webhooks, Duration::from_millis(config.webhook_poll_ms)));
+    actix_web::rt::spawn(run_jobs(app_for_jobs, runner, Duration::from_millis(config.jobs_poll_ms), metrics.clone()));
+    let webhook_poll = Duration::from_millis(config.webhook_poll_ms);
+    actix_web::rt::spawn(deliver_webhooks(app_for_webhooks, webhook_poll, metrics.clone()));
     if let Some(app) = app_for_mail {
         actix_web::rt::spawn(deliver_mail(app, Duration::from_millis(config.webhook_poll_ms)));
     }

@@ -49,13 +49,13 @@ pub async fn get_ready(state: web::Data<ApiState>) -> Result<HttpResponse, ApiEr
     }
 }
 
-/// Prometheus metrics (text format 0.0.4).
+/// Prometheus metrics (OpenMetrics text format 1.0.0).
 #[utoipa::path(
     get, path = "/metrics", tag = "ops",
-    responses((status = 200, description = "Metrics", body = String, content_type = "text/plain; version=0.0.4"))
+    responses((status = 200, description = "Metrics", body = String, content_type = "application/openmetrics-text; version=1.0.0"))
 )]
 pub async fn get_metrics(state: web::Data<ApiState>) -> HttpResponse {
-    HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(state.metrics().render())
+    HttpResponse::Ok().content_type(crate::metrics::CONTENT_TYPE).body(state.metrics().render())
 }
 
 /// This API's OpenAPI 3.1 document.

@@ -39,7 +39,7 @@ async fn metrics_count_requests_by_route_pattern_and_status_and_tickets_created(
     send(&app, TestRequest::get().uri("/nope")).await.assert_status(404);
     let reply = send(&app, TestRequest::get().uri("/metrics")).await;
     reply.assert_status(200);
-    assert!(reply.content_type().starts_with("text/plain"));
+    assert!(reply.content_type().starts_with("application/openmetrics-text"));
     let text = reply.body.as_str().unwrap();
     assert!(text.contains(r#"http_requests_total{method="POST",route="/api/v1/tickets",status="201"} 1"#), "{text}");
     assert!(text.contains(r#"http_requests_total{method="GET",route="/api/v1/tickets/{ticket}",status="200"} 1"#));

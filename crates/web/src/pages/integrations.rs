@@ -6,8 +6,8 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
 use supportdesk_app::{
-    event_kinds, public_event_type, AppError, Delivery, EventSelection, FieldError, MailSettings, MailTemplate, Missing,
-    NotificationKind, RenderedMail, WebhookEndpoint, WebhookInput, WebhookUrl,
+    event_kinds, public_event_type, AppError, Delivery, EventSelection, FieldError, MailSettings, MailTemplate,
+    Missing, NotificationKind, RenderedMail, WebhookEndpoint, WebhookInput, WebhookUrl,
 };
 use supportdesk_domain::Email;
 use uuid::Uuid;
