@@ -117,6 +117,10 @@ pub struct FeedEvent {
 
 /// What a feed event is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "nearly every item is a ticket event: boxing it would allocate for the common case"
+)]
 pub enum FeedItem {
     /// A change to a ticket.
     Ticket(TicketFeedEvent),

@@ -36,7 +36,8 @@ fn query() -> TicketQuery {
 
 /// The ticket part of a feed event the case knows to be a ticket's.
 fn ticket_part(event: &FeedEvent) -> &TicketFeedEvent {
-    event.ticket_event().expect("a ticket event")
+    let Some(part) = event.ticket_event() else { panic!("{event:?} is not a ticket event") };
+    part
 }
 
 fn numbers(page: &crate::Page<crate::TicketSummary>) -> Vec<i64> {
@@ -1475,9 +1476,9 @@ pub async fn the_feed_returns_every_event_of_the_tenant_once_in_order_with_its_t
     assert_eq!(ticket_part(&all[0]).ticket.status, Status::Open);
     assert_eq!(ticket_part(&all[2]).ticket.id, second.summary.ticket.id);
     let reply_event = &all[4];
-    assert_eq!(ticket_part(&reply_event).ticket.status, Status::Answered);
-    assert_eq!(ticket_part(&reply_event).ticket.version, first.summary.ticket.version + 1);
-    assert_eq!(ticket_part(&reply_event).message.as_ref().unwrap().body.as_str(), "We are looking into it");
+    assert_eq!(ticket_part(reply_event).ticket.status, Status::Answered);
+    assert_eq!(ticket_part(reply_event).ticket.version, first.summary.ticket.version + 1);
+    assert_eq!(ticket_part(reply_event).message.as_ref().unwrap().body.as_str(), "We are looking into it");
     let again =
         w.app.event_feed(&w.admin, &crate::FeedRequest::from_start(500).after(all.last().map(|e| e.position))).await;
     assert!(again.unwrap().events.is_empty(), "nothing after the last position");
