@@ -196,20 +196,24 @@ impl PageRequest {
     /// [`PageRequest::MAX_OFFSET_ITEMS`] is refused on `page`, pointing to `cursor`.
     pub fn new(page: i64, size: i64) -> Result<Self, InvalidValue> {
         let max_page = i64::try_from(Self::MAX_OFFSET_ITEMS).unwrap_or(i64::MAX);
-        let page = u32::try_from(page)
+        let page = u64::try_from(page)
             .ok()
-            .filter(|p| *p >= 1 && i64::from(*p) <= max_page)
+            .filter(|p| *p >= 1)
             .ok_or(InvalidValue::new("page", Rule::Range { min: 1, max: max_page }))?;
         let size = u32::try_from(size)
             .ok()
             .filter(|s| (1..=Self::MAX_SIZE).contains(s))
             .ok_or(InvalidValue::new("size", Rule::Range { min: 1, max: i64::from(Self::MAX_SIZE) }))?;
-        if u64::from(page) * u64::from(size) > Self::MAX_OFFSET_ITEMS {
-            return Err(InvalidValue::new(
+        let too_far = || {
+            InvalidValue::new(
                 "page",
-                Rule::Format("a page within the first 10000 items (page * size <= 10000): read further with cursor"),
-            ));
+                Rule::Format("within the first 10000 items (page * size <= 10000): read further with cursor"),
+            )
+        };
+        if page.saturating_mul(u64::from(size)) > Self::MAX_OFFSET_ITEMS {
+            return Err(too_far());
         }
+        let page = u32::try_from(page).map_err(|_| too_far())?;
         Ok(Self { page, size, offset: u64::from(page - 1) * u64::from(size) })
     }
 
