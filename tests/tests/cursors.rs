@@ -17,7 +17,8 @@ supportdesk_tests::on_both_backends!(
 );
 
 async fn open(server: &Server, token: &str, subject: &str, priority: &str) -> String {
-    let body = json!({"category": "order", "subject": subject, "description": "Walked by cursor.", "priority": priority});
+    let body =
+        json!({"category": "order", "subject": subject, "description": "Walked by cursor.", "priority": priority});
     let response = server.http.post(server.url("/api/v1/tickets")).bearer_auth(token).json(&body).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::CREATED);
     response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned()

@@ -77,8 +77,8 @@ pub use mail::{
 };
 pub use model::{
     AssigneeFilter, CategoryFilter, CategoryKey, CategorySummary, Idempotency, IdempotencyKey, IdempotencyRecord,
-    Login, Page, PageRequest, PersonSummary, SortKey, TicketEvent, TicketPosition, TicketQuery, TicketSort, TicketSummary,
-    TicketView, Visibility,
+    Login, Page, PageRequest, PersonSummary, SortKey, TicketEvent, TicketPosition, TicketQuery, TicketSort,
+    TicketSummary, TicketView, Visibility,
 };
 pub use password::{Argon2Hasher, HashShare};
 pub use ports::{

@@ -10,12 +10,12 @@ use supportdesk_domain::{
 use tracing::instrument;
 
 use crate::auth::Principal;
+use crate::cursor::{CursorPoint, CursorScope, CursorSigner, CursorValue};
 use crate::error::{AppError, StoreError};
 use crate::model::{
     CategoryKey, CategorySummary, Idempotency, IdempotencyRecord, Page, PageRequest, PersonSummary, SortKey,
     TicketPosition, TicketQuery, TicketSort, TicketSummary, TicketView, Visibility,
 };
-use crate::cursor::{CursorPoint, CursorScope, CursorSigner, CursorValue};
 use crate::trust::Secret;
 use crate::App;
 
@@ -322,7 +322,9 @@ impl App {
                         CursorValue::At(at) => SortKey::At(at),
                         CursorValue::Priority(priority) => SortKey::Priority(priority),
                         CursorValue::Due(due) => SortKey::Due(due),
-                        CursorValue::Text(_) => return Err(AppError::invalid("cursor", "is not a ticket list's cursor")),
+                        CursorValue::Text(_) => {
+                            return Err(AppError::invalid("cursor", "is not a ticket list's cursor"))
+                        }
                     };
                     query.after = Some(TicketPosition { key, id: TicketId::from_uuid(id) });
                 }

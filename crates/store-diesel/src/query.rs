@@ -255,13 +255,14 @@ impl Filter {
             sort: query.sort,
             customer_view: query.customer_view,
             after: query.after.map(|after| {
-                let value = match after.key {
-                    SortKey::At(at) => KeyValue::Time(crate::rows::to_db_time(at)),
-                    SortKey::Priority(priority) => KeyValue::Rank(priority.rank()),
-                    SortKey::Due(due) => {
-                        KeyValue::Time(due.map_or(crate::rows::NO_DUE_AT, |at| crate::rows::to_db_time(at).min(crate::rows::NO_DUE_AT)))
-                    }
-                };
+                let value =
+                    match after.key {
+                        SortKey::At(at) => KeyValue::Time(crate::rows::to_db_time(at)),
+                        SortKey::Priority(priority) => KeyValue::Rank(priority.rank()),
+                        SortKey::Due(due) => KeyValue::Time(due.map_or(crate::rows::NO_DUE_AT, |at| {
+                            crate::rows::to_db_time(at).min(crate::rows::NO_DUE_AT)
+                        })),
+                    };
                 (value, id_text(after.id.as_uuid()))
             }),
             limit: i64::from(query.page.fetch()),

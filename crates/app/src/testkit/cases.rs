@@ -2335,7 +2335,11 @@ pub async fn a_macro_is_applied_in_one_change_and_replays_with_its_key<S: Store 
 }
 
 /// Reads a list to its end by cursor, `size` items a page; returns the pages.
-async fn walk<S: Store + 'static>(w: &World<S>, who: &Principal, list: TicketQuery) -> Vec<crate::Page<crate::TicketSummary>> {
+async fn walk<S: Store + 'static>(
+    w: &World<S>,
+    who: &Principal,
+    list: TicketQuery,
+) -> Vec<crate::Page<crate::TicketSummary>> {
     let mut pages = Vec::new();
     let mut cursor = None;
     loop {
