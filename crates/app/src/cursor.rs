@@ -215,6 +215,8 @@ impl Reader<'_> {
 
 #[cfg(test)]
 mod tests {
+    #![expect(clippy::unwrap_used, reason = "tests")]
+
     use super::*;
 
     fn scope<'a>(tenant: &'a TenantKey, filters: &'a str) -> CursorScope<'a> {
