@@ -31,6 +31,7 @@ mod accounts;
 mod auth;
 mod cache;
 mod categories;
+mod cursor;
 mod error;
 mod feed;
 mod jobs;
@@ -62,6 +63,7 @@ use crate::cache::TtlCache;
 pub use accounts::{AgentPatch, AuthenticatedUser, CustomerProfile, NewAgent, Password, RegisterInput};
 pub use auth::{Credential, Principal};
 pub use categories::{CategoryPatch, NewCategory};
+pub use cursor::{CursorPoint, CursorScope, CursorSigner, CursorValue};
 pub use error::{AppError, FieldError, Missing, Refusal, StoreError, Taken, Validator};
 pub use feed::{
     event_kinds, public_event_type, FeedEvent, FeedItem, FeedPage, FeedPosition, FeedRequest, TenantEvent,
@@ -78,8 +80,8 @@ pub use mail::{
 };
 pub use model::{
     AssigneeFilter, CategoryFilter, CategoryKey, CategorySummary, Idempotency, IdempotencyKey, IdempotencyRecord,
-    Login, Page, PageRequest, PersonSummary, TicketEvent, TicketQuery, TicketSort, TicketSummary, TicketView,
-    Visibility,
+    Login, Page, PageRequest, PersonSummary, SortKey, TicketEvent, TicketPosition, TicketQuery, TicketSort,
+    TicketSummary, TicketView, Visibility,
 };
 pub use password::{Argon2Hasher, HashShare};
 pub use ports::{
@@ -158,6 +160,8 @@ pub struct App {
     known_tenants: RwLock<HashSet<TenantKey>>,
     /// Customers known to be provisioned, so JIT provisioning runs once per customer.
     known_customers: RwLock<HashSet<(TenantKey, uuid::Uuid)>>,
+    /// The signer of list cursors, made from the store's `list-cursors` secret on first use.
+    cursor_signer: tokio::sync::OnceCell<cursor::CursorSigner>,
 }
 
 impl std::fmt::Debug for App {
@@ -292,6 +296,7 @@ impl AppBuilder {
             registration_hashing: self.registration_hashing,
             known_tenants: RwLock::new(HashSet::new()),
             known_customers: RwLock::new(HashSet::new()),
+            cursor_signer: tokio::sync::OnceCell::new(),
         }
     }
 }

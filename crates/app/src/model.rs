@@ -172,11 +172,15 @@ impl TicketSort {
     }
 }
 
-/// Which page of a list: `page` >= 1, `size` 1..=100.
+/// Which page of a list: `page` >= 1, `size` 1..=100, `page * size` at most
+/// [`PageRequest::MAX_OFFSET_ITEMS`] (further on, a list is read by cursor).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PageRequest {
     page: u32,
     size: u32,
+    /// How many items come before this page: `(page - 1) * size`, or what an offset cursor
+    /// (a relevance-sorted search) said.
+    offset: u64,
 }
 
 impl PageRequest {
@@ -184,18 +188,41 @@ impl PageRequest {
     pub const MAX_SIZE: u32 = 100;
     /// The page size when none is asked for.
     pub const DEFAULT_SIZE: u32 = 20;
+    /// How far `page` reaches: `page * size` at most this; beyond it, a list is read by
+    /// cursor (whose cost does not grow with the position).
+    pub const MAX_OFFSET_ITEMS: u64 = 10_000;
 
-    /// Checks the bounds; out-of-range values are refused, not clamped.
+    /// Checks the bounds; out-of-range values are refused, not clamped. A page past
+    /// [`PageRequest::MAX_OFFSET_ITEMS`] is refused on `page`, pointing to `cursor`.
     pub fn new(page: i64, size: i64) -> Result<Self, InvalidValue> {
-        let page = u32::try_from(page)
+        let max_page = i64::try_from(Self::MAX_OFFSET_ITEMS).unwrap_or(i64::MAX);
+        let page = u64::try_from(page)
             .ok()
-            .filter(|p| *p >= 1 && *p <= 1_000_000)
-            .ok_or(InvalidValue::new("page", Rule::Range { min: 1, max: 1_000_000 }))?;
+            .filter(|p| *p >= 1)
+            .ok_or(InvalidValue::new("page", Rule::Range { min: 1, max: max_page }))?;
         let size = u32::try_from(size)
             .ok()
             .filter(|s| (1..=Self::MAX_SIZE).contains(s))
             .ok_or(InvalidValue::new("size", Rule::Range { min: 1, max: i64::from(Self::MAX_SIZE) }))?;
-        Ok(Self { page, size })
+        let too_far = || {
+            InvalidValue::new(
+                "page",
+                Rule::Format("within the first 10000 items (page * size <= 10000): read further with cursor"),
+            )
+        };
+        if page.saturating_mul(u64::from(size)) > Self::MAX_OFFSET_ITEMS {
+            return Err(too_far());
+        }
+        let page = u32::try_from(page).map_err(|_| too_far())?;
+        Ok(Self { page, size, offset: u64::from(page - 1) * u64::from(size) })
+    }
+
+    /// `size` items after the first `offset`: the page an offset cursor names (a
+    /// relevance-sorted search, whose order has no key to continue from).
+    pub fn at_offset(offset: u64, size: u32) -> Self {
+        let size = size.clamp(1, Self::MAX_SIZE);
+        let page = u32::try_from(offset / u64::from(size) + 1).unwrap_or(u32::MAX);
+        Self { page, size, offset }
     }
 
     /// The page number, from 1.
@@ -208,15 +235,21 @@ impl PageRequest {
         self.size
     }
 
+    /// How many items a store reads for this page: one more than the page, so that the use
+    /// case knows whether another page follows (the extra item is not shown).
+    pub fn fetch(self) -> u32 {
+        self.size + 1
+    }
+
     /// How many items come before this page.
     pub fn offset(self) -> u64 {
-        u64::from(self.page - 1) * u64::from(self.size)
+        self.offset
     }
 }
 
 impl Default for PageRequest {
     fn default() -> Self {
-        Self { page: 1, size: Self::DEFAULT_SIZE }
+        Self { page: 1, size: Self::DEFAULT_SIZE, offset: 0 }
     }
 }
 
@@ -227,11 +260,15 @@ pub struct Page<T> {
     pub items: Vec<T>,
     /// Which page this is.
     pub request: PageRequest,
-    /// How many items match: exact, unless `total_is_capped`.
+    /// How many items match: exact, unless `total_is_capped`. With a cursor, still the whole
+    /// list's (not what is left after the cursor).
     pub total: u64,
     /// Whether the store stopped counting at [`Page::TOTAL_CAP`], so that `total` is the cap
     /// and at least that many items match (`totalIsCapped` tells clients).
     pub total_is_capped: bool,
+    /// The opaque cursor of the next page; `None` at the end. Set by the use case (stores
+    /// leave it `None`).
+    pub next_cursor: Option<String>,
 }
 
 impl<T> Page<T> {
@@ -240,7 +277,7 @@ impl<T> Page<T> {
 
     /// A page whose total was counted exactly.
     pub fn exact(items: Vec<T>, request: PageRequest, total: u64) -> Self {
-        Self { items, request, total, total_is_capped: false }
+        Self { items, request, total, total_is_capped: false, next_cursor: None }
     }
 
     /// A page whose total was counted up to [`Page::TOTAL_CAP`] at most: a count that
@@ -253,8 +290,48 @@ impl<T> Page<T> {
     /// ```
     pub fn counted_up_to_cap(items: Vec<T>, request: PageRequest, counted: u64) -> Self {
         let total_is_capped = counted >= Self::TOTAL_CAP;
-        Self { items, request, total: counted.min(Self::TOTAL_CAP), total_is_capped }
+        Self { items, request, total: counted.min(Self::TOTAL_CAP), total_is_capped, next_cursor: None }
     }
+}
+
+/// The sort value of a list item, as a cursor remembers it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SortKey {
+    /// A time: created, last activity or last change.
+    At(OffsetDateTime),
+    /// A priority.
+    Priority(Priority),
+    /// An SLA due time; `None` (no clock running) sorts after every time.
+    Due(Option<OffsetDateTime>),
+}
+
+impl SortKey {
+    /// Orders two values of the same kind ascending (`Due(None)` last); `None` for values of
+    /// different kinds, which no list compares.
+    pub fn compare(&self, other: &SortKey) -> Option<std::cmp::Ordering> {
+        use std::cmp::Ordering;
+        match (self, other) {
+            (SortKey::At(a), SortKey::At(b)) => Some(a.cmp(b)),
+            (SortKey::Priority(a), SortKey::Priority(b)) => Some(a.cmp(b)),
+            (SortKey::Due(a), SortKey::Due(b)) => Some(match (a, b) {
+                (Some(x), Some(y)) => x.cmp(y),
+                (Some(_), None) => Ordering::Less,
+                (None, Some(_)) => Ordering::Greater,
+                (None, None) => Ordering::Equal,
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// Where a keyset page starts: after the item with this sort value and this id (the
+/// tie-breaker), in the list's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TicketPosition {
+    /// The last item's sort value.
+    pub key: SortKey,
+    /// The last item's id.
+    pub id: TicketId,
 }
 
 /// Whom a list is limited to by assignee.
@@ -301,6 +378,12 @@ pub struct TicketQuery {
     pub sort: TicketSort,
     /// The page.
     pub page: PageRequest,
+    /// The opaque cursor the client sent (`?cursor=`), unchecked: the use case checks it and
+    /// sets `after` (or `page`, for an offset cursor). Stores ignore it.
+    pub cursor: Option<String>,
+    /// Only tickets after this one in the list's order: a keyset page (set by the use case
+    /// from a checked cursor; the stores' keyset conditions read it).
+    pub after: Option<TicketPosition>,
     /// A customer's own list: `lastActivityAt` means the activity the customer can see
     /// (`Ticket::public_last_activity_at`), so that internal notes never reorder it. The
     /// use case sets it from the principal.
@@ -369,6 +452,55 @@ impl TicketQuery {
     /// The SLA due time the queue sorts and filters by: the soonest of the running clocks.
     pub fn due_at(ticket: &Ticket) -> Option<OffsetDateTime> {
         ticket.sla.and_then(|sla| sla.state.due_at())
+    }
+
+    /// The list's filters and sort in one canonical text (page and cursor aside): a cursor is
+    /// signed with it, so that it is refused on a list with other filters or another order.
+    pub fn cursor_filters(&self) -> String {
+        let list = TicketQuery { page: PageRequest::default(), cursor: None, after: None, ..self.clone() };
+        format!("{list:?}")
+    }
+
+    /// The value `ticket` sorts by in this list ([`TicketSort::Relevance`]: its creation time,
+    /// though a search's cursor is an offset).
+    pub fn sort_key(&self, ticket: &Ticket) -> SortKey {
+        match self.sort {
+            TicketSort::CreatedAsc | TicketSort::CreatedDesc | TicketSort::Relevance => SortKey::At(ticket.created_at),
+            TicketSort::ActivityAsc | TicketSort::ActivityDesc => SortKey::At(self.activity(ticket)),
+            TicketSort::UpdatedAsc | TicketSort::UpdatedDesc => SortKey::At(self.updated(ticket)),
+            TicketSort::PriorityAsc | TicketSort::PriorityDesc => SortKey::Priority(ticket.priority),
+            TicketSort::DueAsc => SortKey::Due(Self::due_at(ticket)),
+        }
+    }
+
+    /// Where a page that ends with `ticket` leaves off.
+    pub fn position_of(&self, ticket: &Ticket) -> TicketPosition {
+        TicketPosition { key: self.sort_key(ticket), id: ticket.id }
+    }
+
+    /// Whether the sort runs from the largest value down.
+    pub fn descending(&self) -> bool {
+        matches!(
+            self.sort,
+            TicketSort::CreatedDesc
+                | TicketSort::ActivityDesc
+                | TicketSort::PriorityDesc
+                | TicketSort::UpdatedDesc
+                | TicketSort::Relevance
+        )
+    }
+
+    /// Whether `ticket` comes after [`TicketQuery::after`] in this list's order (always, when
+    /// there is no such position): the keyset condition, as the memory store applies it.
+    pub fn is_after_position(&self, ticket: &Ticket) -> bool {
+        let Some(after) = &self.after else { return true };
+        let Some(ordering) = self.sort_key(ticket).compare(&after.key) else { return false };
+        let ordering = ordering.then_with(|| ticket.id.cmp(&after.id));
+        if self.descending() {
+            ordering == std::cmp::Ordering::Less
+        } else {
+            ordering == std::cmp::Ordering::Greater
+        }
     }
 
     /// Orders two tickets as `sort` says; ties break on the id (time-ordered), the same way.

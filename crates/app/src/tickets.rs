@@ -5,16 +5,18 @@ use crate::error::Missing;
 use supportdesk_domain::{
     AgentId, AgentReply, Attachment, AuditEvent, CommandContext, CustomerId, Description, DomainError, ExternalRef,
     Message, MessageBody, OpenTicket, Permission, Priority, ResolutionNote, Role, Source, Status, Subject, Tags,
-    TenantPolicy, Ticket, TicketChange, TicketRef, Triage,
+    TenantPolicy, Ticket, TicketChange, TicketId, TicketRef, Triage,
 };
 use tracing::instrument;
 
 use crate::auth::Principal;
+use crate::cursor::{CursorPoint, CursorScope, CursorSigner, CursorValue};
 use crate::error::{AppError, StoreError};
 use crate::model::{
-    CategoryKey, CategorySummary, Idempotency, IdempotencyRecord, Page, PersonSummary, TicketQuery, TicketSummary,
-    TicketView, Visibility,
+    CategoryKey, CategorySummary, Idempotency, IdempotencyRecord, Page, PageRequest, PersonSummary, SortKey,
+    TicketPosition, TicketQuery, TicketSort, TicketSummary, TicketView, Visibility,
 };
+use crate::trust::Secret;
 use crate::App;
 
 /// A use case's result, and whether it is the replay of an earlier request with the same
@@ -295,7 +297,75 @@ impl App {
             }
             Visibility::Staff => query.customer_view = false,
         }
-        Ok(self.tickets.list_tickets(&principal.tenant, &query).await?)
+        query.after = None;
+        let filters = query.cursor_filters();
+        let scope = CursorScope {
+            tenant: &principal.tenant,
+            principal_kind: principal_kind(principal),
+            list: "tickets",
+            filters: &filters,
+        };
+        // A search by relevance has no key to continue from: its cursor is an offset,
+        // bounded like `page`.
+        let by_offset = query.sort == TicketSort::Relevance && query.text.is_some();
+        if let Some(raw) = query.cursor.take() {
+            if query.page.offset() != 0 {
+                return Err(AppError::invalid("page", "must not be combined with cursor"));
+            }
+            let signer = self.cursor_signer().await?;
+            match (signer.decode(&scope, &raw)?, by_offset) {
+                (CursorPoint::Offset(offset), true) if offset < PageRequest::MAX_OFFSET_ITEMS => {
+                    query.page = PageRequest::at_offset(offset, query.page.size());
+                }
+                (CursorPoint::After { value, id }, false) => {
+                    let key = match value {
+                        CursorValue::At(at) => SortKey::At(at),
+                        CursorValue::Priority(priority) => SortKey::Priority(priority),
+                        CursorValue::Due(due) => SortKey::Due(due),
+                        CursorValue::Text(_) => {
+                            return Err(AppError::invalid("cursor", "is not a ticket list's cursor"))
+                        }
+                    };
+                    query.after = Some(TicketPosition { key, id: TicketId::from_uuid(id) });
+                }
+                _ => return Err(AppError::invalid("cursor", "is not a cursor of this list's order")),
+            }
+        }
+        let mut page = self.tickets.list_tickets(&principal.tenant, &query).await?;
+        let size = query.page.size() as usize;
+        if page.items.len() > size {
+            page.items.truncate(size);
+            let next = if by_offset {
+                let offset = query.page.offset() + u64::from(query.page.size());
+                (offset < PageRequest::MAX_OFFSET_ITEMS).then_some(CursorPoint::Offset(offset))
+            } else {
+                page.items.last().map(|last| {
+                    let position = query.position_of(&last.ticket);
+                    let value = match position.key {
+                        SortKey::At(at) => CursorValue::At(at),
+                        SortKey::Priority(priority) => CursorValue::Priority(priority),
+                        SortKey::Due(due) => CursorValue::Due(due),
+                    };
+                    CursorPoint::After { value, id: position.id.as_uuid() }
+                })
+            };
+            if let Some(next) = next {
+                page.next_cursor = Some(self.cursor_signer().await?.encode(&scope, &next));
+            }
+        }
+        Ok(page)
+    }
+
+    /// The signer of list cursors, with the service's `list-cursors` secret: made at random
+    /// on first use and kept in the store, so every server process on one database checks
+    /// the cursors of the others.
+    pub(crate) async fn cursor_signer(&self) -> Result<&CursorSigner, AppError> {
+        self.cursor_signer
+            .get_or_try_init(|| async {
+                let secret = self.trust.service_secret("list-cursors", &Secret::random(32)).await?;
+                Ok::<_, AppError>(CursorSigner::new(secret.expose().as_bytes()))
+            })
+            .await
     }
 
     /// One ticket with its thread: a customer's own with public messages, or any ticket of
@@ -639,5 +709,13 @@ impl App {
         now: time::OffsetDateTime,
     ) -> CommandContext<'a> {
         CommandContext { actor, policy, now, ids: self.ids.as_ref() }
+    }
+}
+
+/// The kind of caller a cursor is bound to: a customer's lists and the staff's differ.
+pub(crate) fn principal_kind(principal: &Principal) -> &'static str {
+    match principal.role {
+        Role::Customer => "customer",
+        Role::Agent | Role::Admin => "staff",
     }
 }

@@ -89,23 +89,27 @@ pub async fn verify(
     let reader = Arc::new(Reader { http, base, admin });
     let mut findings = Findings::default();
 
-    // Every ticket of the tenant, from the queue, oldest first.
+    // Every ticket of the tenant, from the queue, oldest first, by cursor (`page` stops at
+    // the first 10,000 tickets).
     let mut listed: Vec<(Uuid, i64)> = Vec::new();
     let mut in_status: HashMap<String, u64> = HashMap::new();
-    for page in 1.. {
+    let mut cursor: Option<String> = None;
+    loop {
+        let after = cursor.as_deref().map(|c| format!("&cursor={c}")).unwrap_or_default();
         let (status, body) =
-            reader.get(&format!("/api/v1/admin/tickets?status=all&sort=createdAt&size=100&page={page}")).await?;
+            reader.get(&format!("/api/v1/admin/tickets?status=all&sort=createdAt&size=100{after}")).await?;
         if status != 200 {
             return Err(format!("the queue answered {status}: {body}").into());
         }
         let data = body["data"].as_array().ok_or("the queue has no data")?;
-        if data.is_empty() {
-            break;
-        }
+        cursor = body["meta"]["nextCursor"].as_str().map(str::to_owned);
         for item in data {
             let id = item["id"].as_str().and_then(|raw| Uuid::parse_str(raw).ok()).ok_or("a ticket without id")?;
             listed.push((id, item["number"].as_i64().ok_or("a ticket without number")?));
             *in_status.entry(item["status"].as_str().unwrap_or_default().to_owned()).or_default() += 1;
+        }
+        if cursor.is_none() {
+            break;
         }
     }
     findings.tickets_seen = listed.len();

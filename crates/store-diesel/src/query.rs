@@ -8,8 +8,10 @@ use diesel::backend::Backend;
 use diesel::dsl::{AsSelect, Nullable};
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::sql_types::{BigInt, Integer};
-use supportdesk_app::{AssigneeFilter, CategorySummary, Page, PersonSummary, TicketQuery, TicketSort, TicketSummary};
+use diesel::sql_types::{BigInt, Bool, Integer, SmallInt, Text, Timestamp};
+use supportdesk_app::{
+    AssigneeFilter, CategorySummary, Page, PersonSummary, SortKey, TicketQuery, TicketSort, TicketSummary,
+};
 use supportdesk_domain::{TenantKey, Ticket};
 
 use crate::db::{on_backend, DbConnection, MultiBackend};
@@ -215,8 +217,19 @@ pub(crate) struct Filter {
     sort: TicketSort,
     /// A customer's own list: activity sorts use the customer-visible activity time.
     customer_view: bool,
+    /// A keyset page: only tickets after this sort value and id, in the order.
+    after: Option<(KeyValue, String)>,
     limit: i64,
     offset: i64,
+}
+
+/// The sort value of a keyset position, as stored.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum KeyValue {
+    /// A time column's value (`sla_due_at` holds [`crate::rows::NO_DUE_AT`] for none).
+    Time(time::PrimitiveDateTime),
+    /// The priority's rank.
+    Rank(i16),
 }
 
 impl Filter {
@@ -241,7 +254,18 @@ impl Filter {
             due_before: query.due_before.map(|at| crate::rows::to_db_time(at).min(crate::rows::NO_DUE_AT)),
             sort: query.sort,
             customer_view: query.customer_view,
-            limit: i64::from(query.page.size()),
+            after: query.after.map(|after| {
+                let value =
+                    match after.key {
+                        SortKey::At(at) => KeyValue::Time(crate::rows::to_db_time(at)),
+                        SortKey::Priority(priority) => KeyValue::Rank(priority.rank()),
+                        SortKey::Due(due) => KeyValue::Time(due.map_or(crate::rows::NO_DUE_AT, |at| {
+                            crate::rows::to_db_time(at).min(crate::rows::NO_DUE_AT)
+                        })),
+                    };
+                (value, id_text(after.id.as_uuid()))
+            }),
+            limit: i64::from(query.page.fetch()),
             offset: i64::try_from(query.page.offset()).unwrap_or(i64::MAX),
         }
     }
@@ -255,7 +279,38 @@ impl Filter {
     pub(crate) fn page(&self, conn: &mut DbConnection) -> Result<Vec<TicketSummary>, Failure> {
         let rows: Vec<SummaryRow> = on_backend!(conn, |c| {
             // The tickets of the tenant that pass every filter, with their names.
-            let query = filter_tickets!(summary_source().into_boxed(), self, TagFilter::Exists);
+            let mut query = filter_tickets!(summary_source().into_boxed(), self, TagFilter::Exists);
+            if let Some((value, id)) = &self.after {
+                // The keyset condition: `(sort column, id)` past the cursor's, as a row value
+                // that both planners read as a range of the order's index.
+                let descending = self.descending();
+                let id = id.clone().into_sql::<Text>();
+                query = match (self.sort_column(), *value) {
+                    (SortColumn::Time(column), KeyValue::Time(at)) => {
+                        let at = at.into_sql::<Timestamp>();
+                        match column {
+                            TimeColumn::Created => query.filter(RowAfter::new(tickets::created_at, at, id, descending)),
+                            TimeColumn::Activity => {
+                                query.filter(RowAfter::new(tickets::last_activity_at, at, id, descending))
+                            }
+                            TimeColumn::PublicActivity => {
+                                query.filter(RowAfter::new(tickets::public_last_activity_at, at, id, descending))
+                            }
+                            TimeColumn::Updated => query.filter(RowAfter::new(tickets::updated_at, at, id, descending)),
+                            TimeColumn::PublicUpdated => {
+                                query.filter(RowAfter::new(tickets::public_updated_at, at, id, descending))
+                            }
+                            TimeColumn::Due => query.filter(RowAfter::new(tickets::sla_due_at, at, id, descending)),
+                        }
+                    }
+                    (SortColumn::Priority, KeyValue::Rank(rank)) => {
+                        query.filter(RowAfter::new(tickets::priority, rank.into_sql::<SmallInt>(), id, descending))
+                    }
+                    // A position of another kind than the order's (the use case never makes
+                    // one): nothing follows it.
+                    _ => query.filter(diesel::dsl::sql::<Bool>("1 = 0")),
+                };
+            }
             let query = query.select(summary_columns());
             let query = match self.sort {
                 // Best match first, then newest first.
@@ -295,6 +350,37 @@ impl Filter {
         rows.into_iter().map(summary).collect()
     }
 
+    /// Whether the order runs from the largest value down.
+    fn descending(&self) -> bool {
+        !matches!(
+            self.sort,
+            TicketSort::CreatedAsc
+                | TicketSort::ActivityAsc
+                | TicketSort::PriorityAsc
+                | TicketSort::UpdatedAsc
+                | TicketSort::DueAsc
+        )
+    }
+
+    /// The column the order (and so a keyset position) is on, besides the id.
+    fn sort_column(&self) -> SortColumn {
+        match self.sort {
+            TicketSort::CreatedAsc | TicketSort::CreatedDesc | TicketSort::Relevance => {
+                SortColumn::Time(TimeColumn::Created)
+            }
+            TicketSort::ActivityAsc | TicketSort::ActivityDesc if self.customer_view => {
+                SortColumn::Time(TimeColumn::PublicActivity)
+            }
+            TicketSort::ActivityAsc | TicketSort::ActivityDesc => SortColumn::Time(TimeColumn::Activity),
+            TicketSort::UpdatedAsc | TicketSort::UpdatedDesc if self.customer_view => {
+                SortColumn::Time(TimeColumn::PublicUpdated)
+            }
+            TicketSort::UpdatedAsc | TicketSort::UpdatedDesc => SortColumn::Time(TimeColumn::Updated),
+            TicketSort::PriorityAsc | TicketSort::PriorityDesc => SortColumn::Priority,
+            TicketSort::DueAsc => SortColumn::Time(TimeColumn::Due),
+        }
+    }
+
     /// How many tickets match, counting at most [`Page::TOTAL_CAP`]: the count stops at the
     /// cap, so it costs at most that many index entries whatever the table's size.
     pub(crate) fn capped_count(&self, conn: &mut DbConnection) -> Result<u64, Failure> {
@@ -310,11 +396,89 @@ impl Filter {
 
     /// The total for a page of `found` items, counted up to the cap: known without counting
     /// when the page is the last one (fewer items than asked, and not past the end).
+    /// A keyset page counts: its total is the whole list's, not what follows the cursor.
     pub(crate) fn total(&self, found: usize, conn: &mut DbConnection) -> Result<u64, Failure> {
         let found = found as u64;
         let offset = u64::try_from(self.offset).unwrap_or(0);
-        let last_page = found < u64::try_from(self.limit).unwrap_or(0) && (found > 0 || offset == 0);
+        let last_page =
+            self.after.is_none() && found < u64::try_from(self.limit).unwrap_or(0) && (found > 0 || offset == 0);
         Ok(if last_page { offset + found } else { self.capped_count(conn)? })
+    }
+}
+
+/// Which column a ticket order sorts by.
+#[derive(Debug, Clone, Copy)]
+enum SortColumn {
+    Time(TimeColumn),
+    Priority,
+}
+
+/// The time columns the orders sort by.
+#[derive(Debug, Clone, Copy)]
+enum TimeColumn {
+    Created,
+    Activity,
+    PublicActivity,
+    Updated,
+    PublicUpdated,
+    Due,
+}
+
+/// `(<column>, tickets.id) > (?, ?)` (`<` for a descending order): the rows after a keyset
+/// position. A row value, not `a > x OR (a = x AND id > y)`: both SQLite and PostgreSQL
+/// read a row-value inequality as a range of an index on `(..., column, id)`, so a page deep
+/// in the list starts where the position is, instead of filtering every row before it
+/// (`docs/storage.md` has the plans).
+#[derive(Debug, Clone)]
+pub(crate) struct RowAfter<A, X, I> {
+    column: A,
+    value: X,
+    id: I,
+    descending: bool,
+}
+
+impl<A, X, I> RowAfter<A, X, I> {
+    fn new(column: A, value: X, id: I, descending: bool) -> Self {
+        Self { column, value, id, descending }
+    }
+}
+
+impl<A, X, I> Expression for RowAfter<A, X, I> {
+    type SqlType = Bool;
+}
+
+impl<A, X, I, QS> SelectableExpression<QS> for RowAfter<A, X, I> {}
+
+impl<A, X, I, QS> AppearsOnTable<QS> for RowAfter<A, X, I> {}
+
+impl<A, X, I, GB> diesel::expression::ValidGrouping<GB> for RowAfter<A, X, I> {
+    type IsAggregate = diesel::expression::is_aggregate::Never;
+}
+
+impl<A, X, I> QueryId for RowAfter<A, X, I> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<A, X, I, DB> QueryFragment<DB> for RowAfter<A, X, I>
+where
+    DB: Backend,
+    A: QueryFragment<DB>,
+    X: QueryFragment<DB>,
+    I: QueryFragment<DB>,
+    tickets::id: QueryFragment<DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql("(");
+        self.column.walk_ast(out.reborrow())?;
+        out.push_sql(", ");
+        tickets::id.walk_ast(out.reborrow())?;
+        out.push_sql(if self.descending { ") < (" } else { ") > (" });
+        self.value.walk_ast(out.reborrow())?;
+        out.push_sql(", ");
+        self.id.walk_ast(out.reborrow())?;
+        out.push_sql(")");
+        Ok(())
     }
 }
 

@@ -912,10 +912,12 @@ impl TicketStore for MemoryStore {
         });
         let total = matching.len() as u64;
         let offset = usize::try_from(query.page.offset()).unwrap_or(usize::MAX);
+        // A keyset page starts after the cursor's position; the total stays the list's.
         let items = matching
             .into_iter()
+            .filter(|(ticket, _)| query.is_after_position(ticket))
             .skip(offset)
-            .take(query.page.size() as usize)
+            .take(query.page.fetch() as usize)
             .map(|(ticket, _)| {
                 let mut summary = state.summary(ticket);
                 if let Some(text) = &query.text {

@@ -2393,3 +2393,192 @@ pub async fn a_macro_is_applied_in_one_change_and_replays_with_its_key<S: Store 
     let assigning = w.app.apply_macro(&bot, by_id(&ticket), chosen.id, None, None).await;
     assert!(matches!(assigning, Err(AppError::NotFound(crate::Missing::Assignee))), "got {assigning:?}");
 }
+
+/// Reads a list to its end by cursor, `size` items a page; returns the pages.
+async fn walk<S: Store + 'static>(
+    w: &World<S>,
+    who: &Principal,
+    list: TicketQuery,
+) -> Vec<crate::Page<crate::TicketSummary>> {
+    let mut pages = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = w.app.list_tickets(who, TicketQuery { cursor: cursor.take(), ..list.clone() }).await.unwrap();
+        cursor = page.next_cursor.clone();
+        pages.push(page);
+        if cursor.is_none() {
+            return pages;
+        }
+        assert!(pages.len() < 1_000, "the walk does not end");
+    }
+}
+
+/// Reading a list to its end by cursor, for every sort (the staff's and the customer's),
+/// never repeats or skips a ticket that existed throughout and did not change, while 100
+/// tickets are inserted and others change between the pages; `total` stays the whole
+/// list's; the last page has no cursor.
+pub async fn a_cursor_walk_neither_repeats_nor_skips_while_tickets_are_inserted<S: Store + 'static>(
+    s: ContractStore<S>,
+) {
+    let (w, _s) = world(s).await;
+    let priorities = [Priority::Low, Priority::Normal, Priority::High, Priority::Urgent];
+    let mut stable = Vec::new();
+    for i in 0..40 {
+        let mut input = World::<S>::input(&format!("Walked ticket {i}"));
+        input.priority = priorities[i % 4];
+        stable.push(w.try_open(&w.alex, input).await.unwrap().summary.ticket.id);
+    }
+    // The walks: every sort of the queue, and the customer's own list by activity and change.
+    let mut walks: Vec<(Principal, TicketQuery)> = TicketSort::ALL
+        .iter()
+        .map(|sort| (w.admin.clone(), TicketQuery { sort: *sort, page: PageRequest::new(1, 6).unwrap(), ..query() }))
+        .collect();
+    for sort in [TicketSort::ActivityDesc, TicketSort::UpdatedAsc, TicketSort::CreatedDesc] {
+        walks.push((w.alex.clone(), TicketQuery { sort, page: PageRequest::new(1, 6).unwrap(), ..query() }));
+    }
+    let mut cursors: Vec<Option<Option<String>>> = vec![Some(None); walks.len()];
+    let mut seen: Vec<Vec<uuid::Uuid>> = vec![Vec::new(); walks.len()];
+    let mut changed = HashSet::new();
+    let (mut inserted, mut round) = (0, 0);
+    while cursors.iter().any(Option::is_some) {
+        for (i, (who, list)) in walks.iter().enumerate() {
+            let Some(cursor) = cursors[i].take() else { continue };
+            let page = w.app.list_tickets(who, TicketQuery { cursor, ..list.clone() }).await.unwrap();
+            assert!(page.items.len() <= 6);
+            assert!(page.total >= 40, "the total is the whole list's: {}", page.total);
+            seen[i].extend(page.items.iter().map(|s| s.ticket.id.as_uuid()));
+            cursors[i] = page.next_cursor.map(Some);
+        }
+        // Between the pages: five new tickets (the first 100 only), one changed priority
+        // and one reply, on tickets the walks have not necessarily reached.
+        for _ in 0..5 {
+            if inserted < 100 {
+                let mut input = World::<S>::input(&format!("Inserted ticket {inserted}"));
+                input.priority = priorities[inserted % 4];
+                w.try_open(&w.alex, input).await.unwrap();
+                inserted += 1;
+            }
+        }
+        if round < stable.len() / 2 {
+            let moved = stable[(round * 7) % stable.len()];
+            let triage = TriageInput { priority: Some(priorities[(round + 1) % 4]), ..TriageInput::default() };
+            w.app.triage(&w.admin, TicketRef::Id(moved), triage, None).await.unwrap();
+            let replied = stable[(round * 7 + 3) % stable.len()];
+            w.app.agent_reply(&w.sam, TicketRef::Id(replied), reply("Still on it"), None, None).await.unwrap();
+            changed.extend([moved.as_uuid(), replied.as_uuid()]);
+        }
+        round += 1;
+        assert!(round < 200, "the walks do not end");
+    }
+    assert_eq!(inserted, 100, "100 tickets were inserted during the walks");
+    for (i, (_, list)) in walks.iter().enumerate() {
+        for id in &stable {
+            let id = id.as_uuid();
+            if changed.contains(&id) {
+                continue;
+            }
+            let times = seen[i].iter().filter(|s| **s == id).count();
+            assert_eq!(times, 1, "sort {} saw an unchanged ticket {times} times", list.sort.as_str());
+        }
+        let distinct: HashSet<_> = seen[i].iter().filter(|id| !changed.contains(*id)).collect();
+        assert_eq!(
+            distinct.len(),
+            seen[i].iter().filter(|id| !changed.contains(*id)).count(),
+            "sort {} repeated an unchanged ticket",
+            list.sort.as_str()
+        );
+    }
+    // Without writes in between, a walk is exactly the list, in order, each once.
+    for sort in TicketSort::ALL {
+        let list = TicketQuery { sort, page: PageRequest::new(1, 7).unwrap(), ..query() };
+        let pages = walk(&w, &w.admin, list.clone()).await;
+        let walked: Vec<_> = pages.iter().flat_map(|p| p.items.iter().map(|s| s.ticket.id)).collect();
+        let all = TicketQuery { sort, page: PageRequest::new(1, 100).unwrap(), ..query() };
+        let mut whole: Vec<_> = w.app.list_tickets(&w.admin, all.clone()).await.unwrap().items;
+        let rest = TicketQuery { page: PageRequest::new(2, 100).unwrap(), ..all };
+        whole.extend(w.app.list_tickets(&w.admin, rest).await.unwrap().items);
+        let whole: Vec<_> = whole.iter().map(|s| s.ticket.id).collect();
+        assert_eq!(walked, whole, "sort {}", sort.as_str());
+        assert!(pages.last().unwrap().next_cursor.is_none());
+        assert!(pages.iter().all(|p| p.total == 140), "sort {}", sort.as_str());
+    }
+}
+
+/// A cursor works only on the list it was made for: another tenant, another caller kind,
+/// another customer, other filters or another sort, a forged or garbled cursor, and a
+/// cursor together with a page are refused on `cursor` (or `page`), changing nothing.
+pub async fn cursors_are_refused_on_another_list_and_when_forged<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    for i in 0..5 {
+        w.open(&w.alex, &format!("Alex ticket {i}")).await;
+        w.open(&w.blake, &format!("Blake ticket {i}")).await;
+        w.open(&w.casey, &format!("Casey ticket {i}")).await;
+    }
+    let open = TicketQuery { statuses: vec![Status::Open], page: PageRequest::new(1, 2).unwrap(), ..query() };
+    let first = w.app.list_tickets(&w.admin, open.clone()).await.unwrap();
+    let cursor = first.next_cursor.clone().unwrap();
+    let refused_on = |result: Result<crate::Page<crate::TicketSummary>, AppError>, field: &str| match result {
+        Err(AppError::Validation(errors)) => assert!(errors.iter().any(|e| e.field == field), "{errors:?}"),
+        other => panic!("expected a 400 on {field}, got {other:?}"),
+    };
+    // Its own list reads on.
+    let next = w.app.list_tickets(&w.admin, TicketQuery { cursor: Some(cursor.clone()), ..open.clone() }).await;
+    assert_eq!(next.unwrap().items.len(), 2);
+    let with = |q: TicketQuery| TicketQuery { cursor: Some(cursor.clone()), ..q };
+    let other_status = TicketQuery { statuses: vec![Status::Closed], ..open.clone() };
+    refused_on(w.app.list_tickets(&w.admin, with(other_status)).await, "cursor");
+    let other_sort = TicketQuery { sort: TicketSort::CreatedAsc, ..open.clone() };
+    refused_on(w.app.list_tickets(&w.admin, with(other_sort)).await, "cursor");
+    let other_priority = TicketQuery { priorities: vec![Priority::High], ..open.clone() };
+    refused_on(w.app.list_tickets(&w.admin, with(other_priority)).await, "cursor");
+    refused_on(w.app.list_tickets(&w.beta_admin, with(open.clone())).await, "cursor");
+    refused_on(w.app.list_tickets(&w.alex, with(open.clone())).await, "cursor");
+    // A customer's cursor is another customer's list.
+    let mine = TicketQuery { page: PageRequest::new(1, 2).unwrap(), ..query() };
+    let alex_cursor = w.app.list_tickets(&w.alex, mine.clone()).await.unwrap().next_cursor.unwrap();
+    let alex_list = TicketQuery { cursor: Some(alex_cursor.clone()), ..mine.clone() };
+    assert_eq!(w.app.list_tickets(&w.alex, alex_list.clone()).await.unwrap().items.len(), 2);
+    refused_on(w.app.list_tickets(&w.blake, alex_list).await, "cursor");
+    // Garbled and forged cursors.
+    let mut flipped = cursor.clone().into_bytes();
+    let middle = flipped.len() / 2;
+    flipped[middle] = if flipped[middle] == b'A' { b'B' } else { b'A' };
+    let flipped = String::from_utf8(flipped).unwrap();
+    for bad in ["", "not-a-cursor", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", &cursor[..cursor.len() - 3], &flipped] {
+        let forged = TicketQuery { cursor: Some(bad.to_owned()), ..open.clone() };
+        refused_on(w.app.list_tickets(&w.admin, forged).await, "cursor");
+    }
+    // A cursor and a page together.
+    let both = TicketQuery { page: PageRequest::new(2, 2).unwrap(), ..with(open.clone()) };
+    refused_on(w.app.list_tickets(&w.admin, both).await, "page");
+}
+
+/// `page` reaches the first 10,000 items (`page * size`); past them the request is refused
+/// and names `cursor`. A search by relevance pages by an offset cursor, bounded the same way.
+pub async fn pages_reach_ten_thousand_items_and_a_search_pages_by_offset_cursor<S: Store + 'static>(
+    s: ContractStore<S>,
+) {
+    let (w, _s) = world(s).await;
+    assert!(PageRequest::new(100, 100).is_ok());
+    assert!(PageRequest::new(500, 20).is_ok());
+    for (page, size) in [(101, 100), (501, 20), (10_001, 1), (1_000_000, 1)] {
+        let refused = PageRequest::new(page, size).unwrap_err();
+        assert_eq!(refused.field, "page", "page {page} size {size}");
+        assert!(refused.rule.to_string().contains("cursor"), "{refused:?}");
+    }
+    for i in 0..7 {
+        w.open(&w.alex, &format!("Broken kettle number {i}")).await;
+    }
+    let search = TicketQuery {
+        text: Some(SearchText::parse("kettle").unwrap()),
+        sort: TicketSort::Relevance,
+        page: PageRequest::new(1, 3).unwrap(),
+        ..query()
+    };
+    let pages = walk(&w, &w.admin, search.clone()).await;
+    let walked: Vec<_> = pages.iter().flat_map(|p| p.items.iter().map(|s| s.ticket.id)).collect();
+    let all = TicketQuery { page: PageRequest::new(1, 10).unwrap(), ..search };
+    let whole: Vec<_> = w.app.list_tickets(&w.admin, all).await.unwrap().items.iter().map(|s| s.ticket.id).collect();
+    assert_eq!(walked, whole);
+    assert_eq!(pages.iter().map(|p| p.items.len()).collect::<Vec<_>>(), [3, 3, 1]);
+}

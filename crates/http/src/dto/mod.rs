@@ -77,7 +77,9 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
-/// `{"page": 1, "size": 20, "total": 137, "totalIsCapped": false}`.
+/// `{"page": 1, "size": 20, "total": 137, "totalIsCapped": false, "nextCursor": "..."}`. With
+/// a cursor, `page` is 1 (a search by relevance: the page the cursor's offset falls on) and
+/// `total` still counts the whole list.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PageMeta {
@@ -94,6 +96,9 @@ pub struct PageMeta {
     pub total: u64,
     /// Whether `total` is the counting cap rather than an exact count.
     pub total_is_capped: bool,
+    /// Pass as `cursor` to read the next page (same filters and sort); `null` on the last
+    /// page. Opaque: do not build or change it.
+    pub next_cursor: Option<String>,
 }
 
 impl<T> From<&supportdesk_app::Page<T>> for PageMeta {
@@ -103,6 +108,7 @@ impl<T> From<&supportdesk_app::Page<T>> for PageMeta {
             size: page.request.size(),
             total: page.total,
             total_is_capped: page.total_is_capped,
+            next_cursor: page.next_cursor.clone(),
         }
     }
 }

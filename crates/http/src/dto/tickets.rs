@@ -370,9 +370,13 @@ pub struct CustomerTicketQuery {
     /// at most 16 terms, at least one word not excluded.
     #[param(example = "kettle -refund")]
     pub q: Option<String>,
-    /// Page, from 1 (default 1).
+    /// Page, from 1 (default 1); `page * size` at most 10,000 (further on, use `cursor`).
+    /// Not together with `cursor`.
     #[param(value_type = Option<u32>, minimum = 1)]
     pub page: Option<String>,
+    /// The `meta.nextCursor` of the previous page, to read on (same filters and sort):
+    /// opaque; refused (400) on another list.
+    pub cursor: Option<String>,
     /// Items per page, 1..100 (default 20).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     pub size: Option<String>,
@@ -424,9 +428,13 @@ pub struct AdminTicketQuery {
     /// excluded.
     #[param(example = "\"blue kettle\" -refund")]
     pub q: Option<String>,
-    /// Page, from 1 (default 1).
+    /// Page, from 1 (default 1); `page * size` at most 10,000 (further on, use `cursor`).
+    /// Not together with `cursor`.
     #[param(value_type = Option<u32>, minimum = 1)]
     pub page: Option<String>,
+    /// The `meta.nextCursor` of the previous page, to read on (same filters and sort):
+    /// opaque; refused (400) on another list.
+    pub cursor: Option<String>,
     /// Items per page, 1..100 (default 20).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     pub size: Option<String>,
@@ -513,6 +521,7 @@ struct CommonQuery<'a> {
     updated_since: Option<&'a str>,
     q: Option<&'a str>,
     page: Option<&'a str>,
+    cursor: Option<&'a str>,
     size: Option<&'a str>,
     sort: Option<&'a str>,
 }
@@ -536,9 +545,13 @@ fn parse_common(v: &mut Validator, raw: CommonQuery<'_>) -> (TicketQuery, Option
     let page = page.and_then(|page| v.check(PageRequest::new(page, 1)).map(|_| page));
     let size = size.and_then(|size| v.check(PageRequest::new(1, size)).map(|_| size));
     let page = match (page, size) {
-        (Some(page), Some(size)) => PageRequest::new(page, size).unwrap_or_default(),
+        (Some(page), Some(size)) => v.check(PageRequest::new(page, size)).unwrap_or_default(),
         _ => PageRequest::default(),
     };
+    let cursor = raw.cursor.map(str::to_owned);
+    if cursor.is_some() && raw.page.is_some() {
+        v.push("cursor", "must not be combined with page");
+    }
     let query = TicketQuery {
         statuses,
         priorities,
@@ -549,6 +562,7 @@ fn parse_common(v: &mut Validator, raw: CommonQuery<'_>) -> (TicketQuery, Option
         text,
         sort,
         page,
+        cursor,
         ..TicketQuery::default()
     };
     (query, category)
@@ -574,6 +588,7 @@ impl CustomerTicketQuery {
                 updated_since: self.updated_since.as_deref(),
                 q: self.q.as_deref(),
                 page: self.page.as_deref(),
+                cursor: self.cursor.as_deref(),
                 size: self.size.as_deref(),
                 sort: self.sort.as_deref(),
             },
@@ -611,6 +626,7 @@ impl AdminTicketQuery {
                 updated_since: self.updated_since.as_deref(),
                 q: self.q.as_deref(),
                 page: self.page.as_deref(),
+                cursor: self.cursor.as_deref(),
                 size: self.size.as_deref(),
                 sort: self.sort.as_deref(),
             },
