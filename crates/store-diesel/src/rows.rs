@@ -8,7 +8,7 @@ use supportdesk_domain::{
     Actor, Agent, AgentId, Attachment, AuditEvent, AuthorType, Category, CategoryId, CategoryName, Customer,
     CustomerId, Email, EventData, EventId, ExternalRef, Message, MessageBody, MessageId, Permission, PersonName,
     Priority, Rating, ResolutionNote, Role, Satisfaction, SatisfactionComment, SlaBreaches, SlaPolicyId, SlaState,
-    Slug, Source, Status, Subject, Tags, TenantKey, Ticket, TicketId, TicketNumber, TicketSla,
+    Slug, Source, Status, Subject, Tags, TenantKey, Ticket, TicketId, TicketMetrics, TicketNumber, TicketSla,
 };
 use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
 use uuid::Uuid;
@@ -114,6 +114,10 @@ pub(crate) struct TicketRow {
     pub satisfaction_rating: Option<String>,
     pub satisfaction_comment: Option<String>,
     pub satisfaction_rated_at: Option<PrimitiveDateTime>,
+    pub first_response_minutes: Option<i64>,
+    pub resolution_minutes: Option<i64>,
+    pub reopened_at: Option<PrimitiveDateTime>,
+    pub reopen_count: i32,
 }
 
 /// The satisfaction columns as the domain's value: all three or none.
@@ -172,6 +176,12 @@ impl TryFrom<TicketRow> for Ticket {
                 row.satisfaction_comment.as_deref(),
                 row.satisfaction_rated_at,
             )?,
+            metrics: TicketMetrics {
+                first_response_minutes: row.first_response_minutes,
+                resolution_minutes: row.resolution_minutes,
+                reopened_at: row.reopened_at.map(from_db_time),
+                reopen_count: row.reopen_count,
+            },
         })
     }
 }
@@ -215,6 +225,12 @@ pub(crate) struct NewTicketRow {
     pub satisfaction_rating: Option<&'static str>,
     pub satisfaction_comment: Option<String>,
     pub satisfaction_rated_at: Option<PrimitiveDateTime>,
+    pub first_response_minutes: Option<i64>,
+    pub resolution_minutes: Option<i64>,
+    pub resolution_at: Option<PrimitiveDateTime>,
+    pub reopened_at: Option<PrimitiveDateTime>,
+    pub reopen_count: i32,
+    pub sla_met: Option<bool>,
 }
 
 impl From<&Ticket> for NewTicketRow {
@@ -255,6 +271,12 @@ impl From<&Ticket> for NewTicketRow {
             satisfaction_rating: t.satisfaction.as_ref().map(|s| s.rating.as_str()),
             satisfaction_comment: t.satisfaction.as_ref().and_then(|s| s.comment.as_ref()).map(ToString::to_string),
             satisfaction_rated_at: t.satisfaction.as_ref().map(|s| to_db_time(s.rated_at)),
+            first_response_minutes: t.metrics.first_response_minutes,
+            resolution_minutes: t.metrics.resolution_minutes,
+            resolution_at: t.resolution_at().map(to_db_time),
+            reopened_at: t.metrics.reopened_at.map(to_db_time),
+            reopen_count: t.metrics.reopen_count,
+            sla_met: sla_met(t),
         }
     }
 }
@@ -291,6 +313,12 @@ pub(crate) struct TicketChangeset {
     pub satisfaction_rating: Option<&'static str>,
     pub satisfaction_comment: Option<String>,
     pub satisfaction_rated_at: Option<PrimitiveDateTime>,
+    pub first_response_minutes: Option<i64>,
+    pub resolution_minutes: Option<i64>,
+    pub resolution_at: Option<PrimitiveDateTime>,
+    pub reopened_at: Option<PrimitiveDateTime>,
+    pub reopen_count: i32,
+    pub sla_met: Option<bool>,
 }
 
 impl From<&Ticket> for TicketChangeset {
@@ -323,8 +351,19 @@ impl From<&Ticket> for TicketChangeset {
             satisfaction_rating: t.satisfaction.as_ref().map(|s| s.rating.as_str()),
             satisfaction_comment: t.satisfaction.as_ref().and_then(|s| s.comment.as_ref()).map(ToString::to_string),
             satisfaction_rated_at: t.satisfaction.as_ref().map(|s| to_db_time(s.rated_at)),
+            first_response_minutes: t.metrics.first_response_minutes,
+            resolution_minutes: t.metrics.resolution_minutes,
+            resolution_at: t.resolution_at().map(to_db_time),
+            reopened_at: t.metrics.reopened_at.map(to_db_time),
+            reopen_count: t.metrics.reopen_count,
+            sla_met: sla_met(t),
         }
     }
+}
+
+/// The `sla_met` column: `None` without an SLA policy, else whether no clock breached.
+pub(crate) fn sla_met(t: &Ticket) -> Option<bool> {
+    t.sla.map(|sla| !sla.state.breached.any())
 }
 
 /// What `sla_due_at` holds when no clock runs: after every real due time, so an ascending

@@ -26,7 +26,7 @@ use supportdesk_app::{
     StoreError, StoreResult, Taken, TenantRecord, TenantStore, TicketQuery, TicketSnapshot, TicketSort, TicketStore,
     TicketSummary, TicketView, TrustStore, Visibility, WebhookEndpoint, WebhookStore,
 };
-use supportdesk_domain::{
+use supportdesk_domain::{ReportFacts, ReportGroupBy, ReportRange, 
     Agent, AgentId, AuditEvent, BusinessHoursId, Category, CategoryId, Customer, CustomerId, Email, EventData, Message,
     MessageId, OpenedTicket, Role, SlaPolicyId, Status, TenantKey, TenantPolicy, Ticket, TicketChange, TicketId,
     TicketNumber, TicketRef,
@@ -568,6 +568,20 @@ impl SlaStore for MemoryStore {
             .collect();
         due.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
         Ok(due.into_iter().take(limit).map(|(_, t)| t.clone()).collect())
+    }
+
+    async fn report_facts(
+        &self,
+        tenant: &TenantKey,
+        range: ReportRange,
+        by: ReportGroupBy,
+    ) -> StoreResult<ReportFacts> {
+        let state = self.read();
+        let mut facts = ReportFacts::default();
+        for ticket in state.tickets.values().filter(|t| t.tenant == *tenant) {
+            facts.add_ticket(ticket, range, by);
+        }
+        Ok(facts)
     }
 }
 
