@@ -276,7 +276,7 @@ impl From<&Ticket> for NewTicketRow {
             resolution_at: t.resolution_at().map(to_db_time),
             reopened_at: t.metrics.reopened_at.map(to_db_time),
             reopen_count: t.metrics.reopen_count,
-            sla_met: sla_met(t),
+            sla_met: sla_met_of(t),
         }
     }
 }
@@ -356,14 +356,19 @@ impl From<&Ticket> for TicketChangeset {
             resolution_at: t.resolution_at().map(to_db_time),
             reopened_at: t.metrics.reopened_at.map(to_db_time),
             reopen_count: t.metrics.reopen_count,
-            sla_met: sla_met(t),
+            sla_met: sla_met_of(t),
         }
     }
 }
 
 /// The `sla_met` column: `None` without an SLA policy, else whether no clock breached.
-pub(crate) fn sla_met(t: &Ticket) -> Option<bool> {
-    t.sla.map(|sla| !sla.state.breached.any())
+fn sla_met_of(t: &Ticket) -> Option<bool> {
+    sla_met(t.sla.as_ref())
+}
+
+/// The `sla_met` column of a ticket's SLA (also for the bench's seeder).
+pub fn sla_met(sla: Option<&TicketSla>) -> Option<bool> {
+    sla.map(|sla| !sla.state.breached.any())
 }
 
 /// What `sla_due_at` holds when no clock runs: after every real due time, so an ascending
@@ -372,12 +377,17 @@ pub(crate) const NO_DUE_AT: PrimitiveDateTime = time::macros::datetime!(9999-12-
 
 /// The `sla_due_at` of a ticket: its soonest running due time, or [`NO_DUE_AT`].
 fn sla_due_at(t: &Ticket) -> PrimitiveDateTime {
-    t.sla.and_then(|sla| sla.state.due_at()).map_or(NO_DUE_AT, to_db_time)
+    sla_due_at_column(t.sla.as_ref())
+}
+
+/// The `sla_due_at` column of a ticket's SLA (also for the bench's seeder).
+pub fn sla_due_at_column(sla: Option<&TicketSla>) -> PrimitiveDateTime {
+    sla.and_then(|sla| sla.state.due_at()).map_or(NO_DUE_AT, to_db_time)
 }
 
 /// A ticket's SLA as stored: `policy|first|next|resolution|paused|breaches`, each time as
 /// Unix nanoseconds or `-`, the breaches as three `0`/`1` (first, next, resolution).
-pub(crate) fn sla_text(sla: &TicketSla) -> String {
+pub fn sla_text(sla: &TicketSla) -> String {
     let time =
         |t: Option<time::OffsetDateTime>| t.map_or_else(|| "-".to_owned(), |t| t.unix_timestamp_nanos().to_string());
     let flag = |b: bool| if b { '1' } else { '0' };
