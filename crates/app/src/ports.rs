@@ -8,7 +8,8 @@
 use async_trait::async_trait;
 use supportdesk_domain::{
     Agent, AgentId, AuditEvent, BusinessHoursId, Category, Customer, CustomerId, Email, Message, MessageId,
-    OpenedTicket, ReportFacts, ReportGroupBy, ReportRange, SlaPolicyId, TenantKey, TenantPolicy, Ticket, TicketChange, TicketId, TicketRef,
+    OpenedTicket, ReportFacts, ReportGroupBy, ReportRange, SlaPolicyId, TenantKey, TenantPolicy, Ticket, TicketChange,
+    TicketId, TicketRef,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;

@@ -444,8 +444,11 @@ impl Report {
         // Issue 13: a 30-day report at the largest size, concurrency 1, both backends.
         for backend in [Backend::Sqlite, Backend::Postgres] {
             for scenario in ["report (day)", "report (agent)"] {
-                let target =
-                    format!("{scenario}: 30-day summary at {} tickets, {} (c=1): p99", thousands(largest), backend.title());
+                let target = format!(
+                    "{scenario}: 30-day summary at {} tickets, {} (c=1): p99",
+                    thousands(largest),
+                    backend.title()
+                );
                 let goal = "<= 200 ms".to_owned();
                 checks.push(match self.find(Subject::Supportdesk, Some(backend), scenario, 1, Some(largest)) {
                     Some(run) if backends.contains(&backend) => Check {

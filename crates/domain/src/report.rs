@@ -106,8 +106,13 @@ pub enum ReportGroupBy {
 
 impl ReportGroupBy {
     /// Every grouping.
-    pub const ALL: [ReportGroupBy; 5] =
-        [ReportGroupBy::Day, ReportGroupBy::Week, ReportGroupBy::Agent, ReportGroupBy::Category, ReportGroupBy::Priority];
+    pub const ALL: [ReportGroupBy; 5] = [
+        ReportGroupBy::Day,
+        ReportGroupBy::Week,
+        ReportGroupBy::Agent,
+        ReportGroupBy::Category,
+        ReportGroupBy::Priority,
+    ];
 
     /// The wire name.
     pub const fn as_str(self) -> &'static str {
@@ -292,9 +297,7 @@ impl ReportKey {
     /// `None` for unassigned.
     pub fn text(&self) -> Option<String> {
         match self {
-            ReportKey::Day(date) => {
-                Some(format!("{:04}-{:02}-{:02}", date.year(), u8::from(date.month()), date.day()))
-            }
+            ReportKey::Day(date) => Some(format!("{:04}-{:02}-{:02}", date.year(), u8::from(date.month()), date.day())),
             ReportKey::Week(monday) => {
                 let (year, week, _) = monday.to_iso_week_date();
                 Some(format!("{year:04}-W{week:02}"))

@@ -13,8 +13,8 @@ use crate::event::{AuditEvent, EventData, FieldChange};
 use crate::ids::{AgentId, CategoryId, CustomerId, EventId, IdSource, MessageId, TicketId};
 use crate::number::TicketNumber;
 use crate::party::{Actor, TenantPolicy};
-use crate::sla::TicketSla;
 use crate::report::TicketMetrics;
+use crate::sla::TicketSla;
 use crate::status::{AuthorType, Priority, Rating, Source, Status};
 use crate::text::{
     Description, ExternalRef, MessageBody, ResolutionNote, SatisfactionComment, Subject, Tags, TenantKey,

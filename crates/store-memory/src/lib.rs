@@ -26,10 +26,10 @@ use supportdesk_app::{
     StoreError, StoreResult, Taken, TenantRecord, TenantStore, TicketQuery, TicketSnapshot, TicketSort, TicketStore,
     TicketSummary, TicketView, TrustStore, Visibility, WebhookEndpoint, WebhookStore,
 };
-use supportdesk_domain::{ReportFacts, ReportGroupBy, ReportRange, 
+use supportdesk_domain::{
     Agent, AgentId, AuditEvent, BusinessHoursId, Category, CategoryId, Customer, CustomerId, Email, EventData, Message,
-    MessageId, OpenedTicket, Role, SlaPolicyId, Status, TenantKey, TenantPolicy, Ticket, TicketChange, TicketId,
-    TicketNumber, TicketRef,
+    MessageId, OpenedTicket, ReportFacts, ReportGroupBy, ReportRange, Role, SlaPolicyId, Status, TenantKey,
+    TenantPolicy, Ticket, TicketChange, TicketId, TicketNumber, TicketRef,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
