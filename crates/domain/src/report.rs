@@ -420,7 +420,6 @@ impl Tally {
     }
 
     fn row(self, key: Option<ReportKey>) -> ReportRow {
-        #[allow(clippy::cast_precision_loss)]
         let sla_attainment = (self.with_sla > 0).then(|| self.sla_met as f64 / self.with_sla as f64);
         ReportRow {
             key,

@@ -96,9 +96,7 @@ async fn reports(
 fn page(nav: Nav, summary: &ReportSummary) -> ReportsPage {
     let labels: Vec<String> = summary.rows.iter().map(label).collect();
     let series = |f: &dyn Fn(&ReportRow) -> Option<f64>| summary.rows.iter().map(f).collect::<Vec<_>>();
-    #[allow(clippy::cast_precision_loss)]
     let count = |n: u64| Some(n as f64);
-    #[allow(clippy::cast_precision_loss)]
     let minutes = |m: Option<i64>| m.map(|m| m as f64);
     let volume = Chart {
         id: "chart-volume",
@@ -185,7 +183,6 @@ enum Unit {
 }
 
 impl Unit {
-    #[allow(clippy::cast_possible_truncation)]
     fn text(self, value: f64) -> String {
         match self {
             Unit::Count => format!("{value:.0}"),
@@ -217,7 +214,6 @@ const BOTTOM: f64 = 36.0;
 const TOP: f64 = 12.0;
 
 impl Chart<'_> {
-    #[allow(clippy::cast_precision_loss)]
     fn svg(&self) -> String {
         let max = match self.unit {
             Unit::Share => 1.0,
