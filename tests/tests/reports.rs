@@ -129,7 +129,10 @@ async fn the_summary_measures_tickets_on_the_test_clock(database: Database) {
     }
     assert!(page.body.contains(": created 2</title>") || page.body.contains(": created 1</title>"), "{}", page.body);
     let total = page.body.split("<tr id=\"report-total\">").nth(1).unwrap_or_default();
-    assert!(total.starts_with("<th scope=\"row\">Total</th><td>2</td><td>1</td><td>1</td><td>30 min / 2 h 00</td>"), "{total}");
+    assert!(
+        total.starts_with("<th scope=\"row\">Total</th><td>2</td><td>1</td><td>1</td><td>30 min / 2 h 00</td>"),
+        "{total}"
+    );
     assert!(!page.body.contains("<script>"), "no inline script");
     let weekly = console.get("/console/reports?groupBy=week").await;
     assert!(weekly.body.contains("-W"), "ISO week keys: {}", weekly.body);

@@ -79,7 +79,9 @@ async fn reports(
     let day = |field: &str| -> Result<_, WebError> {
         fields
             .text(field)
-            .map(|raw| parse_date(raw).map_err(|_| WebError::BadRequest(format!("{field} must be a date as YYYY-MM-DD"))))
+            .map(|raw| {
+                parse_date(raw).map_err(|_| WebError::BadRequest(format!("{field} must be a date as YYYY-MM-DD")))
+            })
             .transpose()
     };
     let group_by = match fields.text("groupBy") {
@@ -136,10 +138,16 @@ fn page(nav: Nav, summary: &ReportSummary) -> ReportsPage {
             Series { name: "bad", class: "bad", values: series(&|r| count(r.satisfaction_bad)) },
         ],
     };
-    let group_choices = [ReportGroupBy::Day, ReportGroupBy::Week, ReportGroupBy::Agent, ReportGroupBy::Category, ReportGroupBy::Priority]
-        .iter()
-        .map(|g| Choice::new(g.as_str(), g.as_str(), summary.group_by.as_str()))
-        .collect();
+    let group_choices = [
+        ReportGroupBy::Day,
+        ReportGroupBy::Week,
+        ReportGroupBy::Agent,
+        ReportGroupBy::Category,
+        ReportGroupBy::Priority,
+    ]
+    .iter()
+    .map(|g| Choice::new(g.as_str(), g.as_str(), summary.group_by.as_str()))
+    .collect();
     ReportsPage {
         nav,
         from: date_text(summary.range.from()),
