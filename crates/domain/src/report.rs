@@ -486,6 +486,8 @@ pub fn summarize(range: ReportRange, by: ReportGroupBy, facts: &ReportFacts) -> 
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+
     use super::*;
     use crate::status::Status;
     use time::macros::{date, datetime};
