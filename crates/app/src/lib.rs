@@ -40,6 +40,7 @@ mod mail;
 mod model;
 mod password;
 mod ports;
+mod reports;
 mod satisfaction;
 mod search;
 mod sla;
@@ -88,6 +89,7 @@ pub use ports::{
     AccountStore, AdjustableClock, CategoryStore, Clock, EventStore, JobStore, MacroStore, MailStore, PasswordHasher,
     SlaStore, Store, StoreResult, SystemClock, TenantStore, TicketStore, TrustStore, WebhookStore,
 };
+pub use reports::{ReportQuery, ReportSummary};
 pub use search::{match_of, MatchField, SearchDocument, SearchMatch, SearchText, SNIPPET_CHARS};
 pub use sla::{
     date_text, parse_date, storage as sla_storage, BusinessHours, BusinessHoursInput, SlaPolicy, SlaPolicyInput,

@@ -8,7 +8,8 @@
 use async_trait::async_trait;
 use supportdesk_domain::{
     Agent, AgentId, AuditEvent, BusinessHoursId, Category, Customer, CustomerId, Email, Message, MessageId,
-    OpenedTicket, SlaPolicyId, TenantKey, TenantPolicy, Ticket, TicketChange, TicketId, TicketRef,
+    OpenedTicket, ReportFacts, ReportGroupBy, ReportRange, SlaPolicyId, TenantKey, TenantPolicy, Ticket, TicketChange,
+    TicketId, TicketRef,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -475,6 +476,18 @@ pub trait SlaStore: Send + Sync {
     /// first, at most `limit`: the work of breach detection. A database adapter serves it
     /// from an index, not a scan of every ticket.
     async fn tickets_with_sla_alerts(&self, now: OffsetDateTime, limit: usize) -> StoreResult<Vec<Ticket>>;
+
+    /// What a report over `range` counts, grouped `by` (api-v1.1.md section 3, the rules in
+    /// `supportdesk_domain::summarize`): the tenant's tickets created in the range (with
+    /// their `metrics.first_response_minutes`), those whose
+    /// [`Ticket::resolution_at`] lies in it (with `metrics.resolution_minutes`, `sla_met`:
+    /// `None` without an SLA, else whether no clock breached, and the satisfaction rating),
+    /// and those whose `metrics.reopened_at` lies in it. Each fact's group is the time of that
+    /// fact for `Day` and `Week`, else the ticket's current assignee, category or priority.
+    /// In no particular order. A database adapter serves it from indexes on
+    /// `(tenant, time)` that cover the columns read, not from a scan of the tenant's tickets.
+    async fn report_facts(&self, tenant: &TenantKey, range: ReportRange, by: ReportGroupBy)
+        -> StoreResult<ReportFacts>;
 }
 
 /// Timed work: the job table the runner leases jobs from, and what the standard jobs

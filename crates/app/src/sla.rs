@@ -497,7 +497,7 @@ impl App {
 
     /// The working time a policy counts in: its business hours, or 24/7 (also when they are
     /// gone: deleting hours a policy uses is refused, but not transactionally).
-    async fn working_time(&self, tenant: &TenantKey, policy: &SlaPolicy) -> Result<WorkingTime, AppError> {
+    pub(crate) async fn working_time(&self, tenant: &TenantKey, policy: &SlaPolicy) -> Result<WorkingTime, AppError> {
         Ok(match policy.business_hours_id {
             None => WorkingTime::Always,
             Some(id) => self.sla.business_hours(tenant, id).await?.map_or(WorkingTime::Always, |h| h.calendar.into()),

@@ -651,6 +651,7 @@ impl App {
                 return Ok(Modified { ticket: current, change: None });
             };
             self.settle_sla(&mut change, now).await?;
+            self.settle_metrics(&mut change).await?;
             let record = idempotency.map(|idem| IdempotencyRecord {
                 tenant: principal.tenant.clone(),
                 principal_id: principal.id,

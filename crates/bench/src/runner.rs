@@ -578,6 +578,9 @@ impl Bench {
             ("queue-assignee", Kind::QueueAssignee),
             ("console-queue", Kind::ConsoleQueue),
             ("console-ticket", Kind::ConsoleTicket),
+            ("queue-breached", Kind::QueueBreached),
+            ("queue-due", Kind::QueueDue),
+            ("report", Kind::Report),
         ] {
             let request =
                 driver::Workload::next(&Scenario::new(kind, self.actors.clone(), self.data.clone()), 0, &mut rng);
@@ -626,6 +629,16 @@ impl Bench {
                 for concurrency in CONCURRENCY {
                     self.http_run(&server, Subject::Supportdesk, Some(backend), kind, concurrency, size)?;
                 }
+            }
+            // Issue 13: the SLA queues at both concurrencies, the reports at concurrency 1 (a
+            // lead opening the page), at every size.
+            for kind in [Kind::QueueBreached, Kind::QueueDue] {
+                for concurrency in CONCURRENCY {
+                    self.http_run(&server, Subject::Supportdesk, Some(backend), kind, concurrency, size)?;
+                }
+            }
+            for kind in [Kind::Report, Kind::ReportAgent] {
+                self.http_run(&server, Subject::Supportdesk, Some(backend), kind, 1, size)?;
             }
             if size == BASE {
                 self.feed(backend, &server)?;

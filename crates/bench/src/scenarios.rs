@@ -19,6 +19,18 @@ use crate::BoxError;
 /// The queue as the agents' inbox shows it.
 pub const QUEUE: &str = "/api/v1/admin/tickets?status=open&sort=-createdAt&size=20";
 
+/// The queue of breached tickets (issue 13), newest first.
+pub const QUEUE_BREACHED: &str = "/api/v1/admin/tickets?slaBreached=true&size=20";
+
+/// The queue by SLA due time (issue 13), soonest first.
+pub const QUEUE_DUE: &str = "/api/v1/admin/tickets?sort=dueAt&size=20";
+
+/// The report summary of the last 30 days (the default range), per day.
+pub const REPORT_DAY: &str = "/api/v1/admin/reports/summary?groupBy=day";
+
+/// The same summary per agent.
+pub const REPORT_AGENT: &str = "/api/v1/admin/reports/summary?groupBy=agent";
+
 /// The console's queue page as an agent opens it.
 pub const CONSOLE_QUEUE: &str = "/console?status=open";
 
@@ -46,6 +58,14 @@ pub enum Kind {
     /// All tickets searched for one seeded ticket's order id (`q=ORD-…`, at most one
     /// match: a rare term), best match first.
     QueueSearchOrder,
+    /// The queue of tickets with a recorded SLA breach, newest first.
+    QueueBreached,
+    /// The whole queue, soonest SLA due time first.
+    QueueDue,
+    /// A 30-day report summary (the default range), one row per day.
+    Report,
+    /// The same summary, one row per agent.
+    ReportAgent,
     /// A customer lists their own tickets.
     Mine,
     /// 70 % reads (get, queue, mine), 30 % writes (create, both replies).
@@ -75,6 +95,10 @@ impl Kind {
             Kind::QueueAssignee => "queue (assigneeId)",
             Kind::QueueSearch => "queue (q)",
             Kind::QueueSearchOrder => "queue (q order id)",
+            Kind::QueueBreached => "queue (slaBreached)",
+            Kind::QueueDue => "queue (sort=dueAt)",
+            Kind::Report => "report (day)",
+            Kind::ReportAgent => "report (agent)",
             Kind::Mine => "mine",
             Kind::Mixed => "mixed",
             Kind::ConsoleQueue => "console queue",
@@ -222,6 +246,10 @@ impl Workload for Scenario {
                 let number = self.data.largest - rng.below(usize::try_from(self.data.base).unwrap_or(1).max(1)) as u64;
                 self.queue(rng, &format!("/api/v1/admin/tickets?size=20&q=ORD-{number:08}"))
             }
+            Kind::QueueBreached => self.queue(rng, QUEUE_BREACHED),
+            Kind::QueueDue => self.queue(rng, QUEUE_DUE),
+            Kind::Report => self.queue(rng, REPORT_DAY),
+            Kind::ReportAgent => self.queue(rng, REPORT_AGENT),
             Kind::Mine => Request::get("/api/v1/tickets".to_owned(), self.general_customer(rng)),
             Kind::ConsoleQueue => {
                 Request::page(CONSOLE_QUEUE.to_owned(), self.agent(rng.below(self.actors.agents.len())))

@@ -28,8 +28,12 @@ use time::{OffsetDateTime, PrimitiveDateTime};
 use uuid::Uuid;
 
 use crate::db::{on_backend, Backend, Db};
+use supportdesk_domain::{SlaPolicyId, SlaState, SlaStep, SlaTargets, Status, TicketMetrics, TicketSla, WorkingTime};
+
 use crate::rng::Rng;
-use crate::schema::{agents, categories, customers, events, messages, tenants, ticket_search, ticket_tags, tickets};
+use crate::schema::{
+    agents, categories, customers, events, messages, sla_policies, tenants, ticket_search, ticket_tags, tickets,
+};
 use crate::BoxError;
 
 /// The tenant everything is seeded into (and the tokens name).
@@ -48,13 +52,32 @@ pub const GENERAL_CUSTOMERS: usize = 2_000;
 pub const AGENTS: usize = 8;
 /// A word in about a quarter of the subjects, for the queue's `q` filter.
 pub const SEARCH_WORD: &str = "parcel";
+/// The one SLA policy every seeded ticket is under: 24/7, first response in 36 hours,
+/// resolution in 4 days, paused while answered; with the seeded gaps between steps (up to
+/// two days) about half the tickets breach one clock.
+pub const SEEDED_SLA_POLICY: Uuid = Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_5e1a);
+/// Its first response time, minutes.
+const SEEDED_FIRST_RESPONSE_MINUTES: i32 = 36 * 60;
+/// Its resolution time, minutes.
+const SEEDED_RESOLUTION_MINUTES: i32 = 4 * 24 * 60;
+
+/// The seeded policy's targets.
+fn seeded_sla_targets() -> SlaTargets {
+    SlaTargets {
+        first_response: time::Duration::minutes(i64::from(SEEDED_FIRST_RESPONSE_MINUTES)),
+        next_response: None,
+        resolution: time::Duration::minutes(i64::from(SEEDED_RESOLUTION_MINUTES)),
+        pause_while_answered: true,
+    }
+}
+
 /// Tickets written per transaction.
 const TICKETS_PER_TRANSACTION: u64 = 10_000;
 /// Every row struct below says `treat_none_as_default_value = false`: without it Diesel
 /// cannot prove a row has no `DEFAULT` value and, on SQLite, inserts a batch row by row in
 /// a transaction of its own (which fails inside ours).
 ///
-/// Rows per `INSERT` statement (tickets have 24 columns: 12,000 bound values, below
+/// Rows per `INSERT` statement (tickets have 38 columns: 19,000 bound values, below
 /// SQLite's 32,766 and PostgreSQL's 65,535).
 const ROWS_PER_STATEMENT: usize = 500;
 /// The time between two tickets' creation, in milliseconds.
@@ -208,6 +231,26 @@ pub struct TicketRow {
     pub public_last_activity_at: PrimitiveDateTime,
     /// Last public agent message.
     pub public_last_agent_message_at: Option<PrimitiveDateTime>,
+    /// The SLA state, encoded as the store encodes it.
+    pub sla: Option<String>,
+    /// The soonest running due time.
+    pub sla_due_at: PrimitiveDateTime,
+    /// The soonest running due time not reported as breached.
+    pub sla_alert_at: Option<PrimitiveDateTime>,
+    /// Whether a breach was recorded.
+    pub sla_breached: bool,
+    /// Report metric: working minutes to the first response.
+    pub first_response_minutes: Option<i64>,
+    /// Report metric: working minutes to the current resolution.
+    pub resolution_minutes: Option<i64>,
+    /// When the current resolution happened.
+    pub resolution_at: Option<PrimitiveDateTime>,
+    /// The latest reopening.
+    pub reopened_at: Option<PrimitiveDateTime>,
+    /// Reopenings.
+    pub reopen_count: i32,
+    /// Whether the SLA was met (`None` without one).
+    pub sla_met: Option<bool>,
 }
 
 /// A ticket's search row as inserted (the columns of `ticket_search`): the same folded
@@ -669,10 +712,21 @@ impl Dataset {
             public_updated_at: at,
             public_last_activity_at: at,
             public_last_agent_message_at: None,
+            sla: None,
+            sla_due_at: at,
+            sla_alert_at: None,
+            sla_breached: false,
+            first_response_minutes: None,
+            resolution_minutes: None,
+            resolution_at: None,
+            reopened_at: None,
+            reopen_count: 0,
+            sla_met: None,
         };
         let tag_rows =
             tags.iter().map(|tag| TagRow { tenant: TENANT, ticket_id: ticket.id.clone(), tag }).collect::<Vec<_>>();
-        let mut story = Story { rng, ticket, messages: Vec::new(), events: Vec::new(), customer, agent };
+        let mut story =
+            Story { rng, ticket, messages: Vec::new(), events: Vec::new(), steps: Vec::new(), customer, agent };
         story.open(created, &description, &attachments, category.id);
         // The commands after the opening happen between it and the newest ticket's time.
         let steps: usize = match kind {
@@ -726,6 +780,7 @@ impl Dataset {
                 }
             }
         }
+        story.settle_sla(created, self.newest_micros + 3_600_000_000);
         story.snapshot_ticket();
         let search = SearchRow::of(&story.ticket, &story.messages, customer);
         Generated { ticket: story.ticket, messages: story.messages, events: story.events, tags: tag_rows, search }
@@ -763,6 +818,18 @@ impl Dataset {
                 })
                 .collect();
             on_backend!(db, |c| diesel::insert_into(categories::table).values(&categories).execute(c))?;
+            let policy = (
+                sla_policies::tenant.eq(TENANT),
+                sla_policies::id.eq(id_text(SEEDED_SLA_POLICY)),
+                sla_policies::name.eq("Standard"),
+                sla_policies::position.eq(0),
+                sla_policies::first_response_minutes.eq(SEEDED_FIRST_RESPONSE_MINUTES),
+                sla_policies::resolution_minutes.eq(SEEDED_RESOLUTION_MINUTES),
+                sla_policies::pause_while_answered.eq(true),
+                sla_policies::created_at.eq(created),
+                sla_policies::updated_at.eq(created),
+            );
+            on_backend!(db, |c| diesel::insert_into(sla_policies::table).values(&policy).execute(c))?;
             let agents: Vec<AgentRow> = self
                 .agents
                 .iter()
@@ -1010,6 +1077,8 @@ struct Story<'a> {
     ticket: TicketRow,
     messages: Vec<MessageRow>,
     events: Vec<EventRow>,
+    /// What moved the SLA clocks and report metrics, with when (Unix microseconds).
+    steps: Vec<(SlaStep, i64)>,
     customer: &'a Person,
     agent: &'a Person,
 }
@@ -1037,6 +1106,39 @@ impl Story<'_> {
             ticket_assignee_id: None,
             ticket_version: 0,
         });
+    }
+
+    /// The SLA state and report metrics the service would have written: the seeded policy's
+    /// clocks over the story's steps (the domain's own rules), breaches detected as the
+    /// breach job would have by `now`; the metrics in wall-clock minutes (the seeded policy
+    /// counts 24/7).
+    fn settle_sla(&mut self, opened: i64, now: i64) {
+        let at = |micros: i64| {
+            OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1_000).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+        };
+        let (targets, time) = (seeded_sla_targets(), WorkingTime::Always);
+        let mut state = SlaState::start(&targets, &time, at(opened));
+        let mut metrics = TicketMetrics::default();
+        for (step, when) in &self.steps {
+            state.apply(&targets, &time, *step, at(*when));
+            metrics.apply(*step, at(*when), at(opened), &time);
+        }
+        state.detect_breaches(at(now));
+        let sla = TicketSla { policy_id: SlaPolicyId::from_uuid(SEEDED_SLA_POLICY), state };
+        let t = &mut self.ticket;
+        t.sla = Some(supportdesk_store_diesel::sla_text(&sla));
+        t.sla_due_at = supportdesk_store_diesel::sla_due_at_column(Some(&sla));
+        t.sla_alert_at = state.alert_at().map(|due| PrimitiveDateTime::new(due.date(), due.time()));
+        t.sla_breached = state.breached.any();
+        t.sla_met = supportdesk_store_diesel::sla_met(Some(&sla));
+        t.first_response_minutes = metrics.first_response_minutes;
+        t.resolution_minutes = metrics.resolution_minutes;
+        t.reopened_at = metrics.reopened_at.map(|r| PrimitiveDateTime::new(r.date(), r.time()));
+        t.reopen_count = metrics.reopen_count;
+        t.resolution_at = match t.status {
+            "resolved" | "closed" => t.resolved_at.or(t.closed_at),
+            _ => None,
+        };
     }
 
     /// Every event carries the ticket as the story left it.
@@ -1079,6 +1181,7 @@ impl Story<'_> {
             self.ticket.last_customer_message_at = Some(t);
         }
         self.event(by_agent, at, "message_added", format!("{{\"messageId\":\"{id}\"}}"));
+        self.steps.push((if by_agent { SlaStep::AgentReply } else { SlaStep::CustomerMessage }, at));
     }
 
     /// Moves the status with its side effects, recording the change (nothing when equal).
@@ -1102,6 +1205,9 @@ impl Story<'_> {
             }
         }
         self.event(by_agent, at, "status_changed", format!("{{\"from\":\"{from}\",\"to\":\"{to}\"}}"));
+        if let (Ok(from), Ok(to)) = (Status::parse(from), Status::parse(to)) {
+            self.steps.push((SlaStep::StatusChanged { from, to }, at));
+        }
     }
 
     /// The end of a command: one more version.
@@ -1125,6 +1231,8 @@ impl Story<'_> {
         );
         self.event(false, at, "created", data);
         self.events.extend(added);
+        // The opening message is not a reply (`SlaStep::from_history`).
+        self.steps.clear();
     }
 
     fn assign(&mut self, at: i64) {

@@ -62,6 +62,7 @@ mod event;
 mod ids;
 mod number;
 mod party;
+mod report;
 pub mod search;
 mod sla;
 mod status;
@@ -78,6 +79,10 @@ pub use ids::{
 };
 pub use number::{TicketNumber, TicketRef};
 pub use party::{Actor, Agent, Category, Customer, TenantPolicy, DEFAULT_CATEGORIES};
+pub use report::{
+    summarize, CreatedFact, FactGroup, Percentiles, RangeError, ReportFacts, ReportGroupBy, ReportKey, ReportRange,
+    ReportRow, ResolvedFact, TicketMetrics, MAX_REPORT_DAYS,
+};
 pub use sla::{SlaBreach, SlaBreaches, SlaMatch, SlaMetric, SlaState, SlaStep, SlaTargets, TicketSla};
 pub use status::{AuthorType, Permission, Priority, Rating, Role, Source, Status};
 pub use text::{

@@ -13,6 +13,7 @@ use crate::event::{AuditEvent, EventData, FieldChange};
 use crate::ids::{AgentId, CategoryId, CustomerId, EventId, IdSource, MessageId, TicketId};
 use crate::number::TicketNumber;
 use crate::party::{Actor, TenantPolicy};
+use crate::report::TicketMetrics;
 use crate::sla::TicketSla;
 use crate::status::{AuthorType, Priority, Rating, Source, Status};
 use crate::text::{
@@ -89,6 +90,10 @@ pub struct Ticket {
     /// The customer's latest satisfaction rating, of this resolution or an earlier one
     /// (compare `rated_at` with [`Ticket::resolution_at`]).
     pub satisfaction: Option<Satisfaction>,
+    /// What its history measured for reports (first response and resolution times in
+    /// working time, reopenings). Commands keep it as it is: the application recomputes it
+    /// with every change, like `sla`.
+    pub metrics: TicketMetrics,
 }
 
 /// A customer's rating of a resolution.
@@ -631,6 +636,7 @@ impl Ticket {
             public_last_agent_message_at: (!by_customer).then_some(now),
             sla: None,
             satisfaction: None,
+            metrics: TicketMetrics::default(),
         };
         let message = Message {
             id: MessageId::from_uuid(ctx.ids.next_uuid()),

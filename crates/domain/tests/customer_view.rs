@@ -80,6 +80,7 @@ impl World {
             public_last_agent_message_at: Some(PUBLIC_EARLIER),
             sla: None,
             satisfaction: None,
+            metrics: Default::default(),
         }
     }
 

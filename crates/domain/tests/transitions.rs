@@ -128,6 +128,7 @@ impl World {
             public_last_agent_message_at: Some(EARLIER),
             sla: None,
             satisfaction: None,
+            metrics: Default::default(),
         }
     }
 

@@ -302,6 +302,7 @@ pub(crate) fn register_routes(cfg: &mut web::ServiceConfig) -> Vec<routes::Route
     handlers::notifications::configure(&mut routes);
     handlers::settings::configure(&mut routes);
     handlers::sla::configure(&mut routes);
+    handlers::reports::configure(&mut routes);
     handlers::trust::configure(&mut routes);
     routes.into_registered()
 }

@@ -11,8 +11,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::dto::events::{event_types, EventV1};
 use crate::handlers::{
-    admin_tickets, agents, auth, categories, customers, events, macros, notifications, ops, settings, sla, tickets,
-    trust, webhooks,
+    admin_tickets, agents, auth, categories, customers, events, macros, notifications, ops, reports, settings, sla,
+    tickets, trust, webhooks,
 };
 
 /// Adds the bearer security scheme every authenticated route names.
@@ -227,6 +227,7 @@ Cache-Control: no-store."
         sla::get_sla_policy,
         sla::update_sla_policy,
         sla::delete_sla_policy,
+        reports::report_summary,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldProblem, EventV1, crate::dto::webhooks::PingV1)),
     modifiers(&BearerSecurity, &JsonBodyErrors, &Webhooks, &UntaggedAsAnyOf),
@@ -246,6 +247,7 @@ Cache-Control: no-store."
         (name = "admin-macros", description = "Canned replies with actions, applied to a ticket in one transaction"),
         (name = "admin-notifications", description = "Email notifications: which are sent, and their templates"),
         (name = "admin-sla", description = "Business hours and SLA policies"),
+        (name = "admin-reports", description = "Summaries of volume, response times, SLA attainment and satisfaction"),
         (name = "webhooks", description = "What supportdesk posts to a subscribed endpoint"),
     )
 )]

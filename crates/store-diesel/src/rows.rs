@@ -8,7 +8,7 @@ use supportdesk_domain::{
     Actor, Agent, AgentId, Attachment, AuditEvent, AuthorType, Category, CategoryId, CategoryName, Customer,
     CustomerId, Email, EventData, EventId, ExternalRef, Message, MessageBody, MessageId, Permission, PersonName,
     Priority, Rating, ResolutionNote, Role, Satisfaction, SatisfactionComment, SlaBreaches, SlaPolicyId, SlaState,
-    Slug, Source, Status, Subject, Tags, TenantKey, Ticket, TicketId, TicketNumber, TicketSla,
+    Slug, Source, Status, Subject, Tags, TenantKey, Ticket, TicketId, TicketMetrics, TicketNumber, TicketSla,
 };
 use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
 use uuid::Uuid;
@@ -114,6 +114,10 @@ pub(crate) struct TicketRow {
     pub satisfaction_rating: Option<String>,
     pub satisfaction_comment: Option<String>,
     pub satisfaction_rated_at: Option<PrimitiveDateTime>,
+    pub first_response_minutes: Option<i64>,
+    pub resolution_minutes: Option<i64>,
+    pub reopened_at: Option<PrimitiveDateTime>,
+    pub reopen_count: i32,
 }
 
 /// The satisfaction columns as the domain's value: all three or none.
@@ -172,6 +176,12 @@ impl TryFrom<TicketRow> for Ticket {
                 row.satisfaction_comment.as_deref(),
                 row.satisfaction_rated_at,
             )?,
+            metrics: TicketMetrics {
+                first_response_minutes: row.first_response_minutes,
+                resolution_minutes: row.resolution_minutes,
+                reopened_at: row.reopened_at.map(from_db_time),
+                reopen_count: row.reopen_count,
+            },
         })
     }
 }
@@ -215,6 +225,12 @@ pub(crate) struct NewTicketRow {
     pub satisfaction_rating: Option<&'static str>,
     pub satisfaction_comment: Option<String>,
     pub satisfaction_rated_at: Option<PrimitiveDateTime>,
+    pub first_response_minutes: Option<i64>,
+    pub resolution_minutes: Option<i64>,
+    pub resolution_at: Option<PrimitiveDateTime>,
+    pub reopened_at: Option<PrimitiveDateTime>,
+    pub reopen_count: i32,
+    pub sla_met: Option<bool>,
 }
 
 impl From<&Ticket> for NewTicketRow {
@@ -255,6 +271,12 @@ impl From<&Ticket> for NewTicketRow {
             satisfaction_rating: t.satisfaction.as_ref().map(|s| s.rating.as_str()),
             satisfaction_comment: t.satisfaction.as_ref().and_then(|s| s.comment.as_ref()).map(ToString::to_string),
             satisfaction_rated_at: t.satisfaction.as_ref().map(|s| to_db_time(s.rated_at)),
+            first_response_minutes: t.metrics.first_response_minutes,
+            resolution_minutes: t.metrics.resolution_minutes,
+            resolution_at: t.resolution_at().map(to_db_time),
+            reopened_at: t.metrics.reopened_at.map(to_db_time),
+            reopen_count: t.metrics.reopen_count,
+            sla_met: sla_met_of(t),
         }
     }
 }
@@ -291,6 +313,12 @@ pub(crate) struct TicketChangeset {
     pub satisfaction_rating: Option<&'static str>,
     pub satisfaction_comment: Option<String>,
     pub satisfaction_rated_at: Option<PrimitiveDateTime>,
+    pub first_response_minutes: Option<i64>,
+    pub resolution_minutes: Option<i64>,
+    pub resolution_at: Option<PrimitiveDateTime>,
+    pub reopened_at: Option<PrimitiveDateTime>,
+    pub reopen_count: i32,
+    pub sla_met: Option<bool>,
 }
 
 impl From<&Ticket> for TicketChangeset {
@@ -323,8 +351,24 @@ impl From<&Ticket> for TicketChangeset {
             satisfaction_rating: t.satisfaction.as_ref().map(|s| s.rating.as_str()),
             satisfaction_comment: t.satisfaction.as_ref().and_then(|s| s.comment.as_ref()).map(ToString::to_string),
             satisfaction_rated_at: t.satisfaction.as_ref().map(|s| to_db_time(s.rated_at)),
+            first_response_minutes: t.metrics.first_response_minutes,
+            resolution_minutes: t.metrics.resolution_minutes,
+            resolution_at: t.resolution_at().map(to_db_time),
+            reopened_at: t.metrics.reopened_at.map(to_db_time),
+            reopen_count: t.metrics.reopen_count,
+            sla_met: sla_met_of(t),
         }
     }
+}
+
+/// The `sla_met` column: `None` without an SLA policy, else whether no clock breached.
+fn sla_met_of(t: &Ticket) -> Option<bool> {
+    sla_met(t.sla.as_ref())
+}
+
+/// The `sla_met` column of a ticket's SLA (also for the bench's seeder).
+pub fn sla_met(sla: Option<&TicketSla>) -> Option<bool> {
+    sla.map(|sla| !sla.state.breached.any())
 }
 
 /// What `sla_due_at` holds when no clock runs: after every real due time, so an ascending
@@ -333,12 +377,17 @@ pub(crate) const NO_DUE_AT: PrimitiveDateTime = time::macros::datetime!(9999-12-
 
 /// The `sla_due_at` of a ticket: its soonest running due time, or [`NO_DUE_AT`].
 fn sla_due_at(t: &Ticket) -> PrimitiveDateTime {
-    t.sla.and_then(|sla| sla.state.due_at()).map_or(NO_DUE_AT, to_db_time)
+    sla_due_at_column(t.sla.as_ref())
+}
+
+/// The `sla_due_at` column of a ticket's SLA (also for the bench's seeder).
+pub fn sla_due_at_column(sla: Option<&TicketSla>) -> PrimitiveDateTime {
+    sla.and_then(|sla| sla.state.due_at()).map_or(NO_DUE_AT, to_db_time)
 }
 
 /// A ticket's SLA as stored: `policy|first|next|resolution|paused|breaches`, each time as
 /// Unix nanoseconds or `-`, the breaches as three `0`/`1` (first, next, resolution).
-pub(crate) fn sla_text(sla: &TicketSla) -> String {
+pub fn sla_text(sla: &TicketSla) -> String {
     let time =
         |t: Option<time::OffsetDateTime>| t.map_or_else(|| "-".to_owned(), |t| t.unix_timestamp_nanos().to_string());
     let flag = |b: bool| if b { '1' } else { '0' };

@@ -139,6 +139,12 @@ diesel::table! {
         satisfaction_rating -> Nullable<Text>,
         satisfaction_comment -> Nullable<Text>,
         satisfaction_rated_at -> Nullable<Timestamp>,
+        first_response_minutes -> Nullable<BigInt>,
+        resolution_minutes -> Nullable<BigInt>,
+        resolution_at -> Nullable<Timestamp>,
+        reopened_at -> Nullable<Timestamp>,
+        reopen_count -> Integer,
+        sla_met -> Nullable<Bool>,
     }
 }
 

@@ -4,7 +4,8 @@ use async_trait::async_trait;
 use diesel::prelude::*;
 use supportdesk_app::{sla_storage, BusinessHours, SlaPolicy, SlaStore, StoreError, StoreResult};
 use supportdesk_domain::{
-    BusinessCalendar, BusinessHoursId, CategoryId, Priority, SlaMatch, SlaPolicyId, Source, TenantKey, Ticket,
+    AgentId, BusinessCalendar, BusinessHoursId, CategoryId, CreatedFact, FactGroup, Priority, Rating, ReportFacts,
+    ReportGroupBy, ReportRange, ResolvedFact, SlaMatch, SlaPolicyId, Source, TenantKey, Ticket,
 };
 use time::{OffsetDateTime, PrimitiveDateTime};
 
@@ -297,4 +298,92 @@ impl SlaStore for DieselStore {
         })
         .await
     }
+
+    async fn report_facts(
+        &self,
+        tenant: &TenantKey,
+        range: ReportRange,
+        by: ReportGroupBy,
+    ) -> StoreResult<ReportFacts> {
+        let tenant = tenant.to_string();
+        let (start, end) = (to_db_time(range.start()), to_db_time(range.end()));
+        self.read(move |conn| {
+            // Each of the three reads is one range of a covering index:
+            // `tickets_report_created`, `tickets_report_resolved`, `tickets_report_reopened`.
+            let created: Vec<(PrimitiveDateTime, Option<String>, String, i16, Option<i64>)> = tickets::table
+                .filter(tickets::tenant.eq(&tenant))
+                .filter(tickets::created_at.ge(start))
+                .filter(tickets::created_at.lt(end))
+                .select((
+                    tickets::created_at,
+                    tickets::assignee_id,
+                    tickets::category_id,
+                    tickets::priority,
+                    tickets::first_response_minutes,
+                ))
+                .load(conn)?;
+            type ResolvedRow =
+                (Option<PrimitiveDateTime>, Option<String>, String, i16, Option<i64>, Option<bool>, Option<String>);
+            let resolved: Vec<ResolvedRow> = tickets::table
+                .filter(tickets::tenant.eq(&tenant))
+                .filter(tickets::resolution_at.ge(start))
+                .filter(tickets::resolution_at.lt(end))
+                .select((
+                    tickets::resolution_at,
+                    tickets::assignee_id,
+                    tickets::category_id,
+                    tickets::priority,
+                    tickets::resolution_minutes,
+                    tickets::sla_met,
+                    tickets::satisfaction_rating,
+                ))
+                .load(conn)?;
+            let reopened: Vec<(Option<PrimitiveDateTime>, Option<String>, String, i16)> = tickets::table
+                .filter(tickets::tenant.eq(&tenant))
+                .filter(tickets::reopened_at.ge(start))
+                .filter(tickets::reopened_at.lt(end))
+                .select((tickets::reopened_at, tickets::assignee_id, tickets::category_id, tickets::priority))
+                .load(conn)?;
+            let mut facts = ReportFacts {
+                created: Vec::with_capacity(created.len()),
+                resolved: Vec::with_capacity(resolved.len()),
+                reopened: Vec::with_capacity(reopened.len()),
+            };
+            for (at, agent, category, priority, minutes) in created {
+                let group = fact_group(by, at, agent.as_deref(), &category, priority)?;
+                facts.created.push(CreatedFact { group, first_response_minutes: minutes });
+            }
+            for (at, agent, category, priority, minutes, sla_met, rating) in resolved {
+                let Some(at) = at else { continue };
+                let group = fact_group(by, at, agent.as_deref(), &category, priority)?;
+                let rating = rating.as_deref().map(Rating::parse).transpose()?;
+                facts.resolved.push(ResolvedFact { group, resolution_minutes: minutes, sla_met, rating });
+            }
+            for (at, agent, category, priority) in reopened {
+                let Some(at) = at else { continue };
+                facts.reopened.push(fact_group(by, at, agent.as_deref(), &category, priority)?);
+            }
+            Ok(facts)
+        })
+        .await
+    }
+}
+
+/// The group of a fact from the columns read; only the one `by` names is parsed.
+fn fact_group(
+    by: ReportGroupBy,
+    at: PrimitiveDateTime,
+    agent: Option<&str>,
+    category: &str,
+    priority: i16,
+) -> Result<FactGroup, Failure> {
+    Ok(match by {
+        ReportGroupBy::Day | ReportGroupBy::Week => FactGroup::At(from_db_time(at)),
+        ReportGroupBy::Agent => FactGroup::Agent(agent.map(uuid).transpose()?.map(AgentId::from_uuid)),
+        ReportGroupBy::Category => FactGroup::Category(CategoryId::from_uuid(uuid(category)?)),
+        ReportGroupBy::Priority => FactGroup::Priority(
+            Priority::from_rank(priority)
+                .ok_or_else(|| Failure::Corrupt(format!("priority rank {priority} is not 0..3")))?,
+        ),
+    })
 }

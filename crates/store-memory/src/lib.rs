@@ -29,8 +29,8 @@ use supportdesk_app::{
 };
 use supportdesk_domain::{
     Agent, AgentId, AuditEvent, BusinessHoursId, Category, CategoryId, Customer, CustomerId, Email, EventData, Message,
-    MessageId, OpenedTicket, Role, SlaPolicyId, Status, TenantKey, TenantPolicy, Ticket, TicketChange, TicketId,
-    TicketNumber, TicketRef,
+    MessageId, OpenedTicket, ReportFacts, ReportGroupBy, ReportRange, Role, SlaPolicyId, Status, TenantKey,
+    TenantPolicy, Ticket, TicketChange, TicketId, TicketNumber, TicketRef,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -574,6 +574,20 @@ impl SlaStore for MemoryStore {
             .collect();
         due.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
         Ok(due.into_iter().take(limit).map(|(_, t)| t.clone()).collect())
+    }
+
+    async fn report_facts(
+        &self,
+        tenant: &TenantKey,
+        range: ReportRange,
+        by: ReportGroupBy,
+    ) -> StoreResult<ReportFacts> {
+        let state = self.read();
+        let mut facts = ReportFacts::default();
+        for ticket in state.tickets.values().filter(|t| t.tenant == *tenant) {
+            facts.add_ticket(ticket, range, by);
+        }
+        Ok(facts)
     }
 }
 

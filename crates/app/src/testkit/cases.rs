@@ -2582,3 +2582,187 @@ pub async fn pages_reach_ten_thousand_items_and_a_search_pages_by_offset_cursor<
     assert_eq!(walked, whole);
     assert_eq!(pages.iter().map(|p| p.items.len()).collect::<Vec<_>>(), [3, 3, 1]);
 }
+
+/// A clock the case sets to each moment it needs.
+struct SetClock(std::sync::Mutex<time::OffsetDateTime>);
+
+impl SetClock {
+    fn at(&self, at: time::OffsetDateTime) {
+        *self.0.lock().unwrap() = at;
+    }
+}
+
+impl crate::Clock for SetClock {
+    fn now(&self) -> time::OffsetDateTime {
+        *self.0.lock().unwrap()
+    }
+}
+
+/// The summary counts each fact on its day with exact figures: first response and resolution
+/// times in business minutes across a weekend for a policy with business hours and in
+/// wall-clock minutes otherwise, reopenings, SLA attainment and ratings of the tickets
+/// resolved; grouped by day, week, agent and priority; tenant-isolated; `tickets:read` only.
+pub async fn the_report_summary_counts_business_minutes_across_a_weekend<S: Store + 'static>(s: ContractStore<S>) {
+    use supportdesk_domain::{ClockTime, Rating, ReportGroupBy, WeeklyHours};
+    use time::macros::{date, datetime};
+    let (w, _s) = world(s).await;
+    let clock = Arc::new(SetClock(std::sync::Mutex::new(datetime!(2026-12-01 08:00 UTC))));
+    let app = crate::App::builder(w.store.clone()).clock(clock.clone()).build();
+    let week = WeeklyHours::weekdays(ClockTime::parse("09:00").unwrap(), ClockTime::parse("17:00").unwrap()).unwrap();
+    let hours = crate::BusinessHoursInput {
+        name: Some("Office".into()),
+        time_zone: Some("UTC".into()),
+        week: Some(week),
+        holidays: None,
+    };
+    let office = app.create_business_hours(&w.admin, hours).await.unwrap();
+    let urgent = crate::SlaPolicyInput {
+        name: Some("Urgent, office hours".into()),
+        position: Some(0),
+        matches: Some(supportdesk_domain::SlaMatch { priority: Some(Priority::Urgent), ..Default::default() }),
+        first_response_minutes: Some(60),
+        resolution_minutes: Some(600),
+        business_hours_id: Some(Some(office.id)),
+        ..Default::default()
+    };
+    app.create_sla_policy(&w.admin, urgent).await.unwrap();
+    let general = crate::SlaPolicyInput {
+        name: Some("General, 24/7".into()),
+        position: Some(1),
+        first_response_minutes: Some(60),
+        resolution_minutes: Some(600),
+        ..Default::default()
+    };
+    app.create_sla_policy(&w.admin, general).await.unwrap();
+    let open = |customer: &Principal, hint: &str, priority: Priority| {
+        let mut input = World::<S>::input(hint);
+        input.priority = priority;
+        let (app, customer) = (&app, customer.clone());
+        async move { app.open_ticket(&customer, input, None).await.unwrap().value }
+    };
+    let resolve = |at| AgentReplyInput { status: Some(Status::Resolved), ..reply(at) };
+
+    // Before the range: opened Thursday, answered and resolved Friday noon (24 h, both late).
+    clock.at(datetime!(2026-12-03 12:00 UTC));
+    let t0 = open(&w.alex, "Opened on Thursday", Priority::Normal).await;
+    // Friday 09:00: answered in 10 minutes, resolved in 20, reopened by the customer Monday.
+    clock.at(datetime!(2026-12-04 09:00 UTC));
+    let t4 = open(&w.blake, "Opened Friday morning", Priority::Normal).await;
+    clock.at(datetime!(2026-12-04 09:10 UTC));
+    app.agent_reply(&w.admin, by_id(&t4), reply("Here you go"), None, None).await.unwrap();
+    clock.at(datetime!(2026-12-04 09:20 UTC));
+    app.set_status(&w.admin, by_id(&t4), Status::Resolved, None, None).await.unwrap();
+    clock.at(datetime!(2026-12-04 12:00 UTC));
+    app.agent_reply(&w.admin, by_id(&t0), resolve("Solved a day later"), None, None).await.unwrap();
+    // Friday 16:00, urgent, office hours: answered Monday 10:00 (120 business minutes, late),
+    // resolved Monday 12:00 (240 business minutes), rated good.
+    clock.at(datetime!(2026-12-04 16:00 UTC));
+    let t1 = open(&w.alex, "Urgent on Friday afternoon", Priority::Urgent).await;
+    app.assign(&w.admin, by_id(&t1), Some(World::<S>::agent_id(&w.sam)), None).await.unwrap();
+    // Saturday 10:00, 24/7: answered in 30 minutes, resolved in 60, rated bad.
+    clock.at(datetime!(2026-12-05 10:00 UTC));
+    let t2 = open(&w.blake, "Opened on Saturday", Priority::Normal).await;
+    let beta = open(&w.casey, "Another tenant on Saturday", Priority::Normal).await;
+    clock.at(datetime!(2026-12-05 10:30 UTC));
+    app.agent_reply(&w.admin, by_id(&t2), reply("Looking"), None, None).await.unwrap();
+    app.agent_reply(&w.beta_admin, by_id(&beta), resolve("Beta solved"), None, None).await.unwrap();
+    clock.at(datetime!(2026-12-05 11:00 UTC));
+    app.set_status(&w.admin, by_id(&t2), Status::Resolved, None, None).await.unwrap();
+    app.rate_satisfaction(&w.blake, by_id(&t2), Rating::Bad, None, None).await.unwrap();
+    // Sunday 08:00: nobody answers.
+    clock.at(datetime!(2026-12-06 08:00 UTC));
+    open(&w.alex, "Opened on Sunday", Priority::Normal).await;
+    clock.at(datetime!(2026-12-07 08:00 UTC));
+    let body = MessageBody::parse("It broke again").unwrap();
+    app.customer_reply(&w.blake, by_id(&t4), body, vec![], None, None).await.unwrap();
+    clock.at(datetime!(2026-12-07 10:00 UTC));
+    app.agent_reply(&w.sam, by_id(&t1), reply("Sorry for the wait"), None, None).await.unwrap();
+    clock.at(datetime!(2026-12-07 12:00 UTC));
+    app.set_status(&w.sam, by_id(&t1), Status::Resolved, None, None).await.unwrap();
+    app.rate_satisfaction(&w.alex, by_id(&t1), Rating::Good, None, None).await.unwrap();
+
+    let stored = app.get_ticket(&w.admin, by_id(&t1)).await.unwrap().summary.ticket.metrics;
+    assert_eq!((stored.first_response_minutes, stored.resolution_minutes), (Some(120), Some(240)), "business time");
+    let stored = app.get_ticket(&w.admin, by_id(&t4)).await.unwrap().summary.ticket.metrics;
+    assert_eq!((stored.resolution_minutes, stored.reopen_count), (None, 1));
+    assert_eq!(stored.reopened_at, Some(datetime!(2026-12-07 08:00 UTC)));
+
+    let summary = |group_by| {
+        let app = &app;
+        let admin = w.admin.clone();
+        async move {
+            let query =
+                crate::ReportQuery { from: Some(date!(2026 - 12 - 04)), to: Some(date!(2026 - 12 - 07)), group_by };
+            app.report_summary(&admin, query).await.unwrap()
+        }
+    };
+    // (key, created, resolved, reopened, first response, resolution, attainment, good, bad)
+    type Line =
+        (Option<String>, u64, u64, u64, (Option<i64>, Option<i64>), (Option<i64>, Option<i64>), Option<f64>, u64, u64);
+    let line = |row: &supportdesk_domain::ReportRow| -> Line {
+        (
+            row.key.and_then(|k| k.text()),
+            row.created,
+            row.resolved,
+            row.reopened,
+            (row.first_response.median, row.first_response.p90),
+            (row.resolution.median, row.resolution.p90),
+            row.sla_attainment,
+            row.satisfaction_good,
+            row.satisfaction_bad,
+        )
+    };
+    let key = |k: &str| Some(k.to_owned());
+    let by_day = summary(ReportGroupBy::Day).await;
+    let rows: Vec<Line> = by_day.rows.iter().map(line).collect();
+    assert_eq!(
+        rows,
+        vec![
+            (key("2026-12-04"), 2, 1, 0, (Some(10), Some(120)), (Some(1440), Some(1440)), Some(0.0), 0, 0),
+            (key("2026-12-05"), 1, 1, 0, (Some(30), Some(30)), (Some(60), Some(60)), Some(1.0), 0, 1),
+            (key("2026-12-06"), 1, 0, 0, (None, None), (None, None), None, 0, 0),
+            (key("2026-12-07"), 0, 1, 1, (None, None), (Some(240), Some(240)), Some(0.0), 1, 0),
+        ]
+    );
+    assert_eq!(
+        line(&by_day.total),
+        (None, 4, 3, 1, (Some(30), Some(120)), (Some(240), Some(1440)), Some(1.0 / 3.0), 1, 1)
+    );
+    let by_week: Vec<Line> = summary(ReportGroupBy::Week).await.rows.iter().map(line).collect();
+    assert_eq!(
+        by_week,
+        vec![
+            (key("2026-W49"), 4, 2, 0, (Some(30), Some(120)), (Some(60), Some(1440)), Some(0.5), 0, 1),
+            (key("2026-W50"), 0, 1, 1, (None, None), (Some(240), Some(240)), Some(0.0), 1, 0),
+        ]
+    );
+    let sam = World::<S>::agent_id(&w.sam).to_string();
+    let by_agent: Vec<Line> = summary(ReportGroupBy::Agent).await.rows.iter().map(line).collect();
+    assert_eq!(
+        by_agent,
+        vec![
+            (None, 3, 2, 1, (Some(10), Some(30)), (Some(60), Some(1440)), Some(0.5), 0, 1),
+            (Some(sam), 1, 1, 0, (Some(120), Some(120)), (Some(240), Some(240)), Some(0.0), 1, 0),
+        ],
+        "unassigned first"
+    );
+    let by_priority: Vec<Option<String>> =
+        summary(ReportGroupBy::Priority).await.rows.iter().map(|r| r.key.and_then(|k| k.text())).collect();
+    assert_eq!(by_priority, [key("urgent"), key("normal")], "most urgent first");
+
+    let beta_query = crate::ReportQuery {
+        from: Some(date!(2026 - 12 - 04)),
+        to: Some(date!(2026 - 12 - 07)),
+        group_by: ReportGroupBy::Day,
+    };
+    let beta_total = app.report_summary(&w.beta_admin, beta_query).await.unwrap().total;
+    assert_eq!((beta_total.created, beta_total.resolved), (1, 1), "each tenant counts its own");
+    assert!(matches!(app.report_summary(&w.alex, beta_query).await, Err(AppError::Forbidden(_))));
+    let reversed = crate::ReportQuery { from: Some(date!(2026 - 12 - 08)), ..beta_query };
+    let refused = app.report_summary(&w.admin, reversed).await;
+    assert!(matches!(&refused, Err(AppError::Validation(e)) if e[0].field == "to"), "got {refused:?}");
+    let defaults = crate::ReportQuery { from: None, to: None, group_by: ReportGroupBy::Day };
+    let last_30 = app.report_summary(&w.admin, defaults).await.unwrap();
+    assert_eq!((last_30.range.from(), last_30.range.to()), (date!(2026 - 11 - 08), date!(2026 - 12 - 07)));
+    assert_eq!(last_30.rows.len(), 30);
+}

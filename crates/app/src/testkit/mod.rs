@@ -139,6 +139,7 @@ macro_rules! store_contract_tests {
             a_satisfaction_rating_is_stored_once_per_resolution,
             macros_are_created_listed_changed_and_deleted_per_tenant,
             a_macro_is_applied_in_one_change_and_replays_with_its_key,
+            the_report_summary_counts_business_minutes_across_a_weekend,
         );
     };
     (@cases $factory:path; $($case:ident),+ $(,)?) => {

@@ -8,6 +8,7 @@ pub mod categories;
 pub mod events;
 pub mod macros;
 pub mod notifications;
+pub mod reports;
 pub mod sla;
 pub mod tickets;
 pub mod trust;

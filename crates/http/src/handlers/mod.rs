@@ -10,6 +10,7 @@ pub mod events;
 pub mod macros;
 pub mod notifications;
 pub mod ops;
+pub mod reports;
 pub mod settings;
 pub mod sla;
 pub mod test_clock;

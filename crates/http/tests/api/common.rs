@@ -425,6 +425,14 @@ mod failing {
         async fn tickets_with_sla_alerts(&self, _: OffsetDateTime, _: usize) -> StoreResult<Vec<Ticket>> {
             down()
         }
+        async fn report_facts(
+            &self,
+            _: &TenantKey,
+            _: supportdesk_domain::ReportRange,
+            _: supportdesk_domain::ReportGroupBy,
+        ) -> StoreResult<supportdesk_domain::ReportFacts> {
+            down()
+        }
     }
 
     #[async_trait]

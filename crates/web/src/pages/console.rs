@@ -33,7 +33,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/tickets/{number}/macro", web::post().to(apply_macro))
         .configure(super::settings::configure)
         .configure(super::integrations::configure)
-        .configure(super::sla::configure);
+        .configure(super::sla::configure)
+        .configure(super::reports::configure);
 }
 
 #[derive(Template)]

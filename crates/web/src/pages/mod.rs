@@ -5,6 +5,7 @@ pub mod assets;
 pub mod console;
 pub mod integrations;
 pub mod portal;
+pub mod reports;
 pub mod settings;
 pub mod sla;
 
