@@ -316,6 +316,34 @@ impl Server {
         response.json().await.expect("JSON body")
     }
 
+    /// `method path` with `token` and a JSON `body`; the answer's JSON body (`null` when
+    /// it has none).
+    ///
+    /// # Panics
+    ///
+    /// When the request fails or its status is not a success.
+    #[expect(clippy::expect_used, reason = "test harness")]
+    pub async fn send(&self, method: reqwest::Method, path: &str, token: &str, body: Value) -> Value {
+        let request = self.http.request(method, self.url(path)).bearer_auth(token).json(&body);
+        let response = request.send().await.expect("request");
+        let status = response.status();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        assert!(status.is_success(), "{path}: {status} {body}");
+        body
+    }
+
+    /// Moves the service's test clock (`SUPPORTDESK_TEST_CLOCK=true`) `seconds` forward.
+    ///
+    /// # Panics
+    ///
+    /// When the request fails or is refused.
+    #[expect(clippy::expect_used, reason = "test harness")]
+    pub async fn advance_clock(&self, seconds: u64) {
+        let request = self.http.post(self.url("/api/v1/test/clock")).json(&json!({"advanceSeconds": seconds}));
+        let response = request.send().await.expect("clock request");
+        assert_eq!(response.status(), 200, "advance the test clock by {seconds} s");
+    }
+
     /// Registers a customer and logs them in; returns the token.
     ///
     /// # Panics

@@ -54,17 +54,6 @@ async fn delivered(server: &Server, admin: &str, hook: &str, event: &str) -> boo
     }
 }
 
-async fn advance(server: &Server, seconds: u64) {
-    let response = server
-        .http
-        .post(server.url("/api/v1/test/clock"))
-        .json(&json!({"advanceSeconds": seconds}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-}
-
 async fn set_auto_close(server: &Server, admin: &str, days: u64) {
     let body =
         json!({"allowCustomerClose": true, "reopenClosedOnCustomerReply": false, "autoCloseResolvedAfterDays": days});
@@ -165,9 +154,9 @@ async fn a_resolved_ticket_is_closed_by_the_system_after_its_days_and_a_reopened
         .unwrap();
     assert_eq!(reply.status(), StatusCode::CREATED);
 
-    advance(&server, DAY).await;
+    server.advance_clock(DAY).await;
     resolve(&server, &admin, &later).await;
-    advance(&server, DAY + 60).await;
+    server.advance_clock(DAY + 60).await;
     wait_closed(&server, &admin, std::slice::from_ref(&quiet)).await;
 
     assert_eq!(
@@ -187,7 +176,7 @@ async fn a_resolved_ticket_is_closed_by_the_system_after_its_days_and_a_reopened
     assert_eq!(status(&server, &admin, &answered).await, "open", "the customer's reply reopened it");
     assert_eq!(status(&server, &admin, &later).await, "resolved", "resolved one day ago");
 
-    advance(&server, DAY).await;
+    server.advance_clock(DAY).await;
     wait_closed(&server, &admin, std::slice::from_ref(&later)).await;
     assert_eq!(status(&server, &admin, &answered).await, "open");
     assert_eq!(status_changes(&server, &admin, &quiet).await.len(), 2, "resolved, then closed once");
@@ -229,8 +218,8 @@ async fn two_server_processes_close_each_ticket_once() {
         resolve(&second, &admin, &id).await;
         ids.push(id);
     }
-    advance(&first, DAY + 60).await;
-    advance(&second, DAY + 60).await;
+    first.advance_clock(DAY + 60).await;
+    second.advance_clock(DAY + 60).await;
     wait_closed(&first, &admin, &ids).await;
     // Let both runners go round a few more times.
     tokio::time::sleep(Duration::from_millis(500)).await;

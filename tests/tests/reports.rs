@@ -15,28 +15,14 @@ supportdesk_tests::on_both_backends!(the_summary_measures_tickets_on_the_test_cl
 
 const MINUTE: u64 = 60;
 
-async fn advance(server: &Server, seconds: u64) {
-    let response =
-        server.http.post(server.url("/api/v1/test/clock")).json(&json!({"advanceSeconds": seconds})).send().await;
-    assert_eq!(response.unwrap().status(), StatusCode::OK);
-}
-
-async fn send(server: &Server, method: reqwest::Method, path: &str, token: &str, body: Value) -> Value {
-    let response = server.http.request(method, server.url(path)).bearer_auth(token).json(&body).send().await.unwrap();
-    let status = response.status();
-    let body: Value = response.json().await.unwrap_or(Value::Null);
-    assert!(status.is_success(), "{path}: {status} {body}");
-    body
-}
-
 async fn open(server: &Server, customer: &str, subject: &str) -> String {
     let body = json!({"category": "order", "subject": subject, "description": format!("{subject}, please help.")});
-    let ticket = send(server, reqwest::Method::POST, "/api/v1/tickets", customer, body).await;
+    let ticket = server.send(reqwest::Method::POST, "/api/v1/tickets", customer, body).await;
     ticket["id"].as_str().unwrap().to_owned()
 }
 
 async fn reply(server: &Server, admin: &str, id: &str, body: Value) {
-    send(server, reqwest::Method::POST, &format!("/api/v1/admin/tickets/{id}/messages"), admin, body).await;
+    server.send(reqwest::Method::POST, &format!("/api/v1/admin/tickets/{id}/messages"), admin, body).await;
 }
 
 /// The summary's total and the sum of its rows' `created`.
@@ -54,24 +40,24 @@ async fn the_summary_measures_tickets_on_the_test_clock(database: Database) {
     let server = Server::start_with(&database, &[("SUPPORTDESK_TEST_CLOCK", "true")]);
     let admin = server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let policy = json!({"name": "Standard", "position": 1, "firstResponseMinutes": 60, "resolutionMinutes": 600});
-    send(&server, reqwest::Method::POST, "/api/v1/admin/sla-policies", &admin, policy).await;
+    server.send(reqwest::Method::POST, "/api/v1/admin/sla-policies", &admin, policy).await;
     let alex = server.customer("alex@example.com").await;
     let blake = server.customer("blake@example.com").await;
     let quick = open(&server, &alex, "Kettle lid cracked").await;
     let slow = open(&server, &blake, "Parcel never arrived").await;
 
     // Half an hour: the first ticket answered and resolved at once, in time.
-    advance(&server, 30 * MINUTE).await;
+    server.advance_clock(30 * MINUTE).await;
     let solved = json!({"body": "A new lid is on its way.", "status": "resolved", "resolutionNote": "Lid sent"});
     reply(&server, &admin, &quick, solved).await;
     // Two hours: the second answered late (its first response was due after one), resolved.
-    advance(&server, 90 * MINUTE).await;
+    server.advance_clock(90 * MINUTE).await;
     reply(&server, &admin, &slow, json!({"body": "The carrier lost it; we send another."})).await;
     let resolved = json!({"status": "resolved", "resolutionNote": "Sent again"});
-    send(&server, reqwest::Method::PATCH, &format!("/api/v1/admin/tickets/{slow}/status"), &admin, resolved).await;
+    server.send(reqwest::Method::PATCH, &format!("/api/v1/admin/tickets/{slow}/status"), &admin, resolved).await;
     for (customer, id, rating) in [(&alex, &quick, "good"), (&blake, &slow, "bad")] {
         let body = json!({"rating": rating});
-        send(&server, reqwest::Method::POST, &format!("/api/v1/tickets/{id}/satisfaction"), customer, body).await;
+        server.send(reqwest::Method::POST, &format!("/api/v1/tickets/{id}/satisfaction"), customer, body).await;
     }
 
     let (total, created) = summary(&server, &admin).await;
@@ -86,7 +72,7 @@ async fn the_summary_measures_tickets_on_the_test_clock(database: Database) {
 
     // The customer writes again: reopened, no longer resolved, its rating no longer counted.
     let again = json!({"body": "The second parcel is missing too."});
-    send(&server, reqwest::Method::POST, &format!("/api/v1/tickets/{slow}/messages"), &blake, again).await;
+    server.send(reqwest::Method::POST, &format!("/api/v1/tickets/{slow}/messages"), &blake, again).await;
     let (total, _) = summary(&server, &admin).await;
     assert_eq!((&total["resolved"], &total["reopened"]), (&json!(1), &json!(1)), "{total}");
     assert_eq!(total["resolutionMinutes"], json!({"median": 30, "p90": 30}));

@@ -9,7 +9,6 @@
 
 use std::time::{Duration, Instant};
 
-use reqwest::StatusCode;
 use serde_json::{json, Value};
 use supportdesk_tests::forms::Browser;
 use supportdesk_tests::{Database, Server, ADMIN_EMAIL, ADMIN_PASSWORD};
@@ -22,20 +21,6 @@ supportdesk_tests::on_both_backends!(a_ticket_breaches_pauses_resumes_and_is_aut
 const MINUTE: u64 = 60;
 const HOUR: u64 = 3_600;
 const DAY: u64 = 86_400;
-
-async fn advance(server: &Server, seconds: u64) {
-    let response =
-        server.http.post(server.url("/api/v1/test/clock")).json(&json!({"advanceSeconds": seconds})).send().await;
-    assert_eq!(response.unwrap().status(), StatusCode::OK);
-}
-
-async fn send(server: &Server, method: reqwest::Method, path: &str, token: &str, body: Value) -> Value {
-    let response = server.http.request(method, server.url(path)).bearer_auth(token).json(&body).send().await.unwrap();
-    let status = response.status();
-    let body: Value = response.json().await.unwrap_or(Value::Null);
-    assert!(status.is_success(), "{path}: {status} {body}");
-    body
-}
 
 fn at(value: &Value) -> OffsetDateTime {
     OffsetDateTime::parse(value.as_str().unwrap_or_else(|| panic!("a timestamp: {value}")), &Rfc3339).unwrap()
@@ -80,17 +65,17 @@ async fn a_ticket_breaches_pauses_resumes_and_is_auto_closed_on_the_test_clock(d
     let admin = server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let policy = json!({"name": "Standard", "position": 1, "firstResponseMinutes": 60,
                         "resolutionMinutes": 600, "pauseWhileAnswered": true});
-    send(&server, reqwest::Method::POST, "/api/v1/admin/sla-policies", &admin, policy).await;
+    server.send(reqwest::Method::POST, "/api/v1/admin/sla-policies", &admin, policy).await;
     let hook = json!({"url": receiver.url("shop"), "events": ["ticket.sla_breached"]});
-    send(&server, reqwest::Method::POST, "/api/v1/admin/webhooks", &admin, hook).await;
+    server.send(reqwest::Method::POST, "/api/v1/admin/webhooks", &admin, hook).await;
     let settings =
         json!({"allowCustomerClose": true, "reopenClosedOnCustomerReply": false, "autoCloseResolvedAfterDays": 1});
-    send(&server, reqwest::Method::PUT, "/api/v1/admin/settings", &admin, settings).await;
+    server.send(reqwest::Method::PUT, "/api/v1/admin/settings", &admin, settings).await;
 
     let alex = server.customer("alex@example.com").await;
     let opened = json!({"category": "order", "subject": "Blue kettle arrived broken",
                         "description": "The blue kettle arrived broken; the lid is cracked."});
-    let ticket = send(&server, reqwest::Method::POST, "/api/v1/tickets", &alex, opened).await;
+    let ticket = server.send(reqwest::Method::POST, "/api/v1/tickets", &alex, opened).await;
     let id = ticket["id"].as_str().unwrap().to_owned();
     let view = server.get_json(&format!("/api/v1/admin/tickets/{id}"), &admin).await;
     let sla = &view["sla"];
@@ -98,7 +83,7 @@ async fn a_ticket_breaches_pauses_resumes_and_is_auto_closed_on_the_test_clock(d
     assert_eq!(sla["breached"], json!({"firstResponse": false, "nextResponse": false, "resolution": false}));
 
     // An hour and a minute later nobody has answered: the first response breached.
-    advance(&server, HOUR + MINUTE).await;
+    server.advance_clock(HOUR + MINUTE).await;
     let view = staff_view_until(&server, &admin, &id, |v| v["sla"]["breached"]["firstResponse"] == true).await;
     assert_eq!(view["sla"]["breached"]["firstResponse"], true, "breach detection ran: {}", view["sla"]);
     let breaches = breaches_in_feed(&server, &admin, 1).await;
@@ -120,14 +105,14 @@ async fn a_ticket_breaches_pauses_resumes_and_is_auto_closed_on_the_test_clock(d
 
     // The agent answers: the resolution clock pauses while the customer is waited on.
     let reply = json!({"body": "Sorry about that! Could you send a photo of the lid?"});
-    send(&server, reqwest::Method::POST, &format!("/api/v1/admin/tickets/{id}/messages"), &admin, reply).await;
+    server.send(reqwest::Method::POST, &format!("/api/v1/admin/tickets/{id}/messages"), &admin, reply).await;
     let answered = server.get_json(&format!("/api/v1/admin/tickets/{id}"), &admin).await;
     assert_eq!(answered["status"], "answered");
     assert!(answered["sla"]["pausedSince"].is_string(), "{}", answered["sla"]);
     let due_before_pause = at(&answered["sla"]["resolutionDueAt"]);
 
     // Ten hours pass: past the resolution's due time, but the clock is paused.
-    advance(&server, 10 * HOUR).await;
+    server.advance_clock(10 * HOUR).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let paused = server.get_json(&format!("/api/v1/admin/tickets/{id}"), &admin).await;
     assert_eq!(paused["sla"]["breached"]["resolution"], false, "a paused clock does not breach");
@@ -135,7 +120,7 @@ async fn a_ticket_breaches_pauses_resumes_and_is_auto_closed_on_the_test_clock(d
 
     // The customer writes: the clock runs again, its due time later by exactly the pause.
     let photo = json!({"body": "Here is the photo of the cracked lid."});
-    send(&server, reqwest::Method::POST, &format!("/api/v1/tickets/{id}/messages"), &alex, photo).await;
+    server.send(reqwest::Method::POST, &format!("/api/v1/tickets/{id}/messages"), &alex, photo).await;
     let resumed = server.get_json(&format!("/api/v1/admin/tickets/{id}"), &admin).await;
     assert!(resumed["sla"]["pausedSince"].is_null(), "{}", resumed["sla"]);
     let shift = at(&resumed["sla"]["resolutionDueAt"]) - due_before_pause;
@@ -144,8 +129,8 @@ async fn a_ticket_breaches_pauses_resumes_and_is_auto_closed_on_the_test_clock(d
 
     // Resolved, and a day later closed by the system.
     let resolved = json!({"status": "resolved", "resolutionNote": "Replacement kettle sent"});
-    send(&server, reqwest::Method::PATCH, &format!("/api/v1/admin/tickets/{id}/status"), &admin, resolved).await;
-    advance(&server, DAY + MINUTE).await;
+    server.send(reqwest::Method::PATCH, &format!("/api/v1/admin/tickets/{id}/status"), &admin, resolved).await;
+    server.advance_clock(DAY + MINUTE).await;
     let closed = staff_view_until(&server, &admin, &id, |v| v["status"] == "closed").await;
     assert_eq!(closed["status"], "closed");
     let trail = server.get_json(&format!("/api/v1/admin/tickets/{id}/events"), &admin).await;

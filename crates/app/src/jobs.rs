@@ -122,6 +122,31 @@ impl Job for PruneRevokedTokensJob {
     }
 }
 
+/// Refreshes the query planner's statistics (see [`JobStore::refresh_planner_statistics`])
+/// at start-up and hourly, so that plans follow the data as it grows: on SQLite, a queue
+/// filtered by `slaBreached` is counted from its partial index only once the planner
+/// knows that index is small.
+///
+/// [`JobStore::refresh_planner_statistics`]: crate::JobStore::refresh_planner_statistics
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PlannerStatisticsJob;
+
+#[async_trait]
+impl Job for PlannerStatisticsJob {
+    fn name(&self) -> &'static str {
+        "planner-statistics"
+    }
+
+    fn every(&self) -> Duration {
+        Duration::from_secs(3600)
+    }
+
+    async fn run(&self, app: &App) -> Result<JobReport, AppError> {
+        app.jobs.refresh_planner_statistics().await?;
+        Ok(JobReport { done: 1, more: false })
+    }
+}
+
 /// How many overdue SLA clocks one run of breach detection reports.
 const BREACH_BATCH: usize = 200;
 
@@ -148,7 +173,13 @@ impl Job for SlaBreachJob {
 
 /// The jobs every server process runs.
 pub fn standard_jobs() -> Vec<Arc<dyn Job>> {
-    vec![Arc::new(AutoCloseJob), Arc::new(SlaBreachJob), Arc::new(PruneIdempotencyJob), Arc::new(PruneRevokedTokensJob)]
+    vec![
+        Arc::new(AutoCloseJob),
+        Arc::new(SlaBreachJob),
+        Arc::new(PruneIdempotencyJob),
+        Arc::new(PruneRevokedTokensJob),
+        Arc::new(PlannerStatisticsJob),
+    ]
 }
 
 /// A set of jobs and this process's identity as a lease owner. One per process; drive it
@@ -238,11 +269,13 @@ impl App {
             };
             runs += 1;
             let result = job.run(self).await;
-            let finished = self.clock.now();
+            // The next run counts from this run's start, not its end: the run saw the world
+            // as of `now`, so whatever became due while it ran (time moved on, or a test
+            // clock was advanced) is picked up `every` after `now`, never later.
             let (next, error) = match &result {
-                Ok(report) if report.more => (finished, None),
-                Ok(_) => (finished + duration(job.every()), None),
-                Err(error) => (finished + duration(job.every()), Some(error.to_string())),
+                Ok(report) if report.more => (now, None),
+                Ok(_) => (now + duration(job.every()), None),
+                Err(error) => (now + duration(job.every()), Some(error.to_string())),
             };
             match &result {
                 Ok(JobReport { done: 0, .. }) => tracing::debug!(job = job.name(), "job ran; nothing to do"),

@@ -528,6 +528,13 @@ pub trait JobStore: Send + Sync {
     /// Deletes the idempotency records made before `before`; returns how many.
     async fn prune_idempotency_records(&self, before: OffsetDateTime) -> StoreResult<u64>;
 
+    /// Brings the query planner's statistics up to date where the engine does not keep
+    /// them itself (SQLite has none until `ANALYZE`, and without them it cannot tell a
+    /// small partial index from a whole-table one); a store whose engine keeps them
+    /// (PostgreSQL's autovacuum) or that plans nothing (memory) does nothing. Bounded in
+    /// cost whatever the tables' sizes.
+    async fn refresh_planner_statistics(&self) -> StoreResult<()>;
+
     /// Up to `limit` tickets, of every tenant whose policy has `auto_close_resolved_after_days`
     /// above 0, that are `resolved`, were resolved at least that many days before `now`, and
     /// have no customer message after `resolved_at`: exactly those

@@ -369,6 +369,11 @@ impl JobStore for MemoryStore {
         Ok((count - state.idempotency.len()) as u64)
     }
 
+    /// Nothing to refresh: the memory store plans no queries.
+    async fn refresh_planner_statistics(&self) -> StoreResult<()> {
+        Ok(())
+    }
+
     async fn auto_close_candidates(
         &self,
         now: OffsetDateTime,

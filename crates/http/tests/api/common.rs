@@ -572,6 +572,9 @@ mod failing {
         async fn prune_idempotency_records(&self, _: time::OffsetDateTime) -> StoreResult<u64> {
             down()
         }
+        async fn refresh_planner_statistics(&self) -> StoreResult<()> {
+            down()
+        }
         async fn auto_close_candidates(
             &self,
             _: time::OffsetDateTime,
