@@ -123,4 +123,12 @@ async fn the_summary_measures_tickets_on_the_test_clock(database: Database) {
     let weekly = console.get("/console/reports?groupBy=week").await;
     assert!(weekly.body.contains("-W"), "ISO week keys: {}", weekly.body);
     assert_eq!(console.get("/console/reports?groupBy=month").await.status, StatusCode::BAD_REQUEST);
+    // Rows of agents and categories are labelled by name, not by id.
+    let by_category = console.get("/console/reports?groupBy=category").await;
+    assert!(by_category.body.contains("<th scope=\"row\">Order</th>"), "{}", by_category.body);
+    let by_agent = console.get("/console/reports?groupBy=agent").await;
+    let agent_rows: Vec<&str> =
+        by_agent.body.split("<th scope=\"row\">").skip(1).filter_map(|r| r.split('<').next()).collect();
+    assert!(agent_rows.len() >= 2, "{}", by_agent.body);
+    assert!(agent_rows.iter().all(|r| ["Admin", "unassigned", "Total"].contains(r)), "{agent_rows:?}");
 }

@@ -3,6 +3,7 @@
 
 use crate::error::{Missing, Refusal};
 use async_trait::async_trait;
+use supportdesk_domain::search::directory_name_key;
 use supportdesk_domain::{
     Agent, AgentId, Customer, CustomerId, Email, InvalidValue, Permission, PersonName, Role, Rule, TenantKey,
     TenantPolicy,
@@ -10,9 +11,11 @@ use supportdesk_domain::{
 use uuid::Uuid;
 
 use crate::auth::Principal;
+use crate::cursor::{CursorPoint, CursorScope, CursorValue};
 use crate::error::AppError;
-use crate::model::Login;
+use crate::model::{CustomerPosition, CustomerQuery, Login, Page, TicketQuery, TicketSummary};
 use crate::ports::PasswordHasher;
+use crate::tickets::principal_kind;
 use crate::trust::dedup_permissions;
 use crate::App;
 
@@ -465,6 +468,68 @@ impl App {
     pub async fn get_customer(&self, principal: &Principal, id: CustomerId) -> Result<Customer, AppError> {
         principal.require(Permission::TicketsRead)?;
         self.accounts.customer(&principal.tenant, id).await?.ok_or(AppError::NotFound(Missing::Customer))
+    }
+
+    /// A page of the customer directory (`tickets:read`): every customer, or those
+    /// `query.text` finds by name or email prefix, by name; read on with
+    /// `page.next_cursor`.
+    ///
+    /// # Errors
+    ///
+    /// `Forbidden`; `Invalid` on `cursor` for a cursor of another list, lookup or tenant,
+    /// or on `page` with a cursor.
+    pub async fn list_customers(
+        &self,
+        principal: &Principal,
+        mut query: CustomerQuery,
+    ) -> Result<Page<Customer>, AppError> {
+        principal.require(Permission::TicketsRead)?;
+        query.after = None;
+        let filters = query.cursor_filters();
+        let scope = CursorScope {
+            tenant: &principal.tenant,
+            principal_kind: principal_kind(principal),
+            list: "customers",
+            filters: &filters,
+        };
+        if let Some(raw) = query.cursor.take() {
+            if query.page.offset() != 0 {
+                return Err(AppError::invalid("page", "must not be combined with cursor"));
+            }
+            match self.cursor_signer().await?.decode(&scope, &raw)? {
+                CursorPoint::After { value: CursorValue::Text(name_key), id } => {
+                    query.after = Some(CustomerPosition { name_key, id: CustomerId::from_uuid(id) });
+                }
+                _ => return Err(AppError::invalid("cursor", "is not a cursor of this list's order")),
+            }
+        }
+        let mut page = self.accounts.list_customers(&principal.tenant, &query).await?;
+        let size = query.page.size() as usize;
+        if page.items.len() > size {
+            page.items.truncate(size);
+            if let Some(last) = page.items.last() {
+                let value = CursorValue::Text(directory_name_key(last.name.as_str()));
+                let next = CursorPoint::After { value, id: last.id.as_uuid() };
+                page.next_cursor = Some(self.cursor_signer().await?.encode(&scope, &next));
+            }
+        }
+        Ok(page)
+    }
+
+    /// A customer's tickets (`tickets:read`): the queue's `query` limited to this customer.
+    ///
+    /// # Errors
+    ///
+    /// `NotFound` for a customer the tenant does not have; as [`App::list_tickets`].
+    pub async fn customer_tickets(
+        &self,
+        principal: &Principal,
+        id: CustomerId,
+        mut query: TicketQuery,
+    ) -> Result<Page<TicketSummary>, AppError> {
+        self.get_customer(principal, id).await?;
+        query.customer_id = Some(id);
+        self.list_tickets(principal, query).await
     }
 
     /// The tenant's policy (`settings:manage`).

@@ -122,31 +122,6 @@ impl Job for PruneRevokedTokensJob {
     }
 }
 
-/// Refreshes the query planner's statistics (see [`JobStore::refresh_planner_statistics`])
-/// at start-up and hourly, so that plans follow the data as it grows: on SQLite, a queue
-/// filtered by `slaBreached` is counted from its partial index only once the planner
-/// knows that index is small.
-///
-/// [`JobStore::refresh_planner_statistics`]: crate::JobStore::refresh_planner_statistics
-#[derive(Debug, Clone, Copy, Default)]
-pub struct PlannerStatisticsJob;
-
-#[async_trait]
-impl Job for PlannerStatisticsJob {
-    fn name(&self) -> &'static str {
-        "planner-statistics"
-    }
-
-    fn every(&self) -> Duration {
-        Duration::from_secs(3600)
-    }
-
-    async fn run(&self, app: &App) -> Result<JobReport, AppError> {
-        app.jobs.refresh_planner_statistics().await?;
-        Ok(JobReport { done: 1, more: false })
-    }
-}
-
 /// How many overdue SLA clocks one run of breach detection reports.
 const BREACH_BATCH: usize = 200;
 
@@ -173,13 +148,7 @@ impl Job for SlaBreachJob {
 
 /// The jobs every server process runs.
 pub fn standard_jobs() -> Vec<Arc<dyn Job>> {
-    vec![
-        Arc::new(AutoCloseJob),
-        Arc::new(SlaBreachJob),
-        Arc::new(PruneIdempotencyJob),
-        Arc::new(PruneRevokedTokensJob),
-        Arc::new(PlannerStatisticsJob),
-    ]
+    vec![Arc::new(AutoCloseJob), Arc::new(SlaBreachJob), Arc::new(PruneIdempotencyJob), Arc::new(PruneRevokedTokensJob)]
 }
 
 /// A set of jobs and this process's identity as a lease owner. One per process; drive it

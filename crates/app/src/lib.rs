@@ -71,8 +71,8 @@ pub use feed::{
     TenantEventData, TicketFeedEvent, TicketSnapshot, TENANT_EVENT_KINDS, TICKET_EVENT_KINDS,
 };
 pub use jobs::{
-    standard_jobs, AutoCloseJob, Job, JobReport, JobRunner, PlannerStatisticsJob, PruneIdempotencyJob,
-    PruneRevokedTokensJob, SlaBreachJob, AUTO_CLOSE_BATCH,
+    standard_jobs, AutoCloseJob, Job, JobReport, JobRunner, PruneIdempotencyJob, PruneRevokedTokensJob, SlaBreachJob,
+    AUTO_CLOSE_BATCH,
 };
 pub use macros::{render_macro_body, Macro, MacroInput, MacroPatch, MacroValues, MACRO_NAME_MAX, MACRO_VARIABLES};
 pub use mail::{
@@ -80,9 +80,9 @@ pub use mail::{
     OutgoingMail, RenderedMail, TemplateRenderer, MAIL_EVENT_KINDS,
 };
 pub use model::{
-    AssigneeFilter, CategoryFilter, CategoryKey, CategorySummary, Idempotency, IdempotencyKey, IdempotencyRecord,
-    Login, Page, PageRequest, PersonSummary, SortKey, TicketEvent, TicketPosition, TicketQuery, TicketSort,
-    TicketSummary, TicketView, Visibility,
+    AssigneeFilter, CategoryFilter, CategoryKey, CategorySummary, CustomerPosition, CustomerQuery, Idempotency,
+    IdempotencyKey, IdempotencyRecord, Login, Page, PageRequest, PersonSummary, SortKey, TicketEvent, TicketPosition,
+    TicketQuery, TicketSort, TicketSummary, TicketView, Visibility,
 };
 pub use password::{Argon2Hasher, HashShare};
 pub use ports::{

@@ -1,9 +1,10 @@
 //! What the use cases read and write besides the domain's own types: views joined for
 //! display, list queries and pages, idempotency records, logins.
 
+use supportdesk_domain::search::{directory_email_key, directory_name_key, DirectoryQuery};
 use supportdesk_domain::{
-    AgentId, AuditEvent, Category, CategoryId, CustomerId, Email, ExternalRef, InvalidValue, Message, MessageId,
-    Priority, Role, Rule, Source, Status, Tag, TenantKey, Ticket, TicketId,
+    AgentId, AuditEvent, Category, CategoryId, Customer, CustomerId, Email, ExternalRef, InvalidValue, Message,
+    MessageId, Priority, Role, Rule, Source, Status, Tag, TenantKey, Ticket, TicketId,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -332,6 +333,50 @@ pub struct TicketPosition {
     pub key: SortKey,
     /// The last item's id.
     pub id: TicketId,
+}
+
+/// A page of the customer directory (`GET /admin/customers`): every customer of the
+/// tenant, or those `text` finds, by name key then id.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CustomerQuery {
+    /// The lookup (`q`); `None`: every customer.
+    pub text: Option<DirectoryQuery>,
+    /// Which page.
+    pub page: PageRequest,
+    /// The opaque cursor the caller sent (the use case turns it into `after`).
+    pub cursor: Option<String>,
+    /// A keyset page: only customers after this one in the order.
+    pub after: Option<CustomerPosition>,
+}
+
+/// Where a page of the directory starts: after the customer with this name key and id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CustomerPosition {
+    /// The last customer's [`directory_name_key`].
+    pub name_key: String,
+    /// The last customer's id (the tie-breaker).
+    pub id: CustomerId,
+}
+
+impl CustomerQuery {
+    /// Whether `customer` passes the lookup (paging aside): the rule SQL adapters express in
+    /// their queries; the memory store uses this.
+    pub fn matches(&self, customer: &Customer) -> bool {
+        let email_key = directory_email_key(customer.email.as_ref().map(|e| e.as_str()));
+        self.text.as_ref().is_none_or(|q| q.matches(&directory_name_key(customer.name.as_str()), &email_key))
+    }
+
+    /// Whether `customer` comes after the cursor's position (always, without one).
+    pub fn is_after_position(&self, customer: &Customer) -> bool {
+        self.after.as_ref().is_none_or(|after| {
+            (directory_name_key(customer.name.as_str()), customer.id) > (after.name_key.clone(), after.id)
+        })
+    }
+
+    /// The lookup in a canonical form, that a cursor is signed over.
+    pub fn cursor_filters(&self) -> String {
+        format!("{:?}", self.text)
+    }
 }
 
 /// Whom a list is limited to by assignee.

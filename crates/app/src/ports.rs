@@ -19,8 +19,8 @@ use crate::feed::{FeedEvent, FeedPosition, TenantEvent};
 use crate::macros::Macro;
 use crate::mail::{ClaimedMail, MailDelivery, MailSettings, MailTemplate, NotificationKind};
 use crate::model::{
-    CategoryFilter, CategoryKey, IdempotencyKey, IdempotencyRecord, Login, Page, TicketQuery, TicketSummary,
-    TicketView, Visibility,
+    CategoryFilter, CategoryKey, CustomerQuery, IdempotencyKey, IdempotencyRecord, Login, Page, TicketQuery,
+    TicketSummary, TicketView, Visibility,
 };
 use crate::sla::{BusinessHours, SlaPolicy};
 use crate::trust::{AgentSession, ApiKey, Secret, SigningKey, TenantRecord};
@@ -123,6 +123,12 @@ pub trait CategoryStore: Send + Sync {
 pub trait AccountStore: Send + Sync {
     /// A customer of the tenant.
     async fn customer(&self, tenant: &TenantKey, id: CustomerId) -> StoreResult<Option<Customer>>;
+
+    /// One page of the tenant's customers that pass `query` ([`CustomerQuery::matches`]), by
+    /// [`directory_name_key`](supportdesk_domain::search::directory_name_key) then id,
+    /// reading one more than the page (as [`TicketStore::list_tickets`]); the total is
+    /// counted up to [`Page::TOTAL_CAP`].
+    async fn list_customers(&self, tenant: &TenantKey, query: &CustomerQuery) -> StoreResult<Page<Customer>>;
 
     /// Inserts the customer, or replaces the name, email and image of an existing one
     /// (keeping its `created_at`); returns what is stored.
@@ -527,13 +533,6 @@ pub trait JobStore: Send + Sync {
 
     /// Deletes the idempotency records made before `before`; returns how many.
     async fn prune_idempotency_records(&self, before: OffsetDateTime) -> StoreResult<u64>;
-
-    /// Brings the query planner's statistics up to date where the engine does not keep
-    /// them itself (SQLite has none until `ANALYZE`, and without them it cannot tell a
-    /// small partial index from a whole-table one); a store whose engine keeps them
-    /// (PostgreSQL's autovacuum) or that plans nothing (memory) does nothing. Bounded in
-    /// cost whatever the tables' sizes.
-    async fn refresh_planner_statistics(&self) -> StoreResult<()>;
 
     /// Up to `limit` tickets, of every tenant whose policy has `auto_close_resolved_after_days`
     /// above 0, that are `resolved`, were resolved at least that many days before `now`, and

@@ -390,6 +390,73 @@ pub fn snippet(query: &SearchQuery, text: &str, width: usize) -> Option<Snippet>
     Some(Snippet { text, highlights })
 }
 
+/// A lookup in the customer directory (`GET /admin/customers?q=`): a customer matches when
+/// the folded words of `q` begin one of the words of their name and continue it in order
+/// ("ale" and "alex cu" find "Alex Customer", "müll" finds "Jana Müller"), or when `q`
+/// (in lower case) begins their email address.
+///
+/// ```
+/// use supportdesk_domain::search::{directory_email_key, directory_name_key, DirectoryQuery};
+/// let q = DirectoryQuery::parse("Mull").unwrap();
+/// assert!(q.matches(&directory_name_key("Jana Müller"), &directory_email_key(Some("jana@example.com"))));
+/// let q = DirectoryQuery::parse("JANA@EX").unwrap();
+/// assert!(q.matches(&directory_name_key("J. M."), &directory_email_key(Some("jana@example.com"))));
+/// assert!(!q.matches(&directory_name_key("Jana"), &directory_email_key(None)));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectoryQuery {
+    name: String,
+    email: String,
+}
+
+impl DirectoryQuery {
+    /// The longest `q`, in characters after trimming.
+    pub const MAX_CHARS: usize = 200;
+
+    /// Parses `q`: 1 to [`Self::MAX_CHARS`] characters after trimming.
+    ///
+    /// # Errors
+    ///
+    /// [`Rule::Length`] on `q`.
+    pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
+        let text = raw.trim();
+        if !(1..=Self::MAX_CHARS).contains(&text.chars().count()) {
+            return Err(InvalidValue::new("q", Rule::Length { min: 1, max: Self::MAX_CHARS }));
+        }
+        Ok(Self { name: index_text(text), email: text.to_lowercase() })
+    }
+
+    /// What a name key must begin with, or hold right after a space; empty when `q` has no
+    /// letter or digit (then no name matches).
+    pub fn name_prefix(&self) -> &str {
+        &self.name
+    }
+
+    /// What an email key must begin with.
+    pub fn email_prefix(&self) -> &str {
+        &self.email
+    }
+
+    /// Whether a customer with these keys ([`directory_name_key`], [`directory_email_key`])
+    /// matches.
+    pub fn matches(&self, name_key: &str, email_key: &str) -> bool {
+        let name = !self.name.is_empty()
+            && (name_key.starts_with(&self.name)
+                || name_key.match_indices(' ').any(|(at, _)| name_key[at + 1..].starts_with(&self.name)));
+        name || email_key.starts_with(&self.email)
+    }
+}
+
+/// A customer's name as the directory compares it: [`index_text`].
+pub fn directory_name_key(name: &str) -> String {
+    index_text(name)
+}
+
+/// A customer's email as the directory compares it: lower case; empty without one.
+pub fn directory_email_key(email: Option<&str>) -> String {
+    email.map(str::to_lowercase).unwrap_or_default()
+}
+
 #[cfg(test)]
 #[expect(clippy::unwrap_used, reason = "tests")]
 mod tests {

@@ -7,12 +7,14 @@ use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel::upsert::excluded;
 use supportdesk_app::Taken;
-use supportdesk_app::{AccountStore, Login, StoreError, StoreResult};
+use supportdesk_app::{AccountStore, CustomerQuery, Login, Page, StoreError, StoreResult};
+use supportdesk_domain::search::{directory_email_key, directory_name_key};
 use supportdesk_domain::{Agent, AgentId, Customer, CustomerId, Email, Role, TenantKey};
 use time::OffsetDateTime;
 
-use crate::db::{on_backend, write_transaction, DbConnection};
+use crate::db::{on_backend, one_snapshot, write_transaction, DbConnection};
 use crate::error::{unique_as, Failure};
+use crate::query::{CappedCount, One};
 use crate::rows::{id_text, to_db_time, AgentChangeset, AgentRead, AgentRow, CustomerRow, LoginRow};
 use crate::schema::{agents, customers, logins};
 use crate::search;
@@ -26,6 +28,77 @@ fn email_taken() -> Failure {
 fn insert_login(conn: &mut DbConnection, login: &LoginRow) -> Result<(), Failure> {
     diesel::insert_into(logins::table).values(login).execute(conn).map_err(|e| unique_as(e, email_taken))?;
     Ok(())
+}
+
+/// The tenant's customers that `query`'s lookup finds, as a boxed query of `customers`: a
+/// name prefix is a range of `customers_name_key`, from the start of the key or of a word
+/// of it; an email prefix a range of `customers_email_key`. Folded words hold only letters
+/// and digits; the email prefix has its `LIKE` wildcards escaped.
+macro_rules! directory_filter {
+    ($tenant:expr, $query:expr) => {{
+        let mut found = customers::table.filter(customers::tenant.eq($tenant.to_owned())).into_boxed();
+        if let Some(text) = &$query.text {
+            let email = customers::email_key.like(format!("{}%", escape_like(text.email_prefix()))).escape('\\');
+            found = match text.name_prefix() {
+                "" => found.filter(email),
+                name => found.filter(
+                    customers::name_key
+                        .like(format!("{name}%"))
+                        .or(customers::name_key.like(format!("% {name}%")))
+                        .or(email),
+                ),
+            };
+        }
+        found
+    }};
+}
+
+/// `raw` with `\`, `%` and `_` escaped by `\`, to match literally in a `LIKE ... ESCAPE '\'`.
+fn escape_like(raw: &str) -> String {
+    let mut escaped = String::with_capacity(raw.len());
+    for c in raw.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+/// Gives the customers written before the directory's migration their keys (SQL cannot
+/// fold as the service does), 500 at a time; returns how many it keyed. A row whose name
+/// keys to '' is keyed again on the next start, at no harm.
+pub(crate) fn key_customers(conn: &mut DbConnection) -> Result<u64, Failure> {
+    let mut keyed = 0;
+    let mut after: Option<(String, String)> = None;
+    loop {
+        let mut unkeyed = customers::table
+            .filter(customers::name_key.eq(""))
+            .select(CustomerRow::as_select())
+            .order_by((customers::tenant, customers::id))
+            .limit(500)
+            .into_boxed();
+        if let Some((tenant, id)) = after.take() {
+            unkeyed = unkeyed.filter(
+                customers::tenant.gt(tenant.clone()).or(customers::tenant.eq(tenant).and(customers::id.gt(id))),
+            );
+        }
+        let rows: Vec<CustomerRow> = unkeyed.load(conn)?;
+        let Some(last) = rows.last() else { return Ok(keyed) };
+        after = Some((last.tenant.clone(), last.id.clone()));
+        write_transaction(conn, |conn| {
+            for row in &rows {
+                let keys = (
+                    customers::name_key.eq(directory_name_key(&row.name)),
+                    customers::email_key.eq(directory_email_key(row.email.as_deref())),
+                );
+                let this = customers::table.filter(customers::tenant.eq(&row.tenant)).filter(customers::id.eq(&row.id));
+                diesel::update(this).set(keys).execute(conn)?;
+            }
+            Ok::<_, Failure>(())
+        })?;
+        keyed += rows.len() as u64;
+    }
 }
 
 fn find_customer(conn: &mut DbConnection, tenant: &str, id: &str) -> Result<Option<Customer>, Failure> {
@@ -68,6 +141,38 @@ impl AccountStore for DieselStore {
         self.quick_read(move |conn| find_customer(conn, &tenant, &id)).await
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant = %tenant))]
+    async fn list_customers(&self, tenant: &TenantKey, query: &CustomerQuery) -> StoreResult<Page<Customer>> {
+        let tenant = tenant.to_string();
+        let query = query.clone();
+        self.read(move |conn| {
+            one_snapshot(conn, |conn| {
+                let rows: Vec<CustomerRow> = on_backend!(conn, |c| {
+                    let mut page = directory_filter!(&tenant, &query).select(CustomerRow::as_select());
+                    if let Some(after) = &query.after {
+                        let id = id_text(after.id.as_uuid());
+                        page = page.filter(
+                            customers::name_key
+                                .gt(after.name_key.clone())
+                                .or(customers::name_key.eq(after.name_key.clone()).and(customers::id.gt(id))),
+                        );
+                    }
+                    page.order_by((customers::name_key.asc(), customers::id.asc()))
+                        .limit(i64::from(query.page.fetch()))
+                        .offset(i64::try_from(query.page.offset()).unwrap_or(i64::MAX))
+                        .load(c)
+                })?;
+                let cap = i64::try_from(Page::<()>::TOTAL_CAP).unwrap_or(i64::MAX);
+                let total: i64 = on_backend!(conn, |c| {
+                    CappedCount { query: directory_filter!(&tenant, &query).select(One), cap }.get_result(c)
+                })?;
+                let items = rows.into_iter().map(Customer::try_from).collect::<Result<Vec<_>, _>>()?;
+                Ok(Page::counted_up_to_cap(items, query.page, u64::try_from(total).unwrap_or(0)))
+            })
+        })
+        .await
+    }
+
     #[tracing::instrument(level = "debug", skip_all, fields(tenant = %customer.tenant, customer.id = %customer.id))]
     async fn upsert_customer(&self, customer: &Customer) -> StoreResult<Customer> {
         let row = CustomerRow::from(customer);
@@ -84,6 +189,8 @@ impl AccountStore for DieselStore {
                         customers::email.eq(excluded(customers::email)),
                         customers::image_url.eq(excluded(customers::image_url)),
                         customers::updated_at.eq(excluded(customers::updated_at)),
+                        customers::name_key.eq(excluded(customers::name_key)),
+                        customers::email_key.eq(excluded(customers::email_key)),
                     ))
                     .returning(CustomerRow::as_returning())
                     .get_result(c))?;

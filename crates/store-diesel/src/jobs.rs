@@ -10,16 +10,11 @@ use supportdesk_app::{JobStore, StoreResult};
 use supportdesk_domain::{Status, TenantKey, TicketId};
 use time::{OffsetDateTime, PrimitiveDateTime};
 
-use crate::config::Backend;
 use crate::db::{on_backend, write_transaction, DbConnection};
 use crate::error::Failure;
 use crate::rows::{from_db_time, to_db_time, uuid};
 use crate::schema::{idempotency_keys, jobs, tenants, tickets};
 use crate::store::DieselStore;
-
-/// How SQLite's statistics are refreshed: at most about 1,000 rows of each index are read
-/// (SQLite's advice for `analysis_limit`), so the cost does not grow with the tables.
-const SQLITE_ANALYZE: &str = "PRAGMA analysis_limit = 1000; ANALYZE;";
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = jobs)]
@@ -132,17 +127,6 @@ impl JobStore for DieselStore {
             Ok(diesel::delete(expired).execute(conn)? as u64)
         })
         .await
-    }
-
-    /// SQLite: `ANALYZE` with an analysis limit (each index sampled, so it takes
-    /// milliseconds at any size). PostgreSQL: nothing, autovacuum analyses tables as they
-    /// change.
-    #[tracing::instrument(level = "debug", skip_all)]
-    async fn refresh_planner_statistics(&self) -> StoreResult<()> {
-        if self.backend() != Backend::Sqlite {
-            return Ok(());
-        }
-        self.write(|conn| Ok(diesel::connection::SimpleConnection::batch_execute(conn, SQLITE_ANALYZE)?)).await
     }
 
     #[tracing::instrument(level = "debug", skip_all)]

@@ -178,9 +178,12 @@ macro_rules! filter_tickets {
             };
         }
         if filter.sla_breached {
-            // The bare column (no bound value), so the planners of both backends can prove
-            // the partial indexes' `WHERE sla_breached` and use them.
-            query = query.filter(tickets::sla_breached);
+            // Compared with the constant `TRUE`, not a bound value: PostgreSQL folds it into
+            // the bare column and proves its partial indexes' `WHERE sla_breached`; SQLite
+            // reads it as an equality on the second column of `tickets_sla_breached
+            // (tenant, sla_breached, created_at, id)`, an index it then picks by its shape
+            // alone (migration `20261208000001_breached_index`).
+            query = query.filter(tickets::sla_breached.eq(diesel::dsl::sql::<Bool>("TRUE")));
         }
         if let Some(before) = filter.due_before {
             query = query.filter(tickets::sla_due_at.lt(before));

@@ -4,6 +4,7 @@
 
 use diesel::prelude::*;
 use supportdesk_app::{IdempotencyKey, IdempotencyRecord, Login, TenantEvent, TicketSnapshot};
+use supportdesk_domain::search::{directory_email_key, directory_name_key};
 use supportdesk_domain::{
     Actor, Agent, AgentId, Attachment, AuditEvent, AuthorType, Category, CategoryId, CategoryName, Customer,
     CustomerId, Email, EventData, EventId, ExternalRef, Message, MessageBody, MessageId, Permission, PersonName,
@@ -715,6 +716,9 @@ pub(crate) struct CustomerRow {
     pub image_url: Option<String>,
     pub created_at: PrimitiveDateTime,
     pub updated_at: PrimitiveDateTime,
+    /// The directory's keys (migration `20261208000000_customer_directory`).
+    pub name_key: String,
+    pub email_key: String,
 }
 
 impl From<&Customer> for CustomerRow {
@@ -727,6 +731,8 @@ impl From<&Customer> for CustomerRow {
             image_url: c.image_url.clone(),
             created_at: to_db_time(c.created_at),
             updated_at: to_db_time(c.updated_at),
+            name_key: directory_name_key(c.name.as_str()),
+            email_key: directory_email_key(c.email.as_ref().map(|e| e.as_str())),
         }
     }
 }

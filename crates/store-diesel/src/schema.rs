@@ -70,6 +70,8 @@ diesel::table! {
         image_url -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        name_key -> Text,
+        email_key -> Text,
     }
 }
 

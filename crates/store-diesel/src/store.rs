@@ -270,5 +270,9 @@ fn migrate(pool: &Pool) -> Result<(), StoreError> {
     if !applied.is_empty() {
         tracing::info!(migrations = ?applied, "database migrated");
     }
+    let keyed = crate::accounts::key_customers(&mut conn).map_err(Failure::into_store_error)?;
+    if keyed > 0 {
+        tracing::info!(customers = keyed, "customers keyed for the directory");
+    }
     Ok(())
 }

@@ -20,13 +20,14 @@ use std::collections::HashMap;
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use supportdesk_app::{
     match_of, AccountStore, AgentSession, ApiKey, BusinessHours, CategoryFilter, CategoryKey, CategoryStore,
-    CategorySummary, ClaimedDelivery, ClaimedMail, Delivery, DeliveryStatus, EventStore, FeedEvent, FeedItem,
-    FeedPosition, IdempotencyKey, IdempotencyRecord, JobStore, Login, Macro, MacroStore, MailDelivery, MailSettings,
-    MailStore, MailTemplate, NotificationKind, Page, PersonSummary, SearchDocument, Secret, SigningKey, SlaPolicy,
-    SlaStore, StoreError, StoreResult, Taken, TenantEvent, TenantRecord, TenantStore, TicketFeedEvent, TicketQuery,
-    TicketSnapshot, TicketSort, TicketStore, TicketSummary, TicketView, TrustStore, Visibility, WebhookEndpoint,
-    WebhookStore,
+    CategorySummary, ClaimedDelivery, ClaimedMail, CustomerQuery, Delivery, DeliveryStatus, EventStore, FeedEvent,
+    FeedItem, FeedPosition, IdempotencyKey, IdempotencyRecord, JobStore, Login, Macro, MacroStore, MailDelivery,
+    MailSettings, MailStore, MailTemplate, NotificationKind, Page, PersonSummary, SearchDocument, Secret, SigningKey,
+    SlaPolicy, SlaStore, StoreError, StoreResult, Taken, TenantEvent, TenantRecord, TenantStore, TicketFeedEvent,
+    TicketQuery, TicketSnapshot, TicketSort, TicketStore, TicketSummary, TicketView, TrustStore, Visibility,
+    WebhookEndpoint, WebhookStore,
 };
+use supportdesk_domain::search::directory_name_key;
 use supportdesk_domain::{
     Agent, AgentId, AuditEvent, BusinessHoursId, Category, CategoryId, Customer, CustomerId, Email, EventData, Message,
     MessageId, OpenedTicket, ReportFacts, ReportGroupBy, ReportRange, Role, SlaPolicyId, Status, TenantKey,
@@ -367,11 +368,6 @@ impl JobStore for MemoryStore {
         let count = state.idempotency.len();
         state.idempotency.retain(|_, record| record.created_at >= before);
         Ok((count - state.idempotency.len()) as u64)
-    }
-
-    /// Nothing to refresh: the memory store plans no queries.
-    async fn refresh_planner_statistics(&self) -> StoreResult<()> {
-        Ok(())
     }
 
     async fn auto_close_candidates(
@@ -1038,6 +1034,27 @@ impl CategoryStore for MemoryStore {
 impl AccountStore for MemoryStore {
     async fn customer(&self, tenant: &TenantKey, id: CustomerId) -> StoreResult<Option<Customer>> {
         Ok(self.read().customers.get(&(tenant.clone(), id)).cloned())
+    }
+
+    async fn list_customers(&self, tenant: &TenantKey, query: &CustomerQuery) -> StoreResult<Page<Customer>> {
+        let state = self.read();
+        let mut matching: Vec<(String, &Customer)> = state
+            .customers
+            .values()
+            .filter(|c| &c.tenant == tenant && query.matches(c))
+            .map(|c| (directory_name_key(c.name.as_str()), c))
+            .collect();
+        matching.sort_by(|(a_key, a), (b_key, b)| (a_key, a.id).cmp(&(b_key, b.id)));
+        let total = matching.len() as u64;
+        let offset = usize::try_from(query.page.offset()).unwrap_or(usize::MAX);
+        let items = matching
+            .into_iter()
+            .filter(|(_, customer)| query.is_after_position(customer))
+            .skip(offset)
+            .take(query.page.fetch() as usize)
+            .map(|(_, customer)| customer.clone())
+            .collect();
+        Ok(Page::counted_up_to_cap(items, query.page, total))
     }
 
     async fn upsert_customer(&self, customer: &Customer) -> StoreResult<Customer> {

@@ -9,6 +9,7 @@ use crate::Taken;
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use supportdesk_domain::search::directory_name_key;
 use supportdesk_domain::{
     AgentId, Attachment, CategoryName, CommandContext, Email, ExternalRef, IdSource, MessageBody, PersonName, Priority,
     ResolutionNote, Role, Slug, Source, Status, Subject, Tags, TenantPolicy, TicketRef, UuidV7,
@@ -17,9 +18,9 @@ use uuid::Uuid;
 
 use super::{ContractStore, World};
 use crate::{
-    AgentPatch, AgentReplyInput, AppError, AssigneeFilter, CategoryFilter, CategoryKey, CustomerProfile, FeedEvent,
-    Idempotency, IdempotencyKey, NewAgent, NewCategory, PageRequest, Password, Principal, RegisterInput, SearchText,
-    Store, StoreError, TicketFeedEvent, TicketQuery, TicketSort, TicketView, TriageInput,
+    AgentPatch, AgentReplyInput, AppError, AssigneeFilter, CategoryFilter, CategoryKey, CustomerProfile, CustomerQuery,
+    FeedEvent, Idempotency, IdempotencyKey, NewAgent, NewCategory, PageRequest, Password, Principal, RegisterInput,
+    SearchText, Store, StoreError, TicketFeedEvent, TicketQuery, TicketSort, TicketView, TriageInput,
 };
 
 async fn world<S: Store + 'static>(subject: ContractStore<S>) -> (World<S>, ContractStore<S>) {
@@ -1254,6 +1255,113 @@ pub async fn customer_profiles_upsert_and_provision<S: Store + 'static>(s: Contr
     let newcomer = Principal::customer(w.alpha.clone(), Uuid::now_v7()).named("Newcomer");
     let ticket = w.open(&newcomer, "First time here").await;
     assert_eq!(ticket.summary.customer.name, "Newcomer");
+}
+
+/// The customer directory finds customers by a prefix of a word of their name (words in
+/// order, case and accents folded) or of their email, by name then id, never another
+/// tenant's; the keys follow a changed profile; agents without `tickets:read` see nothing.
+pub async fn the_customer_directory_finds_by_name_and_email_prefix<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let add = |tenant: &Principal, name: &str, email: Option<&str>| {
+        let (app, tenant, profile) = (&w.app, tenant.clone(), CustomerProfile::parse(name, email, None).unwrap());
+        async move {
+            let id = supportdesk_domain::CustomerId::from_uuid(UuidV7.next_uuid());
+            app.upsert_customer(&tenant, id, profile).await.unwrap().id
+        }
+    };
+    let muller = add(&w.admin, "Jana Müller", Some("Jana.Mueller@Example.com")).await;
+    let mulligan = add(&w.admin, "Ava Mulligan", Some("ava@shop.example")).await;
+    let percent = add(&w.admin, "Per Cent", Some("100%_sure@example.com")).await;
+    let other_tenant = add(&w.beta_admin, "Jana Müller", Some("jana@beta.example")).await;
+    let find = |q: &str| {
+        let (app, admin) = (&w.app, w.admin.clone());
+        let text = Some(supportdesk_domain::search::DirectoryQuery::parse(q).unwrap());
+        async move {
+            let page = app.list_customers(&admin, CustomerQuery { text, ..CustomerQuery::default() }).await.unwrap();
+            page.items.iter().map(|c| c.id).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(find("mul").await, vec![mulligan, muller], "a word's prefix, by name key: ava… before jana…");
+    assert_eq!(find("MÜLL").await, vec![mulligan, muller], "case and accents fold");
+    assert_eq!(find("jana mu").await, vec![muller], "words in order");
+    assert_eq!(find("mu jana").await, Vec::new(), "not in another order");
+    assert_eq!(find("jana.mueller@ex").await, vec![muller], "an email prefix, any case");
+    assert_eq!(find("100%_").await, vec![percent], "wildcards match literally");
+    assert_eq!(find("100__").await, Vec::new());
+    assert_eq!(find("ller").await, Vec::new(), "prefixes only");
+    assert!(!find("jana").await.contains(&other_tenant), "never another tenant's");
+    // Every customer of the tenant without `q`, the world's own included, by name.
+    let all = w.app.list_customers(&w.admin, CustomerQuery::default()).await.unwrap();
+    let names: Vec<String> = all.items.iter().map(|c| directory_name_key(c.name.as_str())).collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted);
+    assert!(all.items.iter().all(|c| c.tenant == w.alpha));
+    assert_eq!(all.total, all.items.len() as u64);
+    // A changed profile is found by its new name only.
+    let renamed = CustomerProfile::parse("Jana Schmidt", Some("jana@example.com"), None).unwrap();
+    w.app.upsert_customer(&w.admin, muller, renamed).await.unwrap();
+    assert_eq!(find("müller").await, Vec::new());
+    assert_eq!(find("schmi").await, vec![muller]);
+    assert_eq!(find("jana@").await, vec![muller]);
+    // Customers and agents without `tickets:read` have no directory.
+    let refused = w.app.list_customers(&w.alex, CustomerQuery::default()).await;
+    assert!(matches!(refused, Err(AppError::Forbidden(_))), "got {refused:?}");
+}
+
+/// Walking the directory by cursor, three at a time, meets every customer that existed
+/// throughout exactly once while others are added between the pages; a cursor is refused
+/// on another lookup, on another tenant, and forged.
+pub async fn a_directory_walk_by_cursor_neither_repeats_nor_skips<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let add = |name: String| {
+        let (app, admin) = (&w.app, w.admin.clone());
+        async move {
+            let profile = CustomerProfile::parse(&name, None, None).unwrap();
+            let id = supportdesk_domain::CustomerId::from_uuid(UuidV7.next_uuid());
+            app.upsert_customer(&admin, id, profile).await.unwrap().id
+        }
+    };
+    let mut stable = HashSet::new();
+    for i in 0..20 {
+        // Some names alike, so the id breaks ties.
+        stable.insert(add(format!("Walker {}", i % 7)).await);
+    }
+    let size = PageRequest::new(1, 3).unwrap();
+    let walk = CustomerQuery { page: size, ..CustomerQuery::default() };
+    let (mut seen, mut cursor, mut added) = (Vec::new(), None, 0);
+    loop {
+        let page = w.app.list_customers(&w.admin, CustomerQuery { cursor, ..walk.clone() }).await.unwrap();
+        assert!(page.items.len() <= 3);
+        seen.extend(page.items.iter().map(|c| c.id));
+        // Between the pages, names before, among and after the walk's.
+        for name in ["Aaron", "Walker 3", "Zoe"] {
+            if added < 30 {
+                add(format!("{name} {added}")).await;
+                added += 1;
+            }
+        }
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    let unique: HashSet<_> = seen.iter().copied().collect();
+    assert_eq!(unique.len(), seen.len(), "no customer twice");
+    assert!(stable.is_subset(&unique), "every customer that existed throughout");
+
+    let first = w.app.list_customers(&w.admin, walk.clone()).await.unwrap();
+    let next = first.next_cursor.unwrap();
+    let lookup = Some(supportdesk_domain::search::DirectoryQuery::parse("walker").unwrap());
+    let other_lookup = CustomerQuery { text: lookup, cursor: Some(next.clone()), ..walk.clone() };
+    for (who, query) in [
+        (&w.admin, other_lookup),
+        (&w.beta_admin, CustomerQuery { cursor: Some(next.clone()), ..walk.clone() }),
+        (&w.admin, CustomerQuery { cursor: Some(format!("{next}x")), ..walk.clone() }),
+    ] {
+        let refused = w.app.list_customers(who, query).await;
+        assert!(matches!(refused, Err(AppError::Validation(_))), "got {refused:?}");
+    }
 }
 
 /// The policy reads back as saved, and customers are held to it.

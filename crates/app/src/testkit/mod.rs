@@ -121,6 +121,8 @@ macro_rules! store_contract_tests {
             login_emails_are_unique_per_tenant,
             agents_round_trip_and_update_with_their_login,
             customer_profiles_upsert_and_provision,
+            the_customer_directory_finds_by_name_and_email_prefix,
+            a_directory_walk_by_cursor_neither_repeats_nor_skips,
             tenant_settings_round_trip,
             tenants_are_created_once_with_their_name_and_registration_switch,
             signing_keys_belong_to_their_tenant,

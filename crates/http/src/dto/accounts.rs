@@ -1,9 +1,12 @@
 //! Account bodies: registration and login, customers, agents, tenant settings.
 
 use serde::{Deserialize, Serialize};
-use supportdesk_app::{AgentPatch, CustomerProfile, NewAgent, Password, RegisterInput, TenantSettings, Validator};
+use supportdesk_app::{
+    AgentPatch, CustomerProfile, CustomerQuery, NewAgent, Page, Password, RegisterInput, TenantSettings, Validator,
+};
+use supportdesk_domain::search::DirectoryQuery;
 use supportdesk_domain::{Agent, Customer, Email, Permission, PersonName, Role, TenantKey, TenantPolicy};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
@@ -164,6 +167,59 @@ pub struct CustomerResponse {
     /// When last changed.
     #[schema(format = DateTime)]
     pub updated_at: String,
+}
+
+/// The lookup and paging of `GET /admin/customers` (the customer directory).
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct CustomerListQuery {
+    /// Finds customers whose name has a word beginning with these words (`ale`, `alex cu`:
+    /// case and accents do not matter), or whose email begins with it (`alex@ex`).
+    /// 1..200 characters. Without it, every customer.
+    #[param(example = "alex")]
+    pub q: Option<String>,
+    /// Page, from 1 (default 1); `page * size` at most 10,000 (further on, use `cursor`).
+    /// Not together with `cursor`.
+    #[param(value_type = Option<u32>, minimum = 1)]
+    pub page: Option<String>,
+    /// The `meta.nextCursor` of the previous page, to read on (same `q`): opaque; refused
+    /// (400) on another list.
+    pub cursor: Option<String>,
+    /// Items per page, 1..100 (default 20).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
+    pub size: Option<String>,
+}
+
+impl CustomerListQuery {
+    /// The query, or every invalid parameter.
+    ///
+    /// # Errors
+    ///
+    /// 400 `validation_failed`.
+    pub fn try_into_domain(self) -> Result<CustomerQuery, ApiError> {
+        let mut v = Validator::default();
+        let text = v.check_opt(self.q.as_deref().map(DirectoryQuery::parse));
+        let (page, cursor) =
+            super::tickets::parse_paging(&mut v, self.page.as_deref(), self.size.as_deref(), self.cursor.as_deref());
+        finish(v)?;
+        Ok(CustomerQuery { text, page, cursor, after: None })
+    }
+}
+
+/// One page of the customer directory, by name.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CustomerListResponse {
+    /// The customers.
+    pub data: Vec<CustomerResponse>,
+    /// Paging.
+    pub meta: super::PageMeta,
+}
+
+impl From<&Page<Customer>> for CustomerListResponse {
+    fn from(page: &Page<Customer>) -> Self {
+        Self { data: page.items.iter().map(CustomerResponse::from).collect(), meta: super::PageMeta::from(page) }
+    }
 }
 
 impl From<&Customer> for CustomerResponse {

@@ -526,6 +526,28 @@ struct CommonQuery<'a> {
     sort: Option<&'a str>,
 }
 
+/// `page`, `size` and `cursor` of a list: the page, and the cursor (not with `page`).
+pub(crate) fn parse_paging(
+    v: &mut Validator,
+    page: Option<&str>,
+    size: Option<&str>,
+    cursor: Option<&str>,
+) -> (PageRequest, Option<String>) {
+    let number = parse_number(v, "page", page, 1);
+    let items = parse_number(v, "size", size, i64::from(PageRequest::DEFAULT_SIZE));
+    // Each bound is checked on its own, so that both are reported when both are wrong.
+    let number = number.and_then(|page| v.check(PageRequest::new(page, 1)).map(|_| page));
+    let items = items.and_then(|size| v.check(PageRequest::new(1, size)).map(|_| size));
+    let request = match (number, items) {
+        (Some(page), Some(size)) => v.check(PageRequest::new(page, size)).unwrap_or_default(),
+        _ => PageRequest::default(),
+    };
+    if cursor.is_some() && page.is_some() {
+        v.push("cursor", "must not be combined with page");
+    }
+    (request, cursor.map(str::to_owned))
+}
+
 fn parse_common(v: &mut Validator, raw: CommonQuery<'_>) -> (TicketQuery, Option<CategoryKey>) {
     let statuses = v.check_opt(raw.status.map(parse_statuses)).unwrap_or_default();
     let category = v.check_opt(raw.category.map(CategoryKey::parse));
@@ -539,19 +561,7 @@ fn parse_common(v: &mut Validator, raw: CommonQuery<'_>) -> (TicketQuery, Option
     // A search without `sort` comes best match first.
     let default_sort = if raw.q.is_some() { TicketSort::Relevance } else { TicketSort::default() };
     let sort = v.check_opt(raw.sort.map(TicketSort::parse)).unwrap_or(default_sort);
-    let page = parse_number(v, "page", raw.page, 1);
-    let size = parse_number(v, "size", raw.size, i64::from(PageRequest::DEFAULT_SIZE));
-    // Each bound is checked on its own, so that both are reported when both are wrong.
-    let page = page.and_then(|page| v.check(PageRequest::new(page, 1)).map(|_| page));
-    let size = size.and_then(|size| v.check(PageRequest::new(1, size)).map(|_| size));
-    let page = match (page, size) {
-        (Some(page), Some(size)) => v.check(PageRequest::new(page, size)).unwrap_or_default(),
-        _ => PageRequest::default(),
-    };
-    let cursor = raw.cursor.map(str::to_owned);
-    if cursor.is_some() && raw.page.is_some() {
-        v.push("cursor", "must not be combined with page");
-    }
+    let (page, cursor) = parse_paging(v, raw.page, raw.size, raw.cursor);
     let query = TicketQuery {
         statuses,
         priorities,

@@ -336,6 +336,13 @@ mod failing {
         async fn customer(&self, _: &TenantKey, _: CustomerId) -> StoreResult<Option<Customer>> {
             down()
         }
+        async fn list_customers(
+            &self,
+            _: &TenantKey,
+            _: &supportdesk_app::CustomerQuery,
+        ) -> StoreResult<supportdesk_app::Page<Customer>> {
+            down()
+        }
         async fn upsert_customer(&self, _: &Customer) -> StoreResult<Customer> {
             down()
         }
@@ -570,9 +577,6 @@ mod failing {
             down()
         }
         async fn prune_idempotency_records(&self, _: time::OffsetDateTime) -> StoreResult<u64> {
-            down()
-        }
-        async fn refresh_planner_statistics(&self) -> StoreResult<()> {
             down()
         }
         async fn auto_close_candidates(

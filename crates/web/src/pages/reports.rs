@@ -2,12 +2,13 @@
 //! charts drawn on the server as SVG (no script: the Content-Security-Policy stays strict),
 //! with every figure also in the marks' `<title>` and in a table. Staff with `tickets:read`.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
-use supportdesk_app::{date_text, parse_date, ReportQuery, ReportSummary};
+use supportdesk_app::{date_text, parse_date, Principal, ReportQuery, ReportSummary};
 use supportdesk_domain::{ReportGroupBy, ReportRow};
 
 use super::{render, Nav};
@@ -92,11 +93,33 @@ async fn reports(
     };
     let query = ReportQuery { from: day("from")?, to: day("to")?, group_by };
     let summary = state.app().report_summary(&session.principal, query).await?;
-    render(&page(Nav::of(Area::Console, &session), &summary), StatusCode::OK)
+    let names = names(&state, &session.principal, group_by).await;
+    render(&page(Nav::of(Area::Console, &session), &summary, &names), StatusCode::OK)
 }
 
-fn page(nav: Nav, summary: &ReportSummary) -> ReportsPage {
-    let labels: Vec<String> = summary.rows.iter().map(label).collect();
+/// The names of the agents or categories a summary grouped by them shows, by id (the API
+/// keys rows by id); empty for other groupings, and for agents when the caller may neither
+/// manage nor assign agents (then rows show ids).
+async fn names(state: &WebState, principal: &Principal, group_by: ReportGroupBy) -> HashMap<String, String> {
+    let app = state.app();
+    match group_by {
+        ReportGroupBy::Agent => {
+            let agents = match app.list_agents(principal).await {
+                Ok(agents) => agents,
+                Err(_) => app.assignable_agents(principal).await.unwrap_or_default(),
+            };
+            agents.into_iter().map(|a| (a.id.to_string(), a.name.to_string())).collect()
+        }
+        ReportGroupBy::Category => {
+            let categories = app.list_categories(principal, None).await.unwrap_or_default();
+            categories.into_iter().map(|c| (c.id.to_string(), c.name.to_string())).collect()
+        }
+        ReportGroupBy::Day | ReportGroupBy::Week | ReportGroupBy::Priority => HashMap::new(),
+    }
+}
+
+fn page(nav: Nav, summary: &ReportSummary, names: &HashMap<String, String>) -> ReportsPage {
+    let labels: Vec<String> = summary.rows.iter().map(|row| label(row, names)).collect();
     let series = |f: &dyn Fn(&ReportRow) -> Option<f64>| summary.rows.iter().map(f).collect::<Vec<_>>();
     let count = |n: u64| Some(n as f64);
     let minutes = |m: Option<i64>| m.map(|m| m as f64);
@@ -162,10 +185,11 @@ fn page(nav: Nav, summary: &ReportSummary) -> ReportsPage {
     }
 }
 
-fn label(row: &ReportRow) -> String {
-    match row.key {
+fn label(row: &ReportRow, names: &HashMap<String, String>) -> String {
+    match row.key.map(|key| key.text()) {
         None => "Total".to_owned(),
-        Some(key) => key.text().unwrap_or_else(|| "unassigned".to_owned()),
+        Some(None) => "unassigned".to_owned(),
+        Some(Some(text)) => names.get(&text).cloned().unwrap_or(text),
     }
 }
 

@@ -1,12 +1,15 @@
 //! The admins' settings (categories, agents and their permissions, tenant policy, signing
-//! keys, API keys) and a customer's profile with their tickets. Each section shows only when
+//! keys, API keys), the customer directory, and a customer's profile with their tickets. Each section shows only when
 //! its use case lets the caller read it; every change goes through the same use case as the
 //! API, with its permission check.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
-use supportdesk_app::{AgentPatch, AppError, NewAgent, NewApiKey, NewCategory, Password, Principal, TicketQuery};
+use supportdesk_app::{
+    AgentPatch, AppError, CustomerQuery, NewAgent, NewApiKey, NewCategory, Password, Principal, TicketQuery,
+};
+use supportdesk_domain::search::DirectoryQuery;
 use supportdesk_domain::{
     AgentId, CategoryId, CategoryName, CustomerId, Email, Permission, PersonName, Role, Slug, Tags, TenantPolicy,
 };
@@ -33,6 +36,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/settings/api-keys/{id}/delete", web::post().to(delete_api_key))
         .route("/settings/macros", web::post().to(create_macro))
         .route("/settings/macros/{id}/delete", web::post().to(delete_macro))
+        .route("/customers", web::get().to(customers))
         .route("/customers/{id}", web::get().to(customer));
 }
 
@@ -428,6 +432,64 @@ async fn delete_macro(
     }
     .await;
     after(&state, &post, "macro deleted", result).await
+}
+
+/// One customer of the directory page.
+struct CustomerLine {
+    id: String,
+    name: String,
+    email: String,
+    since: String,
+}
+
+#[derive(Template)]
+#[template(path = "customers.html")]
+struct DirectoryPage {
+    nav: Nav,
+    q: String,
+    rows: Vec<CustomerLine>,
+    total: u64,
+    capped: bool,
+    next: String,
+}
+
+/// The customer directory: every customer by name, or those `q` finds by a name or email
+/// prefix, read on by cursor (`GET /admin/customers`).
+async fn customers(
+    Staff(session): Staff,
+    state: web::Data<WebState>,
+    query: web::Query<Vec<(String, String)>>,
+) -> Result<HttpResponse, WebError> {
+    let fields = Fields::new(query.into_inner());
+    let q = fields.text("q").unwrap_or_default().to_owned();
+    let text = fields.optional("q", DirectoryQuery::parse)?;
+    let cursor = fields.text("cursor").map(str::to_owned);
+    let page =
+        state.app().list_customers(&session.principal, CustomerQuery { text, cursor, ..CustomerQuery::default() });
+    let page = page.await?;
+    let next = page.next_cursor.as_deref().map_or_else(String::new, |cursor| {
+        let lookup = if q.is_empty() { String::new() } else { format!("q={}&", super::encode(&q)) };
+        format!("/console/customers?{lookup}cursor={}", super::encode(cursor))
+    });
+    let rows = page
+        .items
+        .iter()
+        .map(|c| CustomerLine {
+            id: c.id.to_string(),
+            name: c.name.to_string(),
+            email: c.email.as_ref().map(ToString::to_string).unwrap_or_default(),
+            since: when(c.created_at),
+        })
+        .collect();
+    let directory = DirectoryPage {
+        nav: Nav::of(Area::Console, &session),
+        q,
+        rows,
+        total: page.total,
+        capped: page.total_is_capped,
+        next,
+    };
+    render(&directory, StatusCode::OK)
 }
 
 #[derive(Template)]
