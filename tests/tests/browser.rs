@@ -25,6 +25,7 @@ supportdesk_tests::on_both_backends!(
     a_second_agents_stale_edit_is_caught,
     a_forged_cross_site_post_is_refused,
     a_deactivated_agents_open_session_stops_working,
+    a_lead_finds_a_customer_in_the_directory_and_opens_the_reports,
 );
 
 /// Where a program is on `PATH`, if anywhere.
@@ -411,5 +412,41 @@ async fn a_deactivated_agents_open_session_stops_working(database: Database) {
         assert!(started.elapsed() < Duration::from_secs(5), "the open session still works after 5 s");
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
+    browser.close().await;
+}
+
+/// The customer directory and the reports page in a real browser: a lookup by email
+/// prefix from the Customers tab finds one customer, whose page lists their ticket; the
+/// Reports tab draws its charts.
+async fn a_lead_finds_a_customer_in_the_directory_and_opens_the_reports(database: Database) {
+    let Some(browser) = Browser::start("customer directory and reports").await else { return };
+    let server = Server::start(&database);
+    customer_ticket(&server, "older@customer.example", "The invoice shows the wrong address.", "B-7").await;
+    customer_ticket(&server, "alex@customer.example", "My parcel never arrived. It was due Monday.", "A-1001").await;
+    browser.login(&server, "console", ADMIN_EMAIL, ADMIN_PASSWORD).await;
+
+    browser.click("#nav-customers").await;
+    let everyone = browser.text_once_it_contains("#customers", "Alex Customer").await;
+    assert_eq!(everyone.matches("Alex Customer").count(), 2, "{everyone}");
+    browser.fill("#customer-q", "OLDER@cust").await;
+    browser.click("#customer-search button[type=submit]").await;
+    let found = browser.text_once_it_contains("#customer-count", "matching").await;
+    assert!(found.starts_with("1 customer(s)"), "{found}");
+    assert!(browser.text("#customers").await.contains("older@customer.example"));
+    browser.click("#customers a.subject").await;
+    let tickets = browser.text_once_it_contains("#customer-tickets", "invoice").await;
+    assert!(tickets.contains("invoice") && !tickets.contains("parcel"), "{tickets}");
+    if is_sqlite(&database) {
+        browser.screenshot("customer").await;
+    }
+
+    browser.goto(&server, "/console").await;
+    browser.click("#nav-reports").await;
+    browser.text("#report-total").await;
+    for chart in ["#chart-volume", "#chart-times", "#chart-sla", "#chart-satisfaction"] {
+        assert_eq!(browser.client.find_all(Locator::Css(chart)).await.unwrap().len(), 1, "{chart}");
+    }
+    let total = browser.text("#report-total").await;
+    assert!(total.starts_with("Total 2"), "two tickets opened today: {total}");
     browser.close().await;
 }
