@@ -464,7 +464,7 @@ impl Report {
         // Latency at concurrency 1 on SQLite.
         let sqlite = backends.contains(&Backend::Sqlite);
         for (kind, scenarios, limit) in [
-            ("reads", &["get", "queue", "queue (assigneeId)", "queue (q)", "mine"][..], 5.0),
+            ("reads", &["get", "queue", "queue (assigneeId)", "queue (q)", "mine", "customers (q)"][..], 5.0),
             ("writes", &["create", "reply (customer)", "reply (agent + status)"][..], 10.0),
         ] {
             let target = format!("concurrency 1, SQLite {kind}: p99");

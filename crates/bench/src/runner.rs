@@ -573,6 +573,7 @@ impl Bench {
             ("get", Kind::Get),
             ("queue", Kind::Queue),
             ("mine", Kind::Mine),
+            ("customers", Kind::Customers),
             ("queue-q", Kind::QueueSearch),
             ("queue-q-order", Kind::QueueSearchOrder),
             ("queue-assignee", Kind::QueueAssignee),
@@ -619,6 +620,7 @@ impl Bench {
                     Kind::QueueSearch,
                     Kind::QueueSearchOrder,
                     Kind::Mine,
+                    Kind::Customers,
                     Kind::ConsoleQueue,
                     Kind::ConsoleTicket,
                 ]

@@ -68,6 +68,9 @@ pub enum Kind {
     ReportAgent,
     /// A customer lists their own tickets.
     Mine,
+    /// An agent looks a customer up in the directory by a name prefix (`q=customer 12`:
+    /// about a dozen matches of the 2,128 customers).
+    Customers,
     /// 70 % reads (get, queue, mine), 30 % writes (create, both replies).
     Mixed,
     /// An agent opens the console's queue page: open tickets, newest first, with the counts
@@ -100,6 +103,7 @@ impl Kind {
             Kind::Report => "report (day)",
             Kind::ReportAgent => "report (agent)",
             Kind::Mine => "mine",
+            Kind::Customers => "customers (q)",
             Kind::Mixed => "mixed",
             Kind::ConsoleQueue => "console queue",
             Kind::ConsoleTicket => "console ticket",
@@ -251,6 +255,10 @@ impl Workload for Scenario {
             Kind::Report => self.queue(rng, REPORT_DAY),
             Kind::ReportAgent => self.queue(rng, REPORT_AGENT),
             Kind::Mine => Request::get("/api/v1/tickets".to_owned(), self.general_customer(rng)),
+            Kind::Customers => {
+                let n = 1 + rng.below(self.data.customers.len());
+                self.queue(rng, &format!("/api/v1/admin/customers?size=20&q=customer%20{n}"))
+            }
             Kind::ConsoleQueue => {
                 Request::page(CONSOLE_QUEUE.to_owned(), self.agent(rng.below(self.actors.agents.len())))
             }
