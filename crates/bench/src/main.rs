@@ -48,7 +48,8 @@ environment (run):
   BENCH_SECONDS=N         measured seconds per run
   BENCH_SCALE=a,b,c       dataset sizes of the scale runs (default 10000,100000,1000000)
   BENCH_SQLITE=0          skip SQLite
-  BENCH_ONLY=a,b          only the scenarios named (e.g. create,get,queue)
+  BENCH_ONLY=a,b          only the scenarios named (e.g. create,get,queue); the markdown
+                          then goes to the `partial` section, not the full or quick run's
   BENCH_KEEP=1            keep the databases afterwards (to study query plans)
   BENCH_SERVER=PATH       the supportdesk binary (default: next to this one)
   BENCH_OUT, BENCH_DOCS   where the JSON report and the markdown go

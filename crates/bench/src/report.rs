@@ -3,8 +3,9 @@
 //! `docs/benchmarks.md`.
 //!
 //! The markdown goes between `<!-- bench:full:begin -->` and `<!-- bench:full:end -->`
-//! (or the `quick` pair for `BENCH_QUICK=1`), so a run replaces its own section and leaves
-//! the hand-written analysis around it alone.
+//! (or the `quick` pair for `BENCH_QUICK=1`, the `partial` pair for a run limited by
+//! `BENCH_ONLY`), so a run replaces its own section and leaves the hand-written analysis
+//! and the other runs' figures alone.
 
 use std::fmt::Write as _;
 use std::path::Path;

@@ -253,7 +253,13 @@ pub fn run(settings: Settings) -> Result<(), BoxError> {
     bench.report.evaluate(BASE, largest, &backends);
     let json = bench.settings.out_dir.join("report.json");
     std::fs::write(&json, serde_json::to_vec_pretty(&bench.report)?)?;
-    let key = if bench.settings.quick { "quick" } else { "full" };
+    // A run of some scenarios only (`BENCH_ONLY`) writes its own section: it must not
+    // replace a full or quick run's figures with a handful.
+    let key = match (bench.settings.only.is_empty(), bench.settings.quick) {
+        (false, _) => "partial",
+        (true, true) => "quick",
+        (true, false) => "full",
+    };
     crate::report::write_section(&bench.settings.docs, key, &bench.report.markdown())?;
     say(&format!("\nreport: {} and {} (section `{key}`)", json.display(), bench.settings.docs.display()));
     for check in &bench.report.checks {
