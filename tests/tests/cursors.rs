@@ -14,6 +14,7 @@ use supportdesk_tests::{Database, Server, ADMIN_EMAIL, ADMIN_PASSWORD};
 supportdesk_tests::on_both_backends!(
     a_walk_by_cursor_sees_every_ticket_once_while_others_are_opened,
     cursors_of_other_lists_forged_cursors_and_deep_pages_are_400,
+    the_console_queue_reads_on_by_cursor,
 );
 
 async fn open(server: &Server, token: &str, subject: &str, priority: &str) -> String {
@@ -117,4 +118,32 @@ async fn cursors_of_other_lists_forged_cursors_and_deep_pages_are_400(database: 
     let deep = problem(&server, "/api/v1/tickets?page=10001", &customer).await;
     assert_eq!(fields(&deep), ["page"]);
     assert_eq!(server.get_json("/api/v1/admin/tickets?page=100&size=100", &admin).await["data"], json!([]));
+}
+
+/// The console's queue pages on by the API's cursor: 25 tickets are 20 and then 5, the
+/// second page links back to the first and no further, and the filters travel with it.
+async fn the_console_queue_reads_on_by_cursor(database: Database) {
+    let server = Server::start(&database);
+    let customer = server.customer("pager@example.com").await;
+    for i in 0..25 {
+        open(&server, &customer, &format!("Paged ticket {i:02}"), "normal").await;
+    }
+    let mut console = supportdesk_tests::forms::Browser::new(&server);
+    console.login("console", ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let first = console.get("/console?status=open").await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    assert_eq!(first.body.matches("class=\"row\"").count(), 20);
+    let next = first.body.split("id=\"queue-next\"").next().and_then(|b| b.rsplit("href=\"").next()).unwrap();
+    let next = next.split('"').next().unwrap().replace("&#38;", "&").replace("&amp;", "&");
+    assert!(next.starts_with("/console?status=open&cursor="), "{next}");
+    let second = console.get(&next).await;
+    assert_eq!(second.status, StatusCode::OK, "{}", second.body);
+    assert_eq!(second.body.matches("class=\"row\"").count(), 5, "{}", second.body);
+    assert!(second.body.contains("Paged ticket 00") && !second.body.contains("Paged ticket 24"), "oldest last");
+    assert!(!second.body.contains("id=\"queue-next\""), "the end");
+    assert!(
+        second.body.contains("href=\"/console?status=open\" rel=\"prev\" id=\"queue-prev\">← First page"),
+        "{}",
+        second.body
+    );
 }

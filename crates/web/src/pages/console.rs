@@ -155,6 +155,7 @@ struct QueuePage {
     page: u32,
     pages: u64,
     prev_link: String,
+    prev_label: &'static str,
     next_link: String,
 }
 
@@ -178,6 +179,8 @@ struct QueueFilters {
     /// (a recorded SLA breach), or empty.
     view: String,
     page: String,
+    /// The API's cursor of the page to show (the queue reads on by cursor: no depth limit).
+    cursor: String,
 }
 
 /// How far ahead "breaching soon" looks.
@@ -196,6 +199,7 @@ impl QueueFilters {
             sort: get("sort"),
             view: get("view"),
             page: get("page"),
+            cursor: get("cursor"),
         }
     }
 
@@ -214,6 +218,9 @@ impl QueueFilters {
 
     async fn query(&self, state: &WebState, principal: &Principal) -> Result<TicketQuery, WebError> {
         let mut query = TicketQuery { page: page_request(Some(&self.page))?, ..TicketQuery::default() };
+        if !self.cursor.is_empty() {
+            query.cursor = Some(self.cursor.clone());
+        }
         if !self.status.is_empty() && self.status != "all" {
             for part in self.status.split(',') {
                 query.statuses.push(Status::parse(part).map_err(AppError::from)?);
@@ -363,6 +370,7 @@ async fn queue(
         page: 1,
         pages: 1,
         prev_link: String::new(),
+        prev_label: "",
         next_link: String::new(),
     };
     let listed = match filters.query(&state, principal).await {
@@ -371,13 +379,31 @@ async fn queue(
     };
     match listed {
         Ok(list) => {
-            let (prev, next, pages) = pager_links("/console", &filters.base(), &list);
+            // Next pages go by the API's cursor, so the queue reads on past the 10,000 items
+            // that page numbers reach; a page reached by cursor links back to the first.
+            let (prev, _, pages) = pager_links("/console", &filters.base(), &list);
+            let link = |extra: Option<(&'static str, String)>| {
+                let query: Vec<String> = filters
+                    .base()
+                    .into_iter()
+                    .chain(extra)
+                    .filter(|(_, v)| !v.is_empty())
+                    .map(|(k, v)| format!("{k}={}", super::encode(&v)))
+                    .collect();
+                if query.is_empty() {
+                    "/console".to_owned()
+                } else {
+                    format!("/console?{}", query.join("&"))
+                }
+            };
+            let by_cursor = !filters.cursor.is_empty();
             page.rows = list.items.iter().map(TicketRow::from).collect();
             page.total = total_text(&list);
             page.page = list.request.page();
-            page.pages = pages;
-            page.prev_link = prev;
-            page.next_link = next;
+            page.pages = if by_cursor { 1 } else { pages };
+            page.prev_link = if by_cursor { link(None) } else { prev };
+            page.prev_label = if by_cursor { "← First page" } else { "← Newer page" };
+            page.next_link = list.next_cursor.as_ref().map_or_else(String::new, |c| link(Some(("cursor", c.clone()))));
             render(&page, StatusCode::OK)
         }
         Err(WebError::App(AppError::Internal(cause))) => Err(WebError::App(AppError::Internal(cause))),
