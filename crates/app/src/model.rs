@@ -455,6 +455,14 @@ impl TicketQuery {
         only_status.then_some(self.statuses.as_slice())
     }
 
+    /// The statuses of a breached queue (`sla_breached` and statuses, no other filter): its
+    /// total is a sum of per-status counts of breached tickets, which a store can keep like
+    /// those of [`TicketQuery::status_only`].
+    pub fn breached_status_only(&self) -> Option<&[Status]> {
+        let plain = TicketQuery { sla_breached: false, ..self.clone() };
+        (self.sla_breached && plain.status_only().is_some()).then_some(self.statuses.as_slice())
+    }
+
     /// Whether `ticket` passes every filter but `text` (paging and sort aside), which needs
     /// the thread ([`crate::SearchDocument`]). The memory store uses this; SQL adapters
     /// express the same rules in their queries.

@@ -220,6 +220,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// How many breached tickets (`sla_breached`) of a tenant are in a status, in the same
+    /// shards as `ticket_counts`; kept by triggers (migration `breached_counts`).
+    breached_counts (tenant, status, shard) {
+        tenant -> Text,
+        status -> Text,
+        shard -> SmallInt,
+        tickets -> BigInt,
+    }
+}
+
+diesel::table! {
     /// How many tickets of a tenant are in a status, spread over shards (the ticket number
     /// modulo 8; see the migration `ticket_counts`).
     ticket_counts (tenant, status, shard) {
@@ -279,6 +290,12 @@ diesel::table! {
 /// after emptying it, and what a bulk load into `tickets` runs after it.
 pub const COUNT_TICKETS: &str = "INSERT INTO ticket_counts (tenant, status, shard, tickets) \
     SELECT tenant, status, CAST(number % 8 AS SMALLINT), COUNT(*) FROM tickets \
+    GROUP BY tenant, status, CAST(number % 8 AS SMALLINT)";
+
+/// Fills an empty `breached_counts` from the tickets, as its migration did (the triggers
+/// keep it afterwards, bulk loads included).
+pub const COUNT_BREACHED: &str = "INSERT INTO breached_counts (tenant, status, shard, tickets) \
+    SELECT tenant, status, CAST(number % 8 AS SMALLINT), COUNT(*) FROM tickets WHERE sla_breached \
     GROUP BY tenant, status, CAST(number % 8 AS SMALLINT)";
 
 diesel::table! {
@@ -432,6 +449,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     messages,
     events,
     idempotency_keys,
+    breached_counts,
     ticket_counts,
     signing_keys,
     api_keys,

@@ -35,7 +35,10 @@ use crate::rows::{
     id_text, to_db_time, EventRow, IdempotencyRow, MessageRow, NewEventRow, NewMessageRow, NewTicketRow, TagRow,
     TicketChangeset, TicketRow,
 };
-use crate::schema::{events, idempotency_keys, messages, tenants, ticket_counts, ticket_tags, tickets, COUNT_TICKETS};
+use crate::schema::{
+    breached_counts, events, idempotency_keys, messages, tenants, ticket_counts, ticket_tags, tickets, COUNT_BREACHED,
+    COUNT_TICKETS,
+};
 use crate::search;
 use crate::store::DieselStore;
 use crate::tenants::insert_tenant_if_absent;
@@ -182,15 +185,32 @@ fn count_move(conn: &mut DbConnection, ticket: &Ticket, from: Status, to: Status
     Ok(())
 }
 
+/// Which kept counts a total is read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Counted {
+    /// Every ticket (`ticket_counts`).
+    All,
+    /// The breached ones (`breached_counts`, kept by triggers).
+    Breached,
+}
+
 /// The tenant's number of tickets in `statuses` (every status when empty), from the
 /// per-status counts: a sum over at most 8 rows a status.
-pub(crate) fn counted_total(conn: &mut DbConnection, tenant: &str, statuses: &[Status]) -> Result<u64, Failure> {
-    let statuses = if statuses.is_empty() { Status::ALL } else { statuses };
-    let shards: Vec<i64> = ticket_counts::table
-        .filter(ticket_counts::tenant.eq(tenant))
-        .filter(ticket_counts::status.eq_any(statuses.iter().map(|s| s.as_str())))
-        .select(ticket_counts::tickets)
-        .load(conn)?;
+fn counted_total(conn: &mut DbConnection, tenant: &str, statuses: &[Status], which: Counted) -> Result<u64, Failure> {
+    let statuses: Vec<&str> =
+        if statuses.is_empty() { Status::ALL } else { statuses }.iter().map(|s| s.as_str()).collect();
+    let shards: Vec<i64> = match which {
+        Counted::All => ticket_counts::table
+            .filter(ticket_counts::tenant.eq(tenant))
+            .filter(ticket_counts::status.eq_any(statuses))
+            .select(ticket_counts::tickets)
+            .load(conn)?,
+        Counted::Breached => breached_counts::table
+            .filter(breached_counts::tenant.eq(tenant))
+            .filter(breached_counts::status.eq_any(statuses))
+            .select(breached_counts::tickets)
+            .load(conn)?,
+    };
     Ok(u64::try_from(shards.iter().sum::<i64>()).unwrap_or(0))
 }
 
@@ -207,10 +227,13 @@ impl DieselStore {
             write_transaction(conn, |conn| {
                 // On SQLite the write transaction already excludes other writers.
                 if let DbConnection::Pg(c) = conn {
-                    diesel::sql_query("LOCK TABLE ticket_counts IN SHARE ROW EXCLUSIVE MODE").execute(c)?;
+                    diesel::sql_query("LOCK TABLE ticket_counts, breached_counts IN SHARE ROW EXCLUSIVE MODE")
+                        .execute(c)?;
                 }
                 diesel::delete(ticket_counts::table).execute(conn)?;
                 diesel::sql_query(COUNT_TICKETS).execute(conn)?;
+                diesel::delete(breached_counts::table).execute(conn)?;
+                diesel::sql_query(COUNT_BREACHED).execute(conn)?;
                 Ok(())
             })
         })
@@ -425,13 +448,17 @@ impl TicketStore for DieselStore {
     async fn list_tickets(&self, tenant: &TenantKey, query: &TicketQuery) -> StoreResult<Page<TicketSummary>> {
         let filter = Filter::new(tenant, query);
         let request = query.page;
-        // A queue (statuses alone) is totalled exactly from the per-status counts; other
-        // filters are counted, up to the cap.
-        let counted_statuses = query.status_only().map(<[Status]>::to_vec);
+        // A queue (statuses alone, or with `sla_breached`) is totalled exactly from the kept
+        // per-status counts; other filters are counted, up to the cap.
+        let counted_statuses = match (query.status_only(), query.breached_status_only()) {
+            (Some(statuses), _) => Some((statuses.to_vec(), Counted::All)),
+            (None, Some(statuses)) => Some((statuses.to_vec(), Counted::Breached)),
+            (None, None) => None,
+        };
         // A queue of one status (or all) walks a few entries of its index, whatever the data:
         // a short read. Several statuses cannot be read in index order, so SQLite may walk
         // every ticket to find a page of rare ones: that read hops.
-        let one_index = counted_statuses.as_ref().is_some_and(|statuses| statuses.len() <= 1);
+        let one_index = counted_statuses.as_ref().is_some_and(|(statuses, _)| statuses.len() <= 1);
         let short = one_index && query.page.offset() < SHORT_READ_OFFSET;
         let tenant = tenant.to_string();
         let text = query.text.clone();
@@ -443,8 +470,8 @@ impl TicketStore for DieselStore {
                     search::add_matches(conn, &tenant, text, staff, &mut items)?;
                 }
                 Ok(match counted_statuses {
-                    Some(statuses) => {
-                        let total = counted_total(conn, &tenant, &statuses)?;
+                    Some((statuses, which)) => {
+                        let total = counted_total(conn, &tenant, &statuses, which)?;
                         Page::exact(items, request, total)
                     }
                     None => {

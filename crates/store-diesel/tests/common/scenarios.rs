@@ -231,4 +231,34 @@ pub async fn queue_totals_are_exact_and_other_totals_stop_at_the_cap(db: TestDb,
     assert_eq!((full.items.len(), full.total), (5, 10));
     let past = store.list_tickets(&t, &resolved(3, 5)).await.unwrap();
     assert_eq!((past.items.len(), past.total), (0, 10));
+
+    // Breached queues are totalled exactly from counts the database's triggers keep, past
+    // the cap too, however the flag and the status change (here by plain SQL, as a bulk
+    // import or another process would).
+    let breached = |statuses: Vec<Status>| TicketQuery { statuses, sla_breached: true, ..TicketQuery::default() };
+    let exact = |page: &Page<_>| (page.total, page.total_is_capped);
+    let change = |sql: &'static str| {
+        let db = db.clone();
+        async move { tokio::task::spawn_blocking(move || db.execute(sql)).await.unwrap() }
+    };
+    assert_eq!(exact(&store.list_tickets(&t, &breached(vec![])).await.unwrap()), (0, false));
+    change("UPDATE tickets SET sla_breached = TRUE WHERE tenant = 'bulk' AND number % 2 = 0").await;
+    assert_eq!(exact(&store.list_tickets(&t, &breached(vec![])).await.unwrap()), (5_025, false));
+    assert_eq!(exact(&store.list_tickets(&t, &breached(vec![Status::Resolved])).await.unwrap()), (10, false));
+    change("UPDATE tickets SET sla_breached = TRUE WHERE tenant = 'bulk'").await;
+    let all_breached = store.list_tickets(&t, &breached(vec![])).await.unwrap();
+    assert_eq!(exact(&all_breached), (10_050, false), "exact past the cap");
+    assert_eq!(all_breached.items.len(), 21);
+    change("UPDATE tickets SET status = 'closed' WHERE tenant = 'bulk' AND status = 'resolved' AND number <= 5000")
+        .await;
+    change("UPDATE tickets SET sla_breached = FALSE WHERE tenant = 'bulk' AND number % 10 = 1").await;
+    let open = breached(vec![Status::Open]);
+    let closed = breached(vec![Status::Closed]);
+    assert_eq!(exact(&store.list_tickets(&t, &open).await.unwrap()), (10_040 - 1_005, false));
+    assert_eq!(exact(&store.list_tickets(&t, &closed).await.unwrap()), (5, false));
+    assert_eq!(exact(&store.list_tickets(&t, &breached(vec![Status::Resolved])).await.unwrap()), (5, false));
+    // A recount agrees with what the triggers kept.
+    store.recount_tickets().await.unwrap();
+    assert_eq!(exact(&store.list_tickets(&t, &open).await.unwrap()), (10_040 - 1_005, false));
+    assert_eq!(exact(&store.list_tickets(&t, &breached(vec![])).await.unwrap()), (10_050 - 1_005, false));
 }
