@@ -369,7 +369,7 @@ impl CustomerQuery {
     /// Whether `customer` comes after the cursor's position (always, without one).
     pub fn is_after_position(&self, customer: &Customer) -> bool {
         self.after.as_ref().is_none_or(|after| {
-            (directory_name_key(customer.name.as_str()), customer.id) > (after.name_key.clone(), after.id)
+            (directory_name_key(customer.name.as_str()).as_str(), customer.id) > (after.name_key.as_str(), after.id)
         })
     }
 
@@ -440,7 +440,19 @@ impl TicketQuery {
     /// status). Its total is then a sum of per-status counts, which a store can keep
     /// exactly and read cheaply whatever the number of tickets (the agents' queues).
     pub fn status_only(&self) -> Option<&[Status]> {
-        let only_status = self.customer_id.is_none()
+        (self.no_filter_but_status_and_breach() && !self.sla_breached).then_some(self.statuses.as_slice())
+    }
+
+    /// The statuses of a breached queue (`sla_breached` and statuses, no other filter): its
+    /// total is a sum of per-status counts of breached tickets, which a store can keep like
+    /// those of [`TicketQuery::status_only`].
+    pub fn breached_status_only(&self) -> Option<&[Status]> {
+        (self.no_filter_but_status_and_breach() && self.sla_breached).then_some(self.statuses.as_slice())
+    }
+
+    /// Whether the query filters on nothing but its statuses and the breach flag.
+    fn no_filter_but_status_and_breach(&self) -> bool {
+        self.customer_id.is_none()
             && self.category_id.is_none()
             && self.priorities.is_empty()
             && self.delivery_id.is_none()
@@ -450,17 +462,7 @@ impl TicketQuery {
             && self.assignee.is_none()
             && self.tag.is_none()
             && self.text.is_none()
-            && !self.sla_breached
-            && self.due_before.is_none();
-        only_status.then_some(self.statuses.as_slice())
-    }
-
-    /// The statuses of a breached queue (`sla_breached` and statuses, no other filter): its
-    /// total is a sum of per-status counts of breached tickets, which a store can keep like
-    /// those of [`TicketQuery::status_only`].
-    pub fn breached_status_only(&self) -> Option<&[Status]> {
-        let plain = TicketQuery { sla_breached: false, ..self.clone() };
-        (self.sla_breached && plain.status_only().is_some()).then_some(self.statuses.as_slice())
+            && self.due_before.is_none()
     }
 
     /// Whether `ticket` passes every filter but `text` (paging and sort aside), which needs

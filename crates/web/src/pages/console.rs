@@ -383,18 +383,8 @@ async fn queue(
             // that page numbers reach; a page reached by cursor links back to the first.
             let (prev, _, pages) = pager_links("/console", &filters.base(), &list);
             let link = |extra: Option<(&'static str, String)>| {
-                let query: Vec<String> = filters
-                    .base()
-                    .into_iter()
-                    .chain(extra)
-                    .filter(|(_, v)| !v.is_empty())
-                    .map(|(k, v)| format!("{k}={}", super::encode(&v)))
-                    .collect();
-                if query.is_empty() {
-                    "/console".to_owned()
-                } else {
-                    format!("/console?{}", query.join("&"))
-                }
+                let params: Vec<(&str, String)> = filters.base().into_iter().chain(extra).collect();
+                super::link("/console", &params)
             };
             let by_cursor = !filters.cursor.is_empty();
             page.rows = list.items.iter().map(TicketRow::from).collect();

@@ -138,16 +138,27 @@ pub fn page_request(raw: Option<&str>) -> Result<PageRequest, WebError> {
     PageRequest::new(page, 20).map_err(|e| WebError::App(e.into()))
 }
 
+/// `path` with the non-empty `params` as its query, values percent-encoded (`path` alone
+/// when none is left).
+pub fn link(path: &str, params: &[(&str, String)]) -> String {
+    let query: Vec<String> =
+        params.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| format!("{k}={}", encode(v))).collect();
+    if query.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{}", query.join("&"))
+    }
+}
+
 /// Links to the previous and next page of `page`, over the query `base` (without `page`).
 pub fn pager_links<T>(path: &str, base: &[(&str, String)], page: &Page<T>) -> (String, String, u64) {
     let size = u64::from(page.request.size()).max(1);
     let pages = page.total.div_ceil(size).max(1);
     let current = u64::from(page.request.page());
     let link = |n: u64| {
-        let mut query: Vec<String> =
-            base.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| format!("{k}={}", encode(v))).collect();
-        query.push(format!("page={n}"));
-        format!("{path}?{}", query.join("&"))
+        let mut params = base.to_vec();
+        params.push(("page", n.to_string()));
+        link(path, &params)
     };
     let prev = if current > 1 { link(current - 1) } else { String::new() };
     let next = if current < pages { link(current + 1) } else { String::new() };

@@ -467,9 +467,8 @@ async fn customers(
     let page =
         state.app().list_customers(&session.principal, CustomerQuery { text, cursor, ..CustomerQuery::default() });
     let page = page.await?;
-    let next = page.next_cursor.as_deref().map_or_else(String::new, |cursor| {
-        let lookup = if q.is_empty() { String::new() } else { format!("q={}&", super::encode(&q)) };
-        format!("/console/customers?{lookup}cursor={}", super::encode(cursor))
+    let next = page.next_cursor.as_ref().map_or_else(String::new, |cursor| {
+        super::link("/console/customers", &[("q", q.clone()), ("cursor", cursor.clone())])
     });
     let rows = page
         .items
