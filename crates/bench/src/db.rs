@@ -220,3 +220,53 @@ mod tests {
         assert_eq!(with_database("postgres://h", "b3").unwrap(), "postgres://h/b3");
     }
 }
+
+/// The sizes of the search tables: `(tickets, messages, message bytes, ticket_search bytes,
+/// full-text index bytes)`. SQLite reads its pages from `dbstat` (FTS5's own tables are
+/// `ticket_fts_*`); PostgreSQL from `pg_table_size` (heap and TOAST, the `tsvector` column
+/// included) and the GIN index's `pg_relation_size`.
+///
+/// # Errors
+///
+/// Database errors.
+pub fn search_sizes(db: &mut Db) -> Result<(u64, u64, u64, u64, u64), BoxError> {
+    use diesel::prelude::*;
+    use diesel::sql_types::BigInt;
+    #[derive(QueryableByName)]
+    struct Sizes {
+        #[diesel(sql_type = BigInt)]
+        tickets: i64,
+        #[diesel(sql_type = BigInt)]
+        messages: i64,
+        #[diesel(sql_type = BigInt)]
+        message_bytes: i64,
+        #[diesel(sql_type = BigInt)]
+        text_bytes: i64,
+        #[diesel(sql_type = BigInt)]
+        index_bytes: i64,
+    }
+    const COUNTS: &str = "(SELECT COUNT(*) FROM tickets) AS tickets, (SELECT COUNT(*) FROM messages) AS messages";
+    let sizes: Sizes = match db {
+        Db::Sqlite(c) => diesel::sql_query(format!(
+            "SELECT {COUNTS}, \
+               (SELECT COALESCE(SUM(pgsize), 0) FROM dbstat WHERE name = 'messages') AS message_bytes, \
+               (SELECT COALESCE(SUM(pgsize), 0) FROM dbstat WHERE name = 'ticket_search') AS text_bytes, \
+               (SELECT COALESCE(SUM(pgsize), 0) FROM dbstat WHERE name LIKE 'ticket\\_fts%' ESCAPE '\\') AS index_bytes"
+        ))
+        .get_result(c)?,
+        Db::Pg(c) => diesel::sql_query(format!(
+            "SELECT {COUNTS}, pg_table_size('messages') AS message_bytes, \
+               pg_table_size('ticket_search') AS text_bytes, \
+               pg_relation_size('ticket_search_document') AS index_bytes"
+        ))
+        .get_result(c)?,
+    };
+    let unsigned = |n: i64| u64::try_from(n).unwrap_or(0);
+    Ok((
+        unsigned(sizes.tickets),
+        unsigned(sizes.messages),
+        unsigned(sizes.message_bytes),
+        unsigned(sizes.text_bytes),
+        unsigned(sizes.index_bytes),
+    ))
+}

@@ -4,6 +4,8 @@
 //!
 //! - `create`: in one write transaction, the first message, the `created` audit event, the
 //!   tenant's number bump (`UPDATE … RETURNING`) and the ticket, in the store's order.
+//! - `create (without search)`: the same without the ticket's search row (and so without
+//!   its FTS5 or GIN entries): the difference is what the search index costs a create.
 //! - `get`: the ticket with its customer, category and assignee names by tenant and id,
 //!   then its public messages in order (the two queries of a ticket view).
 //! - `queue`: the queue page (open tickets with their names, newest first, 20) and its
@@ -38,8 +40,10 @@ use supportdesk_store_diesel::Paged;
 /// What the floor does per operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
-    /// Ticket + first message + events + number bump, one transaction.
+    /// Ticket + first message + events + number bump + search row, one transaction.
     Create,
+    /// The same without the search row.
+    CreateWithoutSearch,
     /// Ticket by id with names + its messages.
     Get,
     /// The queue page and its total from the per-status counts.
@@ -53,6 +57,7 @@ impl Op {
     pub const fn name(self) -> &'static str {
         match self {
             Op::Create => "create",
+            Op::CreateWithoutSearch => "create (without search)",
             Op::Get => "get",
             Op::Queue => "queue",
             Op::QueueWithCount => "queue + capped count",
@@ -221,7 +226,7 @@ fn open_total(db: &mut Db) -> Result<i64, BoxError> {
     Ok(shards.iter().sum())
 }
 
-fn create(db: &mut Db, data: &Dataset, rng: &mut Rng) -> Result<i64, BoxError> {
+fn create(db: &mut Db, data: &Dataset, rng: &mut Rng, indexed: bool) -> Result<i64, BoxError> {
     let now = i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000).unwrap_or(0);
     let mut fresh = data.fresh(rng, now);
     db.write_transaction(|db| {
@@ -233,7 +238,9 @@ fn create(db: &mut Db, data: &Dataset, rng: &mut Rng) -> Result<i64, BoxError> {
             .get_result::<i64>(c))?;
         fresh.ticket.number = number;
         on_backend!(db, |c| diesel::insert_into(tickets::table).values(&fresh.ticket).execute(c))?;
-        on_backend!(db, |c| diesel::insert_into(ticket_search::table).values(&fresh.search).execute(c))?;
+        if indexed {
+            on_backend!(db, |c| diesel::insert_into(ticket_search::table).values(&fresh.search).execute(c))?;
+        }
         Ok(number)
     })
 }
@@ -254,8 +261,8 @@ pub fn run(url: &str, data: &Dataset, op: Op, concurrency: usize, duration: Dura
     let backend = probe.backend();
     drop(probe);
     let (role, workers) = match (op, backend) {
-        (Op::Create, Backend::Sqlite) => (Role::Writer, 1),
-        (Op::Create, Backend::Postgres) => (Role::Writer, POOL_SIZE.min(concurrency)),
+        (Op::Create | Op::CreateWithoutSearch, Backend::Sqlite) => (Role::Writer, 1),
+        (Op::Create | Op::CreateWithoutSearch, Backend::Postgres) => (Role::Writer, POOL_SIZE.min(concurrency)),
         _ => (Role::Reader, POOL_SIZE.min(concurrency)),
     };
     let connections = (0..workers).map(|_| Db::open(url, role)).collect::<Result<Vec<_>, _>>()?;
@@ -328,8 +335,8 @@ pub fn run(url: &str, data: &Dataset, op: Op, concurrency: usize, duration: Dura
 
 fn once(db: &mut Db, data: &Dataset, op: Op, gets: &[(String, String)], rng: &mut Rng) -> Result<(), BoxError> {
     match op {
-        Op::Create => {
-            create(db, data, rng)?;
+        Op::Create | Op::CreateWithoutSearch => {
+            create(db, data, rng, op == Op::Create)?;
         }
         Op::Get => {
             let (ticket, customer) = &gets[rng.below(gets.len())];

@@ -159,6 +159,23 @@ pub struct Seeding {
     pub written: SeedReport,
 }
 
+/// The search index's size at one size of the dataset (issue 14).
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchIndexSize {
+    /// The database.
+    pub backend: Backend,
+    /// Tickets in the database.
+    pub tickets: u64,
+    /// Messages in the database.
+    pub messages: u64,
+    /// `ticket_search`, the folded text, MiB (on PostgreSQL with its `tsvector` column).
+    pub text_mib: f64,
+    /// The full-text index, MiB: FTS5's tables, or the GIN index.
+    pub index_mib: f64,
+    /// The message bodies as stored (`messages`), MiB, for scale.
+    pub messages_mib: f64,
+}
+
 /// A service-to-floor ratio.
 #[derive(Debug, Clone, Serialize)]
 pub struct Ratio {
@@ -275,6 +292,8 @@ pub struct Report {
     pub wall_seconds: f64,
     /// Seeding steps.
     pub seeding: Vec<Seeding>,
+    /// The search index's size after each seeding of the reads database.
+    pub search_index: Vec<SearchIndexSize>,
     /// Every run.
     pub runs: Vec<Run>,
     /// Server memory.
@@ -462,6 +481,16 @@ impl Report {
                 });
             }
         }
+        for backend in [Backend::Sqlite, Backend::Postgres] {
+            let mut search = self.search_checks(backend, base, largest);
+            if !backends.contains(&backend) {
+                search = search
+                    .into_iter()
+                    .map(|c| Check { measured: "-".into(), verdict: Verdict::NotMeasured, ..c })
+                    .collect();
+            }
+            checks.extend(search);
+        }
         // Latency at concurrency 1 on SQLite.
         let sqlite = backends.contains(&Backend::Sqlite);
         for (kind, scenarios, limit) in [
@@ -533,6 +562,86 @@ impl Report {
             goal: "0".into(),
             measured: errors.to_string(),
             verdict: if errors == 0 { Verdict::Met } else { Verdict::Missed },
+        });
+        checks
+    }
+
+    /// Issue 14's targets at the largest size, concurrency 1: search p99 under 20 ms for a
+    /// rare and a common word and under 5 ms by number or order id, every other read's p99
+    /// at most 5 ms, a deep cursor page within 1.5x of the first; and the search row's cost
+    /// per create at the database floor (c=32, at most 15 % fewer creates).
+    fn search_checks(&self, backend: Backend, base: u64, largest: u64) -> Vec<Check> {
+        let title = backend.title();
+        let at = thousands(largest);
+        let mut checks = Vec::new();
+        let p99 = |scenario: &str, limit: f64| {
+            let target = format!("{scenario} at {at} tickets, {title} (c=1): p99");
+            let goal = format!("< {limit:.0} ms");
+            match self.find(Subject::Supportdesk, Some(backend), scenario, 1, Some(largest)) {
+                Some(run) => Check {
+                    target,
+                    goal,
+                    measured: format!("{:.2} ms (p50 {:.2} ms)", run.p99_ms, run.p50_ms),
+                    verdict: if run.p99_ms < limit { Verdict::Met } else { Verdict::Missed },
+                },
+                None => Check { target, goal, measured: "-".into(), verdict: Verdict::NotMeasured },
+            }
+        };
+        for scenario in ["search (rare word)", "search (common word)"] {
+            checks.push(p99(scenario, 20.0));
+        }
+        for scenario in ["search (number)", "queue (q order id)"] {
+            checks.push(p99(scenario, 5.0));
+        }
+        let reads =
+            ["get", "queue", "queue (slaBreached)", "queue (sort=dueAt)", "cursor (first page)", "cursor (deep page)"];
+        let runs: Vec<&Run> =
+            reads.iter().filter_map(|s| self.find(Subject::Supportdesk, Some(backend), s, 1, Some(largest))).collect();
+        let target = format!("every other read at {at} tickets, {title} (c=1): p99");
+        let goal = "<= 5 ms".to_owned();
+        checks.push(if runs.is_empty() {
+            Check { target, goal, measured: "-".into(), verdict: Verdict::NotMeasured }
+        } else {
+            let worst = runs.iter().map(|r| r.p99_ms).fold(0.0, f64::max);
+            let detail = runs.iter().map(|r| format!("{} {:.2}", r.scenario, r.p99_ms)).collect::<Vec<_>>().join(", ");
+            Check {
+                target,
+                goal,
+                measured: format!("worst {worst:.2} ms ({detail})"),
+                verdict: if worst <= 5.0 { Verdict::Met } else { Verdict::Missed },
+            }
+        });
+        let target = format!("cursor page at 90 % of {at} tickets vs the first page, {title} (c=1): p50");
+        let goal = "<= 1.5x".to_owned();
+        let first = self.find(Subject::Supportdesk, Some(backend), "cursor (first page)", 1, Some(largest));
+        let deep = self.find(Subject::Supportdesk, Some(backend), "cursor (deep page)", 1, Some(largest));
+        checks.push(match (first, deep) {
+            (Some(first), Some(deep)) if first.p50_ms > 0.0 => {
+                let factor = deep.p50_ms / first.p50_ms;
+                Check {
+                    target,
+                    goal,
+                    measured: format!("{factor:.2}x ({:.2} ms vs {:.2} ms)", deep.p50_ms, first.p50_ms),
+                    verdict: if factor <= 1.5 { Verdict::Met } else { Verdict::Missed },
+                }
+            }
+            _ => Check { target, goal, measured: "-".into(), verdict: Verdict::NotMeasured },
+        });
+        let target = format!("creates with the search row vs without, database floor, {title} (c=32)");
+        let goal = "at most 15 % fewer".to_owned();
+        let with = self.find(Subject::DbFloor, Some(backend), "create", 32, Some(base));
+        let without = self.find(Subject::DbFloor, Some(backend), "create (without search)", 32, Some(base));
+        checks.push(match (with, without) {
+            (Some(with), Some(without)) if without.rps > 0.0 => {
+                let drop = 1.0 - with.rps / without.rps;
+                Check {
+                    target,
+                    goal,
+                    measured: format!("{:.1} % fewer ({:.0} vs {:.0} creates/s)", drop * 100.0, with.rps, without.rps),
+                    verdict: if drop <= 0.15 { Verdict::Met } else { Verdict::Missed },
+                }
+            }
+            _ => Check { target, goal, measured: "-".into(), verdict: Verdict::NotMeasured },
         });
         checks
     }
@@ -710,6 +819,26 @@ impl Report {
                 s.written.seconds,
                 rate
             );
+        }
+        if !self.search_index.is_empty() {
+            let _ = writeln!(md, "\n### The search index's size (reads database)\n");
+            let _ = writeln!(
+                md,
+                "| backend | tickets | messages | message bodies MiB | `ticket_search` MiB | full-text index MiB |"
+            );
+            let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|");
+            for s in &self.search_index {
+                let _ = writeln!(
+                    md,
+                    "| {} | {} | {} | {:.1} | {:.1} | {:.1} |",
+                    s.backend.title(),
+                    thousands(s.tickets),
+                    thousands(s.messages),
+                    s.messages_mib,
+                    s.text_mib,
+                    s.index_mib
+                );
+            }
         }
         let errors: Vec<&Run> = self.runs.iter().filter(|r| r.errors > 0).collect();
         if !errors.is_empty() {

@@ -30,8 +30,8 @@ use crate::driver::{self, Plan, Request};
 use crate::floor_db::{self, Op};
 use crate::outbox;
 use crate::process::{self, Server};
-use crate::report::{thousands, Machine, Report, Run, Seeding, ServerMemory, Subject};
-use crate::scenarios::{create_body, Actors, FeedPages, Kind, Scenario};
+use crate::report::{thousands, Machine, Report, Run, SearchIndexSize, Seeding, ServerMemory, Subject};
+use crate::scenarios::{create_body, Actors, DeepPage, FeedPages, Kind, Scenario, ALL_TICKETS, CURSOR_DEEP};
 use crate::seed::Dataset;
 use crate::tokens::Minter;
 use crate::BoxError;
@@ -217,6 +217,7 @@ pub fn run(settings: Settings) -> Result<(), BoxError> {
         machine: Machine::detect(),
         wall_seconds: 0.0,
         seeding: Vec::new(),
+        search_index: Vec::new(),
         runs: Vec::new(),
         memory: Vec::new(),
         ratios: Vec::new(),
@@ -515,8 +516,11 @@ impl Bench {
         }
         self.webhooks(backend, &server)?;
         self.stop(server, Some(backend), idle);
-        for concurrency in CONCURRENCY {
-            self.db_run(backend, &database.url, Op::Create, concurrency, BASE)?;
+        // Issue 14: the search row's share of a create, at the database.
+        for op in [Op::Create, Op::CreateWithoutSearch] {
+            for concurrency in CONCURRENCY {
+                self.db_run(backend, &database.url, op, concurrency, BASE)?;
+            }
         }
         Ok(())
     }
@@ -572,6 +576,7 @@ impl Bench {
     /// Reads at the base size, then the scale runs as the dataset grows.
     fn reads(&mut self, backend: Backend) -> Result<(), BoxError> {
         let database = self.prepare(backend, "reads")?;
+        self.measure_search_index(backend, &database.url)?;
         let (mut server, mut idle) = self.start(backend, "reads, 10,000 tickets", &database.url)?;
         // The bodies the HTTP floor will serve, and a check that the seeded rows read back.
         let mut rng = crate::rng::Rng::new(7);
@@ -616,6 +621,7 @@ impl Bench {
                 ));
                 self.report.seeding.push(Seeding { backend, database: "reads".into(), tickets_after: size, written });
                 present = size;
+                self.measure_search_index(backend, &database.url)?;
                 (server, idle) = self.start(backend, &format!("reads, {} tickets", thousands(size)), &database.url)?;
             }
             let kinds: &[Kind] = if size == BASE {
@@ -624,7 +630,6 @@ impl Bench {
                     Kind::Queue,
                     Kind::QueueAssignee,
                     Kind::QueueSearch,
-                    Kind::QueueSearchOrder,
                     Kind::Mine,
                     Kind::Customers,
                     Kind::ConsoleQueue,
@@ -638,6 +643,15 @@ impl Bench {
                     self.http_run(&server, Subject::Supportdesk, Some(backend), kind, concurrency, size)?;
                 }
             }
+            // Issue 14: search and cursors at every size.
+            for kind in
+                [Kind::SearchRare, Kind::SearchCommon, Kind::SearchNumber, Kind::QueueSearchOrder, Kind::CursorFirst]
+            {
+                for concurrency in CONCURRENCY {
+                    self.http_run(&server, Subject::Supportdesk, Some(backend), kind, concurrency, size)?;
+                }
+            }
+            self.deep_page(backend, &server, size)?;
             // Issue 13: the SLA queues at both concurrencies, the reports at concurrency 1 (a
             // lead opening the page), at every size.
             for kind in [Kind::QueueBreached, Kind::QueueDue] {
@@ -659,6 +673,55 @@ impl Bench {
             self.db_run(backend, &database.url, Op::QueueWithCount, 1, size)?;
         }
         self.stop(server, Some(backend), idle);
+        Ok(())
+    }
+
+    /// The search index's size in the reads database as it is now.
+    fn measure_search_index(&mut self, backend: Backend, url: &str) -> Result<(), BoxError> {
+        let mut db = Db::open(url, Role::Seeder)?;
+        let (tickets, messages, message_bytes, text_bytes, index_bytes) = crate::db::search_sizes(&mut db)?;
+        let mib = |bytes: u64| bytes as f64 / (1024.0 * 1024.0);
+        let size = SearchIndexSize {
+            backend,
+            tickets,
+            messages,
+            text_mib: mib(text_bytes),
+            index_mib: mib(index_bytes),
+            messages_mib: mib(message_bytes),
+        };
+        say(&format!(
+            "{}: search index at {} tickets ({} messages, {:.1} MiB of bodies): ticket_search {:.1} MiB, full-text index {:.1} MiB",
+            backend.title(),
+            thousands(tickets),
+            thousands(messages),
+            size.messages_mib,
+            size.text_mib,
+            size.index_mib
+        ));
+        self.report.search_index.push(size);
+        Ok(())
+    }
+
+    /// `cursor (deep page)`: the page of every ticket, newest first, at 90 % of the dataset
+    /// (position 900,000 of 1,000,000), by the cursor the list itself hands out.
+    fn deep_page(&mut self, backend: Backend, server: &Server, size: u64) -> Result<(), BoxError> {
+        if !self.settings.runs(CURSOR_DEEP) {
+            return Ok(());
+        }
+        let token = self.actors.agent_token().ok_or("the dataset has no agent")?;
+        let position = size / 10 * 9;
+        let started = Instant::now();
+        let cursor = self.runtime.block_on(cursor_at(server.addr, &token, position))?;
+        say(&format!(
+            "  {CURSOR_DEEP}: the cursor at position {} found in {:.1} s",
+            thousands(position),
+            started.elapsed().as_secs_f64()
+        ));
+        let page: Arc<dyn driver::Workload> =
+            Arc::new(DeepPage { path: format!("{ALL_TICKETS}&cursor={cursor}"), token });
+        for concurrency in CONCURRENCY {
+            self.drive(server, Subject::Supportdesk, Some(backend), CURSOR_DEEP, page.clone(), concurrency, size)?;
+        }
         Ok(())
     }
 
@@ -718,6 +781,26 @@ impl Bench {
         let _ = std::fs::remove_dir_all(&dir);
         Ok(())
     }
+}
+
+/// The cursor of [`ALL_TICKETS`] after its first `position` tickets (a multiple of 100),
+/// walked 100 at a time.
+async fn cursor_at(addr: std::net::SocketAddr, token: &Arc<str>, position: u64) -> Result<String, BoxError> {
+    let first = ALL_TICKETS.replace("size=20", "size=100");
+    let mut cursor: Option<String> = None;
+    for _ in 0..position.div_ceil(100).max(1) {
+        let path = match &cursor {
+            Some(cursor) => format!("{first}&cursor={cursor}"),
+            None => first.clone(),
+        };
+        let response = driver::fetch(addr, &Request::get(path.clone(), token)).await?;
+        if response.status != 200 {
+            return Err(format!("GET {path} answered {}", response.status).into());
+        }
+        let page: serde_json::Value = serde_json::from_slice(&response.body)?;
+        cursor = Some(page["meta"]["nextCursor"].as_str().ok_or("the list ended before the position")?.to_owned());
+    }
+    cursor.ok_or_else(|| "no cursor".into())
 }
 
 fn path_text(path: &Path) -> Result<String, BoxError> {

@@ -11,7 +11,8 @@ use std::sync::Arc;
 use crate::driver::{Request, Workload};
 use crate::rng::Rng;
 use crate::seed::{
-    id_text, Dataset, GENERAL_CUSTOMERS, GET_TICKETS, REPLY_CUSTOMERS, REPLY_TICKETS_PER_CUSTOMER, SEARCH_WORD,
+    id_text, product_word, Dataset, GENERAL_CUSTOMERS, GET_TICKETS, REPLY_CUSTOMERS, REPLY_TICKETS_PER_CUSTOMER,
+    SEARCH_WORD,
 };
 use crate::tokens::Minter;
 use crate::BoxError;
@@ -24,6 +25,10 @@ pub const QUEUE_BREACHED: &str = "/api/v1/admin/tickets?slaBreached=true&size=20
 
 /// The queue by SLA due time (issue 13), soonest first.
 pub const QUEUE_DUE: &str = "/api/v1/admin/tickets?sort=dueAt&size=20";
+
+/// Every ticket, newest first: the list the cursor scenarios read (its first page, and a
+/// page far into it by `cursor`).
+pub const ALL_TICKETS: &str = "/api/v1/admin/tickets?sort=-createdAt&size=20";
 
 /// The report summary of the last 30 days (the default range), per day.
 pub const REPORT_DAY: &str = "/api/v1/admin/reports/summary?groupBy=day";
@@ -58,6 +63,15 @@ pub enum Kind {
     /// All tickets searched for one seeded ticket's order id (`q=ORD-…`, at most one
     /// match: a rare term), best match first.
     QueueSearchOrder,
+    /// All tickets searched for a word of about one ticket in 50,000 (a product name in
+    /// the first message), best match first.
+    SearchRare,
+    /// All tickets searched for a word in most of them (`parcel`), best match first.
+    SearchCommon,
+    /// All tickets searched for a ticket number (`q=<number>`), best match first.
+    SearchNumber,
+    /// The first page of every ticket, newest first (`cursor` scenarios' baseline).
+    CursorFirst,
     /// The queue of tickets with a recorded SLA breach, newest first.
     QueueBreached,
     /// The whole queue, soonest SLA due time first.
@@ -98,6 +112,10 @@ impl Kind {
             Kind::QueueAssignee => "queue (assigneeId)",
             Kind::QueueSearch => "queue (q)",
             Kind::QueueSearchOrder => "queue (q order id)",
+            Kind::SearchRare => "search (rare word)",
+            Kind::SearchCommon => "search (common word)",
+            Kind::SearchNumber => "search (number)",
+            Kind::CursorFirst => "cursor (first page)",
             Kind::QueueBreached => "queue (slaBreached)",
             Kind::QueueDue => "queue (sort=dueAt)",
             Kind::Report => "report (day)",
@@ -171,6 +189,24 @@ impl Workload for FeedPages {
     }
 }
 
+/// `cursor (deep page)`: an agent reads the page of [`ALL_TICKETS`] that a cursor far into
+/// the list names (found by walking the list once).
+pub struct DeepPage {
+    /// The page's path, cursor included.
+    pub path: String,
+    /// The agent's token.
+    pub token: Arc<str>,
+}
+
+/// The name of the deep page's scenario.
+pub const CURSOR_DEEP: &str = "cursor (deep page)";
+
+impl Workload for DeepPage {
+    fn next(&self, _task: usize, _rng: &mut Rng) -> Request {
+        Request::get(self.path.clone(), &self.token)
+    }
+}
+
 /// A scenario over a dataset's actors.
 pub struct Scenario {
     kind: Kind,
@@ -212,6 +248,11 @@ impl Scenario {
         Request::get(path.to_owned(), self.agent(rng.below(self.actors.agents.len())))
     }
 
+    /// One of the base tickets' numbers: present at every size of the dataset.
+    fn base_number(&self, rng: &mut Rng) -> u64 {
+        self.data.largest - rng.below(usize::try_from(self.data.base).unwrap_or(1).max(1)) as u64
+    }
+
     fn reply_ticket(&self, task: usize, rng: &mut Rng) -> &str {
         let tickets = &self.actors.reply_tickets[task % REPLY_CUSTOMERS];
         &tickets[rng.below(tickets.len())]
@@ -246,10 +287,20 @@ impl Workload for Scenario {
             }
             Kind::QueueSearch => self.queue(rng, &format!("{QUEUE}&q={SEARCH_WORD}")),
             Kind::QueueSearchOrder => {
-                // One of the base tickets, present at every size; about a third have an order.
-                let number = self.data.largest - rng.below(usize::try_from(self.data.base).unwrap_or(1).max(1)) as u64;
+                // About a third of the tickets have an order.
+                let number = self.base_number(rng);
                 self.queue(rng, &format!("/api/v1/admin/tickets?size=20&q=ORD-{number:08}"))
             }
+            Kind::SearchRare => {
+                let word = product_word(self.base_number(rng));
+                self.queue(rng, &format!("/api/v1/admin/tickets?size=20&q={word}"))
+            }
+            Kind::SearchCommon => self.queue(rng, &format!("/api/v1/admin/tickets?size=20&q={SEARCH_WORD}")),
+            Kind::SearchNumber => {
+                let number = self.base_number(rng);
+                self.queue(rng, &format!("/api/v1/admin/tickets?size=20&q={number}"))
+            }
+            Kind::CursorFirst => self.queue(rng, ALL_TICKETS),
             Kind::QueueBreached => self.queue(rng, QUEUE_BREACHED),
             Kind::QueueDue => self.queue(rng, QUEUE_DUE),
             Kind::Report => self.queue(rng, REPORT_DAY),

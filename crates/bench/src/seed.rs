@@ -50,8 +50,29 @@ pub const REPLY_TICKETS_PER_CUSTOMER: usize = 4;
 pub const GENERAL_CUSTOMERS: usize = 2_000;
 /// Agents: they answer, get assigned, and read the queue.
 pub const AGENTS: usize = 8;
-/// A word in about a quarter of the subjects, for the queue's `q` filter.
+/// A common word: in about a quarter of the subjects and in every agent's reply, so in most
+/// tickets (the `search (common word)` scenario and the queue's `q` filter).
 pub const SEARCH_WORD: &str = "parcel";
+/// How many product names the first messages mention ([`product_word`]): each is in one
+/// ticket of every 50,000, about 20 of 1,000,000 (the `search (rare word)` scenario).
+pub const PRODUCT_WORDS: u64 = 50_000;
+
+/// The product ticket `number`'s first message names: a made-up word of three syllables
+/// (letters only, so it folds to one search word), rare by construction.
+pub fn product_word(number: u64) -> String {
+    const CONSONANTS: &[u8; 20] = b"bcdfghjklmnprstvwxyz";
+    const VOWELS: &[u8; 5] = b"aeiou";
+    let mut k = number % PRODUCT_WORDS;
+    let mut word = String::with_capacity(7);
+    for _ in 0..3 {
+        let syllable = (k % 100) as usize;
+        k /= 100;
+        word.push(char::from(CONSONANTS[syllable / 5]));
+        word.push(char::from(VOWELS[syllable % 5]));
+    }
+    word.push('x');
+    word
+}
 /// The one SLA policy every seeded ticket is under: 24/7, first response in 36 hours,
 /// resolution in 4 days, paused while answered; with the seeded gaps between steps (up to
 /// two days) about half the tickets breach one clock.
@@ -134,6 +155,11 @@ const SUBJECTS: [(&str, bool); 12] = [
 /// The story of a ticket: which commands it went through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
+    /// Answered, the customer wrote back, answered again and resolved: `resolved` (four
+    /// messages).
+    ResolvedAfterTwoReplies,
+    /// The same, closed: `closed`.
+    ClosedAfterTwoReplies,
     /// Opened, nothing since: `open`.
     New,
     /// Assigned: `in_progress`.
@@ -160,14 +186,17 @@ const RECENT_MIX: [(Kind, u32); 6] = [
     (Kind::Closed, 25),
 ];
 
-/// The mix of older tickets: about 1 % still open.
-const OLD_MIX: [(Kind, u32); 6] = [
+/// The mix of older tickets: about 1 % still open; three in five finished ones took two
+/// replies, so there are about three messages a ticket (3,000,000 at 1,000,000 tickets).
+const OLD_MIX: [(Kind, u32); 8] = [
     (Kind::New, 1),
     (Kind::Assigned, 1),
     (Kind::Answered, 3),
     (Kind::Reopened, 1),
-    (Kind::Resolved, 24),
-    (Kind::Closed, 170),
+    (Kind::Resolved, 10),
+    (Kind::ResolvedAfterTwoReplies, 14),
+    (Kind::Closed, 68),
+    (Kind::ClosedAfterTwoReplies, 102),
 ];
 
 /// A ticket row as inserted (the columns of `tickets`).
@@ -667,10 +696,11 @@ impl Dataset {
         };
         let with_photo = rng.below(5) == 0;
         let description = format!(
-            "{subject}. Hello, I placed this order a while ago and I am still waiting for a proper answer. \
+            "{subject}. It is about the {} I bought. Hello, I placed this order a while ago and I am still waiting for a proper answer. \
              The confirmation email said it would arrive within three working days, but nothing has changed \
              since then. Could you please check what happened and tell me what the next step is? \
              Thank you in advance, {}",
+            product_word(number),
             customer.name
         );
         let attachments = if with_photo {
@@ -732,7 +762,7 @@ impl Dataset {
         let steps: usize = match kind {
             Kind::New => 0,
             Kind::Assigned | Kind::Answered | Kind::Resolved | Kind::Closed => 1,
-            Kind::Reopened => 3,
+            Kind::Reopened | Kind::ResolvedAfterTwoReplies | Kind::ClosedAfterTwoReplies => 3,
             Kind::Thread => THREAD_LENGTH - 1,
         };
         let room = (self.newest_micros - created).max(0);
@@ -768,6 +798,15 @@ impl Dataset {
             Kind::Closed => {
                 let t = next(&mut story.rng);
                 story.agent_reply(t, Some("closed"));
+            }
+            Kind::ResolvedAfterTwoReplies | Kind::ClosedAfterTwoReplies => {
+                let t = next(&mut story.rng);
+                story.agent_reply(t, None);
+                let t = next(&mut story.rng);
+                story.customer_reply(t);
+                let t = next(&mut story.rng);
+                let end = if kind == Kind::ResolvedAfterTwoReplies { "resolved" } else { "closed" };
+                story.agent_reply(t, Some(end));
             }
             Kind::Thread => {
                 for step in 0..steps {
@@ -1052,6 +1091,9 @@ impl Rows {
                 for chunk in self.search.chunks(ROWS_PER_STATEMENT) {
                     diesel::insert_into(ticket_search::table).values(chunk).execute(c)?;
                 }
+                // The word list the store keeps beside the FTS5 index, as the store keeps it.
+                let texts = self.search.iter().flat_map(|r| [&r.subject, &r.messages, &r.notes, &r.customer, &r.refs]);
+                supportdesk_store_diesel::remember_words(c, texts.map(String::as_str))?;
             }
         }
         Ok(())

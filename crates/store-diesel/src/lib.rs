@@ -59,4 +59,5 @@ mod webhooks;
 pub use config::{Backend, DieselConfig};
 pub use query::Paged;
 pub use rows::{sla_due_at_column, sla_met, sla_text};
+pub use search::remember_words;
 pub use store::{DieselStore, PoolStats};

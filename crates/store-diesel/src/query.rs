@@ -18,7 +18,7 @@ use crate::db::{on_backend, DbConnection, MultiBackend};
 use crate::error::Failure;
 use crate::rows::{id_text, TicketRow};
 use crate::schema::{agents, categories, customers, ticket_tags, tickets};
-use crate::search::TextFilter;
+use crate::search::{TenantIs, TextFilter};
 
 /// Tickets with the rows that name their customer, category and assignee. Left joins: a
 /// ticket whose customer or category row is missing still lists, with empty names (as the
@@ -59,6 +59,19 @@ pub(crate) type SummaryRow = (
     Option<String>,
     Option<String>,
     Option<String>,
+);
+
+/// A list item as read with the page's own count ([`TotalOver`]).
+type CountedSummaryRow = (
+    TicketRow,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    i64,
 );
 
 pub(crate) fn summary_columns<DB>() -> SummaryColumns<DB>
@@ -120,7 +133,7 @@ pub(crate) enum TagFilter {
 macro_rules! filter_tickets {
     ($query:expr, $filter:expr, $tag:expr) => {{
         let filter: &Filter = $filter;
-        let mut query = $query.filter(tickets::tenant.eq(filter.tenant.clone()));
+        let mut query = $query.filter(TenantIs::new(filter.tenant.clone(), filter.text.is_some()));
         if let Some(customer) = &filter.customer_id {
             query = query.filter(tickets::customer_id.eq(customer.clone()));
         }
@@ -252,7 +265,10 @@ impl Filter {
                 AssigneeFilter::Unassigned => None,
             }),
             tag: query.tag.as_ref().map(ToString::to_string),
-            text: query.text.as_ref().map(|q| TextFilter::new(tenant, q, !query.customer_view)),
+            text: query
+                .text
+                .as_ref()
+                .map(|q| TextFilter::new(tenant, q, !query.customer_view, query.sort == TicketSort::Relevance)),
             sla_breached: query.sla_breached,
             due_before: query.due_before.map(|at| crate::rows::to_db_time(at).min(crate::rows::NO_DUE_AT)),
             sort: query.sort,
@@ -279,8 +295,12 @@ impl Filter {
     /// `MultiConnection`, every execution renders the statement's SQL several times over (to
     /// look it up in the statement cache, to check that it may be cached, to collect its
     /// binds), which cost more than running it.
-    pub(crate) fn page(&self, conn: &mut DbConnection) -> Result<Vec<TicketSummary>, Failure> {
-        let rows: Vec<SummaryRow> = on_backend!(conn, |c| {
+    /// The page, and for a search by relevance how many tickets pass the filters among
+    /// its ranked matches (counted by the same statement, `COUNT(*) OVER ()`, where a
+    /// separate count would find the window of matches a second time).
+    pub(crate) fn page(&self, conn: &mut DbConnection) -> Result<(Vec<TicketSummary>, Option<u64>), Failure> {
+        let counted_here = self.text.as_ref().is_some_and(|t| t.window().is_some());
+        let rows: Vec<CountedSummaryRow> = on_backend!(conn, |c| {
             // The tickets of the tenant that pass every filter, with their names.
             let mut query = filter_tickets!(summary_source().into_boxed(), self, TagFilter::Exists);
             if let Some((value, id)) = &self.after {
@@ -314,7 +334,17 @@ impl Filter {
                     _ => query.filter(diesel::dsl::sql::<Bool>("1 = 0")),
                 };
             }
-            let query = query.select(summary_columns());
+            let query = query.select((
+                TicketRow::as_select(),
+                customers::name.nullable(),
+                customers::email.nullable(),
+                customers::image_url.nullable(),
+                categories::slug.nullable(),
+                categories::name.nullable(),
+                agents::name.nullable(),
+                agents::email.nullable(),
+                TotalOver(counted_here),
+            ));
             let query = match self.sort {
                 // Best match first, then newest first.
                 TicketSort::Relevance => match &self.text {
@@ -350,7 +380,15 @@ impl Filter {
             };
             Paged { query, limit: self.limit, offset: self.offset }.load(c)
         })?;
-        rows.into_iter().map(summary).collect()
+        let total = match rows.first() {
+            Some(row) if counted_here => Some(u64::try_from(row.8).unwrap_or(0)),
+            _ => None,
+        };
+        let items = rows
+            .into_iter()
+            .map(|(ticket, a, b, c, d, e, f, g, _)| summary((ticket, a, b, c, d, e, f, g)))
+            .collect::<Result<_, _>>()?;
+        Ok((items, total))
     }
 
     /// Whether the order runs from the largest value down.
@@ -397,6 +435,51 @@ impl Filter {
         Ok(u64::try_from(count).unwrap_or(0))
     }
 
+    /// Expands the search's prefixes (see [`TextFilter::expand_prefixes`]).
+    pub(crate) fn expand_prefixes(&mut self, conn: &mut DbConnection) -> Result<(), Failure> {
+        match &mut self.text {
+            Some(text) => text.expand_prefixes(conn),
+            None => Ok(()),
+        }
+    }
+
+    /// Whether a search by relevance had more matches than it ranks (the newest
+    /// [`crate::search::RANKED_MATCHES`] of the tenant, before the other filters), given the
+    /// list's `total`: then the total is a lower bound. Counts only when other filters may
+    /// have hidden some of the window.
+    pub(crate) fn ranked_window_full(&self, total: u64, conn: &mut DbConnection) -> Result<bool, Failure> {
+        let Some((text, window)) = self.text.as_ref().and_then(|t| t.window().map(|w| (t, w))) else {
+            return Ok(false);
+        };
+        if total >= u64::try_from(window).unwrap_or(u64::MAX) {
+            return Ok(true);
+        }
+        let narrowed = self.customer_id.is_some()
+            || !self.statuses.is_empty()
+            || self.category_id.is_some()
+            || !self.priorities.is_empty()
+            || self.delivery_id.is_some()
+            || self.updated_since.is_some()
+            || self.source.is_some()
+            || self.order_id.is_some()
+            || self.assignee.is_some()
+            || self.tag.is_some()
+            || self.sla_breached
+            || self.due_before.is_some();
+        if !narrowed {
+            return Ok(false);
+        }
+        let count: i64 = on_backend!(conn, |c| {
+            let matching = tickets::table
+                .filter(TenantIs::new(self.tenant.clone(), true))
+                .filter(text.condition())
+                .select(One)
+                .into_boxed();
+            CappedCount { query: matching, cap: window }.get_result(c)
+        })?;
+        Ok(count >= window)
+    }
+
     /// The total for a page of `found` items, counted up to the cap: known without counting
     /// when the page is the last one (fewer items than asked, and not past the end).
     /// A keyset page counts: its total is the whole list's, not what follows the cursor.
@@ -406,6 +489,35 @@ impl Filter {
         let last_page =
             self.after.is_none() && found < u64::try_from(self.limit).unwrap_or(0) && (found > 0 || offset == 0);
         Ok(if last_page { offset + found } else { self.capped_count(conn)? })
+    }
+}
+
+/// `COUNT(*) OVER ()` (every row the filters pass, before the page's `LIMIT`) when set,
+/// else the constant `-1` (a `BIGINT` on both backends): a page that counts itself.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TotalOver(bool);
+
+impl Expression for TotalOver {
+    type SqlType = BigInt;
+}
+
+impl<QS> SelectableExpression<QS> for TotalOver {}
+
+impl<QS> AppearsOnTable<QS> for TotalOver {}
+
+impl<GB> diesel::expression::ValidGrouping<GB> for TotalOver {
+    type IsAggregate = diesel::expression::is_aggregate::Never;
+}
+
+impl QueryId for TotalOver {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<DB: Backend> QueryFragment<DB> for TotalOver {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql(if self.0 { "COUNT(*) OVER ()" } else { "CAST(-1 AS BIGINT)" });
+        Ok(())
     }
 }
 

@@ -14,11 +14,12 @@ use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::sql_types::{Bool, Double, Integer, Text};
 use diesel::sqlite::Sqlite;
 use supportdesk_app::{match_of, SearchDocument, SearchText, StoreError, TicketSummary};
-use supportdesk_domain::search::SearchQuery;
+use supportdesk_domain::search::{SearchQuery, Term};
 use supportdesk_domain::{EventData, Message, TenantKey, Ticket, TicketChange};
 
 use crate::db::{write_transaction, DbConnection};
 use crate::error::Failure;
+use crate::query::Paged;
 use crate::rows::{id_text, MessageRow, TicketRow};
 use crate::schema::{customers, messages, ticket_search, tickets};
 use crate::store::DieselStore;
@@ -26,6 +27,61 @@ use crate::store::DieselStore;
 diesel::define_sql_function! {
     /// `substr(text, start, length)`, the same on both backends (in characters).
     fn substr(text: Text, start: Integer, length: Integer) -> Text;
+}
+
+diesel::define_sql_function! {
+    /// The natural logarithm: PostgreSQL's own; on SQLite (built without its math
+    /// functions) registered on every connection by [`register_functions`].
+    fn ln(x: Double) -> Double;
+}
+
+/// Registers on a SQLite connection the SQL functions the search's rank uses and SQLite
+/// lacks (`ln`).
+///
+/// # Errors
+///
+/// SQLite refuses the registration.
+pub(crate) fn register_functions(conn: &mut diesel::SqliteConnection) -> QueryResult<()> {
+    ln_utils::register_impl(conn, |x: f64| x.ln())
+}
+
+diesel::table! {
+    /// SQLite only (migration `20261209000000_search_words`): every word of the index.
+    search_words (word) {
+        word -> Text,
+    }
+}
+
+/// How many words a prefix may stand for and still be searched as those words; a prefix
+/// of more (a short one) is left to FTS5.
+const MAX_PREFIX_WORDS: i64 = 32;
+
+/// Records the words of `texts` (folded, space-separated) in `search_words`, on SQLite, in
+/// the caller's transaction. PostgreSQL's GIN index needs no word list.
+///
+/// # Errors
+///
+/// Database errors.
+pub fn remember_words<'a>(
+    conn: &mut diesel::SqliteConnection,
+    texts: impl IntoIterator<Item = &'a str>,
+) -> QueryResult<()> {
+    let mut words: Vec<&str> = texts.into_iter().flat_map(|t| t.split(' ')).filter(|w| !w.is_empty()).collect();
+    words.sort_unstable();
+    words.dedup();
+    for chunk in words.chunks(500) {
+        let rows: Vec<_> = chunk.iter().map(|w| search_words::word.eq(*w)).collect();
+        diesel::insert_or_ignore_into(search_words::table).values(rows).execute(conn)?;
+    }
+    Ok(())
+}
+
+/// [`remember_words`] on either backend's connection (a no-op on PostgreSQL).
+fn remember(conn: &mut DbConnection, texts: &[&str]) -> Result<(), Failure> {
+    if let DbConnection::Sqlite(c) = conn {
+        remember_words(c, texts.iter().copied())?;
+    }
+    Ok(())
 }
 
 /// The most characters kept of one field, as an SQL integer.
@@ -55,6 +111,7 @@ fn customer_of(conn: &mut DbConnection, tenant: &str, id: &str) -> Result<(Strin
 /// Writes the search row of a ticket from its document, replacing any.
 fn write_document(conn: &mut DbConnection, ticket: &Ticket, document: SearchDocument) -> Result<(), Failure> {
     let (tenant, id) = (ticket.tenant.to_string(), id_text(ticket.id.as_uuid()));
+    remember(conn, &[&document.subject, &document.public, &document.notes, &document.customer, &document.refs])?;
     diesel::delete(
         ticket_search::table.filter(ticket_search::tenant.eq(&tenant)).filter(ticket_search::ticket_id.eq(&id)),
     )
@@ -93,6 +150,7 @@ pub(crate) fn index_change(conn: &mut DbConnection, change: &TicketChange) -> Re
     if let Some(message) = &change.message {
         let mut added = SearchDocument::default();
         added.add_message(message);
+        remember(conn, &[&added.public, &added.notes])?;
         if message.internal {
             diesel::update(row())
                 .set(ticket_search::notes.eq(substr(
@@ -114,6 +172,7 @@ pub(crate) fn index_change(conn: &mut DbConnection, change: &TicketChange) -> Re
     let subject_changed = change.events.iter().any(|e| matches!(&e.data, EventData::Triaged { subject: Some(_), .. }));
     if subject_changed {
         let subject = SearchDocument::new(ticket, &[], "", None).subject;
+        remember(conn, &[&subject])?;
         diesel::update(row()).set(ticket_search::subject.eq(capped(subject))).execute(conn)?;
     }
     Ok(())
@@ -131,10 +190,12 @@ pub(crate) fn index_customer(
         .filter(tickets::tenant.eq(tenant))
         .filter(tickets::customer_id.eq(customer_id))
         .select(tickets::id);
+    let text = SearchDocument::customer_text(name, email);
+    remember(conn, &[&text])?;
     diesel::update(
         ticket_search::table.filter(ticket_search::tenant.eq(tenant)).filter(ticket_search::ticket_id.eq_any(theirs)),
     )
-    .set(ticket_search::customer.eq(capped(SearchDocument::customer_text(name, email))))
+    .set(ticket_search::customer.eq(capped(text)))
     .execute(conn)?;
     Ok(())
 }
@@ -146,6 +207,9 @@ const REINDEX_BATCH: i64 = 500;
 /// (in the caller's transaction); returns how many tickets were indexed.
 pub(crate) fn reindex(conn: &mut DbConnection) -> Result<u64, Failure> {
     diesel::delete(ticket_search::table).execute(conn)?;
+    if let DbConnection::Sqlite(c) = conn {
+        diesel::delete(search_words::table).execute(c)?;
+    }
     let mut after: Option<(String, String)> = None;
     let mut indexed = 0;
     loop {
@@ -195,33 +259,105 @@ impl DieselStore {
     }
 }
 
-/// How many matches a search on SQLite considers: the newest this many rows of the FTS
-/// index that match (of every tenant; the tenant is filtered after). It bounds a common
-/// word's cost (its page, count and ranks) to this many rows, whatever the data; a search
-/// with more matches lists and ranks the newest of them (docs/storage.md, "Search").
-pub(crate) const SQLITE_CANDIDATES: i64 = 10_000;
+/// How many matches a search by relevance ranks: the newest this many of the tenant's
+/// matching tickets (on SQLite the newest rows of the FTS index, of every tenant, the tenant
+/// filtered after). It bounds a common word's cost (its ranks, its page, its count) whatever
+/// the data; such a search's total says "at least" (`totalIsCapped`) and its pages reach the
+/// best of those matches. A search with a `sort` has no such bound on PostgreSQL and walks
+/// every match by cursor (docs/storage.md, "Search").
+pub(crate) const RANKED_MATCHES: i64 = 1_000;
+
+/// How many matches a sorted search considers on SQLite: the newest this many rows of the
+/// FTS index that match.
+pub(crate) const SQLITE_SORTED_MATCHES: i64 = 10_000;
+
+/// One wanted term as the rank counts it: the text to find in a field with a space before
+/// each word (`" arrived broken"`; a quoted phrase also ends with a space, so that its last
+/// word matches whole), and its length in bytes.
+#[derive(Debug, Clone)]
+struct Needle {
+    text: String,
+    bytes: u32,
+}
 
 /// A `q` as each engine reads it, with the number it names and whose view it is.
 #[derive(Debug, Clone)]
 pub(crate) struct TextFilter {
     /// The tenant whose rows are searched.
     tenant: String,
+    /// The query.
+    query: SearchQuery,
     /// The FTS5 MATCH expression.
     fts5: String,
     /// The `to_tsquery('simple', ...)` text.
     tsquery: String,
     /// The ticket number `q` names, if any.
     number: Option<i64>,
+    /// The wanted terms, for the rank.
+    needles: Vec<Needle>,
+    /// Whether the caller is staff (every field) or a customer (subject, public messages).
+    staff: bool,
+    /// `Some(n)`: only the newest `n` matches (a search by relevance, or any on SQLite).
+    window: Option<i64>,
 }
 
 impl TextFilter {
-    pub(crate) fn new(tenant: &TenantKey, text: &SearchText, staff: bool) -> Self {
+    /// The search `text` of `tenant`, for staff or a customer; `ranked` when its results
+    /// come by relevance.
+    pub(crate) fn new(tenant: &TenantKey, text: &SearchText, staff: bool, ranked: bool) -> Self {
+        let needles = text
+            .query()
+            .wanted()
+            .map(|term| {
+                let mut needle = format!(" {}", term.words().join(" "));
+                if !term.prefix() {
+                    needle.push(' ');
+                }
+                let bytes = u32::try_from(needle.len()).unwrap_or(u32::MAX);
+                Needle { text: needle, bytes }
+            })
+            .collect();
         Self {
             tenant: tenant.to_string(),
-            fts5: fts5_query(text.query(), staff),
+            query: text.query().clone(),
+            fts5: fts5_query(text.query(), staff, &HashMap::new()),
             tsquery: tsquery(text.query(), staff),
             number: text.number().map(|n| n.get()),
+            needles,
+            staff,
+            window: if ranked { Some(RANKED_MATCHES) } else { None },
         }
+    }
+
+    /// On SQLite, rewrites each prefix of four characters or more (shorter ones FTS5's
+    /// prefix indexes serve) as the words of the index it starts, read from `search_words`:
+    /// FTS5 streams words newest first and stops after the window, where a prefix query
+    /// first merges every entry of every word it starts (30 ms for a word in 1,000,000
+    /// tickets). A prefix of more than [`MAX_PREFIX_WORDS`] words stays a prefix.
+    pub(crate) fn expand_prefixes(&mut self, conn: &mut DbConnection) -> Result<(), Failure> {
+        let DbConnection::Sqlite(c) = conn else {
+            return Ok(());
+        };
+        let mut words_of: HashMap<String, Vec<String>> = HashMap::new();
+        for term in self.query.wanted().chain(self.query.excluded()) {
+            let Some(last) = term.words().last() else { continue };
+            if !term.prefix() || last.chars().count() < 4 || words_of.contains_key(last) {
+                continue;
+            }
+            // Every word that starts with `last` sorts from `last` up to `last` followed by
+            // the greatest character.
+            let words = search_words::table
+                .filter(search_words::word.ge(last.clone()))
+                .filter(search_words::word.lt(format!("{last}\u{10FFFF}")))
+                .order_by(search_words::word)
+                .select(search_words::word);
+            let found: Vec<String> = Paged { query: words, limit: MAX_PREFIX_WORDS + 1, offset: 0 }.load(c)?;
+            if i64::try_from(found.len()).unwrap_or(i64::MAX) <= MAX_PREFIX_WORDS {
+                words_of.insert(last.clone(), found);
+            }
+        }
+        self.fts5 = fts5_query(&self.query, self.staff, &words_of);
+        Ok(())
     }
 
     /// The condition: the ticket's search row matches, or `q` is its number.
@@ -229,31 +365,60 @@ impl TextFilter {
         TextCondition(self.clone())
     }
 
-    /// The relevance, lower first (SQLite's bm25 is negative, PostgreSQL's rank is negated);
-    /// 0 for a ticket found only by its number.
+    /// The relevance, lower first (the score negated); 0 for a ticket found only by its
+    /// number.
     pub(crate) fn rank(&self) -> TextRank {
         TextRank(self.clone())
     }
+
+    /// The same search with no other filter: the one whose count says whether the window of
+    /// ranked matches was full.
+    pub(crate) fn window(&self) -> Option<i64> {
+        self.window
+    }
 }
 
-/// One term as FTS5 reads it: its words quoted as a phrase, `*` for a prefix.
-fn fts5_term(words: &[String], prefix: bool) -> String {
+/// A phrase as FTS5 reads it: its words quoted.
+fn fts5_phrase(words: &[&str]) -> String {
     // The words hold only letters and digits; a quote would be doubled all the same.
-    let phrase = words.join(" ").replace('"', "\"\"");
-    if prefix {
-        format!("\"{phrase}\"*")
-    } else {
-        format!("\"{phrase}\"")
+    format!("\"{}\"", words.join(" ").replace('"', "\"\""))
+}
+
+/// One term as FTS5 reads it: its words quoted as a phrase, `*` for a prefix; a prefix
+/// whose words `words_of` lists becomes those phrases joined by `OR` (none: the exact
+/// phrase, which no row holds either).
+fn fts5_term(term: &Term, words_of: &HashMap<String, Vec<String>>) -> String {
+    let words: Vec<&str> = term.words().iter().map(String::as_str).collect();
+    let Some((last, before)) = words.split_last() else {
+        return String::new();
+    };
+    if !term.prefix() {
+        return fts5_phrase(&words);
+    }
+    match words_of.get(*last) {
+        Some(expanded) if !expanded.is_empty() => {
+            let phrases: Vec<String> = expanded
+                .iter()
+                .map(|word| {
+                    let mut phrase = before.to_vec();
+                    phrase.push(word);
+                    fts5_phrase(&phrase)
+                })
+                .collect();
+            format!("({})", phrases.join(" OR "))
+        }
+        Some(_) => fts5_phrase(&words),
+        None => format!("{}*", fts5_phrase(&words)),
     }
 }
 
 /// The FTS5 MATCH expression: `(a AND b) NOT c NOT d`, limited to the subject and the public
-/// messages for a customer.
-pub(crate) fn fts5_query(query: &SearchQuery, staff: bool) -> String {
-    let wanted: Vec<String> = query.wanted().map(|t| fts5_term(t.words(), t.prefix())).collect();
+/// messages for a customer; prefixes as `words_of` expands them.
+pub(crate) fn fts5_query(query: &SearchQuery, staff: bool, words_of: &HashMap<String, Vec<String>>) -> String {
+    let wanted: Vec<String> = query.wanted().map(|t| fts5_term(t, words_of)).collect();
     let mut expression = format!("({})", wanted.join(" AND "));
     for term in query.excluded() {
-        expression = format!("{expression} NOT {}", fts5_term(term.words(), term.prefix()));
+        expression = format!("{expression} NOT {}", fts5_term(term, words_of));
     }
     if staff {
         expression
@@ -319,47 +484,96 @@ macro_rules! tickets_expression {
 tickets_expression!(TextCondition, Bool);
 tickets_expression!(TextRank, Double);
 
-/// Writes `OR "tickets"."number" = ?` when `q` names a number.
-fn or_number<'b, DB>(number: &'b Option<i64>, out: &mut AstPass<'_, 'b, DB>) -> QueryResult<()>
-where
-    DB: Backend + diesel::sql_types::HasSqlType<diesel::sql_types::BigInt>,
-    i64: diesel::serialize::ToSql<diesel::sql_types::BigInt, DB>,
-{
-    if let Some(number) = number {
-        out.push_sql(" OR \"tickets\".\"number\" = ");
-        out.push_bind_param::<diesel::sql_types::BigInt, i64>(number)?;
-    }
-    Ok(())
-}
-
 impl QueryFragment<Sqlite> for TextCondition {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
-        // The newest matching rows of the FTS index (at most SQLITE_CANDIDATES), then their
-        // tickets of the tenant.
-        out.push_sql("(\"tickets\".\"id\" IN (SELECT s.ticket_id FROM ticket_search s WHERE s.seq IN ");
-        out.push_sql("(SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ");
+        // The newest matching rows of the FTS index, then their tickets of the tenant, each
+        // looked up by its key: `(tenant, id) IN (…)` is the only condition on `tickets`
+        // an index serves here (the list's tenant filter is `+tenant`, see [`TenantIs`]),
+        // so SQLite cannot walk the tenant's tickets in the page's order probing the match
+        // list (it did: 240 ms for a common word at 1,000,000 tickets). Likewise the search
+        // row's tenant is `+s.tenant`, or SQLite walked the tenant's whole `(tenant,
+        // ticket_id)` index instead of looking up each match by its rowid (43 ms vs 0.2 ms).
+        let limit = self.0.window.unwrap_or(SQLITE_SORTED_MATCHES);
+        out.push_sql(
+            "((\"tickets\".\"tenant\", \"tickets\".\"id\") IN (SELECT s.tenant, s.ticket_id FROM ticket_search s",
+        );
+        out.push_sql(" WHERE s.seq IN (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ");
         out.push_bind_param::<Text, String>(&self.0.fts5)?;
-        out.push_sql(&format!(" ORDER BY rowid DESC LIMIT {SQLITE_CANDIDATES}"));
-        out.push_sql(") AND s.tenant = ");
+        out.push_sql(&format!(" ORDER BY rowid DESC LIMIT {limit})"));
+        out.push_sql(" AND +s.tenant = ");
         out.push_bind_param::<Text, String>(&self.0.tenant)?;
         out.push_sql(")");
-        or_number(&self.0.number, &mut out)?;
+        if let Some(number) = &self.0.number {
+            out.push_sql(" OR (\"tickets\".\"tenant\" = ");
+            out.push_bind_param::<Text, String>(&self.0.tenant)?;
+            out.push_sql(" AND \"tickets\".\"number\" = ");
+            out.push_bind_param::<diesel::sql_types::BigInt, i64>(number)?;
+            out.push_sql(")");
+        }
         out.push_sql(")");
         Ok(())
     }
 }
 
+/// A list's tenant filter, `"tickets"."tenant" = ?`. With a search on SQLite it is written
+/// `+"tickets"."tenant" = ?`, which no index serves, so that the search's own key lookups
+/// drive the query (see [`TextCondition`]); SQLite, with no statistics, takes an equality
+/// on an index's first column for about ten rows and would rather walk the tenant's tickets.
+#[derive(Debug, Clone)]
+pub(crate) struct TenantIs {
+    tenant: String,
+    searched: bool,
+}
+
+impl TenantIs {
+    /// The filter on `tenant`'s tickets; `searched` when the list has a `q`.
+    pub(crate) fn new(tenant: String, searched: bool) -> Self {
+        Self { tenant, searched }
+    }
+}
+
+tickets_expression!(TenantIs, Bool);
+
+impl QueryFragment<Sqlite> for TenantIs {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+        out.push_sql(if self.searched { "+\"tickets\".\"tenant\" = " } else { "\"tickets\".\"tenant\" = " });
+        out.push_bind_param::<Text, String>(&self.tenant)
+    }
+}
+
+impl QueryFragment<Pg> for TenantIs {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql("\"tickets\".\"tenant\" = ");
+        out.push_bind_param::<Text, String>(&self.tenant)
+    }
+}
+
 impl QueryFragment<Pg> for TextCondition {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        // The GIN index finds the matching rows; the tenant filters them. The ticket a
-        // number names joins the same list (a UNION inside the IN): written as
-        // `… OR number = $n` beside the subquery, PostgreSQL scanned every ticket (400 ms
-        // at 300,000 tickets).
-        out.push_sql("(\"tickets\".\"id\" IN (SELECT s.ticket_id FROM ticket_search s WHERE s.tenant = ");
-        out.push_bind_param::<Text, String>(&self.0.tenant)?;
-        out.push_sql(" AND s.document @@ to_tsquery('simple', ");
-        out.push_bind_param::<Text, String>(&self.0.tsquery)?;
-        out.push_sql(")");
+        // By relevance: the newest matching tickets, as a semi-join PostgreSQL may run
+        // either way: from the GIN index (a rare word: a few matches, sorted) or along
+        // `tickets_created` probing each ticket's search row (a common word: stops after
+        // the window). Sorted: every match, from the GIN index. The ticket a number names
+        // joins the same list (a UNION inside the IN): written as `… OR number = $n` beside
+        // the subquery, PostgreSQL scanned every ticket (400 ms at 300,000 tickets).
+        out.push_sql("(\"tickets\".\"id\" IN (");
+        match self.0.window {
+            Some(limit) => {
+                out.push_sql("(SELECT w.id FROM tickets w WHERE w.tenant = ");
+                out.push_bind_param::<Text, String>(&self.0.tenant)?;
+                out.push_sql(" AND EXISTS (SELECT 1 FROM ticket_search s WHERE s.tenant = w.tenant");
+                out.push_sql(" AND s.ticket_id = w.id AND s.document @@ to_tsquery('simple', ");
+                out.push_bind_param::<Text, String>(&self.0.tsquery)?;
+                out.push_sql(&format!(")) ORDER BY w.created_at DESC, w.id DESC LIMIT {limit})"));
+            }
+            None => {
+                out.push_sql("SELECT s.ticket_id FROM ticket_search s WHERE s.tenant = ");
+                out.push_bind_param::<Text, String>(&self.0.tenant)?;
+                out.push_sql(" AND s.document @@ to_tsquery('simple', ");
+                out.push_bind_param::<Text, String>(&self.0.tsquery)?;
+                out.push_sql(")");
+            }
+        }
         if let Some(number) = &self.0.number {
             out.push_sql(" UNION ALL SELECT n.id FROM tickets n WHERE n.tenant = ");
             out.push_bind_param::<Text, String>(&self.0.tenant)?;
@@ -371,32 +585,56 @@ impl QueryFragment<Pg> for TextCondition {
     }
 }
 
+/// The fields a caller searches, with their weights (as `SearchDocument`'s).
+const RANKED_FIELDS: [(&str, f64); 5] =
+    [("subject", 1.0), ("messages", 0.4), ("notes", 0.2), ("customer", 0.1), ("refs", 0.1)];
+
+/// Writes the rank, the same SQL on both backends and the same score as
+/// `SearchDocument::score` (the memory store's): for each wanted term and each field the
+/// caller may search, `weight × occurrences / (1 + ln(1 + words in the field))`, negated.
+/// Occurrences are counted in the stored folded text (words joined by single spaces) as
+/// the times the term's needle (`" word"`, `" a phrase "`) occurs in `" " || field || " "`,
+/// by the bytes `replace` takes out; words as the spaces plus one. It reads only the
+/// ticket's own search row, so it costs the same for a common word as for a rare one
+/// (FTS5's bm25 counted every match of a word for its IDF: 18 ms for a word in 1,000,000
+/// tickets). `float` writes a number as a double on the backend (PostgreSQL would
+/// otherwise compute in `numeric`, four times slower).
+fn walk_rank<'b, DB>(filter: &'b TextFilter, float: fn(f64) -> String, out: &mut AstPass<'_, 'b, DB>) -> QueryResult<()>
+where
+    DB: Backend + diesel::sql_types::HasSqlType<Text>,
+    String: diesel::serialize::ToSql<Text, DB>,
+{
+    let fields = if filter.staff { &RANKED_FIELDS[..] } else { &RANKED_FIELDS[..2] };
+    out.push_sql(&format!("COALESCE((SELECT {}", float(0.0)));
+    for needle in &filter.needles {
+        for (column, weight) in fields {
+            let hay = format!("(' ' || s.{column} || ' ')");
+            out.push_sql(&format!(" - {} * (octet_length({hay}) - octet_length(replace({hay}, ", float(*weight)));
+            out.push_bind_param::<Text, String>(&needle.text)?;
+            out.push_sql(&format!(
+                ", ''))) / {} / ({} + ln({} + octet_length(s.{column}) - octet_length(replace(s.{column}, ' ', ''))))",
+                float(f64::from(needle.bytes.max(1))),
+                float(1.0),
+                float(2.0)
+            ));
+        }
+    }
+    out.push_sql(&format!(
+        " FROM ticket_search s WHERE s.tenant = \"tickets\".\"tenant\" AND s.ticket_id = \"tickets\".\"id\"), {})",
+        float(0.0)
+    ));
+    Ok(())
+}
+
 impl QueryFragment<Sqlite> for TextRank {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
-        // bm25 of the ticket's row, weighted by field as `SearchDocument::WEIGHTS`; negative,
-        // better first. The candidates' ranks come from one FTS5 cursor, which SQLite runs
-        // once (a co-routine it indexes automatically): bm25 per row through a cursor of its
-        // own would count the whole match for every row (its IDF), which at 100,000 matches
-        // took seconds.
-        out.push_sql("COALESCE((SELECT f.r FROM (SELECT rowid AS seq, bm25(ticket_fts, 1.0, 0.4, 0.2, 0.1, 0.1) AS r");
-        out.push_sql(" FROM ticket_fts WHERE ticket_fts MATCH ");
-        out.push_bind_param::<Text, String>(&self.0.fts5)?;
-        out.push_sql(&format!(" ORDER BY rowid DESC LIMIT {SQLITE_CANDIDATES}) f"));
-        out.push_sql(" WHERE f.seq = (SELECT s.seq FROM ticket_search s WHERE s.tenant = \"tickets\".\"tenant\"");
-        out.push_sql(" AND s.ticket_id = \"tickets\".\"id\")), 0.0)");
-        Ok(())
+        walk_rank(&self.0, |x| format!("{x:?}"), &mut out)
     }
 }
 
 impl QueryFragment<Pg> for TextRank {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        // ts_rank with its default weights {D 0.1, C 0.2, B 0.4, A 1.0}, negated so that
-        // the better match sorts first in ascending order, as on SQLite.
-        out.push_sql("COALESCE((SELECT -ts_rank(s.document, to_tsquery('simple', ");
-        out.push_bind_param::<Text, String>(&self.0.tsquery)?;
-        out.push_sql(")) FROM ticket_search s WHERE s.tenant = \"tickets\".\"tenant\"");
-        out.push_sql(" AND s.ticket_id = \"tickets\".\"id\"), 0.0)::float8");
-        Ok(())
+        walk_rank(&self.0, |x| format!("{x:?}::float8"), &mut out)
     }
 }
 
@@ -446,11 +684,25 @@ mod tests {
 
     #[test]
     fn fts5_queries_quote_every_term_and_limit_customers_to_their_fields() {
+        let none = HashMap::new();
         assert_eq!(
-            fts5_query(&q(r#"Blue "Arrived Broken" -réfund"#), true),
+            fts5_query(&q(r#"Blue "Arrived Broken" -réfund"#), true, &none),
             r#"("blue"* AND "arrived broken") NOT "refund"*"#
         );
-        assert_eq!(fts5_query(&q("ORD-12"), false), r#"{subject messages} : (("ord 12"*))"#);
+        assert_eq!(fts5_query(&q("ORD-12"), false, &none), r#"{subject messages} : (("ord 12"*))"#);
+    }
+
+    #[test]
+    fn fts5_queries_search_an_expanded_prefix_as_its_words() {
+        let words_of = HashMap::from([
+            ("parc".to_owned(), vec!["parcel".to_owned(), "parcels".to_owned()]),
+            ("refu".to_owned(), vec![]),
+        ]);
+        assert_eq!(
+            fts5_query(&q("blue parc -refu"), true, &words_of),
+            r#"("blue"* AND ("parcel" OR "parcels")) NOT "refu""#
+        );
+        assert_eq!(fts5_query(&q("damaged-parc"), true, &words_of), r#"(("damaged parcel" OR "damaged parcels"))"#);
     }
 
     #[test]

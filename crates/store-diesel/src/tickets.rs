@@ -446,7 +446,7 @@ impl TicketStore for DieselStore {
 
     #[tracing::instrument(level = "debug", skip_all, fields(tenant = %tenant))]
     async fn list_tickets(&self, tenant: &TenantKey, query: &TicketQuery) -> StoreResult<Page<TicketSummary>> {
-        let filter = Filter::new(tenant, query);
+        let mut filter = Filter::new(tenant, query);
         let request = query.page;
         // A queue (statuses alone, or with `sla_breached`) is totalled exactly from the kept
         // per-status counts; other filters are counted, up to the cap.
@@ -465,7 +465,8 @@ impl TicketStore for DieselStore {
         let staff = !query.customer_view;
         let work = move |conn: &mut DbConnection| {
             one_snapshot(conn, |conn| {
-                let mut items = filter.page(conn)?;
+                filter.expand_prefixes(conn)?;
+                let (mut items, counted) = filter.page(conn)?;
                 if let Some(text) = &text {
                     search::add_matches(conn, &tenant, text, staff, &mut items)?;
                 }
@@ -475,8 +476,14 @@ impl TicketStore for DieselStore {
                         Page::exact(items, request, total)
                     }
                     None => {
-                        let total = filter.total(items.len(), conn)?;
-                        Page::counted_up_to_cap(items, request, total)
+                        // A page past the end of a ranked search counts nothing itself.
+                        let total = match counted {
+                            Some(total) => total,
+                            None => filter.total(items.len(), conn)?,
+                        };
+                        let mut page = Page::counted_up_to_cap(items, request, total);
+                        page.total_is_capped |= filter.ranked_window_full(total, conn)?;
+                        page
                     }
                 })
             })

@@ -65,6 +65,12 @@ async fn idempotency_keys_expire_after_their_lifetime() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn searches_by_relevance_rank_the_newest_thousand_matches_and_say_there_are_more() {
+    let Some(db) = fresh().await else { return };
+    scenarios::searches_by_relevance_rank_the_newest_thousand_matches_and_say_there_are_more(db, BULK).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn queue_totals_are_exact_and_other_totals_stop_at_the_cap() {
     let Some(db) = fresh().await else { return };
     scenarios::queue_totals_are_exact_and_other_totals_stop_at_the_cap(db, BULK).await;

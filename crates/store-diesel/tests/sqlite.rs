@@ -135,6 +135,12 @@ async fn queue_totals_are_exact_and_other_totals_stop_at_the_cap() {
     scenarios::queue_totals_are_exact_and_other_totals_stop_at_the_cap(TestDb::sqlite(), BULK).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn searches_by_relevance_rank_the_newest_thousand_matches_and_say_there_are_more() {
+    scenarios::searches_by_relevance_rank_the_newest_thousand_matches_and_say_there_are_more(TestDb::sqlite(), BULK)
+        .await;
+}
+
 /// Short reads run on the caller's thread while a reader is free and fall back to the
 /// blocking pool when none is: with one reader connection and 64 views at once on a
 /// two-thread runtime, every view still answers, and with its whole thread; the same with

@@ -8,7 +8,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use supportdesk_app::{
-    IdempotencyKey, IdempotencyRecord, JobStore, Page, PageRequest, StoreError, TenantStore, TicketQuery, TicketStore,
+    IdempotencyKey, IdempotencyRecord, JobStore, Page, PageRequest, SearchText, StoreError, TenantStore, TicketQuery,
+    TicketSort, TicketStore,
 };
 use supportdesk_domain::{
     CommandContext, Status, TenantKey, TenantPolicy, Ticket, TicketChange, TicketId, TicketRef, UuidV7,
@@ -261,4 +262,52 @@ pub async fn queue_totals_are_exact_and_other_totals_stop_at_the_cap(db: TestDb,
     store.recount_tickets().await.unwrap();
     assert_eq!(exact(&store.list_tickets(&t, &open).await.unwrap()), (10_040 - 1_005, false));
     assert_eq!(exact(&store.list_tickets(&t, &breached(vec![])).await.unwrap()), (10_050 - 1_005, false));
+}
+
+/// A search by relevance ranks the newest 1,000 matching tickets of the tenant (a common
+/// word costs what a thousand matches cost, whatever the data) and says when there were
+/// more: its total is then a lower bound (`totalIsCapped`), also when other filters leave
+/// fewer; a search with a sort counts as every list does. The search rows come from
+/// `reindex_search`, as after a bulk import.
+pub async fn searches_by_relevance_rank_the_newest_thousand_matches_and_say_there_are_more(
+    db: TestDb,
+    bulk_insert_sql: &str,
+) {
+    let db = Arc::new(db);
+    let store = connect(&db).await;
+    let setup = db.clone();
+    let sql = bulk_insert_sql.to_owned();
+    tokio::task::spawn_blocking(move || setup.execute(&sql)).await.unwrap();
+    assert_eq!(store.reindex_search().await.unwrap(), 10_050);
+    let t = tenant("bulk");
+    let search = |q: &str, sort: TicketSort, statuses: Vec<Status>, page: i64| TicketQuery {
+        text: Some(SearchText::parse(q).unwrap()),
+        sort,
+        statuses,
+        page: PageRequest::new(page, 20).unwrap(),
+        ..TicketQuery::default()
+    };
+    let ranked = store.list_tickets(&t, &search("bulk", TicketSort::Relevance, vec![], 1)).await.unwrap();
+    assert_eq!((ranked.total, ranked.total_is_capped), (1_000, true));
+    let numbers = |page: &Page<supportdesk_app::TicketSummary>| {
+        page.items.iter().take(20).map(|i| i.ticket.number.get()).collect::<Vec<_>>()
+    };
+    assert_eq!(numbers(&ranked), (10_031..=10_050).rev().collect::<Vec<_>>(), "equal ranks: newest first");
+    let last = store.list_tickets(&t, &search("bulk", TicketSort::Relevance, vec![], 50)).await.unwrap();
+    assert_eq!(numbers(&last), (9_051..=9_070).rev().collect::<Vec<_>>(), "the thousandth match ends the list");
+    let past = store.list_tickets(&t, &search("bulk", TicketSort::Relevance, vec![], 51)).await.unwrap();
+    assert!(past.items.is_empty());
+    assert_eq!((past.total, past.total_is_capped), (1_000, true));
+    // Ticket 10,000 is the one resolved ticket among the newest thousand; there are more.
+    let resolved = store.list_tickets(&t, &search("bulk", TicketSort::Relevance, vec![Status::Resolved], 1)).await;
+    let resolved = resolved.unwrap();
+    assert_eq!((numbers(&resolved), resolved.total, resolved.total_is_capped), (vec![10_000], 1, true));
+    let sorted = search("bulk", TicketSort::CreatedDesc, vec![Status::Resolved], 1);
+    let sorted = store.list_tickets(&t, &sorted).await.unwrap();
+    assert_eq!((sorted.total, sorted.total_is_capped), (10, false), "a sorted search counts every match");
+    // A prefix of four letters or more is searched as the words of the index it starts.
+    let rare = store.list_tickets(&t, &search("10049", TicketSort::Relevance, vec![], 1)).await.unwrap();
+    assert_eq!((numbers(&rare), rare.total, rare.total_is_capped), (vec![10_049], 1, false));
+    let prefix = store.list_tickets(&t, &search("tick 1004", TicketSort::Relevance, vec![], 1)).await.unwrap();
+    assert_eq!((prefix.total, prefix.total_is_capped), (11, false), "1004 and 10040 to 10049");
 }
