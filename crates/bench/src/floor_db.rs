@@ -5,7 +5,8 @@
 //! - `create`: in one write transaction, the first message, the `created` audit event, the
 //!   tenant's number bump (`UPDATE … RETURNING`) and the ticket, in the store's order.
 //! - `create (without search)`: the same without the ticket's search row (and so without
-//!   its FTS5 or GIN entries): the difference is what the search index costs a create.
+//!   its FTS5 or GIN entries and, on SQLite, its words in `search_words`): the difference
+//!   is what the search index costs a create.
 //! - `get`: the ticket with its customer, category and assignee names by tenant and id,
 //!   then its public messages in order (the two queries of a ticket view).
 //! - `queue`: the queue page (open tickets with their names, newest first, 20) and its
@@ -240,6 +241,12 @@ fn create(db: &mut Db, data: &Dataset, rng: &mut Rng, indexed: bool) -> Result<i
         on_backend!(db, |c| diesel::insert_into(tickets::table).values(&fresh.ticket).execute(c))?;
         if indexed {
             on_backend!(db, |c| diesel::insert_into(ticket_search::table).values(&fresh.search).execute(c))?;
+            // On SQLite the store also records the row's words (its prefix lookups).
+            if let Db::Sqlite(c) = db {
+                let search = &fresh.search;
+                let texts = [&search.subject, &search.messages, &search.notes, &search.customer, &search.refs];
+                supportdesk_store_diesel::remember_words(c, texts.into_iter().map(String::as_str))?;
+            }
         }
         Ok(number)
     })
