@@ -91,8 +91,9 @@ pub struct PageMeta {
     #[schema(example = 20)]
     pub size: u32,
     /// Items that match. Exact when the list filters on status alone (the queues); with
-    /// other filters, counting stops at 10,000: then `totalIsCapped` is true and `total` is a
-    /// lower bound.
+    /// other filters, counting stops at 10,000, and a search by relevance (`q` without
+    /// `sort`) ranks and counts the newest 1,000 matches: then `totalIsCapped` is true and
+    /// `total` is a lower bound.
     #[schema(example = 137)]
     pub total: u64,
     /// Whether `total` is the counting cap rather than an exact count.

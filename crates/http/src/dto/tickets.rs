@@ -440,7 +440,8 @@ pub struct AdminTicketQuery {
     pub size: Option<String>,
     /// `createdAt`, `-createdAt` (default), `lastActivityAt`, `-lastActivityAt`, `priority`,
     /// `-priority`, `updatedAt`, `-updatedAt`, `dueAt` (soonest SLA due time first; tickets
-    /// without one last), `relevance` (the default with `q`: best match first).
+    /// without one last), `relevance` (the default with `q`: best match first among the
+    /// newest 1,000 matches; sort by another key to read every match by cursor).
     pub sort: Option<String>,
     /// `true`: only tickets with a recorded SLA breach.
     #[param(value_type = Option<bool>)]
