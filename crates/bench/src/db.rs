@@ -201,26 +201,6 @@ impl Drop for ScratchDatabase {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-
-    use super::*;
-
-    #[test]
-    fn the_database_name_replaces_the_path_and_keeps_the_query() {
-        assert_eq!(
-            with_database("postgres://postgres@127.0.0.1:5432/test", "b1").unwrap(),
-            "postgres://postgres@127.0.0.1:5432/b1"
-        );
-        assert_eq!(
-            with_database("postgresql://u:p@h/db?sslmode=disable", "b2").unwrap(),
-            "postgresql://u:p@h/b2?sslmode=disable"
-        );
-        assert_eq!(with_database("postgres://h", "b3").unwrap(), "postgres://h/b3");
-    }
-}
-
 /// The sizes of the search tables: `(tickets, messages, message bytes, ticket_search bytes,
 /// full-text index bytes)`. SQLite reads its pages from `dbstat` (FTS5's own tables are
 /// `ticket_fts_*`); PostgreSQL from `pg_table_size` (heap and TOAST, the `tsvector` column
@@ -269,4 +249,24 @@ pub fn search_sizes(db: &mut Db) -> Result<(u64, u64, u64, u64, u64), BoxError> 
         unsigned(sizes.text_bytes),
         unsigned(sizes.index_bytes),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn the_database_name_replaces_the_path_and_keeps_the_query() {
+        assert_eq!(
+            with_database("postgres://postgres@127.0.0.1:5432/test", "b1").unwrap(),
+            "postgres://postgres@127.0.0.1:5432/b1"
+        );
+        assert_eq!(
+            with_database("postgresql://u:p@h/db?sslmode=disable", "b2").unwrap(),
+            "postgresql://u:p@h/b2?sslmode=disable"
+        );
+        assert_eq!(with_database("postgres://h", "b3").unwrap(), "postgres://h/b3");
+    }
 }
