@@ -111,7 +111,8 @@ pub enum TicketSort {
     UpdatedDesc,
     /// Soonest SLA due time first (of the clocks running); tickets without one last.
     DueAsc,
-    /// Best match first (`bm25` on SQLite, `ts_rank` on PostgreSQL), newest first among
+    /// Best match first ([`SearchQuery::score`](supportdesk_domain::search::SearchQuery::score)
+    /// in every store; the Diesel store ranks the newest 1,000 matches), newest first among
     /// equals: the order of a `q` search without `sort`. Without `q`, newest first.
     Relevance,
 }
