@@ -133,7 +133,8 @@ pub(crate) enum TagFilter {
 macro_rules! filter_tickets {
     ($query:expr, $filter:expr, $tag:expr) => {{
         let filter: &Filter = $filter;
-        let mut query = $query.filter(TenantIs::new(filter.tenant.clone(), filter.text.is_some()));
+        let searched = filter.text.as_ref().is_some_and(|text| !text.tenant_indexed());
+        let mut query = $query.filter(TenantIs::new(filter.tenant.clone(), searched));
         if let Some(customer) = &filter.customer_id {
             query = query.filter(tickets::customer_id.eq(customer.clone()));
         }
@@ -265,10 +266,10 @@ impl Filter {
                 AssigneeFilter::Unassigned => None,
             }),
             tag: query.tag.as_ref().map(ToString::to_string),
-            text: query
-                .text
-                .as_ref()
-                .map(|q| TextFilter::new(tenant, q, !query.customer_view, query.sort == TicketSort::Relevance)),
+            text: query.text.as_ref().map(|q| {
+                let ranked = query.sort == TicketSort::Relevance;
+                TextFilter::new(tenant, q, !query.customer_view, ranked, query.customer_id.is_some())
+            }),
             sla_breached: query.sla_breached,
             due_before: query.due_before.map(|at| crate::rows::to_db_time(at).min(crate::rows::NO_DUE_AT)),
             sort: query.sort,
@@ -451,7 +452,7 @@ impl Filter {
         let Some((text, window)) = self.text.as_ref().and_then(|t| t.window().map(|w| (t, w))) else {
             return Ok(false);
         };
-        if total >= u64::try_from(window).unwrap_or(u64::MAX) {
+        if total >= u64::try_from(window).unwrap_or(u64::MAX) || text.index_window_full(conn)? {
             return Ok(true);
         }
         let narrowed = self.customer_id.is_some()

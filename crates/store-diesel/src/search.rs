@@ -297,14 +297,18 @@ pub(crate) struct TextFilter {
     needles: Vec<Needle>,
     /// Whether the caller is staff (every field) or a customer (subject, public messages).
     staff: bool,
-    /// `Some(n)`: only the newest `n` matches (a search by relevance, or any on SQLite).
+    /// `Some(n)`: only the newest `n` matches of the tenant (a search by relevance).
     window: Option<i64>,
+    /// The list is one customer's tickets: each ticket is tested on its own (see
+    /// [`TextCondition`]), with no window, so their matches are never crowded out by other
+    /// customers' newer ones.
+    per_ticket: bool,
 }
 
 impl TextFilter {
     /// The search `text` of `tenant`, for staff or a customer; `ranked` when its results
-    /// come by relevance.
-    pub(crate) fn new(tenant: &TenantKey, text: &SearchText, staff: bool, ranked: bool) -> Self {
+    /// come by relevance; `one_customer` when the list is one customer's tickets.
+    pub(crate) fn new(tenant: &TenantKey, text: &SearchText, staff: bool, ranked: bool, one_customer: bool) -> Self {
         let needles = text
             .query()
             .wanted()
@@ -325,7 +329,8 @@ impl TextFilter {
             number: text.number().map(|n| n.get()),
             needles,
             staff,
-            window: if ranked { Some(RANKED_MATCHES) } else { None },
+            window: if ranked && !one_customer { Some(RANKED_MATCHES) } else { None },
+            per_ticket: one_customer,
         }
     }
 
@@ -371,10 +376,36 @@ impl TextFilter {
         TextRank(self.clone())
     }
 
-    /// The same search with no other filter: the one whose count says whether the window of
-    /// ranked matches was full.
+    /// How many of the newest matches the search ranks, if it has a window.
     pub(crate) fn window(&self) -> Option<i64> {
         self.window
+    }
+
+    /// Whether the list's tenant filter may be served by an index: not when the search's
+    /// own key lookups must drive the query (see [`TenantIs`]).
+    pub(crate) fn tenant_indexed(&self) -> bool {
+        self.per_ticket
+    }
+
+    /// On SQLite, whether the FTS index holds at least `window` matches of every tenant:
+    /// the window is taken before the tenant is, so a tenant whose matches newer ones of
+    /// other tenants crowded out sees fewer than the window, and its total is a lower bound
+    /// all the same. PostgreSQL's window is the tenant's own.
+    pub(crate) fn index_window_full(&self, conn: &mut DbConnection) -> Result<bool, Failure> {
+        let (DbConnection::Sqlite(c), Some(window)) = (conn, self.window) else {
+            return Ok(false);
+        };
+        #[derive(QueryableByName)]
+        struct Found {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let found: Found = diesel::sql_query(format!(
+            "SELECT COUNT(*) AS n FROM (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ? LIMIT {window})"
+        ))
+        .bind::<Text, _>(&self.fts5)
+        .get_result(c)?;
+        Ok(found.n >= window)
     }
 }
 
@@ -493,6 +524,22 @@ impl QueryFragment<Sqlite> for TextCondition {
         // list (it did: 240 ms for a common word at 1,000,000 tickets). Likewise the search
         // row's tenant is `+s.tenant`, or SQLite walked the tenant's whole `(tenant,
         // ticket_id)` index instead of looking up each match by its rowid (43 ms vs 0.2 ms).
+        if self.0.per_ticket {
+            // One customer's tickets, walked by their own index, each tested against the
+            // FTS index by its rowid (`MATCH ? AND rowid = ?`): a customer has few tickets,
+            // and a window of the tenant's newest matches could hold none of theirs.
+            out.push_sql("(EXISTS (SELECT 1 FROM ticket_search s WHERE s.tenant = \"tickets\".\"tenant\"");
+            out.push_sql(" AND s.ticket_id = \"tickets\".\"id\" AND EXISTS (SELECT 1 FROM ticket_fts");
+            out.push_sql(" WHERE ticket_fts MATCH ");
+            out.push_bind_param::<Text, String>(&self.0.fts5)?;
+            out.push_sql(" AND ticket_fts.rowid = s.seq))");
+            if let Some(number) = &self.0.number {
+                out.push_sql(" OR \"tickets\".\"number\" = ");
+                out.push_bind_param::<diesel::sql_types::BigInt, i64>(number)?;
+            }
+            out.push_sql(")");
+            return Ok(());
+        }
         let limit = self.0.window.unwrap_or(SQLITE_SORTED_MATCHES);
         out.push_sql(
             "((\"tickets\".\"tenant\", \"tickets\".\"id\") IN (SELECT s.tenant, s.ticket_id FROM ticket_search s",
@@ -526,7 +573,8 @@ pub(crate) struct TenantIs {
 }
 
 impl TenantIs {
-    /// The filter on `tenant`'s tickets; `searched` when the list has a `q`.
+    /// The filter on `tenant`'s tickets; `searched` when the list has a `q` whose key
+    /// lookups drive the query.
     pub(crate) fn new(tenant: String, searched: bool) -> Self {
         Self { tenant, searched }
     }
@@ -559,6 +607,19 @@ impl QueryFragment<Pg> for TextCondition {
         // Sorted: every match, from the GIN index. The ticket a number names joins the same
         // list (a UNION): written as `… OR number = $n` beside the subquery, PostgreSQL
         // scanned every ticket (400 ms at 300,000 tickets).
+        if self.0.per_ticket {
+            // One customer's tickets, each probed by its search row's key.
+            out.push_sql("(EXISTS (SELECT 1 FROM ticket_search s WHERE s.tenant = \"tickets\".\"tenant\"");
+            out.push_sql(" AND s.ticket_id = \"tickets\".\"id\" AND s.document @@ to_tsquery('simple', ");
+            out.push_bind_param::<Text, String>(&self.0.tsquery)?;
+            out.push_sql("))");
+            if let Some(number) = &self.0.number {
+                out.push_sql(" OR \"tickets\".\"number\" = ");
+                out.push_bind_param::<diesel::sql_types::BigInt, i64>(number)?;
+            }
+            out.push_sql(")");
+            return Ok(());
+        }
         match self.0.window {
             Some(limit) => {
                 out.push_sql("(\"tickets\".\"id\" = ANY (ARRAY((SELECT w.id FROM tickets w WHERE w.tenant = ");

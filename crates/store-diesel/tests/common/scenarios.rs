@@ -278,7 +278,24 @@ pub async fn searches_by_relevance_rank_the_newest_thousand_matches_and_say_ther
     let setup = db.clone();
     let sql = bulk_insert_sql.to_owned();
     tokio::task::spawn_blocking(move || setup.execute(&sql)).await.unwrap();
-    assert_eq!(store.reindex_search().await.unwrap(), 10_050);
+    // One older ticket of another customer (its id, like a UUID v7, sorts before theirs, so
+    // `reindex` indexes it first), behind the 10,050 newer matches of the first.
+    let setup = db.clone();
+    tokio::task::spawn_blocking(move || {
+        setup.execute(
+            "INSERT INTO tickets (tenant, id, number, customer_id, category_id, subject, subject_search, status,
+                                  priority, source, tags, created_at, updated_at, last_activity_at, version,
+                                  public_version, public_updated_at, public_last_activity_at)
+             VALUES ('bulk', '00000000-0000-7000-8000-000000000000', 20000, '00000000-0000-7000-8000-000000000003',
+                     '00000000-0000-7000-8000-000000000002', 'Bulk ticket of another customer',
+                     'bulk ticket of another customer', 'open', 1, 'api', '', '2025-12-31 00:00:00',
+                     '2025-12-31 00:00:00', '2025-12-31 00:00:00', 1, 1, '2025-12-31 00:00:00',
+                     '2025-12-31 00:00:00')",
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(store.reindex_search().await.unwrap(), 10_051);
     let t = tenant("bulk");
     let search = |q: &str, sort: TicketSort, statuses: Vec<Status>, page: i64| TicketQuery {
         text: Some(SearchText::parse(q).unwrap()),
@@ -305,6 +322,14 @@ pub async fn searches_by_relevance_rank_the_newest_thousand_matches_and_say_ther
     let sorted = search("bulk", TicketSort::CreatedDesc, vec![Status::Resolved], 1);
     let sorted = store.list_tickets(&t, &sorted).await.unwrap();
     assert_eq!((sorted.total, sorted.total_is_capped), (10, false), "a sorted search counts every match");
+    // One customer's search tests each of their tickets: the tenant's newest thousand
+    // matches hold none of this customer's, and it is found all the same.
+    let other = supportdesk_domain::CustomerId::from_uuid(Uuid::from_u128(0x0000_0000_0000_7000_8000_0000_0000_0003));
+    for sort in [TicketSort::Relevance, TicketSort::CreatedDesc] {
+        let theirs = TicketQuery { customer_id: Some(other), ..search("bulk", sort, vec![], 1) };
+        let theirs = store.list_tickets(&t, &theirs).await.unwrap();
+        assert_eq!((numbers(&theirs), theirs.total, theirs.total_is_capped), (vec![20_000], 1, false), "{sort:?}");
+    }
     // A prefix of four letters or more is searched as the words of the index it starts.
     let rare = store.list_tickets(&t, &search("10049", TicketSort::Relevance, vec![], 1)).await.unwrap();
     assert_eq!((numbers(&rare), rare.total, rare.total_is_capped), (vec![10_049], 1, false));
