@@ -30,6 +30,11 @@ diesel::define_sql_function! {
 }
 
 diesel::define_sql_function! {
+    /// `ltrim(text)`: the text without its leading spaces, the same on both backends.
+    fn ltrim(text: Text) -> Text;
+}
+
+diesel::define_sql_function! {
     /// The natural logarithm: PostgreSQL's own; on SQLite (built without its math
     /// functions) registered on every connection by [`register_functions`].
     fn ln(x: Double) -> Double;
@@ -150,23 +155,23 @@ pub(crate) fn index_change(conn: &mut DbConnection, change: &TicketChange) -> Re
     if let Some(message) = &change.message {
         let mut added = SearchDocument::default();
         added.add_message(message);
-        remember(conn, &[&added.public, &added.notes])?;
-        if message.internal {
-            diesel::update(row())
-                .set(ticket_search::notes.eq(substr(
-                    ticket_search::notes.concat(" ").concat(added.notes),
-                    1,
-                    max_field_chars(),
-                )))
-                .execute(conn)?;
-        } else {
-            diesel::update(row())
-                .set(ticket_search::messages.eq(substr(
-                    ticket_search::messages.concat(" ").concat(added.public),
-                    1,
-                    max_field_chars(),
-                )))
-                .execute(conn)?;
+        let words = if message.internal { added.notes } else { added.public };
+        // A message without words (an emoji, an attachment alone) changes nothing; the
+        // first words of a field are not preceded by a space: the field stays words joined
+        // by single spaces, as `SearchDocument` joins them, which the rank counts on.
+        if !words.is_empty() {
+            remember(conn, &[&words])?;
+            if message.internal {
+                let notes = ltrim(ticket_search::notes.concat(" ").concat(words));
+                diesel::update(row())
+                    .set(ticket_search::notes.eq(substr(notes, 1, max_field_chars())))
+                    .execute(conn)?;
+            } else {
+                let messages = ltrim(ticket_search::messages.concat(" ").concat(words));
+                diesel::update(row())
+                    .set(ticket_search::messages.eq(substr(messages, 1, max_field_chars())))
+                    .execute(conn)?;
+            }
         }
     }
     let subject_changed = change.events.iter().any(|e| matches!(&e.data, EventData::Triaged { subject: Some(_), .. }));
