@@ -290,15 +290,15 @@ impl Filter {
         }
     }
 
-    /// One page of list items, in the query's order; ties break on the id, the same way.
+    /// One page of list items, in the query's order; ties break on the id, the same way;
+    /// and for a search by relevance how many tickets pass the filters among its ranked
+    /// matches (counted by the same statement, `COUNT(*) OVER ()`, where a separate count
+    /// would find the window of matches a second time).
     ///
     /// The page and the count are built for the concrete connection (`on_backend!`): through
     /// `MultiConnection`, every execution renders the statement's SQL several times over (to
     /// look it up in the statement cache, to check that it may be cached, to collect its
     /// binds), which cost more than running it.
-    /// The page, and for a search by relevance how many tickets pass the filters among
-    /// its ranked matches (counted by the same statement, `COUNT(*) OVER ()`, where a
-    /// separate count would find the window of matches a second time).
     pub(crate) fn page(&self, conn: &mut DbConnection) -> Result<(Vec<TicketSummary>, Option<u64>), Failure> {
         let counted_here = self.text.as_ref().is_some_and(|t| t.window().is_some());
         let rows: Vec<CountedSummaryRow> = on_backend!(conn, |c| {
