@@ -171,3 +171,46 @@ async fn short_reads_answer_whether_or_not_a_reader_is_free() {
         }
     }
 }
+
+#[derive(QueryableByName)]
+struct SearchFields {
+    #[diesel(sql_type = Text)]
+    messages: String,
+    #[diesel(sql_type = Text)]
+    notes: String,
+}
+
+/// A ticket's search fields stay its words joined by single spaces, as the memory store
+/// joins them (the relevance counts words by their spaces): a first note starts the notes
+/// without a space, and a message without words (an emoji) adds nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_fields_stay_single_spaced_after_a_first_note_and_a_wordless_message() {
+    use supportdesk_app::TicketStore;
+    use supportdesk_domain::{AgentReply, CommandContext, MessageBody, TenantKey, TenantPolicy, UuidV7};
+
+    let db = TestDb::sqlite();
+    let TestDb::Sqlite { path, .. } = &db else { unreachable!() };
+    let store = db.connect();
+    let tenant = TenantKey::parse("acme").unwrap();
+    let mut ticket = store.create_ticket(common::opened(&tenant, None), None).await.unwrap();
+    let actor = common::agent();
+    for (text, internal) in [("Check the courier", true), ("🙂", false), ("It is on its way", false)] {
+        let ctx =
+            CommandContext { actor: &actor, policy: TenantPolicy::default(), now: ticket.created_at, ids: &UuidV7 };
+        let reply = AgentReply {
+            body: MessageBody::parse(text).unwrap(),
+            internal,
+            attachments: vec![],
+            status: None,
+            resolution_note: None,
+        };
+        let change = ticket.agent_reply(&ctx, reply).unwrap();
+        store.save_change(&change, None).await.unwrap();
+        ticket = change.ticket;
+    }
+    let mut conn = SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+    let fields: SearchFields =
+        diesel::sql_query("SELECT messages, notes FROM ticket_search").get_result(&mut conn).unwrap();
+    assert_eq!(fields.notes, "check the courier");
+    assert_eq!(fields.messages, "my parcel never arrived it was due on monday it is on its way");
+}
