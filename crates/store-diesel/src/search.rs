@@ -116,7 +116,11 @@ fn customer_of(conn: &mut DbConnection, tenant: &str, id: &str) -> Result<(Strin
 /// Writes the search row of a ticket from its document, replacing any.
 fn write_document(conn: &mut DbConnection, ticket: &Ticket, document: SearchDocument) -> Result<(), Failure> {
     let (tenant, id) = (ticket.tenant.to_string(), id_text(ticket.id.as_uuid()));
-    remember(conn, &[&document.subject, &document.public, &document.notes, &document.customer, &document.refs])?;
+    // The words as stored: a field cut in the middle of a word holds the fragment, which a
+    // prefix must expand to as FTS5 indexes it.
+    let [subject, messages, notes, customer, refs] =
+        [document.subject, document.public, document.notes, document.customer, document.refs].map(capped);
+    remember(conn, &[&subject, &messages, &notes, &customer, &refs])?;
     diesel::delete(
         ticket_search::table.filter(ticket_search::tenant.eq(&tenant)).filter(ticket_search::ticket_id.eq(&id)),
     )
@@ -125,11 +129,11 @@ fn write_document(conn: &mut DbConnection, ticket: &Ticket, document: SearchDocu
         .values((
             ticket_search::tenant.eq(tenant),
             ticket_search::ticket_id.eq(id),
-            ticket_search::subject.eq(capped(document.subject)),
-            ticket_search::messages.eq(capped(document.public)),
-            ticket_search::notes.eq(capped(document.notes)),
-            ticket_search::customer.eq(capped(document.customer)),
-            ticket_search::refs.eq(capped(document.refs)),
+            ticket_search::subject.eq(subject),
+            ticket_search::messages.eq(messages),
+            ticket_search::notes.eq(notes),
+            ticket_search::customer.eq(customer),
+            ticket_search::refs.eq(refs),
         ))
         .execute(conn)?;
     Ok(())
