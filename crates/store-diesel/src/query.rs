@@ -18,7 +18,7 @@ use crate::db::{on_backend, DbConnection, MultiBackend};
 use crate::error::Failure;
 use crate::rows::{id_text, TicketRow};
 use crate::schema::{agents, categories, customers, ticket_tags, tickets};
-use crate::search::{TenantIs, TextFilter};
+use crate::search::{TenantIs, TextFilter, TotalOver};
 
 /// Tickets with the rows that name their customer, category and assignee. Left joins: a
 /// ticket whose customer or category row is missing still lists, with empty names (as the
@@ -490,35 +490,6 @@ impl Filter {
         let last_page =
             self.after.is_none() && found < u64::try_from(self.limit).unwrap_or(0) && (found > 0 || offset == 0);
         Ok(if last_page { offset + found } else { self.capped_count(conn)? })
-    }
-}
-
-/// `COUNT(*) OVER ()` (every row the filters pass, before the page's `LIMIT`) when set,
-/// else the constant `-1` (a `BIGINT` on both backends): a page that counts itself.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct TotalOver(bool);
-
-impl Expression for TotalOver {
-    type SqlType = BigInt;
-}
-
-impl<QS> SelectableExpression<QS> for TotalOver {}
-
-impl<QS> AppearsOnTable<QS> for TotalOver {}
-
-impl<GB> diesel::expression::ValidGrouping<GB> for TotalOver {
-    type IsAggregate = diesel::expression::is_aggregate::Never;
-}
-
-impl QueryId for TotalOver {
-    type QueryId = ();
-    const HAS_STATIC_QUERY_ID: bool = false;
-}
-
-impl<DB: Backend> QueryFragment<DB> for TotalOver {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        out.push_sql(if self.0 { "COUNT(*) OVER ()" } else { "CAST(-1 AS BIGINT)" });
-        Ok(())
     }
 }
 

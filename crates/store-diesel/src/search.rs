@@ -11,7 +11,7 @@ use diesel::expression::{is_aggregate, ValidGrouping};
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
-use diesel::sql_types::{Bool, Double, Integer, Text};
+use diesel::sql_types::{BigInt, Bool, Double, Integer, Text};
 use diesel::sqlite::Sqlite;
 use supportdesk_app::{match_of, SearchDocument, SearchText, StoreError, TicketSummary};
 use supportdesk_domain::search::{SearchQuery, Term};
@@ -523,6 +523,21 @@ macro_rules! tickets_expression {
 
 tickets_expression!(TextCondition, Bool);
 tickets_expression!(TextRank, Double);
+
+/// `COUNT(*) OVER ()` (every row the filters pass, before the page's `LIMIT`) when set,
+/// else the constant `-1` (a `BIGINT` on both backends): a search's page that counts
+/// itself.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TotalOver(pub(crate) bool);
+
+tickets_expression!(TotalOver, BigInt);
+
+impl<DB: Backend> QueryFragment<DB> for TotalOver {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql(if self.0 { "COUNT(*) OVER ()" } else { "CAST(-1 AS BIGINT)" });
+        Ok(())
+    }
+}
 
 impl QueryFragment<Sqlite> for TextCondition {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
