@@ -38,6 +38,8 @@ macro_rules! on_backend {
 pub(crate) use on_backend;
 
 /// Runs `work` in a write transaction and commits it, or rolls it back when `work` fails.
+/// On SQLite, inside the writer's group commit, the transaction is a savepoint of the
+/// group's and "commits" into it.
 ///
 /// On SQLite the transaction begins `IMMEDIATE`: it takes the write lock up front, so a
 /// writer in another process makes it wait (`busy_timeout`) instead of failing later with
@@ -52,7 +54,15 @@ where
     E: From<diesel::result::Error>,
 {
     match conn {
-        DbConnection::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+        // Inside the writer's group (`group_commit`) the unit's transaction is a savepoint
+        // of the group's: Diesel's nested begin.
+        DbConnection::Sqlite(c) => {
+            if in_transaction(c)? {
+                <AnsiTransactionManager as TransactionManager<SqliteConnection>>::begin_transaction(c)?;
+            } else {
+                AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
+            }
+        }
         DbConnection::Pg(c) => <AnsiTransactionManager as TransactionManager<PgConnection>>::begin_transaction(c)?,
     }
     // The rest mirrors Diesel's own `TransactionManager::transaction`; the derived
@@ -68,6 +78,10 @@ where
             Err(rollback) => Err(rollback.into()),
         },
     }
+}
+
+fn in_transaction(conn: &mut SqliteConnection) -> Result<bool, diesel::result::Error> {
+    Ok(AnsiTransactionManager::transaction_manager_status_mut(conn).transaction_depth()?.is_some())
 }
 
 /// Runs several reads of one call on one snapshot where that costs nothing extra: on

@@ -38,6 +38,7 @@ mod config;
 mod db;
 mod error;
 mod feed;
+mod group_commit;
 mod jobs;
 mod macros;
 mod mail;

@@ -8,6 +8,7 @@ use supportdesk_app::{StoreError, StoreResult};
 use crate::config::{Backend, DieselConfig, Target};
 use crate::db::{DbConnection, Manager, Role};
 use crate::error::Failure;
+use crate::group_commit::GroupCommitter;
 use crate::migrations;
 
 type Pool = r2d2::Pool<Manager>;
@@ -40,6 +41,8 @@ pub struct DieselStore {
     /// Writes: on SQLite a pool of exactly one connection, because SQLite has one writer and
     /// more write connections would only queue on its lock (performance.md).
     writer: Pool,
+    /// On SQLite, the thread that runs every write on `writer`, several to a commit.
+    group_commit: Option<GroupCommitter>,
 }
 
 /// How many connections the store holds, for `/metrics`.
@@ -138,13 +141,14 @@ impl DieselStore {
                 migrate(&writer)?;
                 let manager = Manager::new(target.clone(), Role::Reader, config.busy_timeout, None);
                 let readers = build_pool(config, manager, readers, min_idle)?;
-                Self { backend, inline_reads: config.inline_sqlite_reads, readers, writer }
+                let group_commit = Some(GroupCommitter::start(writer.clone()).map_err(StoreError::unavailable)?);
+                Self { backend, inline_reads: config.inline_sqlite_reads, readers, writer, group_commit }
             }
             Target::Postgres(_) => {
                 let manager = Manager::new(target.clone(), Role::Writer, config.busy_timeout, config.statement_timeout);
                 let pool = build_pool(config, manager, readers, min_idle)?;
                 migrate(&pool)?;
-                Self { backend, inline_reads: false, readers: pool.clone(), writer: pool }
+                Self { backend, inline_reads: false, readers: pool.clone(), writer: pool, group_commit: None }
             }
         };
         tracing::info!(backend = %backend, max_connections = readers, "store connected");
@@ -215,12 +219,19 @@ impl DieselStore {
 
     /// Runs a write on the writer connection, off the async workers. `work` opens its own
     /// transaction (`db::write_transaction`) when it writes more than one statement.
+    ///
+    /// On SQLite the write joins the writer thread's next group commit (`group_commit`): it
+    /// is answered after the commit of its group, its transaction a savepoint of the
+    /// group's. On PostgreSQL it runs on a pooled connection in `spawn_blocking`.
     pub(crate) async fn write<T, F>(&self, work: F) -> StoreResult<T>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, Failure> + Send + 'static,
         T: Send + 'static,
     {
-        blocking(self.writer.clone(), work).await
+        match &self.group_commit {
+            Some(group_commit) => group_commit.write(work).await,
+            None => blocking(self.writer.clone(), work).await,
+        }
     }
 }
 

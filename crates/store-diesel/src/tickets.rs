@@ -5,8 +5,8 @@
 //! 1. the idempotency record, so a retry with the same key waits on its unique index and
 //!    then fails as `IdempotencyKeyTaken` before doing anything else;
 //! 2. the first message (its foreign key is deferred);
-//! 3. the tenant's counter, bumped as late as possible, because its row lock serialises
-//!    the creates of a tenant until commit;
+//! 3. the tenant's next number (on PostgreSQL from its sequence, which holds no lock to
+//!    the commit; on SQLite from the tenant row's counter, which the one writer owns);
 //! 4. the ticket itself, whose partial unique indexes refuse a customer a second unfinished
 //!    ticket for an order or a delivery. The holder (the customer's own ticket) is looked up
 //!    after the rollback;
@@ -126,23 +126,37 @@ fn write_tags(conn: &mut DbConnection, ticket: &Ticket, replace: bool) -> Result
     Ok(())
 }
 
-/// The tenant's next ticket number. The row lock this takes is held until commit, so it
-/// runs last but one (see the module documentation).
+diesel::define_sql_function! {
+    /// PostgreSQL: the next value of the tenant's number sequence, NULL when the tenant
+    /// has none yet (migration `ticket_number_sequences`).
+    fn next_ticket_number(tenant: diesel::sql_types::Text) -> diesel::sql_types::Nullable<diesel::sql_types::BigInt>;
+}
+
+/// The tenant's next ticket number.
+///
+/// On SQLite the tenant row's counter: one writer at a time, the row costs nothing more. On
+/// PostgreSQL the tenant's sequence, which concurrent creates take without waiting on each
+/// other (a counter row's lock would be held by each create until its commit); a number
+/// taken by a create that then fails leaves a gap (docs/decisions.md). The counter's row
+/// lock on SQLite is held to the commit anyway, so the statement's place does not matter
+/// there; on PostgreSQL it runs last but one as before, for the insert's unique check.
 fn next_number(conn: &mut DbConnection, tenant: &TenantKey) -> Result<TicketNumber, Failure> {
-    let bump = |conn: &mut DbConnection| {
-        diesel::update(tenants::table.filter(tenants::key.eq(tenant.to_string())))
+    let take = |conn: &mut DbConnection| match conn {
+        DbConnection::Pg(c) => diesel::select(next_ticket_number(tenant.as_str())).get_result::<Option<i64>>(c),
+        DbConnection::Sqlite(c) => diesel::update(tenants::table.filter(tenants::key.eq(tenant.as_str())))
             .set(tenants::last_number.eq(tenants::last_number + 1))
             .returning(tenants::last_number)
-            .get_result::<i64>(conn)
-            .optional()
+            .get_result::<i64>(c)
+            .optional(),
     };
-    let number = match bump(conn)? {
+    let number = match take(conn)? {
         Some(number) => number,
-        // A ticket for a tenant never set up: it gets its row (no categories: the caller
-        // chose a category that exists somewhere already).
+        // A ticket for a tenant never set up: it gets its row (and on PostgreSQL, through
+        // the row's trigger, its sequence); no categories: the caller chose a category that
+        // exists somewhere already.
         None => {
             insert_tenant_if_absent(conn, tenant)?;
-            bump(conn)?.ok_or_else(|| Failure::Corrupt("the tenant row vanished".to_owned()))?
+            take(conn)?.ok_or_else(|| Failure::Corrupt("the tenant has no ticket numbering".to_owned()))?
         }
     };
     Ok(TicketNumber::new(number)?)

@@ -59,6 +59,12 @@ async fn concurrent_creates_get_unique_numbers_and_refusals_reuse_none() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_writes_each_get_their_own_outcome() {
+    let Some(db) = fresh().await else { return };
+    scenarios::concurrent_writes_each_get_their_own_outcome(db, false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn idempotency_keys_expire_after_their_lifetime() {
     let Some(db) = fresh().await else { return };
     scenarios::idempotency_keys_expire_after_their_lifetime(db).await;

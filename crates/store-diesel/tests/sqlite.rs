@@ -126,6 +126,11 @@ async fn concurrent_creates_get_unique_numbers_and_refusals_reuse_none() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_writes_each_get_their_own_outcome() {
+    scenarios::concurrent_writes_each_get_their_own_outcome(TestDb::sqlite(), true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn idempotency_keys_expire_after_their_lifetime() {
     scenarios::idempotency_keys_expire_after_their_lifetime(TestDb::sqlite()).await;
 }

@@ -336,3 +336,77 @@ pub async fn searches_by_relevance_rank_the_newest_thousand_matches_and_say_ther
     let prefix = store.list_tickets(&t, &search("tick 1004", TicketSort::Relevance, vec![], 1)).await.unwrap();
     assert_eq!((prefix.total, prefix.total_is_capped), (11, false), "1004 and 10040 to 10049");
 }
+
+/// Sixty writes at once on one store, refused and accepted mixed: each gets its own
+/// outcome, and a refused one leaves nothing behind. On SQLite they share commits (the
+/// writer's group commit, each write a savepoint of the group's transaction), so this is
+/// what a savepoint rolled back in a committed group must give: exactly one winner of each
+/// race, no refused ticket stored, and (`dense_numbers`) no number taken by a refused create.
+pub async fn concurrent_writes_each_get_their_own_outcome(db: TestDb, dense_numbers: bool) {
+    let db = Arc::new(db);
+    let store = Arc::new(connect(&db).await);
+    let t = tenant("acme");
+    let target = store.create_ticket(opened(&t, None), None).await.unwrap();
+    let principal = Uuid::now_v7();
+    let now = supportdesk_app::Clock::now(&supportdesk_app::SystemClock);
+    #[derive(Debug)]
+    enum Outcome {
+        Created(Ticket),
+        Saved,
+        Refused(StoreError),
+    }
+    let mut tasks = Vec::new();
+    for i in 0..60 {
+        let (store, t) = (store.clone(), t.clone());
+        let change = status_change(&target, Status::InProgress);
+        tasks.push(tokio::spawn(async move {
+            let created = match i % 4 {
+                // Thirty plain creates, all accepted.
+                0 | 1 => store.create_ticket(opened(&t, None), None).await,
+                // Eight creates with one idempotency key: one is accepted.
+                2 if i % 8 == 2 => {
+                    let ticket = opened(&t, None);
+                    let claim = record(&t, principal, "same-key", ticket.ticket.id(), now);
+                    store.create_ticket(ticket, Some(claim)).await
+                }
+                // Seven creates of one customer for one order: one is accepted.
+                2 => store.create_ticket(opened(&t, Some("ORD-SAME")), None).await,
+                // Fifteen moves of one ticket from one version: one is accepted.
+                _ => return store.save_change(&change, None).await.map_or_else(Outcome::Refused, |()| Outcome::Saved),
+            };
+            created.map_or_else(Outcome::Refused, Outcome::Created)
+        }));
+    }
+    let mut created = Vec::new();
+    let (mut saved, mut key_taken, mut order_taken, mut conflicts) = (0, 0, 0, 0);
+    for task in tasks {
+        match task.await.unwrap() {
+            Outcome::Created(ticket) => created.push(ticket),
+            Outcome::Saved => saved += 1,
+            Outcome::Refused(StoreError::IdempotencyKeyTaken) => key_taken += 1,
+            Outcome::Refused(StoreError::OpenTicketExists { .. }) => order_taken += 1,
+            Outcome::Refused(StoreError::VersionConflict) => conflicts += 1,
+            Outcome::Refused(other) => panic!("unexpected refusal {other:?}"),
+        }
+    }
+    assert_eq!((saved, conflicts), (1, 14), "one move wins, the others conflict");
+    assert_eq!(key_taken, 7, "one create of the key wins, seven are refused");
+    assert_eq!(order_taken, 6, "one create for the order wins, six are refused");
+    assert_eq!(created.len(), 30 + 1 + 1);
+    let listed = store
+        .list_tickets(&t, &TicketQuery { page: PageRequest::new(1, 100).unwrap(), ..TicketQuery::default() })
+        .await
+        .unwrap();
+    assert_eq!(listed.total, 33, "the 32 accepted creates and the first ticket, nothing refused");
+    let ids: HashSet<TicketId> = listed.items.iter().map(|s| s.ticket.id).collect();
+    assert!(created.iter().all(|ticket| ids.contains(&ticket.id)), "every answered create is stored");
+    let now_target = store.load_ticket(&t, TicketRef::Id(target.id)).await.unwrap().unwrap();
+    assert_eq!((now_target.status, now_target.version), (Status::InProgress, 2));
+    let mut numbers: Vec<i64> = listed.items.iter().map(|s| s.ticket.number.get()).collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    assert_eq!(numbers.len(), 33, "numbers are unique");
+    if dense_numbers {
+        assert_eq!(numbers, (1..=33).collect::<Vec<_>>(), "a refused create hands no number out");
+    }
+}

@@ -1,0 +1,215 @@
+//! SQLite's writer: one thread that owns the write connection and commits the write units
+//! queued at that moment in one transaction (group commit).
+//!
+//! SQLite has one writer, and what caps it is the commit: each one appends a WAL frame for
+//! every page it touched and flushes a new FTS5 segment, whatever the transaction wrote
+//! (performance.md: 6,850 minimal ticket transactions a second through one connection, and
+//! more when several tickets share a commit). So the writer takes every unit waiting when it
+//! becomes free, up to [`GROUP_LIMIT`], and runs them one after the other inside one
+//! `BEGIN IMMEDIATE … COMMIT`. Nothing waits to fill a group: alone, a unit commits at once;
+//! under load, the units that queued during one commit share the next.
+//!
+//! Each unit keeps its own transaction semantics: its `write_transaction` becomes a
+//! savepoint of the group's transaction (`db::write_transaction`), so a unit's conflict or
+//! error rolls back that unit only, and the units of a group see each other's writes in
+//! order, exactly as if they had committed one after the other. A unit is answered only
+//! after the group's commit; if the commit fails, every unit that had succeeded is answered
+//! with that failure (nothing of the group was written).
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::mpsc;
+
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::SqliteConnection;
+use supportdesk_app::{StoreError, StoreResult};
+use tokio::sync::oneshot;
+
+use crate::db::{DbConnection, Manager};
+use crate::error::Failure;
+
+/// The most units one commit holds: enough to amortise the commit many times over, few
+/// enough that the first unit of a full group is not kept waiting long for its answer.
+pub(crate) const GROUP_LIMIT: usize = 64;
+
+type Pool = r2d2::Pool<Manager>;
+
+/// The queue to SQLite's writer thread. Cheap to clone; the thread ends when the last
+/// clone is dropped.
+#[derive(Debug, Clone)]
+pub(crate) struct GroupCommitter {
+    queue: mpsc::Sender<Box<dyn Unit>>,
+}
+
+/// A write that was not committed: the group's transaction failed (its begin or its commit),
+/// or another unit of the group panicked and the group was rolled back.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("the write was not committed: {0}")]
+struct NotCommitted(String);
+
+/// The writer thread is gone or dropped the unit without an answer (its work panicked).
+#[derive(Debug, thiserror::Error)]
+#[error("the database writer gave no answer (the write panicked or the writer stopped)")]
+struct NoAnswer;
+
+impl GroupCommitter {
+    /// Starts the writer thread over `pool` (the one-connection writer pool).
+    pub(crate) fn start(pool: Pool) -> std::io::Result<Self> {
+        let (queue, units) = mpsc::channel();
+        std::thread::Builder::new().name("sqlite-writer".to_owned()).spawn(move || serve(&pool, &units))?;
+        Ok(Self { queue })
+    }
+
+    /// Queues `work` for the next group and waits for its answer, which comes after the
+    /// group's commit.
+    pub(crate) async fn write<T, F>(&self, work: F) -> StoreResult<T>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, Failure> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (answer, answered) = oneshot::channel();
+        let unit = Queued { work, answer, span: tracing::Span::current() };
+        self.queue.send(Box::new(unit)).map_err(|_| StoreError::unavailable(NoAnswer))?;
+        answered.await.map_err(|_| StoreError::unavailable(NoAnswer))?
+    }
+}
+
+/// A queued write, its type erased so that units of any result type share one queue.
+trait Unit: Send {
+    /// Runs the work on the group's connection; the answer waits for the commit.
+    fn run(self: Box<Self>, conn: &mut DbConnection) -> Box<dyn Answer>;
+    /// Answers without running: the group could not begin.
+    fn refuse(self: Box<Self>, why: &NotCommitted);
+}
+
+/// A unit that has run, waiting for its group's commit.
+trait Answer: Send {
+    fn send(self: Box<Self>, committed: Result<(), &NotCommitted>);
+}
+
+struct Queued<T, F> {
+    work: F,
+    answer: oneshot::Sender<StoreResult<T>>,
+    span: tracing::Span,
+}
+
+struct Ran<T> {
+    result: Result<T, Failure>,
+    answer: oneshot::Sender<StoreResult<T>>,
+}
+
+impl<T, F> Unit for Queued<T, F>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, Failure> + Send + 'static,
+    T: Send + 'static,
+{
+    fn run(self: Box<Self>, conn: &mut DbConnection) -> Box<dyn Answer> {
+        let Queued { work, answer, span } = *self;
+        let result = span.in_scope(|| work(conn));
+        Box::new(Ran { result, answer })
+    }
+
+    fn refuse(self: Box<Self>, why: &NotCommitted) {
+        // The caller may have gone (its request was dropped); nobody is left to tell.
+        let _ = self.answer.send(Err(StoreError::unavailable(why.clone())));
+    }
+}
+
+impl<T: Send> Answer for Ran<T> {
+    fn send(self: Box<Self>, committed: Result<(), &NotCommitted>) {
+        // A unit that failed is answered with its own error: nothing of it was written
+        // either way.
+        let outcome = match (self.result, committed) {
+            (Err(failure), _) => Err(failure.into_store_error()),
+            (Ok(value), Ok(())) => Ok(value),
+            (Ok(_), Err(why)) => Err(StoreError::unavailable(why.clone())),
+        };
+        let _ = self.answer.send(outcome);
+    }
+}
+
+/// The writer thread: waits for a unit, takes every other one already queued (up to the
+/// limit), commits them together, and again, until every sender is gone.
+fn serve(pool: &Pool, units: &mpsc::Receiver<Box<dyn Unit>>) {
+    while let Ok(first) = units.recv() {
+        let mut group = Vec::with_capacity(GROUP_LIMIT);
+        group.push(first);
+        group.extend(units.try_iter().take(GROUP_LIMIT - 1));
+        commit_group(pool, group);
+    }
+}
+
+/// Runs `group` in one transaction and answers each unit. A unit that panics, or leaves
+/// the transaction in a state the group cannot continue from, rolls back the group (the
+/// connection is discarded, which rolls back): the units that had run are answered
+/// `Unavailable`, and those not yet run go on in a new group.
+fn commit_group(pool: &Pool, group: Vec<Box<dyn Unit>>) {
+    let mut rest = group;
+    while !rest.is_empty() {
+        let mut conn = match pool.get() {
+            Ok(conn) => conn,
+            Err(error) => return refuse_all(rest, &NotCommitted(error.to_string())),
+        };
+        if let Err(error) = begin(&mut conn) {
+            return refuse_all(rest, &NotCommitted(error.to_string()));
+        }
+        let mut answers = Vec::with_capacity(rest.len());
+        let mut pending = rest.into_iter();
+        let mut broken = None;
+        for unit in pending.by_ref() {
+            match catch_unwind(AssertUnwindSafe(|| unit.run(&mut conn))) {
+                Ok(answer) => answers.push(answer),
+                Err(_) => {
+                    broken = Some(NotCommitted("another write of its commit panicked".to_owned()));
+                    break;
+                }
+            }
+            if !in_group_transaction(&mut conn) {
+                broken = Some(NotCommitted("another write of its commit ended the transaction".to_owned()));
+                break;
+            }
+        }
+        rest = pending.collect();
+        let committed = match broken {
+            // Dropped inside its transaction, the connection counts as broken: the pool
+            // closes it, and SQLite rolls the transaction back.
+            Some(why) => Err(why),
+            None => commit(&mut conn).map_err(|error| NotCommitted(error.to_string())),
+        };
+        drop(conn);
+        for answer in answers {
+            answer.send(committed.as_ref().map(|_| ()));
+        }
+    }
+}
+
+fn refuse_all(units: Vec<Box<dyn Unit>>, why: &NotCommitted) {
+    tracing::warn!(error = %why, units = units.len(), "a group of writes could not begin");
+    for unit in units {
+        unit.refuse(why);
+    }
+}
+
+fn sqlite(conn: &mut DbConnection) -> Result<&mut SqliteConnection, diesel::result::Error> {
+    match conn {
+        DbConnection::Sqlite(c) => Ok(c),
+        DbConnection::Pg(_) => Err(diesel::result::Error::QueryBuilderError("group commit is for SQLite".into())),
+    }
+}
+
+fn begin(conn: &mut DbConnection) -> Result<(), diesel::result::Error> {
+    AnsiTransactionManager::begin_transaction_sql(sqlite(conn)?, "BEGIN IMMEDIATE")
+}
+
+fn commit(conn: &mut DbConnection) -> Result<(), diesel::result::Error> {
+    <AnsiTransactionManager as TransactionManager<SqliteConnection>>::commit_transaction(sqlite(conn)?)
+}
+
+/// Whether the connection is still in the group's transaction and in no savepoint of a
+/// unit: every unit closes what it opens.
+fn in_group_transaction(conn: &mut DbConnection) -> bool {
+    sqlite(conn).is_ok_and(|c| {
+        AnsiTransactionManager::transaction_manager_status_mut(c)
+            .transaction_depth()
+            .is_ok_and(|depth| depth.map(std::num::NonZeroU32::get) == Some(1))
+    })
+}
