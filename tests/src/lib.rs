@@ -3,14 +3,15 @@
 
 pub mod forms;
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use serde_json::{json, Value};
+use supportdesk_testsupport::database::{ScratchPg, ScratchSqlite};
+use supportdesk_testsupport::process::{start_listening, Listening, Output};
 
 /// Runs each scenario (an `async fn(Database)` of the calling file) on SQLite and on
 /// PostgreSQL, as two tests each: `mod sqlite` and `mod postgres`. Without
@@ -48,25 +49,20 @@ pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
 /// the end.
 pub enum Database {
     /// A file in a temporary folder.
-    Sqlite(tempfile::TempDir),
+    Sqlite(ScratchSqlite),
     /// A database created for this test on the `TEST_POSTGRES_URL` server.
-    Postgres {
-        /// The URL of the maintenance database.
-        admin_url: String,
-        /// The created database's name.
-        name: String,
-    },
+    Postgres(ScratchPg),
 }
 
 impl Database {
-    /// A fresh SQLite file (in a folder that does not exist yet, to check it is created).
+    /// A fresh SQLite file (in folders that do not exist yet, to check they are created).
     ///
     /// # Panics
     ///
     /// When no temporary folder can be made.
     #[expect(clippy::expect_used, reason = "test harness")]
     pub fn sqlite() -> Self {
-        Database::Sqlite(tempfile::tempdir().expect("temporary folder"))
+        Database::Sqlite(ScratchSqlite::new().expect("temporary folder"))
     }
 
     /// A fresh PostgreSQL database, or `None` (with a loud line) when `TEST_POSTGRES_URL`
@@ -75,16 +71,8 @@ impl Database {
     /// # Panics
     ///
     /// When the server named by `TEST_POSTGRES_URL` refuses.
-    #[expect(clippy::expect_used, reason = "test harness")]
     pub fn postgres() -> Option<Self> {
-        let Ok(admin_url) = std::env::var("TEST_POSTGRES_URL") else {
-            eprintln!("SKIPPED: TEST_POSTGRES_URL is not set: the PostgreSQL black-box test did not run");
-            return None;
-        };
-        let name = format!("sd_blackbox_{}", uuid::Uuid::now_v7().simple());
-        let mut conn = PgConnection::establish(&admin_url).expect("connect to TEST_POSTGRES_URL");
-        diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut conn).expect("create database");
-        Some(Database::Postgres { admin_url, name })
+        ScratchPg::from_env("sd_blackbox", "the PostgreSQL black-box test").map(Database::Postgres)
     }
 
     /// Runs SQL straight on the database, as an operator's script would (the server should
@@ -97,13 +85,13 @@ impl Database {
     pub fn execute(&self, sql: &str) {
         use diesel::connection::SimpleConnection;
         match self {
-            Database::Sqlite(dir) => {
-                let path = dir.path().join("nested/supportdesk.db");
-                let mut conn = diesel::SqliteConnection::establish(&path.display().to_string()).expect("open SQLite");
+            Database::Sqlite(file) => {
+                let mut conn =
+                    diesel::SqliteConnection::establish(&file.path().display().to_string()).expect("open SQLite");
                 conn.batch_execute(sql).expect("run SQL");
             }
-            Database::Postgres { .. } => {
-                let mut conn = PgConnection::establish(&self.url()).expect("connect to PostgreSQL");
+            Database::Postgres(db) => {
+                let mut conn = PgConnection::establish(&db.url).expect("connect to PostgreSQL");
                 conn.batch_execute(sql).expect("run SQL");
             }
         }
@@ -124,13 +112,13 @@ impl Database {
         }
         let sql = format!("SELECT CAST(({sql}) AS BIGINT) AS n");
         let row: Count = match self {
-            Database::Sqlite(dir) => {
-                let path = dir.path().join("nested/supportdesk.db");
-                let mut conn = diesel::SqliteConnection::establish(&path.display().to_string()).expect("open SQLite");
+            Database::Sqlite(file) => {
+                let mut conn =
+                    diesel::SqliteConnection::establish(&file.path().display().to_string()).expect("open SQLite");
                 diesel::sql_query(sql).get_result(&mut conn).expect("run SQL")
             }
-            Database::Postgres { .. } => {
-                let mut conn = PgConnection::establish(&self.url()).expect("connect to PostgreSQL");
+            Database::Postgres(db) => {
+                let mut conn = PgConnection::establish(&db.url).expect("connect to PostgreSQL");
                 diesel::sql_query(sql).get_result(&mut conn).expect("run SQL")
             }
         };
@@ -158,21 +146,8 @@ impl Database {
     /// The URL the server is given.
     pub fn url(&self) -> String {
         match self {
-            Database::Sqlite(dir) => format!("sqlite://{}", dir.path().join("nested/supportdesk.db").display()),
-            Database::Postgres { admin_url, name } => {
-                let base = admin_url.rsplit_once('/').map_or(admin_url.as_str(), |(base, _)| base);
-                format!("{base}/{name}")
-            }
-        }
-    }
-}
-
-impl Drop for Database {
-    fn drop(&mut self) {
-        if let Database::Postgres { admin_url, name } = self {
-            if let Ok(mut conn) = PgConnection::establish(admin_url) {
-                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn);
-            }
+            Database::Sqlite(file) => file.url(),
+            Database::Postgres(db) => db.url.clone(),
         }
     }
 }
@@ -184,6 +159,8 @@ pub struct Server {
     pub base: String,
     /// An HTTP client.
     pub http: reqwest::Client,
+    /// What the server printed (shown when a test fails).
+    output: Arc<Output>,
 }
 
 /// The path of the `supportdesk` binary next to this test binary, built if missing.
@@ -239,29 +216,17 @@ impl Server {
             .env("SUPPORTDESK_JWT_SECRET", "black-box-test-secret-of-at-least-32-bytes")
             .env("SUPPORTDESK_ADMIN_EMAIL", ADMIN_EMAIL)
             .env("SUPPORTDESK_ADMIN_PASSWORD", ADMIN_PASSWORD)
-            .env("SUPPORTDESK_LOG", "warn,supportdesk=info")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+            .env("SUPPORTDESK_LOG", "warn,supportdesk=info");
         for key in remove {
             command.env_remove(key);
         }
         for (key, value) in env {
             command.env(key, value);
         }
-        let mut child = command.spawn().expect("start supportdesk");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, rx) = mpsc::channel();
-        // Keep reading so the server never blocks on a full pipe.
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some((_, address)) = line.split_once("listening on http://") {
-                    let address: String = address.chars().take_while(|c| !c.is_whitespace() && *c != '"').collect();
-                    let _ = tx.send(address);
-                }
-            }
-        });
-        let address = rx.recv_timeout(Duration::from_secs(60)).expect("server said where it listens");
-        Server { child, base: format!("http://{address}"), http: reqwest::Client::new() }
+        let started = start_listening(command, "supportdesk", Duration::from_secs(60), Arc::default())
+            .expect("start supportdesk");
+        let Listening { child, address, output } = started;
+        Server { child, base: format!("http://{address}"), http: reqwest::Client::new(), output }
     }
 
     /// The URL of `path` (which starts with `/`).
@@ -368,5 +333,8 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if std::thread::panicking() {
+            eprintln!("--- the server's last lines ---\n{}", self.output.tail());
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! Direct database connections for seeding and for the database floor, prepared as the
 //! server prepares its own (SQLite: WAL, `synchronous = NORMAL`, foreign keys on, a busy
-//! timeout), and the throw-away PostgreSQL databases of a run.
+//! timeout). The throw-away PostgreSQL databases of a run are `supportdesk_testsupport`'s.
 
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection, SqliteConnection};
@@ -140,67 +140,6 @@ impl Db {
     }
 }
 
-/// The URL of database `name` on the server of `url` (the path replaced, the query kept).
-///
-/// # Errors
-///
-/// A URL without `scheme://`.
-pub fn with_database(url: &str, name: &str) -> Result<String, BoxError> {
-    let (scheme, rest) = url.split_once("://").ok_or("the PostgreSQL URL has no scheme")?;
-    let (before_query, query) = match rest.split_once('?') {
-        Some((before, query)) => (before, Some(query)),
-        None => (rest, None),
-    };
-    let authority = before_query.split_once('/').map_or(before_query, |(authority, _)| authority);
-    let mut out = format!("{scheme}://{authority}/{name}");
-    if let Some(query) = query {
-        out.push('?');
-        out.push_str(query);
-    }
-    Ok(out)
-}
-
-/// A PostgreSQL database made for one run, dropped (with its connections) when this is.
-pub struct ScratchDatabase {
-    admin_url: String,
-    name: String,
-    /// The URL of the new database.
-    pub url: String,
-    /// Leave the database in place when dropped.
-    pub keep: bool,
-}
-
-impl ScratchDatabase {
-    /// Creates database `name` on the server `admin_url` points at (dropping a leftover of
-    /// the same name first).
-    ///
-    /// # Errors
-    ///
-    /// Connection or permission failures.
-    pub fn create(admin_url: &str, name: &str) -> Result<Self, BoxError> {
-        let mut conn = PgConnection::establish(admin_url)?;
-        conn.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))?;
-        conn.batch_execute(&format!("CREATE DATABASE \"{name}\""))?;
-        Ok(Self {
-            admin_url: admin_url.to_owned(),
-            name: name.to_owned(),
-            url: with_database(admin_url, name)?,
-            keep: false,
-        })
-    }
-}
-
-impl Drop for ScratchDatabase {
-    fn drop(&mut self) {
-        if self.keep {
-            return;
-        }
-        if let Ok(mut conn) = PgConnection::establish(&self.admin_url) {
-            let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name));
-        }
-    }
-}
-
 /// The sizes of the search tables: `(tickets, messages, message bytes, ticket_search bytes,
 /// full-text index bytes)`. SQLite reads its pages from `dbstat` (FTS5's own tables are
 /// `ticket_fts_*`); PostgreSQL from `pg_table_size` (heap and TOAST, the `tsvector` column
@@ -249,24 +188,4 @@ pub fn search_sizes(db: &mut Db) -> Result<(u64, u64, u64, u64, u64), BoxError> 
         unsigned(sizes.text_bytes),
         unsigned(sizes.index_bytes),
     ))
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-
-    use super::*;
-
-    #[test]
-    fn the_database_name_replaces_the_path_and_keeps_the_query() {
-        assert_eq!(
-            with_database("postgres://postgres@127.0.0.1:5432/test", "b1").unwrap(),
-            "postgres://postgres@127.0.0.1:5432/b1"
-        );
-        assert_eq!(
-            with_database("postgresql://u:p@h/db?sslmode=disable", "b2").unwrap(),
-            "postgresql://u:p@h/b2?sslmode=disable"
-        );
-        assert_eq!(with_database("postgres://h", "b3").unwrap(), "postgres://h/b3");
-    }
 }

@@ -3,7 +3,8 @@
 //! service does per request can only cost more than this.
 //!
 //! - `create`: in one write transaction, the first message, the `created` audit event, the
-//!   tenant's number bump (`UPDATE … RETURNING`) and the ticket, in the store's order.
+//!   tenant's next number (SQLite: its counter row, `UPDATE … RETURNING`; PostgreSQL: its
+//!   sequence) and the ticket, in the store's order.
 //! - `create (without search)`: the same without the ticket's search row (and so without
 //!   its FTS5 or GIN entries and, on SQLite, its words in `search_words`): the difference
 //!   is what the search index costs a create.
@@ -18,7 +19,9 @@
 //! The floor is the most the database gives with the service's connection budget
 //! (`SUPPORTDESK_DB_POOL_SIZE`, 8): `min(concurrency, 8)` workers, each with its own
 //! connection and never idle; SQLite writes get one worker on one writer connection, as the
-//! service's writer pool of one (SQLite has one writer). More threads than that only lower
+//! service's writer (SQLite has one writer), which commits as many creates together as
+//! there are concurrent clients, as the writer's group commit does (its latency is then a
+//! group's). More threads than that only lower
 //! the floor on two cores (32 threads queueing on 8 connections, or 32 PostgreSQL backends
 //! queueing on the tenant's counter row, commit fewer tickets per second). A floor's
 //! latency is therefore the operation's own time, without queueing: compare throughput
@@ -37,6 +40,8 @@ use crate::schema::{agents, categories, customers, events, messages, tenants, ti
 use crate::seed::{id_text, Dataset, GET_TICKETS, TENANT};
 use crate::BoxError;
 use supportdesk_store_diesel::Paged;
+
+use crate::floor_raw::pg_sql;
 
 /// What the floor does per operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -168,43 +173,94 @@ macro_rules! summary_columns {
     };
 }
 
+/// The ticket view's first query: the ticket with its names.
+macro_rules! ticket_query {
+    ($ticket:expr, $customer:expr) => {
+        summary_source!()
+            .filter(tickets::tenant.eq(TENANT))
+            .filter(tickets::id.eq($ticket))
+            .filter(tickets::customer_id.eq($customer))
+            .select(summary_columns!())
+    };
+}
+
+/// The ticket view's second query: its public messages in order.
+macro_rules! thread_query {
+    ($ticket:expr) => {
+        messages::table
+            .filter(messages::tenant.eq(TENANT))
+            .filter(messages::ticket_id.eq($ticket))
+            .filter(messages::internal.eq(false))
+            .order_by(messages::seq.asc())
+            .select(MessageRead::as_select())
+    };
+}
+
+/// The queue page. The page size is a literal, as the store writes it (`Paged`): a bound
+/// LIMIT would make SQLite re-prepare the statement on every execution.
+macro_rules! queue_query {
+    () => {
+        Paged {
+            query: summary_source!()
+                .filter(tickets::tenant.eq(TENANT))
+                .filter(tickets::status.eq("open"))
+                .select(summary_columns!())
+                .order_by((tickets::created_at.desc(), tickets::id.desc())),
+            limit: 20,
+            offset: 0,
+        }
+    };
+}
+
+/// The queue's total as the service reads it: the per-status count rows of `open`.
+macro_rules! total_query {
+    () => {
+        ticket_counts::table
+            .filter(ticket_counts::tenant.eq(TENANT))
+            .filter(ticket_counts::status.eq_any(["open"]))
+            .select(ticket_counts::tickets)
+    };
+}
+
 fn get(db: &mut Db, ticket: &str, customer: &str) -> Result<usize, BoxError> {
-    let summary: Option<SummaryRead> = on_backend!(db, |c| summary_source!()
-        .filter(tickets::tenant.eq(TENANT))
-        .filter(tickets::id.eq(ticket))
-        .filter(tickets::customer_id.eq(customer))
-        .select(summary_columns!())
-        // Not `first`: its bound `LIMIT 1` makes SQLite re-prepare the statement on every
-        // execution (see `Paged` in the store), which would lower the floor.
-        .get_result::<SummaryRead>(c)
-        .optional())?;
+    // Not `first`: its bound `LIMIT 1` makes SQLite re-prepare the statement on every
+    // execution (see `Paged` in the store), which would lower the floor.
+    let summary: Option<SummaryRead> =
+        on_backend!(db, |c| ticket_query!(ticket, customer).get_result::<SummaryRead>(c).optional())?;
     if summary.is_none() {
         return Err(format!("ticket {ticket} not found").into());
     }
-    let thread: Vec<MessageRead> = on_backend!(db, |c| messages::table
-        .filter(messages::tenant.eq(TENANT))
-        .filter(messages::ticket_id.eq(ticket))
-        .filter(messages::internal.eq(false))
-        .order_by(messages::seq.asc())
-        .select(MessageRead::as_select())
-        .load::<MessageRead>(c))?;
+    let thread: Vec<MessageRead> = on_backend!(db, |c| thread_query!(ticket).load::<MessageRead>(c))?;
     Ok(thread.len())
 }
 
 fn queue(db: &mut Db) -> Result<usize, BoxError> {
-    // The page size as a literal, as the store writes it (`Paged`): a bound LIMIT would
-    // make SQLite re-prepare the statement on every execution.
-    let page: Vec<SummaryRead> = on_backend!(db, |c| Paged {
-        query: summary_source!()
-            .filter(tickets::tenant.eq(TENANT))
-            .filter(tickets::status.eq("open"))
-            .select(summary_columns!())
-            .order_by((tickets::created_at.desc(), tickets::id.desc())),
-        limit: 20,
-        offset: 0,
-    }
-    .load::<SummaryRead>(c))?;
+    let page: Vec<SummaryRead> = on_backend!(db, |c| queue_query!().load::<SummaryRead>(c))?;
     Ok(page.len())
+}
+
+/// The statements of `op` (`Get` or `Queue`) as PostgreSQL receives them from the floor,
+/// each with its bind values in order, for the prepared floor (`floor_raw`). The ticket is
+/// the first of the floor's `get` tickets.
+///
+/// # Errors
+///
+/// Another op.
+pub fn statements(data: &Dataset, op: Op) -> Result<Vec<(String, Vec<String>)>, BoxError> {
+    let ticket = id_text(data.ticket_id(data.get_ticket_number(0)));
+    let customer = id_text(data.customers[data.get_customer(0)].id);
+    let tenant = TENANT.to_owned();
+    match op {
+        Op::Get => Ok(vec![
+            (pg_sql(&ticket_query!(&ticket, &customer)), vec![tenant.clone(), ticket.clone(), customer]),
+            (pg_sql(&thread_query!(&ticket)), vec![tenant, ticket, "false".to_owned()]),
+        ]),
+        Op::Queue => Ok(vec![
+            (pg_sql(&queue_query!()), vec![tenant.clone(), "open".to_owned()]),
+            (pg_sql(&total_query!()), vec![tenant, "{open}".to_owned()]),
+        ]),
+        other => Err(format!("no prepared floor for {}", other.name()).into()),
+    }
 }
 
 /// The service's capped count for lists filtered on more than status
@@ -217,44 +273,73 @@ fn capped_count(db: &mut Db) -> Result<i64, BoxError> {
     Ok(count.n)
 }
 
-/// The queue's total as the service reads it: the per-status count rows of `open`.
 fn open_total(db: &mut Db) -> Result<i64, BoxError> {
-    let shards: Vec<i64> = on_backend!(db, |c| ticket_counts::table
-        .filter(ticket_counts::tenant.eq(TENANT))
-        .filter(ticket_counts::status.eq_any(["open"]))
-        .select(ticket_counts::tickets)
-        .load::<i64>(c))?;
+    let shards: Vec<i64> = on_backend!(db, |c| total_query!().load::<i64>(c))?;
     Ok(shards.iter().sum())
 }
 
-fn create(db: &mut Db, data: &Dataset, rng: &mut Rng, indexed: bool) -> Result<i64, BoxError> {
-    let now = i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000).unwrap_or(0);
-    let mut fresh = data.fresh(rng, now);
+diesel::define_sql_function! {
+    /// The tenant's next ticket number on PostgreSQL (the store's migration
+    /// `ticket_number_sequences`).
+    fn next_ticket_number(tenant: diesel::sql_types::Text) -> diesel::sql_types::Nullable<diesel::sql_types::BigInt>;
+}
+
+/// `group` creates in one transaction, each under its own savepoint when there are several:
+/// on SQLite the service's writer commits the creates queued at once together (its group
+/// commit), so the floor does too, as many as there are concurrent clients (at most the
+/// writer's 64). Returns how many were written.
+fn create(db: &mut Db, data: &Dataset, rng: &mut Rng, indexed: bool, group: usize) -> Result<u64, BoxError> {
     db.write_transaction(|db| {
-        on_backend!(db, |c| diesel::insert_into(messages::table).values(&fresh.messages).execute(c))?;
-        on_backend!(db, |c| diesel::insert_into(events::table).values(&fresh.events).execute(c))?;
-        let number: i64 = on_backend!(db, |c| diesel::update(tenants::table.filter(tenants::key.eq(TENANT)))
-            .set(tenants::last_number.eq(tenants::last_number + 1))
-            .returning(tenants::last_number)
-            .get_result::<i64>(c))?;
-        fresh.ticket.number = number;
-        on_backend!(db, |c| diesel::insert_into(tickets::table).values(&fresh.ticket).execute(c))?;
-        if indexed {
-            on_backend!(db, |c| diesel::insert_into(ticket_search::table).values(&fresh.search).execute(c))?;
-            // On SQLite the store also records the row's words (its prefix lookups).
-            if let Db::Sqlite(c) = db {
-                let search = &fresh.search;
-                let texts = [&search.subject, &search.messages, &search.notes, &search.customer, &search.refs];
-                supportdesk_store_diesel::remember_words(c, texts.into_iter().map(String::as_str))?;
+        for _ in 0..group {
+            if group > 1 {
+                db.execute("SAVEPOINT unit")?;
+            }
+            create_rows(db, data, rng, indexed)?;
+            if group > 1 {
+                db.execute("RELEASE unit")?;
             }
         }
-        Ok(number)
+        Ok(u64::try_from(group).unwrap_or(u64::MAX))
     })
+}
+
+/// One ticket's rows, in the store's order, inside the caller's transaction.
+fn create_rows(db: &mut Db, data: &Dataset, rng: &mut Rng, indexed: bool) -> Result<i64, BoxError> {
+    let now = i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000).unwrap_or(0);
+    let mut fresh = data.fresh(rng, now);
+    on_backend!(db, |c| diesel::insert_into(messages::table).values(&fresh.messages).execute(c))?;
+    on_backend!(db, |c| diesel::insert_into(events::table).values(&fresh.events).execute(c))?;
+    // The store's numbering: the tenant's sequence on PostgreSQL, its counter row on
+    // SQLite.
+    let number: i64 = match db {
+        Db::Pg(c) => diesel::select(next_ticket_number(TENANT))
+            .get_result::<Option<i64>>(c)?
+            .ok_or("the tenant has no ticket number sequence")?,
+        Db::Sqlite(c) => diesel::update(tenants::table.filter(tenants::key.eq(TENANT)))
+            .set(tenants::last_number.eq(tenants::last_number + 1))
+            .returning(tenants::last_number)
+            .get_result::<i64>(c)?,
+    };
+    fresh.ticket.number = number;
+    on_backend!(db, |c| diesel::insert_into(tickets::table).values(&fresh.ticket).execute(c))?;
+    if indexed {
+        on_backend!(db, |c| diesel::insert_into(ticket_search::table).values(&fresh.search).execute(c))?;
+        // On SQLite the store also records the row's words (its prefix lookups).
+        if let Db::Sqlite(c) = db {
+            let search = &fresh.search;
+            let texts = [&search.subject, &search.messages, &search.notes, &search.customer, &search.refs];
+            supportdesk_store_diesel::remember_words(c, texts.into_iter().map(String::as_str))?;
+        }
+    }
+    Ok(number)
 }
 
 /// The service's connection budget (`SUPPORTDESK_DB_POOL_SIZE`, default 8): the floor gets
 /// the same, so it measures the database, not a different pool.
-const POOL_SIZE: usize = 8;
+pub const POOL_SIZE: usize = 8;
+
+/// The most writes the service's SQLite writer commits together (`group_commit::GROUP_LIMIT`).
+const WRITER_GROUP_LIMIT: usize = 64;
 
 /// Runs `op` for `duration` against `url` with as many workers as the service has
 /// connections for it at this concurrency: `min(concurrency, 8)`, each with its own
@@ -271,6 +356,10 @@ pub fn run(url: &str, data: &Dataset, op: Op, concurrency: usize, duration: Dura
         (Op::Create | Op::CreateWithoutSearch, Backend::Sqlite) => (Role::Writer, 1),
         (Op::Create | Op::CreateWithoutSearch, Backend::Postgres) => (Role::Writer, POOL_SIZE.min(concurrency)),
         _ => (Role::Reader, POOL_SIZE.min(concurrency)),
+    };
+    let group = match (op, backend) {
+        (Op::Create | Op::CreateWithoutSearch, Backend::Sqlite) => concurrency.clamp(1, WRITER_GROUP_LIMIT),
+        _ => 1,
     };
     let connections = (0..workers).map(|_| Db::open(url, role)).collect::<Result<Vec<_>, _>>()?;
     let gets: Vec<(String, String)> = (0..GET_TICKETS)
@@ -298,12 +387,12 @@ pub fn run(url: &str, data: &Dataset, op: Op, concurrency: usize, duration: Dura
                     let mut last = start;
                     while Instant::now() < end {
                         let began = Instant::now();
-                        let result = once(&mut db, data, op, gets, &mut rng);
+                        let result = once(&mut db, data, op, gets, &mut rng, group);
                         last = Instant::now();
                         let micros = u64::try_from(last.duration_since(began).as_micros()).unwrap_or(u64::MAX);
                         outcome.histogram.saturating_record(micros.max(1));
                         match result {
-                            Ok(()) => outcome.ok += 1,
+                            Ok(done) => outcome.ok += done,
                             Err(error) => {
                                 outcome.errors += 1;
                                 if outcome.samples.len() < 3 {
@@ -340,10 +429,18 @@ pub fn run(url: &str, data: &Dataset, op: Op, concurrency: usize, duration: Dura
     Ok(total)
 }
 
-fn once(db: &mut Db, data: &Dataset, op: Op, gets: &[(String, String)], rng: &mut Rng) -> Result<(), BoxError> {
+/// One operation (for a SQLite create, one group of them); returns how many were done.
+fn once(
+    db: &mut Db,
+    data: &Dataset,
+    op: Op,
+    gets: &[(String, String)],
+    rng: &mut Rng,
+    group: usize,
+) -> Result<u64, BoxError> {
     match op {
         Op::Create | Op::CreateWithoutSearch => {
-            create(db, data, rng, op == Op::Create)?;
+            return create(db, data, rng, op == Op::Create, group);
         }
         Op::Get => {
             let (ticket, customer) = &gets[rng.below(gets.len())];
@@ -362,5 +459,5 @@ fn once(db: &mut Db, data: &Dataset, op: Op, gets: &[(String, String)], rng: &mu
             }
         }
     }
-    Ok(())
+    Ok(1)
 }

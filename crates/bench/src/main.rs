@@ -21,6 +21,7 @@ mod db;
 mod driver;
 mod floor_db;
 mod floor_http;
+mod floor_raw;
 mod outbox;
 mod process;
 mod report;

@@ -1,39 +1,15 @@
 //! Child processes the bench starts (the server, the HTTP floor server, `supportdesk
 //! migrate`) and what `/proc` says about them: CPU time and resident memory.
 
-use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use supportdesk_testsupport::process::{drain, start_listening, stop, Listening, Output};
+
 use crate::BoxError;
-
-/// The last lines a child printed, for error messages.
-type Tail = Arc<Mutex<VecDeque<String>>>;
-
-fn remember(tail: &Tail, line: String) {
-    if let Ok(mut lines) = tail.lock() {
-        if lines.len() >= 40 {
-            lines.pop_front();
-        }
-        lines.push_back(line);
-    }
-}
-
-fn tail_text(tail: &Tail) -> String {
-    tail.lock().map(|lines| lines.iter().cloned().collect::<Vec<_>>().join("\n")).unwrap_or_default()
-}
-
-/// The address in a line like `... listening on http://127.0.0.1:41234 ...`.
-pub fn parse_listening(line: &str) -> Option<SocketAddr> {
-    let (_, rest) = line.split_once("listening on http://")?;
-    let end = rest.find(|c: char| c.is_whitespace() || c == '\u{1b}' || c == ',' || c == '"').unwrap_or(rest.len());
-    rest[..end].trim_end_matches('/').parse().ok()
-}
 
 /// A running server process, stopped (SIGTERM, then SIGKILL) when dropped.
 pub struct Server {
@@ -44,7 +20,7 @@ pub struct Server {
     pub addr: SocketAddr,
     /// What it is, for messages.
     pub name: String,
-    tail: Tail,
+    output: Arc<Output>,
 }
 
 impl Server {
@@ -62,45 +38,12 @@ impl Server {
         ready_within: Duration,
     ) -> Result<Self, BoxError> {
         let mut command = Command::new(program);
-        command.args(args).env("NO_COLOR", "1").stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        command.args(args);
         for (key, value) in env {
             command.env(key, value);
         }
-        let mut child = command.spawn().map_err(|e| format!("cannot start {name} ({}): {e}", program.display()))?;
-        let pid = child.id();
-        let tail: Tail = Arc::new(Mutex::new(VecDeque::new()));
-        let (found, listening) = mpsc::channel();
-        if let Some(stdout) = child.stdout.take() {
-            drain(stdout, tail.clone(), Some(found.clone()));
-        }
-        if let Some(stderr) = child.stderr.take() {
-            drain(stderr, tail.clone(), Some(found));
-        }
-        let mut server =
-            Self { child: Some(child), pid, addr: SocketAddr::from(([127, 0, 0, 1], 0)), name: name.to_owned(), tail };
-        let deadline = Instant::now() + ready_within;
-        loop {
-            match listening.recv_timeout(Duration::from_millis(100)) {
-                Ok(addr) => {
-                    server.addr = addr;
-                    return Ok(server);
-                }
-                Err(mpsc::RecvTimeoutError::Timeout | mpsc::RecvTimeoutError::Disconnected) => {
-                    if let Some(status) = server.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
-                        return Err(
-                            format!("{name} exited ({status}) before listening:\n{}", tail_text(&server.tail)).into()
-                        );
-                    }
-                    if Instant::now() >= deadline {
-                        return Err(format!(
-                            "{name} did not say where it listens within {ready_within:?}:\n{}",
-                            tail_text(&server.tail)
-                        )
-                        .into());
-                    }
-                }
-            }
-        }
+        let Listening { child, address, output } = start_listening(command, name, ready_within, Arc::default())?;
+        Ok(Self { pid: child.id(), child: Some(child), addr: address, name: name.to_owned(), output })
     }
 
     /// User plus system CPU time so far, in seconds.
@@ -123,26 +66,14 @@ impl Server {
 
     /// The last lines the process printed.
     pub fn output(&self) -> String {
-        tail_text(&self.tail)
+        self.output.tail()
     }
 
     /// Stops the process: SIGTERM, up to 10 seconds to finish, then SIGKILL.
     pub fn stop(&mut self) {
-        let Some(mut child) = self.child.take() else { return };
-        let terminated = Command::new("kill")
-            .args(["-TERM", &self.pid.to_string()])
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while terminated && Instant::now() < deadline {
-            if let Ok(Some(_)) = child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
+        if let Some(mut child) = self.child.take() {
+            stop(&mut child, Duration::from_secs(10));
         }
-        let _ = child.kill();
-        let _ = child.wait();
     }
 }
 
@@ -150,23 +81,6 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.stop();
     }
-}
-
-/// Reads a child's output line by line on a thread: keeps the last lines, and reports the
-/// first "listening on" address.
-fn drain(stream: impl Read + Send + 'static, tail: Tail, found: Option<mpsc::Sender<SocketAddr>>) {
-    std::thread::spawn(move || {
-        let mut found = found;
-        for line in BufReader::new(stream).lines() {
-            let Ok(line) = line else { break };
-            if let Some(addr) = parse_listening(&line) {
-                if let Some(sender) = found.take() {
-                    let _ = sender.send(addr);
-                }
-            }
-            remember(&tail, line);
-        }
-    });
 }
 
 /// Runs `program args` to its end, at most `limit`.
@@ -181,12 +95,12 @@ pub fn run_to_end(program: &Path, args: &[&str], env: &[(&str, String)], limit: 
         command.env(key, value);
     }
     let mut child = command.spawn().map_err(|e| format!("cannot start {}: {e}", program.display()))?;
-    let tail: Tail = Arc::new(Mutex::new(VecDeque::new()));
+    let output = Arc::new(Output::default());
     if let Some(stdout) = child.stdout.take() {
-        drain(stdout, tail.clone(), None);
+        drain(stdout, output.clone(), None);
     }
     if let Some(stderr) = child.stderr.take() {
-        drain(stderr, tail.clone(), None);
+        drain(stderr, output.clone(), None);
     }
     let deadline = Instant::now() + limit;
     loop {
@@ -196,7 +110,7 @@ pub fn run_to_end(program: &Path, args: &[&str], env: &[(&str, String)], limit: 
             }
             std::thread::sleep(Duration::from_millis(100));
             return Err(
-                format!("{} {} failed ({status}):\n{}", program.display(), args.join(" "), tail_text(&tail)).into()
+                format!("{} {} failed ({status}):\n{}", program.display(), args.join(" "), output.tail()).into()
             );
         }
         if Instant::now() >= deadline {
@@ -269,16 +183,6 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
-
-    #[test]
-    fn the_listening_line_gives_the_address() {
-        let text = "2026-03-17T10:00:00Z  INFO listening on http://127.0.0.1:41234 backend=Sqlite";
-        assert_eq!(parse_listening(text), Some("127.0.0.1:41234".parse().unwrap()));
-        let json = r#"{"message":"listening on http://127.0.0.1:8080","backend":"Sqlite"}"#;
-        assert_eq!(parse_listening(json), Some("127.0.0.1:8080".parse().unwrap()));
-        assert_eq!(parse_listening("listening on http://[::1]:80 x"), Some("[::1]:80".parse().unwrap()));
-        assert_eq!(parse_listening("ready"), None);
-    }
 
     #[test]
     fn this_process_has_cpu_time_and_memory() {

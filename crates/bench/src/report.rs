@@ -29,6 +29,10 @@ pub enum Subject {
     HttpFloor,
     /// The same rows through Diesel, no HTTP.
     DbFloor,
+    /// A ticket and a message a transaction in tables of their own (`floor_raw`).
+    RawFloor,
+    /// The database floor's statements prepared once, by pgbench (`floor_raw`).
+    PreparedFloor,
 }
 
 impl Subject {
@@ -38,6 +42,8 @@ impl Subject {
             Subject::Supportdesk => "supportdesk",
             Subject::HttpFloor => "HTTP floor",
             Subject::DbFloor => "DB floor",
+            Subject::RawFloor => "raw floor",
+            Subject::PreparedFloor => "prepared floor",
         }
     }
 }
@@ -332,7 +338,10 @@ impl Report {
         for &backend in backends {
             for (scenario, floor, floor_backend, tickets) in [
                 ("create", Subject::DbFloor, Some(backend), base),
+                ("create", Subject::RawFloor, Some(backend), base),
                 ("get", Subject::DbFloor, Some(backend), base),
+                ("get", Subject::PreparedFloor, Some(backend), base),
+                ("queue", Subject::PreparedFloor, Some(backend), base),
                 ("get", Subject::HttpFloor, None, base),
                 ("queue", Subject::DbFloor, Some(backend), base),
                 ("queue", Subject::HttpFloor, None, base),
@@ -423,12 +432,18 @@ impl Report {
                 });
             };
             push(self.ratio_check(format!("create, {title}"), "create", backend, Subject::DbFloor, base, 0.5));
+            // Issue 15: against floors that owe nothing to the service's design.
+            push(self.ratio_check(format!("create, {title}"), "create", backend, Subject::RawFloor, base, 0.5));
             match backend {
                 Backend::Sqlite => {
                     push(self.ratio_check(format!("get, {title}"), "get", backend, Subject::HttpFloor, base, 0.2));
                 }
                 Backend::Postgres => {
                     push(self.ratio_check(format!("get, {title}"), "get", backend, Subject::DbFloor, base, 0.5));
+                    for scenario in ["get", "queue"] {
+                        let target = format!("{scenario}, {title}");
+                        push(self.ratio_check(target, scenario, backend, Subject::PreparedFloor, base, 0.5));
+                    }
                 }
             }
             let million = 1_000_000;

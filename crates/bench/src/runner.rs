@@ -25,9 +25,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::db::{Backend, Db, Role, ScratchDatabase};
+use crate::db::{Backend, Db, Role};
 use crate::driver::{self, Plan, Request};
 use crate::floor_db::{self, Op};
+use crate::floor_raw;
 use crate::outbox;
 use crate::process::{self, Server};
 use crate::report::{thousands, Machine, Report, Run, SearchIndexSize, Seeding, ServerMemory, Subject};
@@ -35,6 +36,7 @@ use crate::scenarios::{create_body, Actors, DeepPage, FeedPages, Kind, Scenario,
 use crate::seed::Dataset;
 use crate::tokens::Minter;
 use crate::BoxError;
+use supportdesk_testsupport::database::ScratchPg;
 use supportdesk_testsupport::webhook_receiver::WebhookReceiver;
 
 /// The shared secret the bench starts the server with (and mints tokens with).
@@ -278,7 +280,7 @@ pub fn run(settings: Settings) -> Result<(), BoxError> {
 /// A database of the run: its URL, and what removes it afterwards.
 struct Database {
     url: String,
-    _scratch: Option<ScratchDatabase>,
+    _scratch: Option<ScratchPg>,
     sqlite_dir: Option<PathBuf>,
     keep: bool,
 }
@@ -310,7 +312,7 @@ impl Bench {
             Backend::Postgres => {
                 let admin = self.settings.postgres_url.as_deref().ok_or("no BENCH_POSTGRES_URL")?;
                 let name = format!("supportdesk_bench_{}_{purpose}", std::process::id());
-                let mut scratch = ScratchDatabase::create(admin, &name)?;
+                let mut scratch = ScratchPg::create(admin, &name)?;
                 scratch.keep = self.settings.keep;
                 Ok(Database {
                     url: scratch.url.clone(),
@@ -522,6 +524,42 @@ impl Bench {
                 self.db_run(backend, &database.url, op, concurrency, BASE)?;
             }
         }
+        // Issue 15: the raw floor, which owes nothing to the service's design.
+        for concurrency in CONCURRENCY {
+            self.raw_run(backend, &database.url, None, concurrency)?;
+        }
+        Ok(())
+    }
+
+    /// A raw floor run (`floor_raw`): `create` when `op` is `None`, else the prepared floor
+    /// of `op` (PostgreSQL only). Without pgbench the PostgreSQL runs are left out, loudly.
+    fn raw_run(&mut self, backend: Backend, url: &str, op: Option<Op>, concurrency: usize) -> Result<(), BoxError> {
+        let (subject, scenario) = match op {
+            None => (Subject::RawFloor, "create"),
+            Some(op) => (Subject::PreparedFloor, op.name()),
+        };
+        if !self.settings.runs(scenario) {
+            return Ok(());
+        }
+        if backend == Backend::Postgres && !floor_raw::pgbench_available() {
+            say(&format!("  SKIPPED: the {} of {scenario} needs pgbench, which is not installed", subject.name()));
+            return Ok(());
+        }
+        let (dir, duration) = (self.settings.out_dir.clone(), self.settings.db_duration);
+        let outcome = match (backend, op) {
+            (Backend::Sqlite, None) => floor_raw::sqlite_create(&dir, duration)?,
+            (Backend::Postgres, None) => floor_raw::postgres_create(url, &dir, concurrency, duration)?,
+            (Backend::Postgres, Some(op)) => {
+                floor_raw::postgres_prepared(url, &dir, &self.data, op, concurrency, duration)?
+            }
+            (Backend::Sqlite, Some(_)) => return Ok(()),
+        };
+        let run = Run::new(subject, Some(backend), scenario, BASE, concurrency, &outcome);
+        say(&run.line());
+        for sample in &run.error_samples {
+            say(&format!("    error: {sample}"));
+        }
+        self.report.runs.push(run);
         Ok(())
     }
 
@@ -668,6 +706,9 @@ impl Bench {
             for op in [Op::Get, Op::Queue] {
                 for concurrency in CONCURRENCY {
                     self.db_run(backend, &database.url, op, concurrency, size)?;
+                    if size == BASE && backend == Backend::Postgres {
+                        self.raw_run(backend, &database.url, Some(op), concurrency)?;
+                    }
                 }
             }
             self.db_run(backend, &database.url, Op::QueueWithCount, 1, size)?;

@@ -1,41 +1,10 @@
-//! The databases of a run: a fresh SQLite file, or a fresh PostgreSQL database dropped at the
-//! end; and the SQLite file's own integrity checks, run on the file with libsqlite3.
+//! The SQLite file's own integrity checks, run on the file with libsqlite3. (A run's fresh
+//! PostgreSQL database is `supportdesk_testsupport::database::ScratchPg`.)
 
 use diesel::sql_types::{BigInt, Text};
-use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl, SqliteConnection};
+use diesel::{Connection, QueryableByName, RunQueryDsl, SqliteConnection};
 
 use crate::BoxError;
-
-/// A PostgreSQL database created for one run, dropped (connections and all) when dropped.
-pub struct PgDatabase {
-    admin_url: String,
-    name: String,
-    /// The URL the servers are given.
-    pub url: String,
-}
-
-impl PgDatabase {
-    /// Creates `sd_crash_<uuid>` on the server of `admin_url`.
-    ///
-    /// # Errors
-    ///
-    /// The server refuses the connection or the `CREATE DATABASE`.
-    pub fn create(admin_url: &str) -> Result<Self, BoxError> {
-        let name = format!("sd_crash_{}", uuid::Uuid::new_v4().simple());
-        let mut conn = PgConnection::establish(admin_url).map_err(|e| format!("connect to {admin_url}: {e}"))?;
-        diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut conn)?;
-        let base = admin_url.rsplit_once('/').map_or(admin_url, |(base, _)| base);
-        Ok(Self { admin_url: admin_url.to_owned(), url: format!("{base}/{name}"), name })
-    }
-}
-
-impl Drop for PgDatabase {
-    fn drop(&mut self) {
-        if let Ok(mut conn) = PgConnection::establish(&self.admin_url) {
-            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)).execute(&mut conn);
-        }
-    }
-}
 
 #[derive(QueryableByName)]
 struct CheckRow {

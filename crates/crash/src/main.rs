@@ -28,6 +28,7 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use rand::{Rng, SeedableRng};
+use supportdesk_testsupport::database::ScratchPg;
 use uuid::Uuid;
 
 use crate::load::{Ctx, Journal, Stats};
@@ -166,7 +167,7 @@ async fn run_backend(
     let sqlite_dir = tempfile::tempdir()?;
     let sqlite_path = sqlite_dir.path().join("crash.db");
     let pg = match backend {
-        Backend::Postgres => Some(db::PgDatabase::create(pg_url)?),
+        Backend::Postgres => Some(ScratchPg::unique(pg_url, "sd_crash")?),
         Backend::Sqlite => None,
     };
     let database_url = match &pg {

@@ -107,14 +107,21 @@ where
 const SQL_LOG: &str = "supportdesk_store_diesel::sql";
 
 /// Logs a statement's SQL at TRACE, without its bind values (they hold emails, password
-/// hashes and message bodies).
+/// hashes and message bodies), and each statement the connection prepares and keeps in its
+/// statement cache ("prepared"): a statement never logged so is parsed and planned on
+/// every call.
 fn log_sql(event: InstrumentationEvent<'_>) {
-    if let InstrumentationEvent::StartQuery { query, .. } = event {
-        if tracing::enabled!(target: SQL_LOG, tracing::Level::TRACE) {
+    if !tracing::enabled!(target: SQL_LOG, tracing::Level::TRACE) {
+        return;
+    }
+    match event {
+        InstrumentationEvent::StartQuery { query, .. } => {
             let text = query.to_string();
             let sql = text.split(" -- binds: ").next().unwrap_or_default();
             tracing::trace!(target: SQL_LOG, sql, "statement");
         }
+        InstrumentationEvent::CacheQuery { sql, .. } => tracing::trace!(target: SQL_LOG, sql, "prepared"),
+        _ => {}
     }
 }
 

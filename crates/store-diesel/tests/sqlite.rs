@@ -52,7 +52,7 @@ fn plan(path: &std::path::Path, sql: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn breached_queues_are_counted_and_paged_from_their_index_without_statistics() {
     let db = TestDb::sqlite();
-    let TestDb::Sqlite { path, .. } = &db else { unreachable!() };
+    let path = db.sqlite_path();
     let _store = db.connect();
     db.execute(BULK);
     db.execute("UPDATE tickets SET sla_breached = TRUE WHERE number % 100 = 0");
@@ -73,7 +73,7 @@ async fn breached_queues_are_counted_and_paged_from_their_index_without_statisti
 #[test]
 fn the_file_and_its_folders_are_created_on_first_start_in_wal_mode() {
     let db = TestDb::sqlite();
-    let TestDb::Sqlite { path, .. } = &db else { unreachable!() };
+    let path = db.sqlite_path();
     assert!(!path.exists() && !path.parent().unwrap().exists());
     let store = db.connect();
     assert_eq!(store.backend(), Backend::Sqlite);
@@ -194,7 +194,7 @@ async fn search_fields_stay_single_spaced_after_a_first_note_and_a_wordless_mess
     use supportdesk_domain::{AgentReply, CommandContext, MessageBody, TenantKey, TenantPolicy, UuidV7};
 
     let db = TestDb::sqlite();
-    let TestDb::Sqlite { path, .. } = &db else { unreachable!() };
+    let path = db.sqlite_path();
     let store = db.connect();
     let tenant = TenantKey::parse("acme").unwrap();
     let mut ticket = store.create_ticket(common::opened(&tenant, None), None).await.unwrap();

@@ -6,7 +6,7 @@
 
 pub mod scenarios;
 
-use std::path::PathBuf;
+use std::path::Path;
 
 use diesel::prelude::*;
 use diesel::PgConnection;
@@ -15,33 +15,44 @@ use supportdesk_domain::{
     Source, TenantKey, TenantPolicy, Ticket, UuidV7,
 };
 use supportdesk_store_diesel::{DieselConfig, DieselStore};
+use supportdesk_testsupport::database::{ScratchPg, ScratchSqlite};
 use uuid::Uuid;
 
 /// Where a test's database lives; dropping it deletes the database.
 pub enum TestDb {
     /// A file in a temporary folder.
-    Sqlite { dir: tempfile::TempDir, path: PathBuf },
+    Sqlite(ScratchSqlite),
     /// A database of its own on the PostgreSQL server.
-    Postgres(PgDatabase),
+    Postgres(ScratchPg),
 }
 
 impl TestDb {
     /// A fresh SQLite file (not created yet: the store creates it).
     pub fn sqlite() -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let path = dir.path().join("nested").join("folder").join("supportdesk.db");
-        TestDb::Sqlite { dir, path }
+        TestDb::Sqlite(ScratchSqlite::new().expect("temp dir"))
     }
 
     /// A fresh PostgreSQL database, or `None` (with a loud line) without `TEST_POSTGRES_URL`.
     pub fn postgres() -> Option<Self> {
-        PgDatabase::create().map(TestDb::Postgres)
+        ScratchPg::from_env("sd_test", "the PostgreSQL store tests").map(TestDb::Postgres)
+    }
+
+    /// The SQLite file's path.
+    ///
+    /// # Panics
+    ///
+    /// On PostgreSQL.
+    pub fn sqlite_path(&self) -> &Path {
+        match self {
+            TestDb::Sqlite(file) => file.path(),
+            TestDb::Postgres(_) => panic!("not a SQLite database"),
+        }
     }
 
     /// The URL a store connects to.
     pub fn url(&self) -> String {
         match self {
-            TestDb::Sqlite { path, .. } => format!("sqlite://{}", path.display()),
+            TestDb::Sqlite(file) => file.url(),
             TestDb::Postgres(db) => db.url.clone(),
         }
     }
@@ -56,8 +67,8 @@ impl TestDb {
     pub fn execute(&self, sql: &str) {
         use diesel::connection::SimpleConnection;
         match self {
-            TestDb::Sqlite { path, .. } => {
-                let mut conn = SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+            TestDb::Sqlite(file) => {
+                let mut conn = SqliteConnection::establish(file.path().to_str().unwrap()).unwrap();
                 conn.batch_execute(sql).unwrap();
             }
             TestDb::Postgres(db) => {
@@ -65,56 +76,6 @@ impl TestDb {
                 conn.batch_execute(sql).unwrap();
             }
         }
-    }
-}
-
-/// A PostgreSQL database made for one test and dropped after it.
-pub struct PgDatabase {
-    admin_url: String,
-    name: String,
-    /// The database's URL.
-    pub url: String,
-}
-
-impl PgDatabase {
-    /// Creates `sd_test_<uuid>` through `TEST_POSTGRES_URL`.
-    pub fn create() -> Option<Self> {
-        let Ok(admin_url) = std::env::var("TEST_POSTGRES_URL") else {
-            eprintln!("SKIPPED: TEST_POSTGRES_URL not set: PostgreSQL tests did not run");
-            return None;
-        };
-        let name = format!("sd_test_{}", Uuid::now_v7().simple());
-        let mut admin = PgConnection::establish(&admin_url).expect("connect to TEST_POSTGRES_URL");
-        diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin).expect("create database");
-        let url = with_database(&admin_url, &name);
-        Some(Self { admin_url, name, url })
-    }
-}
-
-impl Drop for PgDatabase {
-    fn drop(&mut self) {
-        // FORCE ends the store's pooled connections, which may outlive the test's last use.
-        if let Ok(mut admin) = PgConnection::establish(&self.admin_url) {
-            let _ =
-                diesel::sql_query(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)).execute(&mut admin);
-        }
-    }
-}
-
-/// `url` with its database name replaced by `name` (query parameters kept).
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let server = match base[scheme_end..].find('/') {
-        Some(slash) => &base[..scheme_end + slash],
-        None => base,
-    };
-    match query {
-        Some(query) => format!("{server}/{name}?{query}"),
-        None => format!("{server}/{name}"),
     }
 }
 

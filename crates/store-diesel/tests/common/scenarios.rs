@@ -351,7 +351,7 @@ pub async fn concurrent_writes_each_get_their_own_outcome(db: TestDb, dense_numb
     let now = supportdesk_app::Clock::now(&supportdesk_app::SystemClock);
     #[derive(Debug)]
     enum Outcome {
-        Created(Ticket),
+        Created(Box<Ticket>),
         Saved,
         Refused(StoreError),
     }
@@ -374,14 +374,14 @@ pub async fn concurrent_writes_each_get_their_own_outcome(db: TestDb, dense_numb
                 // Fifteen moves of one ticket from one version: one is accepted.
                 _ => return store.save_change(&change, None).await.map_or_else(Outcome::Refused, |()| Outcome::Saved),
             };
-            created.map_or_else(Outcome::Refused, Outcome::Created)
+            created.map_or_else(Outcome::Refused, |ticket| Outcome::Created(Box::new(ticket)))
         }));
     }
     let mut created = Vec::new();
     let (mut saved, mut key_taken, mut order_taken, mut conflicts) = (0, 0, 0, 0);
     for task in tasks {
         match task.await.unwrap() {
-            Outcome::Created(ticket) => created.push(ticket),
+            Outcome::Created(ticket) => created.push(*ticket),
             Outcome::Saved => saved += 1,
             Outcome::Refused(StoreError::IdempotencyKeyTaken) => key_taken += 1,
             Outcome::Refused(StoreError::OpenTicketExists { .. }) => order_taken += 1,
