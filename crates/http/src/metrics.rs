@@ -6,6 +6,7 @@
 //! Routes are labelled with their pattern (`/api/v1/tickets/{ticket}`), never the raw path,
 //! and unmatched requests share one label, so the number of series stays bounded.
 
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -23,6 +24,11 @@ pub trait PoolStats: Send + Sync {
     fn in_use(&self) -> u32;
     /// Connections open and idle now.
     fn idle(&self) -> u32;
+    /// Commits of grouped writes since start and the writes they held, where the store
+    /// commits several writes together (SQLite's writer); `None` otherwise.
+    fn grouped_commits(&self) -> Option<(u64, u64)> {
+        None
+    }
 }
 
 /// Upper bounds of the latency buckets, in seconds.
@@ -59,6 +65,12 @@ struct PoolLabels {
     state: &'static str,
 }
 
+/// The writer whose commits are counted (only SQLite's groups writes).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct WriterLabels {
+    writer: &'static str,
+}
+
 fn latency_histogram() -> Histogram {
     Histogram::new(BUCKETS)
 }
@@ -70,6 +82,8 @@ pub struct Metrics {
     durations: Family<RequestLabels, Histogram, fn() -> Histogram>,
     tickets_created: Counter,
     pool_connections: Family<PoolLabels, Gauge>,
+    write_commits: Family<WriterLabels, Counter>,
+    committed_writes: Family<WriterLabels, Counter>,
     webhook_attempts: Family<OutcomeLabels, Counter>,
     webhook_delay: Histogram,
     job_runs: Counter,
@@ -113,6 +127,18 @@ impl Metrics {
             "Database pool connections by state",
             pool_connections.clone(),
         );
+        let write_commits = Family::<WriterLabels, Counter>::default();
+        registry.register(
+            "supportdesk_db_write_commits",
+            "Commits of the SQLite writer, each holding the writes queued when it began (group commit)",
+            write_commits.clone(),
+        );
+        let committed_writes = Family::<WriterLabels, Counter>::default();
+        registry.register(
+            "supportdesk_db_committed_writes",
+            "Writes held by the SQLite writer's commits: divided by the commits, the mean group",
+            committed_writes.clone(),
+        );
         let webhook_attempts = Family::<OutcomeLabels, Counter>::default();
         registry.register(
             "supportdesk_webhook_attempts",
@@ -143,6 +169,8 @@ impl Metrics {
             durations,
             tickets_created,
             pool_connections,
+            write_commits,
+            committed_writes,
             webhook_attempts,
             webhook_delay,
             job_runs,
@@ -202,6 +230,12 @@ impl Metrics {
         if let Some(pool) = pool {
             self.pool_connections.get_or_create(&PoolLabels { state: "in_use" }).set(i64::from(pool.in_use()));
             self.pool_connections.get_or_create(&PoolLabels { state: "idle" }).set(i64::from(pool.idle()));
+            if let Some((commits, writes)) = pool.grouped_commits() {
+                // The store counts; the counters show its totals.
+                let writer = WriterLabels { writer: "sqlite" };
+                self.write_commits.get_or_create(&writer).inner().store(commits, Ordering::Relaxed);
+                self.committed_writes.get_or_create(&writer).inner().store(writes, Ordering::Relaxed);
+            }
         }
         let mut out = String::with_capacity(4096);
         // Writing into a String cannot fail.
@@ -224,6 +258,9 @@ mod tests {
         }
         fn idle(&self) -> u32 {
             5
+        }
+        fn grouped_commits(&self) -> Option<(u64, u64)> {
+            Some((10, 64))
         }
     }
 
@@ -250,6 +287,8 @@ mod tests {
         let text = metrics.render();
         assert!(text.contains(r#"supportdesk_db_pool_connections{state="in_use"} 3"#));
         assert!(text.contains(r#"supportdesk_db_pool_connections{state="idle"} 5"#));
+        assert!(text.contains(r#"supportdesk_db_write_commits_total{writer="sqlite"} 10"#), "{text}");
+        assert!(text.contains(r#"supportdesk_db_committed_writes_total{writer="sqlite"} 64"#), "{text}");
     }
 
     #[test]

@@ -17,7 +17,7 @@ use supportdesk_domain::{Email, PersonName, TenantKey};
 use supportdesk_http::dto::webhooks::PublicEventEncoder;
 use supportdesk_http::{ApiState, HttpConfig, JwtKeys, Metrics, PoolStats};
 use supportdesk_notify::{HttpWebhookSender, SandboxedRenderer, SenderSettings, SmtpMailer};
-use supportdesk_store_diesel::{DieselConfig, DieselStore};
+use supportdesk_store_diesel::{Backend, DieselConfig, DieselStore};
 
 use crate::config::{AdminCommand, Cli, Command, Config, TenantCommand, TenantKeyCommand};
 
@@ -291,6 +291,11 @@ impl PoolStats for StorePool {
 
     fn idle(&self) -> u32 {
         self.0.pool_state().idle
+    }
+
+    fn grouped_commits(&self) -> Option<(u64, u64)> {
+        let state = self.0.pool_state();
+        (self.0.backend() == Backend::Sqlite).then_some((state.write_commits, state.committed_writes))
     }
 }
 

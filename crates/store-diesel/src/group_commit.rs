@@ -17,7 +17,8 @@
 //! with that failure (nothing of the group was written).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
 
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::SqliteConnection;
@@ -38,6 +39,18 @@ type Pool = r2d2::Pool<Manager>;
 #[derive(Debug, Clone)]
 pub(crate) struct GroupCommitter {
     queue: mpsc::Sender<Box<dyn Unit>>,
+    counts: Arc<Counts>,
+}
+
+/// What the writer has committed since it started, for `/metrics`: the mean group is
+/// `writes / commits`.
+#[derive(Debug, Default)]
+struct Counts {
+    /// Groups committed.
+    commits: AtomicU64,
+    /// Writes in them, answered as committed (a refused write's savepoint is counted too:
+    /// it shared the commit).
+    writes: AtomicU64,
 }
 
 /// A write that was not committed: the group's transaction failed (its begin or its commit),
@@ -55,8 +68,15 @@ impl GroupCommitter {
     /// Starts the writer thread over `pool` (the one-connection writer pool).
     pub(crate) fn start(pool: Pool) -> std::io::Result<Self> {
         let (queue, units) = mpsc::channel();
-        std::thread::Builder::new().name("sqlite-writer".to_owned()).spawn(move || serve(&pool, &units))?;
-        Ok(Self { queue })
+        let counts = Arc::new(Counts::default());
+        let counted = counts.clone();
+        std::thread::Builder::new().name("sqlite-writer".to_owned()).spawn(move || serve(&pool, &units, &counted))?;
+        Ok(Self { queue, counts })
+    }
+
+    /// Groups committed and the writes in them, since start.
+    pub(crate) fn committed(&self) -> (u64, u64) {
+        (self.counts.commits.load(Ordering::Relaxed), self.counts.writes.load(Ordering::Relaxed))
     }
 
     /// Queues `work` for the next group and waits for its answer, which comes after the
@@ -129,12 +149,12 @@ impl<T: Send> Answer for Ran<T> {
 
 /// The writer thread: waits for a unit, takes every other one already queued (up to the
 /// limit), commits them together, and again, until every sender is gone.
-fn serve(pool: &Pool, units: &mpsc::Receiver<Box<dyn Unit>>) {
+fn serve(pool: &Pool, units: &mpsc::Receiver<Box<dyn Unit>>, counts: &Counts) {
     while let Ok(first) = units.recv() {
         let mut group = Vec::with_capacity(GROUP_LIMIT);
         group.push(first);
         group.extend(units.try_iter().take(GROUP_LIMIT - 1));
-        commit_group(pool, group);
+        commit_group(pool, group, counts);
     }
 }
 
@@ -142,7 +162,7 @@ fn serve(pool: &Pool, units: &mpsc::Receiver<Box<dyn Unit>>) {
 /// the transaction in a state the group cannot continue from, rolls back the group (the
 /// connection is discarded, which rolls back): the units that had run are answered
 /// `Unavailable`, and those not yet run go on in a new group.
-fn commit_group(pool: &Pool, group: Vec<Box<dyn Unit>>) {
+fn commit_group(pool: &Pool, group: Vec<Box<dyn Unit>>, counts: &Counts) {
     let mut rest = group;
     while !rest.is_empty() {
         let mut conn = match pool.get() {
@@ -176,6 +196,10 @@ fn commit_group(pool: &Pool, group: Vec<Box<dyn Unit>>) {
             None => commit(&mut conn).map_err(|error| NotCommitted(error.to_string())),
         };
         drop(conn);
+        if committed.is_ok() {
+            counts.commits.fetch_add(1, Ordering::Relaxed);
+            counts.writes.fetch_add(u64::try_from(answers.len()).unwrap_or(u64::MAX), Ordering::Relaxed);
+        }
         for answer in answers {
             answer.send(committed.as_ref().map(|_| ()));
         }

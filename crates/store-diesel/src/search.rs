@@ -72,14 +72,38 @@ pub fn remember_words<'a>(
     texts: impl IntoIterator<Item = &'a str>,
 ) -> QueryResult<()> {
     let mut words: Vec<&str> = texts.into_iter().flat_map(|t| t.split(' ')).filter(|w| !w.is_empty()).collect();
+    if words.is_empty() {
+        return Ok(());
+    }
     words.sort_unstable();
     words.dedup();
-    for chunk in words.chunks(500) {
-        let rows: Vec<_> = chunk.iter().map(|w| search_words::word.eq(*w)).collect();
-        diesel::insert_or_ignore_into(search_words::table).values(rows).execute(conn)?;
-    }
+    let list = serde_json::to_string(&words).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+    InsertWords(list).execute(conn)?;
     Ok(())
 }
+
+/// `INSERT OR IGNORE INTO search_words (word) SELECT value FROM json_each(?)`: a write's
+/// words in one statement with one bind (a JSON array), so each connection prepares it
+/// once. A multi-row `VALUES` list is another statement for every number of words, which
+/// SQLite parsed and planned again on every create.
+#[derive(Debug)]
+struct InsertWords(String);
+
+impl QueryId for InsertWords {
+    type QueryId = InsertWords;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl QueryFragment<Sqlite> for InsertWords {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+        out.push_sql("INSERT OR IGNORE INTO search_words (word) SELECT value FROM json_each(");
+        out.push_bind_param::<Text, String>(&self.0)?;
+        out.push_sql(")");
+        Ok(())
+    }
+}
+
+impl RunQueryDsl<diesel::SqliteConnection> for InsertWords {}
 
 /// [`remember_words`] on either backend's connection (a no-op on PostgreSQL).
 fn remember(conn: &mut DbConnection, texts: &[&str]) -> Result<(), Failure> {
@@ -286,7 +310,10 @@ pub(crate) const SQLITE_SORTED_MATCHES: i64 = 10_000;
 #[derive(Debug, Clone)]
 struct Needle {
     text: String,
-    bytes: u32,
+    /// Its length in bytes, bound (as a double) rather than written into the SQL, so that
+    /// the statement's text, its key in the prepared-statement cache, does not change with
+    /// the words' lengths.
+    bytes: f64,
 }
 
 /// A `q` as each engine reads it, with the number it names and whose view it is.
@@ -326,7 +353,8 @@ impl TextFilter {
                 if !term.prefix() {
                     needle.push(' ');
                 }
-                let bytes = u32::try_from(needle.len()).unwrap_or(u32::MAX);
+                // At most 200 characters of query: exact as a double.
+                let bytes = f64::from(u32::try_from(needle.len()).unwrap_or(u32::MAX).max(1));
                 Needle { text: needle, bytes }
             })
             .collect();
@@ -688,8 +716,9 @@ const RANKED_FIELDS: [(&str, f64); 5] =
 /// otherwise compute in `numeric`, four times slower).
 fn walk_rank<'b, DB>(filter: &'b TextFilter, float: fn(f64) -> String, out: &mut AstPass<'_, 'b, DB>) -> QueryResult<()>
 where
-    DB: Backend + diesel::sql_types::HasSqlType<Text>,
+    DB: Backend + diesel::sql_types::HasSqlType<Text> + diesel::sql_types::HasSqlType<Double>,
     String: diesel::serialize::ToSql<Text, DB>,
+    f64: diesel::serialize::ToSql<Double, DB>,
 {
     let fields = if filter.staff { &RANKED_FIELDS[..] } else { &RANKED_FIELDS[..2] };
     out.push_sql(&format!("COALESCE((SELECT {}", float(0.0)));
@@ -698,9 +727,10 @@ where
             let hay = format!("(' ' || s.{column} || ' ')");
             out.push_sql(&format!(" - {} * (octet_length({hay}) - octet_length(replace({hay}, ", float(*weight)));
             out.push_bind_param::<Text, String>(&needle.text)?;
+            out.push_sql(", ''))) / ");
+            out.push_bind_param::<Double, f64>(&needle.bytes)?;
             out.push_sql(&format!(
-                ", ''))) / {} / ({} + ln({} + octet_length(s.{column}) - octet_length(replace(s.{column}, ' ', ''))))",
-                float(f64::from(needle.bytes.max(1))),
+                " / ({} + ln({} + octet_length(s.{column}) - octet_length(replace(s.{column}, ' ', ''))))",
                 float(1.0),
                 float(2.0)
             ));
@@ -777,6 +807,28 @@ mod tests {
             r#"("blue"* AND "arrived broken") NOT "refund"*"#
         );
         assert_eq!(fts5_query(&q("ORD-12"), false, &none), r#"{subject messages} : (("ord 12"*))"#);
+    }
+
+    /// The SQL of `fragment` on both backends, without its binds.
+    fn statement_texts<F: QueryFragment<Sqlite> + QueryFragment<Pg>>(fragment: &F) -> (String, String) {
+        let without_binds = |text: String| text.split(" -- binds: ").next().unwrap_or_default().to_owned();
+        (
+            without_binds(diesel::debug_query::<Sqlite, _>(fragment).to_string()),
+            without_binds(diesel::debug_query::<Pg, _>(fragment).to_string()),
+        )
+    }
+
+    #[test]
+    fn a_search_statement_is_the_same_whatever_its_words() {
+        // Each connection keeps one prepared statement per SQL text, with no bound: a text
+        // that changed with the words searched would grow it with every new query.
+        let filter = |raw: &str| {
+            let text = SearchText::parse(raw).unwrap();
+            TextFilter::new(&TenantKey::default(), &text, true, true, false)
+        };
+        let (short, long) = (filter("kettle broken"), filter(r#"a "parcel never arrived""#));
+        assert_eq!(statement_texts(&TextRank(short.clone())), statement_texts(&TextRank(long.clone())));
+        assert_eq!(statement_texts(&TextCondition(short)), statement_texts(&TextCondition(long)));
     }
 
     #[test]

@@ -52,6 +52,12 @@ pub struct PoolStats {
     pub connections: u32,
     /// Open connections not in use.
     pub idle: u32,
+    /// SQLite: the writer's commits since start (each commits a group of writes); 0 on
+    /// PostgreSQL, where each write commits on its own.
+    pub write_commits: u64,
+    /// SQLite: the writes those commits held; `committed_writes / write_commits` is the
+    /// mean group.
+    pub committed_writes: u64,
 }
 
 impl std::fmt::Debug for DieselStore {
@@ -169,10 +175,17 @@ impl DieselStore {
         self.backend
     }
 
-    /// Open and idle connections, readers and writer together.
+    /// Open and idle connections, readers and writer together, and on SQLite the writer's
+    /// commits and the writes they held.
     pub fn pool_state(&self) -> PoolStats {
         let readers = self.readers.state();
-        let mut stats = PoolStats { connections: readers.connections, idle: readers.idle_connections };
+        let (write_commits, committed_writes) = self.group_commit.as_ref().map_or((0, 0), GroupCommitter::committed);
+        let mut stats = PoolStats {
+            connections: readers.connections,
+            idle: readers.idle_connections,
+            write_commits,
+            committed_writes,
+        };
         if self.backend == Backend::Sqlite {
             let writer = self.writer.state();
             stats.connections += writer.connections;
