@@ -10,14 +10,14 @@
 //! ```no_run
 //! use std::sync::Arc;
 //! use actix_web::{App as ActixApp, HttpServer};
-//! use supportdesk_http::{configure_app, ApiState, HttpConfig, JwtKeys, Metrics, RequestTelemetry};
+//! use supportdesk_http::{configure_app, request_spans, ApiState, HttpConfig, JwtKeys, Metrics, RequestTelemetry};
 //!
 //! # async fn run(app: Arc<supportdesk_app::App>) -> std::io::Result<()> {
 //! let keys = JwtKeys::new(b"a secret of at least thirty-two bytes!").expect("secret");
 //! let state = ApiState::new(app, keys, Arc::new(Metrics::new()), HttpConfig::default());
 //! HttpServer::new(move || {
 //!     let state = state.clone();
-//!     ActixApp::new().wrap(RequestTelemetry).configure(move |cfg| configure_app(cfg, state))
+//!     ActixApp::new().wrap(RequestTelemetry).wrap(request_spans()).configure(move |cfg| configure_app(cfg, state))
 //! })
 //! .bind(("127.0.0.1", 8080))?
 //! .run()
@@ -50,7 +50,7 @@ pub use auth::{
 };
 pub use error::{ApiError, FieldProblem, Problem};
 pub use metrics::{Metrics, PoolStats};
-pub use middleware::{request_middleware, RequestId, RequestTelemetry};
+pub use middleware::{request_middleware, request_spans, RequestId, RequestSpan, RequestTelemetry};
 pub use openapi::openapi;
 pub use rate_limit::{
     client_ip, client_key, parse_trusted_proxies, ForwardedHeader, KeyedLimiter, Rate, ThrottleConfig, Verdict,
@@ -264,7 +264,8 @@ fn verdict(verdict: Verdict) -> Result<(), ApiError> {
 
 /// Registers everything on `cfg`: the shared data, the extractor error handlers that answer
 /// problem+json, every route of `api.md` plus the operations routes, and the 404 default.
-/// Wrap the app with [`RequestTelemetry`] for request ids, tracing and metrics.
+/// Wrap the app with [`RequestTelemetry`] (request ids, access log, metrics) and, outside it,
+/// [`request_spans`] (a tracing span per request).
 pub fn configure_app(cfg: &mut web::ServiceConfig, state: ApiState) {
     let limit = state.body_limit();
     cfg.app_data(web::Data::new(state.jwt().clone()))

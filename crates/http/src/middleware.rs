@@ -1,8 +1,9 @@
 //! The request middleware the server wraps the whole app with: a request id on every
-//! response, a tracing span per request, one access log line, the request metrics, the
-//! single place where a 5xx's cause chain is logged, and the transport headers:
-//! `X-Content-Type-Options: nosniff` on every response, `Cache-Control: no-store` on every
-//! response to a request that carried credentials (an `Authorization` header), errors too.
+//! response, one access log line, the request metrics, the single place where a 5xx's cause
+//! chain is logged, and the transport headers: `X-Content-Type-Options: nosniff` on every
+//! response, `Cache-Control: no-store` on every response to a request that carried
+//! credentials (an `Authorization` header), errors too. Each request's tracing span comes
+//! from `tracing-actix-web` ([`request_spans`], with our [`RequestSpan`]), wrapped outside.
 
 use std::future::{ready, Future, Ready};
 use std::pin::Pin;
@@ -14,7 +15,8 @@ use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform};
 use actix_web::http::header::{HeaderName, HeaderValue, AUTHORIZATION, CACHE_CONTROL, X_CONTENT_TYPE_OPTIONS};
 use actix_web::http::Method;
 use actix_web::{web, HttpMessage};
-use tracing::Instrument;
+use tracing::Span;
+use tracing_actix_web::{RootSpanBuilder, TracingLogger};
 
 use crate::error::ApiError;
 use crate::metrics::{Metrics, UNMATCHED_ROUTE};
@@ -34,6 +36,45 @@ impl RequestId {
             .filter(|v| (1..=200).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_graphic()));
         Self(client.map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned))
     }
+}
+
+/// The root span of each request, built for `tracing-actix-web`'s [`TracingLogger`]:
+/// `http.request` with the request id (echoed or generated, see [`RequestId`], which it
+/// also leaves in the request's extensions), the method, and once answered the route
+/// pattern and the status. Unlike `tracing-actix-web`'s default span it records neither
+/// the path nor the query, the client's address or its user agent: paths and queries
+/// carry customers' emails and search words, and the route pattern says which endpoint.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RequestSpan;
+
+impl RootSpanBuilder for RequestSpan {
+    fn on_request_start(request: &ServiceRequest) -> Span {
+        let request_id = RequestId::from_header(request.headers().get(&REQUEST_ID));
+        let span = tracing::info_span!(
+            "http.request",
+            request.id = %request_id.0,
+            http.method = %method_label(request.method()),
+            http.route = tracing::field::Empty,
+            http.status = tracing::field::Empty,
+        );
+        request.extensions_mut().insert(request_id);
+        span
+    }
+
+    fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, actix_web::Error>) {
+        if let Ok(response) = outcome {
+            let route = response.request().match_pattern().unwrap_or_else(|| UNMATCHED_ROUTE.to_owned());
+            span.record("http.route", route.as_str());
+            span.record("http.status", response.status().as_u16());
+        }
+    }
+}
+
+/// The request spans, outermost: `App::new().wrap(RequestTelemetry).wrap(request_spans())`,
+/// so that everything a request does, [`RequestTelemetry`]'s access log line included, is
+/// inside its span.
+pub fn request_spans() -> TracingLogger<RequestSpan> {
+    TracingLogger::new()
 }
 
 /// The middleware: `App::new().wrap(RequestTelemetry)`. It finds the
@@ -81,61 +122,54 @@ where
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
         let started = Instant::now();
-        let request_id = RequestId::from_header(req.headers().get(&REQUEST_ID));
-        req.extensions_mut().insert(request_id.clone());
+        // The span's builder has read the id already; without it (an app wrapped without
+        // `request_spans`), the id is read here.
+        let known = req.extensions().get::<RequestId>().cloned();
+        let request_id = known.unwrap_or_else(|| {
+            let id = RequestId::from_header(req.headers().get(&REQUEST_ID));
+            req.extensions_mut().insert(id.clone());
+            id
+        });
         let method = method_label(req.method());
         let credentials = req.headers().contains_key(AUTHORIZATION);
         let metrics = req.app_data::<web::Data<Metrics>>().cloned();
-        let span = tracing::info_span!(
-            "http.request",
-            request.id = %request_id.0,
-            http.method = %method,
-            http.route = tracing::field::Empty,
-            http.status = tracing::field::Empty,
-        );
         let service = Rc::clone(&self.service);
-        Box::pin(
-            async move {
-                // The app's routes and handlers turn every error into a response, so an `Err`
-                // here can only come from actix itself; it is logged and passed on as it is
-                // (the request is gone by now, and cloning it earlier would break routing).
-                let mut response = match service.call(req).await {
-                    Ok(response) => response.map_into_boxed_body(),
-                    Err(error) => {
-                        tracing::error!(request.id = %request_id.0, error = %error, "request failed in actix");
-                        if let Some(metrics) = &metrics {
-                            let status = error.as_response_error().status_code().as_u16();
-                            metrics.observe_request(method, UNMATCHED_ROUTE, status, started.elapsed());
-                        }
-                        return Err(error);
+        Box::pin(async move {
+            // The app's routes and handlers turn every error into a response, so an `Err`
+            // here can only come from actix itself; it is logged and passed on as it is
+            // (the request is gone by now, and cloning it earlier would break routing).
+            let mut response = match service.call(req).await {
+                Ok(response) => response.map_into_boxed_body(),
+                Err(error) => {
+                    tracing::error!(request.id = %request_id.0, error = %error, "request failed in actix");
+                    if let Some(metrics) = &metrics {
+                        let status = error.as_response_error().status_code().as_u16();
+                        metrics.observe_request(method, UNMATCHED_ROUTE, status, started.elapsed());
                     }
-                };
-                let status = response.status();
-                let route = response.request().match_pattern().unwrap_or_else(|| UNMATCHED_ROUTE.to_owned());
-                let span = tracing::Span::current();
-                span.record("http.route", route.as_str());
-                span.record("http.status", status.as_u16());
-                if status.is_server_error() {
-                    log_server_error(&response, &request_id);
+                    return Err(error);
                 }
-                if let Ok(value) = HeaderValue::from_str(&request_id.0) {
-                    response.headers_mut().insert(REQUEST_ID, value);
-                }
-                transport_headers(response.headers_mut(), credentials);
-                let elapsed = started.elapsed();
-                if let Some(metrics) = metrics {
-                    metrics.observe_request(method, &route, status.as_u16(), elapsed);
-                }
-                tracing::info!(
-                    http.route = %route,
-                    http.status = status.as_u16(),
-                    latency_ms = elapsed.as_secs_f64() * 1000.0,
-                    "request finished"
-                );
-                Ok(response)
+            };
+            let status = response.status();
+            let route = response.request().match_pattern().unwrap_or_else(|| UNMATCHED_ROUTE.to_owned());
+            if status.is_server_error() {
+                log_server_error(&response, &request_id);
             }
-            .instrument(span),
-        )
+            if let Ok(value) = HeaderValue::from_str(&request_id.0) {
+                response.headers_mut().insert(REQUEST_ID, value);
+            }
+            transport_headers(response.headers_mut(), credentials);
+            let elapsed = started.elapsed();
+            if let Some(metrics) = metrics {
+                metrics.observe_request(method, &route, status.as_u16(), elapsed);
+            }
+            tracing::info!(
+                http.route = %route,
+                http.status = status.as_u16(),
+                latency_ms = elapsed.as_secs_f64() * 1000.0,
+                "request finished"
+            );
+            Ok(response)
+        })
     }
 }
 

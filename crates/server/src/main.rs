@@ -430,6 +430,7 @@ async fn serve(config: Config) -> Result<(), StartupError> {
         let test_clock = test_clock.clone();
         actix_web::App::new()
             .wrap(supportdesk_http::request_middleware())
+            .wrap(supportdesk_http::request_spans())
             .configure(move |cfg| {
                 if let Some(clock) = test_clock {
                     supportdesk_http::configure_test_clock(cfg, clock);

@@ -75,7 +75,15 @@ where
         }
         Err(error) => match <DbConnection as TransactionManager<DbConnection>>::rollback_transaction(conn) {
             Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(error),
-            Err(rollback) => Err(rollback.into()),
+            Err(rollback) => {
+                // Inside the writer's group a savepoint that could not be rolled back would
+                // otherwise be committed with the group: marking the connection in error
+                // makes the writer drop the group (`group_commit`).
+                if let DbConnection::Sqlite(c) = conn {
+                    AnsiTransactionManager::transaction_manager_status_mut(c).set_in_error();
+                }
+                Err(rollback.into())
+            }
         },
     }
 }

@@ -13,8 +13,9 @@
 //! savepoint of the group's transaction (`db::write_transaction`), so a unit's conflict or
 //! error rolls back that unit only, and the units of a group see each other's writes in
 //! order, exactly as if they had committed one after the other. A unit is answered only
-//! after the group's commit; if the commit fails, every unit that had succeeded is answered
-//! with that failure (nothing of the group was written).
+//! after the group's commit; if the commit fails, every unit of the group is answered with
+//! that failure (nothing of the group was written, and a refusal may have stood on a unit
+//! that was rolled back with it).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -103,6 +104,8 @@ trait Unit: Send {
 
 /// A unit that has run, waiting for its group's commit.
 trait Answer: Send {
+    /// Whether the unit failed (its answer is an error whatever the commit).
+    fn failed(&self) -> bool;
     fn send(self: Box<Self>, committed: Result<(), &NotCommitted>);
 }
 
@@ -135,13 +138,18 @@ where
 }
 
 impl<T: Send> Answer for Ran<T> {
+    fn failed(&self) -> bool {
+        self.result.is_err()
+    }
+
     fn send(self: Box<Self>, committed: Result<(), &NotCommitted>) {
-        // A unit that failed is answered with its own error: nothing of it was written
-        // either way.
+        // When the group was not committed, a unit's own refusal is not answered either: it
+        // may stand on an earlier unit of the group that was rolled back with it (a
+        // conflict with a ticket that now never existed).
         let outcome = match (self.result, committed) {
-            (Err(failure), _) => Err(failure.into_store_error()),
+            (Err(failure), Ok(())) => Err(failure.into_store_error()),
             (Ok(value), Ok(())) => Ok(value),
-            (Ok(_), Err(why)) => Err(StoreError::unavailable(why.clone())),
+            (_, Err(why)) => Err(StoreError::unavailable(why.clone())),
         };
         let _ = self.answer.send(outcome);
     }
@@ -176,15 +184,21 @@ fn commit_group(pool: &Pool, group: Vec<Box<dyn Unit>>, counts: &Counts) {
         let mut pending = rest.into_iter();
         let mut broken = None;
         for unit in pending.by_ref() {
-            match catch_unwind(AssertUnwindSafe(|| unit.run(&mut conn))) {
-                Ok(answer) => answers.push(answer),
+            let failed = match catch_unwind(AssertUnwindSafe(|| unit.run(&mut conn))) {
+                Ok(answer) => {
+                    let failed = answer.failed();
+                    answers.push(answer);
+                    failed
+                }
                 Err(_) => {
-                    broken = Some(NotCommitted("another write of its commit panicked".to_owned()));
+                    broken = Some(NotCommitted("a write of its commit panicked".to_owned()));
                     break;
                 }
-            }
-            if !in_group_transaction(&mut conn) {
-                broken = Some(NotCommitted("another write of its commit ended the transaction".to_owned()));
+            };
+            // After a failure, also ask SQLite itself: a disk-full or I/O error rolls back
+            // the whole transaction without Diesel's count of it changing.
+            if !in_group_transaction(&mut conn) || (failed && !sqlite_in_transaction(&mut conn)) {
+                broken = Some(NotCommitted("a write of its commit ended the transaction".to_owned()));
                 break;
             }
         }
@@ -228,12 +242,112 @@ fn commit(conn: &mut DbConnection) -> Result<(), diesel::result::Error> {
     <AnsiTransactionManager as TransactionManager<SqliteConnection>>::commit_transaction(sqlite(conn)?)
 }
 
+/// Whether SQLite still has a transaction open on the connection. Diesel does not expose
+/// `sqlite3_get_autocommit`; `BEGIN` fails inside a transaction and succeeds outside one,
+/// in which case the transaction it began is rolled back at once (the group is lost
+/// anyway: SQLite rolled it back).
+fn sqlite_in_transaction(conn: &mut DbConnection) -> bool {
+    use diesel::connection::SimpleConnection;
+    match sqlite(conn) {
+        Ok(c) => match c.batch_execute("BEGIN") {
+            Err(_) => true,
+            Ok(()) => {
+                let _ = c.batch_execute("ROLLBACK");
+                false
+            }
+        },
+        Err(_) => false,
+    }
+}
+
 /// Whether the connection is still in the group's transaction and in no savepoint of a
-/// unit: every unit closes what it opens.
+/// unit, as Diesel counts it: every unit closes what it opens, and a savepoint that could
+/// not be rolled back leaves the count in error (`db::write_transaction`).
 fn in_group_transaction(conn: &mut DbConnection) -> bool {
     sqlite(conn).is_ok_and(|c| {
         AnsiTransactionManager::transaction_manager_status_mut(c)
             .transaction_depth()
             .is_ok_and(|depth| depth.map(std::num::NonZeroU32::get) == Some(1))
     })
+}
+
+#[cfg(test)]
+#[expect(clippy::unwrap_used, reason = "tests")]
+mod tests {
+    use std::time::Duration;
+
+    use diesel::connection::SimpleConnection;
+    use diesel::prelude::*;
+    use diesel::sql_types::BigInt;
+
+    use super::*;
+    use crate::config::Target;
+    use crate::db::{write_transaction, Role};
+
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+
+    fn insert(conn: &mut DbConnection, n: i64) -> Result<(), Failure> {
+        write_transaction(conn, |conn| {
+            diesel::sql_query(format!("INSERT INTO t (n) VALUES ({n})")).execute(conn)?;
+            Ok(())
+        })
+    }
+
+    /// A write that panics takes down the group it ran in, never the writer: the writes
+    /// before it in the group are rolled back and answered unavailable, the panicking one
+    /// gets no answer (unavailable too), and the writes after it run in a new group.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_panicking_write_rolls_back_its_group_and_the_rest_commit_in_the_next() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = Target::Sqlite(dir.path().join("g.db"));
+        let manager = Manager::new(target, Role::Writer, Duration::from_secs(5), None);
+        let pool = r2d2::Pool::builder().max_size(1).build(manager).unwrap();
+        pool.get().unwrap().batch_execute("CREATE TABLE t (n INTEGER NOT NULL)").unwrap();
+        let writer = GroupCommitter::start(pool.clone()).unwrap();
+
+        // The first write holds the writer while the next three queue: they make one group.
+        let (held, release) = std::sync::mpsc::channel::<()>();
+        let first = tokio::spawn({
+            let writer = writer.clone();
+            async move {
+                writer
+                    .write(move |conn| {
+                        let _ = release.recv_timeout(Duration::from_secs(5));
+                        insert(conn, 1)
+                    })
+                    .await
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let before = tokio::spawn({
+            let writer = writer.clone();
+            async move { writer.write(|conn| insert(conn, 2)).await }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let panicking = tokio::spawn({
+            let writer = writer.clone();
+            async move { writer.write(|_: &mut DbConnection| -> Result<(), Failure> { panic!("a bug") }).await }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let after = tokio::spawn({
+            let writer = writer.clone();
+            async move { writer.write(|conn| insert(conn, 3)).await }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        held.send(()).unwrap();
+
+        first.await.unwrap().unwrap();
+        assert!(matches!(before.await.unwrap(), Err(StoreError::Unavailable(_))), "rolled back with its group");
+        assert!(matches!(panicking.await.unwrap(), Err(StoreError::Unavailable(_))));
+        after.await.unwrap().unwrap();
+        let mut conn = pool.get().unwrap();
+        let rows: Vec<Row> = diesel::sql_query("SELECT n FROM t ORDER BY n").load(&mut *conn).unwrap();
+        assert_eq!(rows.iter().map(|r| r.n).collect::<Vec<_>>(), vec![1, 3]);
+        let (commits, writes) = writer.committed();
+        assert_eq!((commits, writes), (2, 2), "the first alone, then the last in a group of its own");
+    }
 }

@@ -7,6 +7,8 @@
 mod common;
 
 use common::{scenarios, TestDb};
+use supportdesk_app::TicketStore;
+use supportdesk_domain::TenantKey;
 use supportdesk_store_diesel::Backend;
 
 /// 10,050 tickets of tenant `bulk`, newest last; every 1,000th is resolved.
@@ -80,4 +82,23 @@ async fn searches_by_relevance_rank_the_newest_thousand_matches_and_say_there_ar
 async fn queue_totals_are_exact_and_other_totals_stop_at_the_cap() {
     let Some(db) = fresh().await else { return };
     scenarios::queue_totals_are_exact_and_other_totals_stop_at_the_cap(db, BULK).await;
+}
+
+/// A tenant whose number sequence is gone (a data-only restore with triggers off, say) gets
+/// it back on its next create, after the highest number it has: its creates never stop.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_missing_number_sequence_is_made_again_after_the_highest_number() {
+    let Some(db) = fresh().await else { return };
+    let db = std::sync::Arc::new(db);
+    let opener = db.clone();
+    let store = tokio::task::spawn_blocking(move || opener.connect()).await.unwrap();
+    let tenant = TenantKey::parse("acme").unwrap();
+    for _ in 0..3 {
+        store.create_ticket(common::opened(&tenant, None), None).await.unwrap();
+    }
+    db.execute("DO $$ BEGIN EXECUTE format('DROP SEQUENCE %I', ticket_number_sequence('acme')); END $$;");
+    let next = store.create_ticket(common::opened(&tenant, None), None).await.unwrap();
+    assert_eq!(next.number.get(), 4, "numbering resumes after the highest number");
+    let after = store.create_ticket(common::opened(&tenant, None), None).await.unwrap();
+    assert_eq!(after.number.get(), 5);
 }

@@ -14,8 +14,9 @@ CREATE FUNCTION ticket_number_sequence(tenant TEXT) RETURNS TEXT
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$ SELECT 'ticket_numbers_' || md5(tenant) $$;
 
--- The tenant's next number, or NULL when the tenant has no sequence (no tenant row yet:
--- the caller inserts it, which creates the sequence, and asks again).
+-- The tenant's next number, or NULL when the tenant has no row yet (the caller inserts it,
+-- whose trigger creates the sequence, and asks again). Creating a sequence at run time, here
+-- or in the trigger, needs the CREATE privilege on the schema (docs/operations.md).
 CREATE FUNCTION next_ticket_number(tenant TEXT) RETURNS BIGINT
     LANGUAGE plpgsql
     AS $$
@@ -30,7 +31,19 @@ BEGIN
          WHERE c.relname = ticket_number_sequence(tenant) AND c.relkind = 'S'
            AND c.relnamespace = current_schema()::regnamespace;
         IF numbers IS NULL THEN
-            RETURN NULL;
+            -- A tenant row without its sequence (a restore with triggers off, say): the
+            -- sequence is made here, after the numbers the tenant has. No tenant row: NULL.
+            PERFORM 1 FROM tenants t WHERE t.key = next_ticket_number.tenant;
+            IF NOT FOUND THEN
+                RETURN NULL;
+            END IF;
+            EXECUTE format('CREATE SEQUENCE IF NOT EXISTS %I AS BIGINT START WITH %s',
+                           ticket_number_sequence(next_ticket_number.tenant),
+                           (SELECT GREATEST(t.last_number, COALESCE(max(k.number), 0)) + 1
+                              FROM tenants t LEFT JOIN tickets k ON k.tenant = t.key
+                             WHERE t.key = next_ticket_number.tenant
+                             GROUP BY t.last_number));
+            numbers := to_regclass(ticket_number_sequence(next_ticket_number.tenant));
         END IF;
     END IF;
     RETURN nextval(numbers);

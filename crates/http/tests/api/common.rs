@@ -14,7 +14,9 @@ use actix_web::App as ActixApp;
 use serde_json::{json, Value};
 use supportdesk_app::{AccountStore, App, AppSettings, Argon2Hasher, NewAgent, Password, Principal, TrustStore};
 use supportdesk_domain::{Agent, AgentId, Email, Permission, PersonName, Role, TenantKey};
-use supportdesk_http::{configure_app, ApiState, Claims, HttpConfig, JwtKeys, Metrics, RequestTelemetry};
+use supportdesk_http::{
+    configure_app, request_spans, ApiState, Claims, HttpConfig, JwtKeys, Metrics, RequestTelemetry,
+};
 use supportdesk_store_memory::MemoryStore;
 use uuid::Uuid;
 
@@ -143,12 +145,19 @@ impl Harness {
         principal.named(name)
     }
 
-    /// The app, exactly as the server builds it (`RequestTelemetry` + `configure_app`).
+    /// The app, exactly as the server builds it (`RequestTelemetry`, `request_spans` and
+    /// `configure_app`).
     pub async fn service(
         &self,
     ) -> impl Service<actix_http::Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error> {
         let state = self.state.clone();
-        test::init_service(ActixApp::new().wrap(RequestTelemetry).configure(move |cfg| configure_app(cfg, state))).await
+        test::init_service(
+            ActixApp::new()
+                .wrap(RequestTelemetry)
+                .wrap(request_spans())
+                .configure(move |cfg| configure_app(cfg, state)),
+        )
+        .await
     }
 
     pub fn customer(&self) -> Principal {
