@@ -227,8 +227,22 @@ async fn follow(
     Ok((lag, seen))
 }
 
-/// The steady run: `create` at [`RATE`] per second for `duration` while the endpoints
-/// receive and a follower reads the feed; then up to 30 s for the last deliveries.
+/// Waits until `receiver` has received nothing for `quiet`, at most `limit`.
+async fn wait_until_quiet(receiver: &WebhookReceiver, quiet: Duration, limit: Duration) {
+    let deadline = std::time::Instant::now() + limit;
+    let (mut seen, mut since) = (receiver.count(), std::time::Instant::now());
+    while std::time::Instant::now() < deadline && since.elapsed() < quiet {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let now = receiver.count();
+        if now != seen {
+            (seen, since) = (now, std::time::Instant::now());
+        }
+    }
+}
+
+/// The steady run, once the outbox has drained: `create` at [`RATE`] per second for
+/// `duration` while the endpoints receive and a follower reads the feed; then up to 30 s
+/// for the last deliveries.
 ///
 /// # Errors
 ///
@@ -241,6 +255,10 @@ pub async fn fan_out(
     workload: Arc<dyn driver::Workload>,
     duration: Duration,
 ) -> Result<FanOut, BoxError> {
+    // The runs before this one (creates at concurrency 32 with the endpoints subscribed)
+    // leave deliveries queued; a steady load is measured from a drained outbox, not
+    // behind that backlog.
+    wait_until_quiet(receiver, Duration::from_secs(1), Duration::from_secs(120)).await;
     let start_cursor = feed_end(addr, &admin).await?;
     receiver.clear();
     let stop = Arc::new(AtomicBool::new(false));
