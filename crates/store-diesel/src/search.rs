@@ -567,6 +567,30 @@ impl<DB: Backend> QueryFragment<DB> for TotalOver {
     }
 }
 
+/// One customer's list (`TextFilter::per_ticket`): each of their tickets tested on its own
+/// search row, `matches` writing the backend's test of the row `s`, or the ticket the
+/// number names.
+fn walk_one_customer<'b, DB>(
+    filter: &'b TextFilter,
+    out: &mut AstPass<'_, 'b, DB>,
+    matches: impl FnOnce(&mut AstPass<'_, 'b, DB>) -> QueryResult<()>,
+) -> QueryResult<()>
+where
+    DB: Backend + diesel::sql_types::HasSqlType<BigInt>,
+    i64: diesel::serialize::ToSql<BigInt, DB>,
+{
+    out.push_sql("(EXISTS (SELECT 1 FROM ticket_search s WHERE s.tenant = \"tickets\".\"tenant\"");
+    out.push_sql(" AND s.ticket_id = \"tickets\".\"id\" AND ");
+    matches(out)?;
+    out.push_sql(")");
+    if let Some(number) = &filter.number {
+        out.push_sql(" OR \"tickets\".\"number\" = ");
+        out.push_bind_param::<BigInt, i64>(number)?;
+    }
+    out.push_sql(")");
+    Ok(())
+}
+
 impl QueryFragment<Sqlite> for TextCondition {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
         // The newest matching rows of the FTS index, then their tickets of the tenant, each
@@ -580,17 +604,12 @@ impl QueryFragment<Sqlite> for TextCondition {
             // One customer's tickets, walked by their own index, each tested against the
             // FTS index by its rowid (`MATCH ? AND rowid = ?`): a customer has few tickets,
             // and a window of the tenant's newest matches could hold none of theirs.
-            out.push_sql("(EXISTS (SELECT 1 FROM ticket_search s WHERE s.tenant = \"tickets\".\"tenant\"");
-            out.push_sql(" AND s.ticket_id = \"tickets\".\"id\" AND EXISTS (SELECT 1 FROM ticket_fts");
-            out.push_sql(" WHERE ticket_fts MATCH ");
-            out.push_bind_param::<Text, String>(&self.0.fts5)?;
-            out.push_sql(" AND ticket_fts.rowid = s.seq))");
-            if let Some(number) = &self.0.number {
-                out.push_sql(" OR \"tickets\".\"number\" = ");
-                out.push_bind_param::<diesel::sql_types::BigInt, i64>(number)?;
-            }
-            out.push_sql(")");
-            return Ok(());
+            return walk_one_customer(&self.0, &mut out, |out| {
+                out.push_sql("EXISTS (SELECT 1 FROM ticket_fts WHERE ticket_fts MATCH ");
+                out.push_bind_param::<Text, String>(&self.0.fts5)?;
+                out.push_sql(" AND ticket_fts.rowid = s.seq)");
+                Ok(())
+            });
         }
         let limit = self.0.window.unwrap_or(SQLITE_SORTED_MATCHES);
         out.push_sql(
@@ -661,16 +680,12 @@ impl QueryFragment<Pg> for TextCondition {
         // scanned every ticket (400 ms at 300,000 tickets).
         if self.0.per_ticket {
             // One customer's tickets, each probed by its search row's key.
-            out.push_sql("(EXISTS (SELECT 1 FROM ticket_search s WHERE s.tenant = \"tickets\".\"tenant\"");
-            out.push_sql(" AND s.ticket_id = \"tickets\".\"id\" AND s.document @@ to_tsquery('simple', ");
-            out.push_bind_param::<Text, String>(&self.0.tsquery)?;
-            out.push_sql("))");
-            if let Some(number) = &self.0.number {
-                out.push_sql(" OR \"tickets\".\"number\" = ");
-                out.push_bind_param::<diesel::sql_types::BigInt, i64>(number)?;
-            }
-            out.push_sql(")");
-            return Ok(());
+            return walk_one_customer(&self.0, &mut out, |out| {
+                out.push_sql("s.document @@ to_tsquery('simple', ");
+                out.push_bind_param::<Text, String>(&self.0.tsquery)?;
+                out.push_sql(")");
+                Ok(())
+            });
         }
         match self.0.window {
             Some(limit) => {
