@@ -4,6 +4,7 @@
 
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection, SqliteConnection};
+use supportdesk_store_diesel::import::ImportConnection;
 
 use crate::BoxError;
 
@@ -101,6 +102,14 @@ impl Db {
         match self {
             Db::Pg(_) => Backend::Postgres,
             Db::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
+    /// The connection for the store's bulk import.
+    pub fn import(&mut self) -> ImportConnection<'_> {
+        match self {
+            Db::Pg(c) => ImportConnection::Pg(c),
+            Db::Sqlite(c) => ImportConnection::Sqlite(c),
         }
     }
 

@@ -36,9 +36,10 @@ use diesel::sql_types::BigInt;
 use crate::db::{on_backend, Backend, Db, Role};
 use crate::driver::{histogram, Outcome};
 use crate::rng::Rng;
-use crate::schema::{agents, categories, customers, events, messages, tenants, ticket_counts, ticket_search, tickets};
+use crate::schema::{agents, categories, customers, messages, tenants, ticket_counts, tickets};
 use crate::seed::{id_text, Dataset, GET_TICKETS, TENANT};
 use crate::BoxError;
+use supportdesk_store_diesel::import::ImportBatch;
 use supportdesk_store_diesel::Paged;
 
 use crate::floor_raw::pg_sql;
@@ -303,12 +304,9 @@ fn create(db: &mut Db, data: &Dataset, rng: &mut Rng, indexed: bool, group: usiz
     })
 }
 
-/// One ticket's rows, in the store's order, inside the caller's transaction.
+/// One ticket's rows, as the store writes them (`supportdesk_store_diesel::import`), inside
+/// the caller's transaction; without its search row unless `indexed`.
 fn create_rows(db: &mut Db, data: &Dataset, rng: &mut Rng, indexed: bool) -> Result<i64, BoxError> {
-    let now = i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000).unwrap_or(0);
-    let mut fresh = data.fresh(rng, now);
-    on_backend!(db, |c| diesel::insert_into(messages::table).values(&fresh.messages).execute(c))?;
-    on_backend!(db, |c| diesel::insert_into(events::table).values(&fresh.events).execute(c))?;
     // The store's numbering: the tenant's sequence on PostgreSQL, its counter row on
     // SQLite.
     let number: i64 = match db {
@@ -320,17 +318,11 @@ fn create_rows(db: &mut Db, data: &Dataset, rng: &mut Rng, indexed: bool) -> Res
             .returning(tenants::last_number)
             .get_result::<i64>(c)?,
     };
-    fresh.ticket.number = number;
-    on_backend!(db, |c| diesel::insert_into(tickets::table).values(&fresh.ticket).execute(c))?;
-    if indexed {
-        on_backend!(db, |c| diesel::insert_into(ticket_search::table).values(&fresh.search).execute(c))?;
-        // On SQLite the store also records the row's words (its prefix lookups).
-        if let Db::Sqlite(c) = db {
-            let search = &fresh.search;
-            let texts = [&search.subject, &search.messages, &search.notes, &search.customer, &search.refs];
-            supportdesk_store_diesel::remember_words(c, texts.into_iter().map(String::as_str))?;
-        }
-    }
+    let now = i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000).unwrap_or(0);
+    let rows = data.rows(&data.fresh(rng, now, u64::try_from(number)?)?)?;
+    let mut batch = ImportBatch::default();
+    batch.add_ticket(if indexed { rows } else { rows.without_search() });
+    batch.insert(db.import())?;
     Ok(number)
 }
 

@@ -1,14 +1,13 @@
 //! The dataset, and the fast bulk path that writes it: multi-row `INSERT`s straight into the
 //! server's tables, one transaction per 10,000 tickets, bypassing HTTP.
 //!
-//! Seeded rows are meant to be indistinguishable from rows the service wrote: the same
-//! encodings as `crates/store-diesel/src/rows.rs` (ids as lowercase hyphenated UUID v7 text
-//! whose time is the row's creation time, timestamps to the microsecond bound through
-//! Diesel exactly as the store binds them, priority as its rank, tags comma-separated plus
-//! `ticket_tags` rows, attachments and audit event data as the same JSON), and histories
-//! the domain allows (`docs/domain.md`): every ticket has its first message and `created`
-//! event; answered, assigned, reopened, resolved and closed tickets carry the messages,
-//! events, versions and timestamps of the commands that got them there.
+//! Seeded rows are the rows the service writes: each ticket's history is made by the
+//! domain's own commands (`Ticket::open`, `triage`, `assign`, `agent_reply`,
+//! `customer_reply`) on the ticket's own clock and ids (UUID v7 of the command's time), its
+//! SLA clocks and report metrics follow from that history by the domain's rules, and the
+//! store's own rows are written (`supportdesk_store_diesel::import`): the same encodings,
+//! search row and word list. A seeded ticket reads back through the store exactly as it
+//! was made (the tests below check it).
 //!
 //! Every ticket is a pure function of its number, so the bench knows the ids of the tickets
 //! it drives (the 20-message threads, the tickets it replies to) without reading them back.
@@ -21,19 +20,25 @@
 //! Old tickets are mostly closed, as in a real helpdesk: about 1 % of them are unfinished.
 
 use std::ops::RangeInclusive;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 
 use diesel::prelude::*;
+use supportdesk_domain::{
+    Actor, Agent, AgentId, AgentReply, Attachment, AuditEvent, Category, CategoryId, CategoryName, CommandContext,
+    Customer, CustomerId, Description, DomainError, Email, ExternalRef, IdSource, Message, MessageBody, OpenTicket,
+    Permission, PersonName, Priority, Role, SlaPolicyId, SlaState, SlaStep, SlaTargets, Slug, Source, Status, Subject,
+    Tags, TenantKey, TenantPolicy, Ticket, TicketChange, TicketMetrics, TicketNumber, TicketSla, Triage, WorkingTime,
+    DEFAULT_CATEGORIES,
+};
+use supportdesk_store_diesel::import::{ImportBatch, TicketRows};
 use time::{OffsetDateTime, PrimitiveDateTime};
 use uuid::Uuid;
 
 use crate::db::{on_backend, Backend, Db};
-use supportdesk_domain::{SlaPolicyId, SlaState, SlaStep, SlaTargets, Status, TicketMetrics, TicketSla, WorkingTime};
-
 use crate::rng::Rng;
-use crate::schema::{
-    agents, categories, customers, events, messages, sla_policies, tenants, ticket_search, ticket_tags, tickets,
-};
+use crate::schema::{sla_policies, tenants};
 use crate::BoxError;
 
 /// The tenant everything is seeded into (and the tokens name).
@@ -94,13 +99,6 @@ fn seeded_sla_targets() -> SlaTargets {
 
 /// Tickets written per transaction.
 const TICKETS_PER_TRANSACTION: u64 = 10_000;
-/// Every row struct below says `treat_none_as_default_value = false`: without it Diesel
-/// cannot prove a row has no `DEFAULT` value and, on SQLite, inserts a batch row by row in
-/// a transaction of its own (which fails inside ours).
-///
-/// Rows per `INSERT` statement (tickets have 38 columns: 19,000 bound values, below
-/// SQLite's 32,766 and PostgreSQL's 65,535).
-const ROWS_PER_STATEMENT: usize = 500;
 /// The time between two tickets' creation, in milliseconds.
 const STEP_MS: i64 = 30_000;
 
@@ -125,16 +123,6 @@ pub struct CategoryInfo {
     /// Its name.
     pub name: &'static str,
 }
-
-/// The default categories, as `supportdesk_domain::DEFAULT_CATEGORIES`.
-const DEFAULT_CATEGORIES: [(&str, &str); 6] = [
-    ("order", "Order"),
-    ("product", "Product"),
-    ("account", "Account"),
-    ("technical", "Technical"),
-    ("payment", "Payment"),
-    ("general", "General"),
-];
 
 /// Subjects; `true` marks the ones with [`SEARCH_WORD`].
 const SUBJECTS: [(&str, bool); 12] = [
@@ -199,263 +187,6 @@ const OLD_MIX: [(Kind, u32); 8] = [
     (Kind::ClosedAfterTwoReplies, 102),
 ];
 
-/// A ticket row as inserted (the columns of `tickets`).
-#[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = tickets, treat_none_as_default_value = false)]
-pub struct TicketRow {
-    /// Tenant key.
-    pub tenant: &'static str,
-    /// Id.
-    pub id: String,
-    /// Number.
-    pub number: i64,
-    /// Owner.
-    pub customer_id: String,
-    /// Category.
-    pub category_id: String,
-    /// Subject.
-    pub subject: String,
-    /// Subject lower-cased.
-    pub subject_search: String,
-    /// Status.
-    pub status: &'static str,
-    /// Priority rank.
-    pub priority: i16,
-    /// Source.
-    pub source: &'static str,
-    /// Order reference.
-    pub order_id: Option<String>,
-    /// Delivery reference.
-    pub delivery_id: Option<String>,
-    /// Assignee.
-    pub assignee_id: Option<String>,
-    /// Tags, comma-separated.
-    pub tags: String,
-    /// Resolution note.
-    pub resolution_note: Option<String>,
-    /// Created.
-    pub created_at: PrimitiveDateTime,
-    /// Last changed.
-    pub updated_at: PrimitiveDateTime,
-    /// Last message.
-    pub last_activity_at: PrimitiveDateTime,
-    /// Last customer message.
-    pub last_customer_message_at: Option<PrimitiveDateTime>,
-    /// Last agent message.
-    pub last_agent_message_at: Option<PrimitiveDateTime>,
-    /// First agent reply.
-    pub first_responded_at: Option<PrimitiveDateTime>,
-    /// Entered `resolved`.
-    pub resolved_at: Option<PrimitiveDateTime>,
-    /// Entered `closed`.
-    pub closed_at: Option<PrimitiveDateTime>,
-    /// Version.
-    pub version: i64,
-    /// The customer's version: every seeded change is customer-visible (no internal notes,
-    /// no tag changes after opening), so it equals `version`.
-    pub public_version: i64,
-    /// Last changed, as the customer sees it.
-    pub public_updated_at: PrimitiveDateTime,
-    /// Last public message.
-    pub public_last_activity_at: PrimitiveDateTime,
-    /// Last public agent message.
-    pub public_last_agent_message_at: Option<PrimitiveDateTime>,
-    /// The SLA state, encoded as the store encodes it.
-    pub sla: Option<String>,
-    /// The soonest running due time.
-    pub sla_due_at: PrimitiveDateTime,
-    /// The soonest running due time not reported as breached.
-    pub sla_alert_at: Option<PrimitiveDateTime>,
-    /// Whether a breach was recorded.
-    pub sla_breached: bool,
-    /// Report metric: working minutes to the first response.
-    pub first_response_minutes: Option<i64>,
-    /// Report metric: working minutes to the current resolution.
-    pub resolution_minutes: Option<i64>,
-    /// When the current resolution happened.
-    pub resolution_at: Option<PrimitiveDateTime>,
-    /// The latest reopening.
-    pub reopened_at: Option<PrimitiveDateTime>,
-    /// Reopenings.
-    pub reopen_count: i32,
-    /// Whether the SLA was met (`None` without one).
-    pub sla_met: Option<bool>,
-}
-
-/// A ticket's search row as inserted (the columns of `ticket_search`): the same folded
-/// fields the store writes (`supportdesk_app::SearchDocument`). On SQLite the table's
-/// triggers fill the FTS5 index; on PostgreSQL the `tsvector` is a generated column.
-#[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = ticket_search, treat_none_as_default_value = false)]
-pub struct SearchRow {
-    /// Tenant key.
-    pub tenant: &'static str,
-    /// Ticket.
-    pub ticket_id: String,
-    /// The subject, folded.
-    pub subject: String,
-    /// The public messages, folded.
-    pub messages: String,
-    /// The internal notes, folded.
-    pub notes: String,
-    /// The customer's name and email, folded.
-    pub customer: String,
-    /// The order and delivery ids, folded.
-    pub refs: String,
-}
-
-impl SearchRow {
-    /// The search row of a generated ticket whose customer is `customer`.
-    fn of(ticket: &TicketRow, messages: &[MessageRow], customer: &Person) -> Self {
-        use supportdesk_domain::search::index_text;
-        let join = |parts: Vec<String>| parts.into_iter().filter(|p| !p.is_empty()).collect::<Vec<_>>().join(" ");
-        let bodies = |internal: bool| {
-            join(messages.iter().filter(|m| m.internal == internal).map(|m| index_text(&m.body)).collect())
-        };
-        Self {
-            tenant: TENANT,
-            ticket_id: ticket.id.clone(),
-            subject: index_text(&ticket.subject),
-            messages: bodies(false),
-            notes: bodies(true),
-            customer: join(vec![index_text(&customer.name), index_text(&customer.email)]),
-            refs: join(vec![
-                ticket.order_id.as_deref().map(index_text).unwrap_or_default(),
-                ticket.delivery_id.as_deref().map(index_text).unwrap_or_default(),
-            ]),
-        }
-    }
-}
-
-/// A message row as inserted.
-#[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = messages, treat_none_as_default_value = false)]
-pub struct MessageRow {
-    /// Tenant key.
-    pub tenant: &'static str,
-    /// Id.
-    pub id: String,
-    /// Ticket.
-    pub ticket_id: String,
-    /// `customer` or `agent`.
-    pub author_type: &'static str,
-    /// Author.
-    pub author_id: String,
-    /// Author's name.
-    pub author_name: String,
-    /// Author's avatar.
-    pub author_image_url: Option<String>,
-    /// Text.
-    pub body: String,
-    /// Internal note?
-    pub internal: bool,
-    /// JSON array of attachments.
-    pub attachments: String,
-    /// Written.
-    pub created_at: PrimitiveDateTime,
-}
-
-/// An audit event row as inserted.
-#[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = events, treat_none_as_default_value = false)]
-pub struct EventRow {
-    /// Tenant key.
-    pub tenant: &'static str,
-    /// Id.
-    pub id: String,
-    /// Ticket.
-    pub ticket_id: String,
-    /// `customer` or `agent`.
-    pub actor_type: &'static str,
-    /// Actor.
-    pub actor_id: String,
-    /// Actor's name.
-    pub actor_name: String,
-    /// Actor's avatar.
-    pub actor_image_url: Option<String>,
-    /// Event type.
-    pub kind: &'static str,
-    /// JSON `{"type", "data"}`.
-    pub data: String,
-    /// When.
-    pub created_at: PrimitiveDateTime,
-    /// The ticket as the event left it (the public event shape reads it): here, as the
-    /// story ends, as the migration that added these columns fills older events.
-    pub ticket_number: i64,
-    /// Its subject.
-    pub ticket_subject: String,
-    /// Its status.
-    pub ticket_status: &'static str,
-    /// Its priority.
-    pub ticket_priority: i16,
-    /// Its customer.
-    pub ticket_customer_id: String,
-    /// Its assignee.
-    pub ticket_assignee_id: Option<String>,
-    /// Its version.
-    pub ticket_version: i64,
-}
-
-/// A tag row (for the tag filter).
-#[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = ticket_tags, treat_none_as_default_value = false)]
-pub struct TagRow {
-    /// Tenant key.
-    pub tenant: &'static str,
-    /// Ticket.
-    pub ticket_id: String,
-    /// Tag.
-    pub tag: &'static str,
-}
-
-#[derive(Debug, Insertable)]
-#[diesel(table_name = tenants, treat_none_as_default_value = false)]
-struct TenantRow {
-    key: &'static str,
-    last_number: i64,
-    allow_customer_close: bool,
-    reopen_closed_on_customer_reply: bool,
-    created_at: PrimitiveDateTime,
-}
-
-#[derive(Debug, Insertable)]
-#[diesel(table_name = categories, treat_none_as_default_value = false)]
-struct CategoryRow {
-    tenant: &'static str,
-    id: String,
-    slug: &'static str,
-    name: &'static str,
-    parent_id: Option<String>,
-    active: bool,
-    position: i32,
-}
-
-#[derive(Debug, Insertable)]
-#[diesel(table_name = customers, treat_none_as_default_value = false)]
-struct CustomerRow {
-    tenant: &'static str,
-    id: String,
-    name: String,
-    email: Option<String>,
-    image_url: Option<String>,
-    created_at: PrimitiveDateTime,
-    updated_at: PrimitiveDateTime,
-}
-
-#[derive(Debug, Insertable)]
-#[diesel(table_name = agents, treat_none_as_default_value = false)]
-struct AgentRow {
-    tenant: &'static str,
-    id: String,
-    email: String,
-    name: String,
-    role: &'static str,
-    permissions: String,
-    active: bool,
-    created_at: PrimitiveDateTime,
-    updated_at: PrimitiveDateTime,
-}
-
 /// Whether a ticket refers to an order.
 enum OrderRule {
     /// Always, this one.
@@ -464,26 +195,22 @@ enum OrderRule {
     Sometimes(String),
 }
 
-/// A ticket with everything written with it.
+/// A ticket with everything written with it, as the domain's commands left it.
 #[derive(Debug, Clone)]
 pub struct Generated {
     /// The ticket.
-    pub ticket: TicketRow,
+    pub ticket: Ticket,
     /// Its messages, oldest first.
-    pub messages: Vec<MessageRow>,
+    pub messages: Vec<Message>,
     /// Its audit events, oldest first.
-    pub events: Vec<EventRow>,
-    /// Its tag rows.
-    pub tags: Vec<TagRow>,
-    /// Its search row.
-    pub search: SearchRow,
+    pub events: Vec<AuditEvent>,
+    /// Its customer's index in [`Dataset::customers`].
+    customer: usize,
 }
 
-/// A timestamp as the store writes it: UTC, to the microsecond.
-pub fn db_time(unix_micros: i64) -> PrimitiveDateTime {
-    let at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(unix_micros) * 1_000)
-        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
-    PrimitiveDateTime::new(at.date(), at.time())
+/// A moment in Unix microseconds, as a time.
+fn instant(unix_micros: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(unix_micros) * 1_000).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
 /// A UUID v7 for a moment (in microseconds), with random bits from `rng`.
@@ -497,18 +224,34 @@ pub fn id_text(id: Uuid) -> String {
     id.hyphenated().to_string()
 }
 
-/// A string as a JSON string literal.
-fn json_str(text: &str) -> String {
-    serde_json::to_string(text).unwrap_or_else(|_| "\"\"".to_owned())
+/// A ticket's ids, as the service makes them (UUID v7 of the command's time), drawn from
+/// the ticket's own generator so that the ticket is a pure function of its number.
+struct SeededIds {
+    /// The time of the command running, Unix microseconds.
+    at: AtomicI64,
+    rng: Mutex<Rng>,
 }
 
-/// The wire name of a priority rank.
-const fn priority_name(rank: i16) -> &'static str {
-    match rank {
-        0 => "low",
-        2 => "high",
-        3 => "urgent",
-        _ => "normal",
+impl SeededIds {
+    /// The ids of ticket `number`; its own id is the first drawn.
+    fn of_ticket(number: u64) -> Self {
+        Self::new(Rng::new(number ^ 0x01D5_0F7E_C4E7))
+    }
+
+    fn new(rng: Rng) -> Self {
+        Self { at: AtomicI64::new(0), rng: Mutex::new(rng) }
+    }
+
+    /// Ids drawn from now on carry the time `unix_micros`.
+    fn at(&self, unix_micros: i64) {
+        self.at.store(unix_micros, Ordering::Relaxed);
+    }
+}
+
+impl IdSource for SeededIds {
+    fn next_uuid(&self) -> Uuid {
+        let mut rng = self.rng.lock().unwrap_or_else(PoisonError::into_inner);
+        uuid_v7(self.at.load(Ordering::Relaxed), &mut rng)
     }
 }
 
@@ -596,8 +339,9 @@ impl Dataset {
     /// The id of ticket `number` (without generating the rest of it).
     pub fn ticket_id(&self, number: u64) -> Uuid {
         let mut rng = Rng::new(number);
-        let created = self.created_micros(number, &mut rng);
-        uuid_v7(created, &mut rng)
+        let ids = SeededIds::of_ticket(number);
+        ids.at(self.created_micros(number, &mut rng));
+        ids.next_uuid()
     }
 
     /// When ticket `number` was created; draws the jitter from `rng` (the first draw of a
@@ -623,24 +367,48 @@ impl Dataset {
         rng.weighted(&OLD_MIX).unwrap_or(Kind::Closed)
     }
 
-    /// Ticket `number` with its messages, events and tags.
-    pub fn ticket(&self, number: u64) -> Generated {
+    /// Ticket `number` with its messages and events.
+    ///
+    /// # Errors
+    ///
+    /// A command the domain refuses: a story this module got wrong.
+    pub fn ticket(&self, number: u64) -> Result<Generated, BoxError> {
         let mut rng = Rng::new(number);
         let created = self.created_micros(number, &mut rng);
-        let id = uuid_v7(created, &mut rng);
         let kind = self.kind(number, &mut rng);
         let customer = self.owner(number, &mut rng);
-        self.compose(number, created, id, kind, customer, OrderRule::Sometimes(format!("ORD-{number:08}")), rng)
+        let order = OrderRule::Sometimes(format!("ORD-{number:08}"));
+        self.compose(number, created, SeededIds::of_ticket(number), kind, customer, order, rng)
     }
 
-    /// A new ticket as a customer opens it now (`open`, its first message, `created` and
-    /// `message_added`), with a unique order reference; its number is 0 until the caller
-    /// bumps the tenant's counter.
-    pub fn fresh(&self, rng: &mut Rng, created: i64) -> Generated {
-        let id = uuid_v7(created, rng);
+    /// A new ticket numbered `number` as a customer opens it now (`open`, its first message,
+    /// `created` and `message_added`), with a unique order reference.
+    ///
+    /// # Errors
+    ///
+    /// A command the domain refuses.
+    pub fn fresh(&self, rng: &mut Rng, created: i64, number: u64) -> Result<Generated, BoxError> {
+        let ids = SeededIds::new(Rng::new(rng.next_u64()));
+        ids.at(created);
+        let order = format!("FLOOR-{}", ids.next_uuid().simple());
         let customer = self.general_customer(rng.below(GENERAL_CUSTOMERS));
-        let order = format!("FLOOR-{}", id.simple());
-        self.compose(0, created, id, Kind::New, customer, OrderRule::Always(order), Rng::new(rng.next_u64()))
+        self.compose(number, created, ids, Kind::New, customer, OrderRule::Always(order), Rng::new(rng.next_u64()))
+    }
+
+    /// The store's rows of a generated ticket.
+    ///
+    /// # Errors
+    ///
+    /// An event whose data does not encode.
+    pub fn rows(&self, generated: &Generated) -> Result<TicketRows, BoxError> {
+        let customer = &self.customers[generated.customer % self.customers.len()];
+        Ok(TicketRows::new(
+            &generated.ticket,
+            &generated.messages,
+            &generated.events,
+            &customer.name,
+            Some(&customer.email),
+        )?)
     }
 
     /// The customer (index) who owns ticket `number`.
@@ -659,105 +427,104 @@ impl Dataset {
         }
     }
 
-    /// A ticket and its history from its parts.
+    /// A ticket and its history from its parts: opened by its customer at `created`, then
+    /// the commands of its story between then and the newest ticket's time.
     #[expect(clippy::too_many_arguments, reason = "the parts of one ticket, each drawn by its caller")]
     fn compose(
         &self,
         number: u64,
         created: i64,
-        id: Uuid,
+        ids: SeededIds,
         kind: Kind,
         customer: usize,
         order: OrderRule,
         mut rng: Rng,
-    ) -> Generated {
-        let customer = &self.customers[customer % self.customers.len()];
+    ) -> Result<Generated, BoxError> {
+        let customer = customer % self.customers.len();
+        let person = &self.customers[customer];
         let agent = &self.agents[rng.below(self.agents.len())];
         let category_index = rng.weighted(&[(0usize, 40), (1, 20), (2, 10), (3, 10), (4, 10), (5, 10)]).unwrap_or(0);
         let category = &self.categories[category_index % self.categories.len()];
         let (subject_text, _) = SUBJECTS[rng.below(SUBJECTS.len())];
         let source = rng
-            .weighted(&[("api", 50), ("storefront", 20), ("email", 15), ("customer_portal", 10), ("chat", 5)])
-            .unwrap_or("api");
+            .weighted(&[
+                (Source::Api, 50),
+                (Source::Storefront, 20),
+                (Source::Email, 15),
+                (Source::CustomerPortal, 10),
+                (Source::Chat, 5),
+            ])
+            .unwrap_or(Source::Api);
         let order_id = match order {
             OrderRule::Always(order) => Some(order),
-            OrderRule::Sometimes(order) => (source == "storefront" || rng.below(10) < 3).then_some(order),
+            OrderRule::Sometimes(order) => (source == Source::Storefront || rng.below(10) < 3).then_some(order),
         };
         let subject = match &order_id {
             Some(order) if subject_text.ends_with("order") => format!("{subject_text} {order}"),
             _ => subject_text.to_owned(),
         };
         let priority = rng.weighted(&[(0i16, 10), (1, 70), (2, 15), (3, 5)]).unwrap_or(1);
-        let tags: &[&'static str] = match rng.below(100) {
+        let tags: &[&str] = match rng.below(100) {
             0..=3 => &["vip"],
             4..=5 => &["vip", "late-delivery"],
             6..=7 => &["late-delivery"],
             _ => &[],
         };
-        let with_photo = rng.below(5) == 0;
+        let attachments = if rng.below(5) == 0 {
+            vec![Attachment::parse(
+                &format!("photo-{number}.jpg"),
+                &format!("https://cdn.shop.example.com/uploads/photo-{number}.jpg"),
+                "image/jpeg",
+                100_000 + rng.below_u64(900_000),
+            )?]
+        } else {
+            Vec::new()
+        };
         let description = format!(
             "{subject}. It is about the {} I bought. Hello, I placed this order a while ago and I am still waiting for a proper answer. \
              The confirmation email said it would arrive within three working days, but nothing has changed \
              since then. Could you please check what happened and tell me what the next step is? \
              Thank you in advance, {}",
             product_word(number),
-            customer.name
+            person.name
         );
-        let attachments = if with_photo {
-            format!(
-                "[{{\"fileName\":\"photo-{number}.jpg\",\"url\":\"https://cdn.shop.example.com/uploads/photo-{number}.jpg\",\
-                 \"contentType\":\"image/jpeg\",\"sizeBytes\":{}}}]",
-                100_000 + rng.below(900_000)
-            )
-        } else {
-            "[]".to_owned()
+        let customer_id = CustomerId::from_uuid(person.id);
+        let agent_id = AgentId::from_uuid(agent.id);
+        let customer_actor = Actor::customer(customer_id, person.name.clone());
+        ids.at(created);
+        let opened = Ticket::open(
+            &CommandContext {
+                actor: &customer_actor,
+                policy: TenantPolicy::default(),
+                now: instant(created),
+                ids: &ids,
+            },
+            OpenTicket {
+                tenant: TenantKey::parse(TENANT)?,
+                customer_id,
+                category_id: CategoryId::from_uuid(category.id),
+                subject: Some(Subject::parse(&subject)?),
+                description: Description::parse(&description)?,
+                priority: Priority::from_rank(priority).unwrap_or_default(),
+                source,
+                order_id: order_id.as_deref().map(ExternalRef::parse).transpose()?,
+                delivery_id: None,
+                attachments,
+            },
+        )?;
+        let mut story = Story {
+            ticket: opened.ticket.into_ticket(TicketNumber::new(i64::try_from(number)?)?),
+            messages: vec![opened.message],
+            events: opened.events,
+            ids,
+            customer: customer_actor,
+            agent: Actor::agent(agent_id, agent.name.clone()),
+            agent_id,
         };
-        let at = db_time(created);
-        let ticket = TicketRow {
-            tenant: TENANT,
-            id: id_text(id),
-            number: i64::try_from(number).unwrap_or(i64::MAX),
-            customer_id: id_text(customer.id),
-            category_id: id_text(category.id),
-            subject_search: subject.to_lowercase(),
-            subject,
-            status: "open",
-            priority,
-            source,
-            order_id,
-            delivery_id: None,
-            assignee_id: None,
-            tags: tags.join(","),
-            resolution_note: None,
-            created_at: at,
-            updated_at: at,
-            last_activity_at: at,
-            last_customer_message_at: Some(at),
-            last_agent_message_at: None,
-            first_responded_at: None,
-            resolved_at: None,
-            closed_at: None,
-            version: 1,
-            public_version: 1,
-            public_updated_at: at,
-            public_last_activity_at: at,
-            public_last_agent_message_at: None,
-            sla: None,
-            sla_due_at: at,
-            sla_alert_at: None,
-            sla_breached: false,
-            first_response_minutes: None,
-            resolution_minutes: None,
-            resolution_at: None,
-            reopened_at: None,
-            reopen_count: 0,
-            sla_met: None,
-        };
-        let tag_rows =
-            tags.iter().map(|tag| TagRow { tenant: TENANT, ticket_id: ticket.id.clone(), tag }).collect::<Vec<_>>();
-        let mut story =
-            Story { rng, ticket, messages: Vec::new(), events: Vec::new(), steps: Vec::new(), customer, agent };
-        story.open(created, &description, &attachments, category.id);
+        if !tags.is_empty() {
+            // Tagged by an agent (or a rule) as it came in.
+            story.tag(created, tags)?;
+        }
         // The commands after the opening happen between it and the newest ticket's time.
         let steps: usize = match kind {
             Kind::New => 0,
@@ -775,88 +542,93 @@ impl Dataset {
         };
         match kind {
             Kind::New => {}
-            Kind::Assigned => {
-                let t = next(&mut story.rng);
-                story.assign(t);
-            }
-            Kind::Answered => {
-                let t = next(&mut story.rng);
-                story.agent_reply(t, None);
-            }
+            Kind::Assigned => story.assign(next(&mut rng))?,
+            Kind::Answered => story.agent_reply(next(&mut rng), None)?,
             Kind::Reopened => {
-                let t = next(&mut story.rng);
-                story.assign(t);
-                let t = next(&mut story.rng);
-                story.agent_reply(t, None);
-                let t = next(&mut story.rng);
-                story.customer_reply(t);
+                story.assign(next(&mut rng))?;
+                story.agent_reply(next(&mut rng), None)?;
+                story.customer_reply(next(&mut rng))?;
             }
-            Kind::Resolved => {
-                let t = next(&mut story.rng);
-                story.agent_reply(t, Some("resolved"));
-            }
-            Kind::Closed => {
-                let t = next(&mut story.rng);
-                story.agent_reply(t, Some("closed"));
-            }
+            Kind::Resolved => story.agent_reply(next(&mut rng), Some(Status::Resolved))?,
+            Kind::Closed => story.agent_reply(next(&mut rng), Some(Status::Closed))?,
             Kind::ResolvedAfterTwoReplies | Kind::ClosedAfterTwoReplies => {
-                let t = next(&mut story.rng);
-                story.agent_reply(t, None);
-                let t = next(&mut story.rng);
-                story.customer_reply(t);
-                let t = next(&mut story.rng);
-                let end = if kind == Kind::ResolvedAfterTwoReplies { "resolved" } else { "closed" };
-                story.agent_reply(t, Some(end));
+                story.agent_reply(next(&mut rng), None)?;
+                story.customer_reply(next(&mut rng))?;
+                let end = if kind == Kind::ResolvedAfterTwoReplies { Status::Resolved } else { Status::Closed };
+                story.agent_reply(next(&mut rng), Some(end))?;
             }
             Kind::Thread => {
                 for step in 0..steps {
-                    let t = next(&mut story.rng);
                     if step % 2 == 0 {
-                        story.agent_reply(t, None);
+                        story.agent_reply(next(&mut rng), None)?;
                     } else {
-                        story.customer_reply(t);
+                        story.customer_reply(next(&mut rng))?;
                     }
                 }
             }
         }
-        story.settle_sla(created, self.newest_micros + 3_600_000_000);
-        story.snapshot_ticket();
-        let search = SearchRow::of(&story.ticket, &story.messages, customer);
-        Generated { ticket: story.ticket, messages: story.messages, events: story.events, tags: tag_rows, search }
+        story.settle_sla(self.newest_micros + 3_600_000_000);
+        Ok(Generated { ticket: story.ticket, messages: story.messages, events: story.events, customer })
     }
 
-    /// Writes the tenant, its categories, the customers and agents, and the base tickets.
+    /// Writes the tenant, its SLA policy, categories, customers and agents, and the base
+    /// tickets.
     ///
     /// # Errors
     ///
     /// Database errors.
     pub fn seed_base(&self, db: &mut Db) -> Result<SeedReport, BoxError> {
         let started = Instant::now();
-        let created = db_time(self.start_micros);
+        let since = instant(self.start_micros);
+        let created = PrimitiveDateTime::new(since.date(), since.time());
+        let tenant = TenantKey::parse(TENANT)?;
+        let mut directory = ImportBatch::default();
+        for (position, category) in (0..).zip(&self.categories) {
+            directory.add_category(&Category {
+                id: CategoryId::from_uuid(category.id),
+                tenant: tenant.clone(),
+                slug: Slug::parse(category.slug)?,
+                name: CategoryName::parse(category.name)?,
+                parent_id: None,
+                active: true,
+                position,
+            });
+        }
+        let permissions =
+            crate::tokens::AGENT_PERMISSIONS.iter().map(|p| Permission::parse(p)).collect::<Result<Vec<_>, _>>()?;
+        for agent in &self.agents {
+            directory.add_agent(&Agent {
+                id: AgentId::from_uuid(agent.id),
+                tenant: tenant.clone(),
+                email: Email::parse(&agent.email)?,
+                name: PersonName::parse(&agent.name)?,
+                role: Role::Agent,
+                permissions: permissions.clone(),
+                active: true,
+                created_at: since,
+                updated_at: since,
+            });
+        }
+        for customer in &self.customers {
+            directory.add_customer(&Customer {
+                id: CustomerId::from_uuid(customer.id),
+                tenant: tenant.clone(),
+                name: PersonName::parse(&customer.name)?,
+                email: Some(Email::parse(&customer.email)?),
+                image_url: None,
+                created_at: since,
+                updated_at: since,
+            });
+        }
         db.write_transaction(|db| {
-            let tenant = TenantRow {
-                key: TENANT,
-                last_number: i64::try_from(self.largest).unwrap_or(i64::MAX),
-                allow_customer_close: true,
-                reopen_closed_on_customer_reply: false,
-                created_at: created,
-            };
+            let tenant = (
+                tenants::key.eq(TENANT),
+                tenants::last_number.eq(i64::try_from(self.largest).unwrap_or(i64::MAX)),
+                tenants::allow_customer_close.eq(true),
+                tenants::reopen_closed_on_customer_reply.eq(false),
+                tenants::created_at.eq(created),
+            );
             on_backend!(db, |c| diesel::insert_into(tenants::table).values(&tenant).execute(c))?;
-            let categories: Vec<CategoryRow> = self
-                .categories
-                .iter()
-                .zip(0..)
-                .map(|(category, position)| CategoryRow {
-                    tenant: TENANT,
-                    id: id_text(category.id),
-                    slug: category.slug,
-                    name: category.name,
-                    parent_id: None,
-                    active: true,
-                    position,
-                })
-                .collect();
-            on_backend!(db, |c| diesel::insert_into(categories::table).values(&categories).execute(c))?;
             let policy = (
                 sla_policies::tenant.eq(TENANT),
                 sla_policies::id.eq(id_text(SEEDED_SLA_POLICY)),
@@ -869,38 +641,7 @@ impl Dataset {
                 sla_policies::updated_at.eq(created),
             );
             on_backend!(db, |c| diesel::insert_into(sla_policies::table).values(&policy).execute(c))?;
-            let agents: Vec<AgentRow> = self
-                .agents
-                .iter()
-                .map(|agent| AgentRow {
-                    tenant: TENANT,
-                    id: id_text(agent.id),
-                    email: agent.email.clone(),
-                    name: agent.name.clone(),
-                    role: "agent",
-                    permissions: crate::tokens::AGENT_PERMISSIONS.join(","),
-                    active: true,
-                    created_at: created,
-                    updated_at: created,
-                })
-                .collect();
-            on_backend!(db, |c| diesel::insert_into(agents::table).values(&agents).execute(c))?;
-            let customers: Vec<CustomerRow> = self
-                .customers
-                .iter()
-                .map(|customer| CustomerRow {
-                    tenant: TENANT,
-                    id: id_text(customer.id),
-                    name: customer.name.clone(),
-                    email: Some(customer.email.clone()),
-                    image_url: None,
-                    created_at: created,
-                    updated_at: created,
-                })
-                .collect();
-            for chunk in customers.chunks(ROWS_PER_STATEMENT) {
-                on_backend!(db, |c| diesel::insert_into(customers::table).values(chunk).execute(c))?;
-            }
+            directory.insert(db.import())?;
             Ok(())
         })?;
         let mut report = self.insert_tickets(db, self.first_base_number()..=self.largest)?;
@@ -939,30 +680,30 @@ impl Dataset {
         // One thread makes the rows of the next transaction while this one writes the
         // current one: the database works on one core, the generator on the other.
         std::thread::scope(|scope| -> Result<(), BoxError> {
-            let (chunks, ready) = std::sync::mpsc::sync_channel::<Rows>(1);
+            let (chunks, ready) = std::sync::mpsc::sync_channel::<Result<(ImportBatch, SeedReport), String>>(1);
             scope.spawn(move || {
                 let mut at = first;
                 while at <= last {
                     let until = (at + TICKETS_PER_TRANSACTION - 1).min(last);
-                    let mut rows = Rows::default();
-                    for generated in (at..=until).map(|n| self.ticket(n)) {
-                        rows.tickets.push(generated.ticket);
-                        rows.messages.extend(generated.messages);
-                        rows.events.extend(generated.events);
-                        rows.tags.extend(generated.tags);
-                        rows.search.push(generated.search);
-                    }
-                    if chunks.send(rows).is_err() {
+                    let batch = self.batch(at..=until).map_err(|e| format!("generating tickets {at}..={until}: {e}"));
+                    if chunks.send(batch).is_err() {
                         break;
                     }
                     at = until + 1;
                 }
             });
-            for rows in ready {
-                db.write_transaction(|db| rows.write(db))?;
-                report.tickets += rows.tickets.len() as u64;
-                report.messages += rows.messages.len() as u64;
-                report.events += rows.events.len() as u64;
+            for batch in ready {
+                let (batch, written) = batch?;
+                db.write_transaction(|db| {
+                    match db {
+                        Db::Pg(c) => batch.copy(c)?,
+                        Db::Sqlite(_) => batch.insert(db.import())?,
+                    }
+                    Ok(())
+                })?;
+                report.tickets += written.tickets;
+                report.messages += written.messages;
+                report.events += written.events;
             }
             Ok(())
         })?;
@@ -980,6 +721,20 @@ impl Dataset {
         }
         report.seconds = started.elapsed().as_secs_f64();
         Ok(report)
+    }
+
+    /// The rows of tickets `numbers`, and what they hold.
+    fn batch(&self, numbers: RangeInclusive<u64>) -> Result<(ImportBatch, SeedReport), BoxError> {
+        let mut batch = ImportBatch::default();
+        let mut written = SeedReport::default();
+        for number in numbers {
+            let rows = self.rows(&self.ticket(number)?)?;
+            written.tickets += 1;
+            written.messages += rows.message_count() as u64;
+            written.events += rows.event_count() as u64;
+            batch.add_ticket(rows);
+        }
+        Ok((batch, written))
     }
 }
 
@@ -1050,56 +805,6 @@ fn finish_bulk_load(db: &mut Db, indexes: Vec<IndexDefinition>) -> Result<(), Bo
     Ok(())
 }
 
-/// The rows of one seeding transaction.
-#[derive(Default)]
-struct Rows {
-    tickets: Vec<TicketRow>,
-    messages: Vec<MessageRow>,
-    events: Vec<EventRow>,
-    tags: Vec<TagRow>,
-    search: Vec<SearchRow>,
-}
-
-impl Rows {
-    /// Writes the rows: PostgreSQL takes each table in one binary `COPY`, SQLite in
-    /// multi-row `INSERT`s of [`ROWS_PER_STATEMENT`] rows. Messages and events first, as
-    /// the store writes them (their foreign keys to the ticket are deferred).
-    fn write(&self, db: &mut Db) -> Result<(), BoxError> {
-        match db {
-            Db::Pg(c) => {
-                diesel::copy_from(messages::table).from_insertable(&self.messages).execute(c)?;
-                diesel::copy_from(events::table).from_insertable(&self.events).execute(c)?;
-                diesel::copy_from(tickets::table).from_insertable(&self.tickets).execute(c)?;
-                if !self.tags.is_empty() {
-                    diesel::copy_from(ticket_tags::table).from_insertable(&self.tags).execute(c)?;
-                }
-                diesel::copy_from(ticket_search::table).from_insertable(&self.search).execute(c)?;
-            }
-            Db::Sqlite(c) => {
-                for chunk in self.messages.chunks(ROWS_PER_STATEMENT) {
-                    diesel::insert_into(messages::table).values(chunk).execute(c)?;
-                }
-                for chunk in self.events.chunks(ROWS_PER_STATEMENT) {
-                    diesel::insert_into(events::table).values(chunk).execute(c)?;
-                }
-                for chunk in self.tickets.chunks(ROWS_PER_STATEMENT) {
-                    diesel::insert_into(tickets::table).values(chunk).execute(c)?;
-                }
-                for chunk in self.tags.chunks(ROWS_PER_STATEMENT) {
-                    diesel::insert_into(ticket_tags::table).values(chunk).execute(c)?;
-                }
-                for chunk in self.search.chunks(ROWS_PER_STATEMENT) {
-                    diesel::insert_into(ticket_search::table).values(chunk).execute(c)?;
-                }
-                // The word list the store keeps beside the FTS5 index, as the store keeps it.
-                let texts = self.search.iter().flat_map(|r| [&r.subject, &r.messages, &r.notes, &r.customer, &r.refs]);
-                supportdesk_store_diesel::remember_words(c, texts.map(String::as_str))?;
-            }
-        }
-        Ok(())
-    }
-}
-
 /// What a seeding step wrote, and how long it took.
 #[derive(Debug, Clone, Copy, Default, serde::Serialize)]
 pub struct SeedReport {
@@ -1113,211 +818,80 @@ pub struct SeedReport {
     pub seconds: f64,
 }
 
-/// A ticket's history being written: the domain's commands replayed as rows.
-struct Story<'a> {
-    rng: Rng,
-    ticket: TicketRow,
-    messages: Vec<MessageRow>,
-    events: Vec<EventRow>,
-    /// What moved the SLA clocks and report metrics, with when (Unix microseconds).
-    steps: Vec<(SlaStep, i64)>,
-    customer: &'a Person,
-    agent: &'a Person,
+/// A ticket's history being made, command by command.
+struct Story {
+    ticket: Ticket,
+    messages: Vec<Message>,
+    events: Vec<AuditEvent>,
+    ids: SeededIds,
+    customer: Actor,
+    agent: Actor,
+    agent_id: AgentId,
 }
 
-impl Story<'_> {
-    fn event(&mut self, by_agent: bool, at: i64, kind: &'static str, data: String) {
-        let actor = if by_agent { self.agent } else { self.customer };
-        let id = uuid_v7(at, &mut self.rng);
-        self.events.push(EventRow {
-            tenant: TENANT,
-            id: id_text(id),
-            ticket_id: self.ticket.id.clone(),
-            actor_type: if by_agent { "agent" } else { "customer" },
-            actor_id: id_text(actor.id),
-            actor_name: actor.name.clone(),
-            actor_image_url: None,
-            kind,
-            data: format!("{{\"type\":\"{kind}\",\"data\":{data}}}"),
-            created_at: db_time(at),
-            ticket_number: 0,
-            ticket_subject: String::new(),
-            ticket_status: "open",
-            ticket_priority: 0,
-            ticket_customer_id: String::new(),
-            ticket_assignee_id: None,
-            ticket_version: 0,
-        });
-    }
-
-    /// The SLA state and report metrics the service would have written: the seeded policy's
-    /// clocks over the story's steps (the domain's own rules), breaches detected as the
-    /// breach job would have by `now`; the metrics in wall-clock minutes (the seeded policy
-    /// counts 24/7).
-    fn settle_sla(&mut self, opened: i64, now: i64) {
-        let at = |micros: i64| {
-            OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1_000).unwrap_or(OffsetDateTime::UNIX_EPOCH)
-        };
-        let (targets, time) = (seeded_sla_targets(), WorkingTime::Always);
-        let mut state = SlaState::start(&targets, &time, at(opened));
-        let mut metrics = TicketMetrics::default();
-        for (step, when) in &self.steps {
-            state.apply(&targets, &time, *step, at(*when));
-            metrics.apply(*step, at(*when), at(opened), &time);
+impl Story {
+    /// Runs `command` on the ticket as the agent or the customer at `at`, and keeps what it
+    /// changed.
+    fn run(
+        &mut self,
+        by_agent: bool,
+        at: i64,
+        command: impl FnOnce(&Ticket, &CommandContext<'_>) -> Result<Option<TicketChange>, DomainError>,
+    ) -> Result<(), BoxError> {
+        self.ids.at(at);
+        let actor = if by_agent { &self.agent } else { &self.customer };
+        let ctx = CommandContext { actor, policy: TenantPolicy::default(), now: instant(at), ids: &self.ids };
+        if let Some(change) = command(&self.ticket, &ctx)? {
+            self.ticket = change.ticket;
+            self.messages.extend(change.message);
+            self.events.extend(change.events);
         }
-        state.detect_breaches(at(now));
-        let sla = TicketSla { policy_id: SlaPolicyId::from_uuid(SEEDED_SLA_POLICY), state };
-        let t = &mut self.ticket;
-        t.sla = Some(supportdesk_store_diesel::sla_text(&sla));
-        t.sla_due_at = supportdesk_store_diesel::sla_due_at_column(Some(&sla));
-        t.sla_alert_at = state.alert_at().map(|due| PrimitiveDateTime::new(due.date(), due.time()));
-        t.sla_breached = state.breached.any();
-        t.sla_met = supportdesk_store_diesel::sla_met(Some(&sla));
-        t.first_response_minutes = metrics.first_response_minutes;
-        t.resolution_minutes = metrics.resolution_minutes;
-        t.reopened_at = metrics.reopened_at.map(|r| PrimitiveDateTime::new(r.date(), r.time()));
-        t.reopen_count = metrics.reopen_count;
-        t.resolution_at = match t.status {
-            "resolved" | "closed" => t.resolved_at.or(t.closed_at),
-            _ => None,
-        };
+        Ok(())
     }
 
-    /// Every event carries the ticket as the story left it.
-    fn snapshot_ticket(&mut self) {
-        for event in &mut self.events {
-            event.ticket_number = self.ticket.number;
-            event.ticket_subject.clone_from(&self.ticket.subject);
-            event.ticket_status = self.ticket.status;
-            event.ticket_priority = self.ticket.priority;
-            event.ticket_customer_id.clone_from(&self.ticket.customer_id);
-            event.ticket_assignee_id.clone_from(&self.ticket.assignee_id);
-            event.ticket_version = self.ticket.version;
-        }
+    fn tag(&mut self, at: i64, tags: &[&str]) -> Result<(), BoxError> {
+        let tags = Tags::parse(tags)?;
+        self.run(true, at, |ticket, ctx| ticket.triage(ctx, Triage { tags: Some(tags), ..Triage::default() }))
     }
 
-    fn message(&mut self, by_agent: bool, at: i64, body: String, attachments: String) {
-        let actor = if by_agent { self.agent } else { self.customer };
-        let id = uuid_v7(at, &mut self.rng);
-        let id = id_text(id);
-        self.messages.push(MessageRow {
-            tenant: TENANT,
-            id: id.clone(),
-            ticket_id: self.ticket.id.clone(),
-            author_type: if by_agent { "agent" } else { "customer" },
-            author_id: id_text(actor.id),
-            author_name: actor.name.clone(),
-            author_image_url: None,
-            body,
-            internal: false,
-            attachments,
-            created_at: db_time(at),
-        });
-        let t = db_time(at);
-        self.ticket.last_activity_at = t;
-        self.ticket.public_last_activity_at = t;
-        if by_agent {
-            self.ticket.last_agent_message_at = Some(t);
-            self.ticket.public_last_agent_message_at = Some(t);
-        } else {
-            self.ticket.last_customer_message_at = Some(t);
-        }
-        self.event(by_agent, at, "message_added", format!("{{\"messageId\":\"{id}\"}}"));
-        self.steps.push((if by_agent { SlaStep::AgentReply } else { SlaStep::CustomerMessage }, at));
+    fn assign(&mut self, at: i64) -> Result<(), BoxError> {
+        let (id, name) = (self.agent_id, self.agent.name.clone());
+        self.run(true, at, |ticket, ctx| ticket.assign(ctx, Some((id, &name))))
     }
 
-    /// Moves the status with its side effects, recording the change (nothing when equal).
-    fn move_to(&mut self, by_agent: bool, at: i64, to: &'static str) {
-        let from = self.ticket.status;
-        if from == to {
-            return;
-        }
-        self.ticket.status = to;
-        let t = db_time(at);
-        match to {
-            "resolved" => {
-                self.ticket.resolved_at = Some(t);
-                self.ticket.closed_at = None;
-            }
-            "closed" => self.ticket.closed_at = Some(t),
-            _ => {
-                self.ticket.resolved_at = None;
-                self.ticket.closed_at = None;
-                self.ticket.resolution_note = None;
-            }
-        }
-        self.event(by_agent, at, "status_changed", format!("{{\"from\":\"{from}\",\"to\":\"{to}\"}}"));
-        if let (Ok(from), Ok(to)) = (Status::parse(from), Status::parse(to)) {
-            self.steps.push((SlaStep::StatusChanged { from, to }, at));
-        }
-    }
-
-    /// The end of a command: one more version.
-    fn changed(&mut self, at: i64) {
-        self.ticket.version += 1;
-        self.ticket.updated_at = db_time(at);
-        self.ticket.public_version = self.ticket.version;
-        self.ticket.public_updated_at = self.ticket.updated_at;
-    }
-
-    fn open(&mut self, at: i64, description: &str, attachments: &str, category: Uuid) {
-        // As `Ticket::open`: the first message, then `created` and `message_added`.
-        self.message(false, at, description.to_owned(), attachments.to_owned());
-        let added = self.events.pop();
-        let data = format!(
-            "{{\"status\":\"open\",\"priority\":\"{}\",\"categoryId\":\"{}\",\"subject\":{},\"source\":\"{}\"}}",
-            priority_name(self.ticket.priority),
-            id_text(category),
-            json_str(&self.ticket.subject),
-            self.ticket.source
-        );
-        self.event(false, at, "created", data);
-        self.events.extend(added);
-        // The opening message is not a reply (`SlaStep::from_history`).
-        self.steps.clear();
-    }
-
-    fn assign(&mut self, at: i64) {
-        let data = format!(
-            "{{\"assigneeId\":\"{}\",\"assigneeName\":{}}}",
-            id_text(self.agent.id),
-            json_str(&self.agent.name)
-        );
-        self.event(true, at, "assigned", data);
-        self.ticket.assignee_id = Some(id_text(self.agent.id));
-        if self.ticket.status == "open" {
-            self.move_to(true, at, "in_progress");
-        }
-        self.changed(at);
-    }
-
-    fn agent_reply(&mut self, at: i64, then: Option<&'static str>) {
-        let body = format!(
+    fn agent_reply(&mut self, at: i64, then: Option<Status>) -> Result<(), BoxError> {
+        let body = MessageBody::parse(&format!(
             "Hello {}, thank you for your message. I have looked into it: the carrier confirmed the \
              parcel and we will keep you posted. Best regards, {}",
             self.customer.name, self.agent.name
-        );
-        self.message(true, at, body, "[]".to_owned());
-        if self.ticket.first_responded_at.is_none() {
-            self.ticket.first_responded_at = Some(db_time(at));
-        }
-        let answered = if self.ticket.status == "resolved" { "resolved" } else { "answered" };
-        self.move_to(true, at, answered);
-        if let Some(to) = then {
-            self.move_to(true, at, to);
-        }
-        self.changed(at);
+        ))?;
+        let reply = AgentReply { body, internal: false, attachments: Vec::new(), status: then, resolution_note: None };
+        self.run(true, at, |ticket, ctx| ticket.agent_reply(ctx, reply).map(Some))
     }
 
-    fn customer_reply(&mut self, at: i64) {
-        let body = "Thanks for the quick answer. I checked again and I still have not received it, \
-                    could you have another look?"
-            .to_owned();
-        self.message(false, at, body, "[]".to_owned());
-        if matches!(self.ticket.status, "answered" | "resolved") {
-            self.move_to(false, at, "open");
+    fn customer_reply(&mut self, at: i64) -> Result<(), BoxError> {
+        let body = MessageBody::parse(
+            "Thanks for the quick answer. I checked again and I still have not received it, \
+             could you have another look?",
+        )?;
+        self.run(false, at, |ticket, ctx| ticket.customer_reply(ctx, body, Vec::new()).map(Some))
+    }
+
+    /// The SLA state and report metrics the service would have written: the seeded policy's
+    /// clocks over the history (the domain's own rules), breaches detected as the breach job
+    /// would have by `now`; the metrics in wall-clock minutes (the seeded policy counts
+    /// 24/7).
+    fn settle_sla(&mut self, now: i64) {
+        let (targets, time) = (seeded_sla_targets(), WorkingTime::Always);
+        self.ticket.sla = SlaState::from_history(&targets, &time, &self.events).map(|mut state| {
+            state.detect_breaches(instant(now));
+            TicketSla { policy_id: SlaPolicyId::from_uuid(SEEDED_SLA_POLICY), state }
+        });
+        let mut metrics = TicketMetrics::default();
+        for (step, at) in SlaStep::from_history(&self.events) {
+            metrics.apply(step, at, self.ticket.created_at, &time);
         }
-        self.changed(at);
+        self.ticket.metrics = metrics;
     }
 }
 
@@ -1325,7 +899,61 @@ impl Story<'_> {
 mod tests {
     #![allow(clippy::unwrap_used)]
 
+    use supportdesk_app::TicketStore;
+    use supportdesk_domain::TicketRef;
+
     use super::*;
+
+    /// A scratch SQLite database with the service's schema, seeded with `tickets` tickets.
+    struct Seeded {
+        path: std::path::PathBuf,
+        store: supportdesk_store_diesel::DieselStore,
+        db: Db,
+        data: Dataset,
+    }
+
+    impl Seeded {
+        fn new(tickets: u64) -> Self {
+            let path = std::env::temp_dir().join(format!("seed-{}.db", Uuid::now_v7()));
+            let url = format!("sqlite://{}", path.display());
+            let config = supportdesk_store_diesel::DieselConfig::new(&url);
+            let store = supportdesk_store_diesel::DieselStore::connect(&config).unwrap();
+            let data = Dataset::new(tickets, tickets);
+            let mut db = Db::open(&url, crate::db::Role::Seeder).unwrap();
+            data.seed_base(&mut db).unwrap();
+            Self { path, store, db, data }
+        }
+    }
+
+    impl Drop for Seeded {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+
+    fn block_on<F: std::future::Future>(future: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(future)
+    }
+
+    /// Every seeded ticket reads back through the store exactly as the domain made it: the
+    /// ticket (SLA state and metrics included), each message, and the audit trail.
+    #[test]
+    fn seeded_tickets_read_back_through_the_store_as_made() {
+        let seeded = Seeded::new(400);
+        let tenant = TenantKey::parse(TENANT).unwrap();
+        for number in 1..=400 {
+            let made = seeded.data.ticket(number).unwrap();
+            let id = made.ticket.id;
+            let stored = block_on(seeded.store.load_ticket(&tenant, TicketRef::Id(id))).unwrap().unwrap();
+            assert_eq!(stored, made.ticket, "ticket {number}");
+            for message in &made.messages {
+                let read = block_on(seeded.store.message(&tenant, message.id)).unwrap();
+                assert_eq!(read.as_ref(), Some(message), "ticket {number}");
+            }
+            let trail = block_on(seeded.store.events(&tenant, id)).unwrap();
+            assert_eq!(trail, made.events, "ticket {number}");
+        }
+    }
 
     /// The seeded search rows are the ones the store itself writes: rebuilt by
     /// `reindex_search` from the seeded tickets, messages and customers, they come out the
@@ -1352,13 +980,7 @@ mod tests {
             #[diesel(sql_type = diesel::sql_types::BigInt)]
             n: i64,
         }
-        let path = std::env::temp_dir().join(format!("seed-search-{}.db", Uuid::now_v7()));
-        let url = format!("sqlite://{}", path.display());
-        let store =
-            supportdesk_store_diesel::DieselStore::connect(&supportdesk_store_diesel::DieselConfig::new(&url)).unwrap();
-        let data = Dataset::new(600, 600);
-        let mut db = Db::open(&url, crate::db::Role::Seeder).unwrap();
-        data.seed_base(&mut db).unwrap();
+        let mut seeded = Seeded::new(600);
         let rows = |db: &mut Db| -> Vec<Row> {
             let Db::Sqlite(c) = db else { unreachable!("a SQLite database") };
             diesel::sql_query(
@@ -1367,20 +989,16 @@ mod tests {
             .load(c)
             .unwrap()
         };
-        let seeded = rows(&mut db);
-        assert_eq!(seeded.len(), 600);
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        assert_eq!(runtime.block_on(store.reindex_search()).unwrap(), 600);
-        assert_eq!(rows(&mut db), seeded, "the store rebuilds exactly the seeded rows");
-        let Db::Sqlite(c) = &mut db else { unreachable!("a SQLite database") };
+        let written = rows(&mut seeded.db);
+        assert_eq!(written.len(), 600);
+        assert_eq!(block_on(seeded.store.reindex_search()).unwrap(), 600);
+        assert_eq!(rows(&mut seeded.db), written, "the store rebuilds exactly the seeded rows");
+        let Db::Sqlite(c) = &mut seeded.db else { unreachable!("a SQLite database") };
         let found: Count =
             diesel::sql_query("SELECT count(*) AS n FROM ticket_fts WHERE ticket_fts MATCH '\"parcel\"*'")
                 .get_result(c)
                 .unwrap();
         assert!(found.n > 0, "the FTS5 index finds the seeded subjects");
-        drop(db);
-        drop(store);
-        let _ = std::fs::remove_file(&path);
     }
 
     fn dataset() -> Dataset {
@@ -1390,19 +1008,19 @@ mod tests {
     #[test]
     fn a_ticket_is_a_pure_function_of_its_number() {
         let data = dataset();
-        let a = data.ticket(95_000);
-        let b = data.ticket(95_000);
-        assert_eq!(a.ticket.id, b.ticket.id);
-        assert_eq!(a.ticket.id, id_text(data.ticket_id(95_000)));
-        assert_eq!(a.messages.len(), b.messages.len());
+        let a = data.ticket(95_000).unwrap();
+        let b = data.ticket(95_000).unwrap();
+        assert_eq!(a.ticket, b.ticket);
+        assert_eq!(a.messages, b.messages);
+        assert_eq!(a.ticket.id.as_uuid(), data.ticket_id(95_000));
     }
 
     #[test]
     fn numbers_increase_with_creation_time() {
         let data = dataset();
-        let mut previous = data.ticket(1).ticket.created_at;
+        let mut previous = data.ticket(1).unwrap().ticket.created_at;
         for number in [2, 500, 89_999, 90_000, 90_001, 100_000] {
-            let created = data.ticket(number).ticket.created_at;
+            let created = data.ticket(number).unwrap().ticket.created_at;
             assert!(created > previous, "ticket {number}");
             previous = created;
         }
@@ -1412,11 +1030,10 @@ mod tests {
     fn get_tickets_have_a_twenty_message_thread_of_their_customer() {
         let data = dataset();
         for g in [0, 17, GET_TICKETS - 1] {
-            let generated = data.ticket(data.get_ticket_number(g));
+            let generated = data.ticket(data.get_ticket_number(g)).unwrap();
             assert_eq!(generated.messages.len(), THREAD_LENGTH);
-            assert_eq!(generated.ticket.customer_id, id_text(data.customers[data.get_customer(g)].id));
-            assert_eq!(generated.ticket.status, "answered");
-            assert_eq!(generated.ticket.version, THREAD_LENGTH as i64);
+            assert_eq!(generated.ticket.customer_id.as_uuid(), data.customers[data.get_customer(g)].id);
+            assert_eq!(generated.ticket.status, Status::Answered);
             let times: Vec<_> = generated.messages.iter().map(|m| m.created_at).collect();
             assert!(times.windows(2).all(|w| w[0] < w[1]), "messages are in time order");
         }
@@ -1426,49 +1043,26 @@ mod tests {
     fn reply_tickets_are_open_and_belong_to_their_customer() {
         let data = dataset();
         for (r, k) in [(0, 0), (5, 3), (REPLY_CUSTOMERS - 1, 1)] {
-            let generated = data.ticket(data.reply_ticket_number(r, k));
-            assert_eq!(generated.ticket.status, "open");
-            assert_eq!(generated.ticket.customer_id, id_text(data.customers[data.reply_customer(r)].id));
+            let generated = data.ticket(data.reply_ticket_number(r, k)).unwrap();
+            assert_eq!(generated.ticket.status, Status::Open);
+            assert_eq!(generated.ticket.customer_id.as_uuid(), data.customers[data.reply_customer(r)].id);
         }
     }
 
+    /// The mixes give what the scenarios and the report count on: old tickets mostly
+    /// finished, about three messages a ticket, half the SLA clocks breached.
     #[test]
-    fn histories_are_consistent() {
+    fn the_old_tickets_are_mostly_finished_with_about_three_messages_each() {
         let data = dataset();
+        let (mut unfinished, mut messages, mut breached) = (0, 0, 0);
         for number in 1..=3_000u64 {
-            let g = data.ticket(number);
-            let t = &g.ticket;
-            assert!(!g.messages.is_empty());
-            assert_eq!(g.events[0].kind, "created");
-            assert_eq!(t.resolved_at.is_some(), t.status == "resolved", "ticket {number}");
-            assert_eq!(t.closed_at.is_some(), t.status == "closed", "ticket {number}");
-            assert_eq!(t.first_responded_at.is_some(), t.last_agent_message_at.is_some());
-            if t.status == "in_progress" {
-                assert!(t.assignee_id.is_some());
-            }
-            assert!(t.updated_at >= t.created_at && t.last_activity_at >= t.created_at);
-            if t.status == "open" && t.storefront_without_order() {
-                panic!("storefront ticket {number} has no order");
-            }
+            let g = data.ticket(number).unwrap();
+            unfinished += usize::from(g.ticket.is_unfinished());
+            messages += g.messages.len();
+            breached += usize::from(g.ticket.sla.is_some_and(|sla| sla.state.breached.any()));
         }
-    }
-
-    impl TicketRow {
-        fn storefront_without_order(&self) -> bool {
-            self.source == "storefront" && self.order_id.is_none()
-        }
-    }
-
-    #[test]
-    fn event_data_is_the_api_shape() {
-        let data = dataset();
-        let g = data.ticket(data.get_ticket_number(0));
-        let created: serde_json::Value = serde_json::from_str(&g.events[0].data).unwrap();
-        assert_eq!(created["type"], "created");
-        assert_eq!(created["data"]["status"], "open");
-        let changed = g.events.iter().find(|e| e.kind == "status_changed").unwrap();
-        let changed: serde_json::Value = serde_json::from_str(&changed.data).unwrap();
-        assert_eq!(changed["data"]["from"], "open");
-        assert_eq!(changed["data"]["to"], "answered");
+        assert!(unfinished < 100, "{unfinished} of 3,000 old tickets unfinished");
+        assert!((8_000..10_000).contains(&messages), "{messages} messages for 3,000 tickets");
+        assert!((900..2_100).contains(&breached), "{breached} of 3,000 breached");
     }
 }

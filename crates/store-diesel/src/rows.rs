@@ -3,7 +3,7 @@
 //! never a bad value.
 
 use diesel::prelude::*;
-use supportdesk_app::{IdempotencyKey, IdempotencyRecord, Login, TenantEvent, TicketSnapshot};
+use supportdesk_app::{IdempotencyKey, IdempotencyRecord, Login, SearchDocument, TenantEvent, TicketSnapshot};
 use supportdesk_domain::search::{directory_email_key, directory_name_key};
 use supportdesk_domain::{
     Actor, Agent, AgentId, Attachment, AuditEvent, AuthorType, Category, CategoryId, CategoryName, Customer,
@@ -15,7 +15,9 @@ use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
 use uuid::Uuid;
 
 use crate::error::Failure;
-use crate::schema::{agents, categories, customers, events, idempotency_keys, logins, messages, ticket_tags, tickets};
+use crate::schema::{
+    agents, categories, customers, events, idempotency_keys, logins, messages, ticket_search, ticket_tags, tickets,
+};
 use crate::stored;
 
 /// A timestamp as stored: UTC, to the microsecond (PostgreSQL's precision, and what the
@@ -187,9 +189,11 @@ impl TryFrom<TicketRow> for Ticket {
     }
 }
 
-/// A new ticket.
+/// A new ticket. Like every row written in batches (the bulk import), `None` is written as
+/// NULL rather than `DEFAULT`: SQLite has no `DEFAULT` keyword, and Diesel would otherwise
+/// insert a batch row by row.
 #[derive(Debug, Insertable)]
-#[diesel(table_name = tickets)]
+#[diesel(table_name = tickets, treat_none_as_default_value = false)]
 pub(crate) struct NewTicketRow {
     pub tenant: String,
     pub id: String,
@@ -473,7 +477,7 @@ impl TryFrom<MessageRow> for Message {
 
 /// A new message.
 #[derive(Debug, Insertable)]
-#[diesel(table_name = messages)]
+#[diesel(table_name = messages, treat_none_as_default_value = false)]
 pub(crate) struct NewMessageRow {
     pub tenant: String,
     pub id: String,
@@ -664,7 +668,7 @@ impl NewEventRow {
 
 /// A category row, read and written whole (an update sets every column but the key).
 #[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = categories, primary_key(tenant, id), treat_none_as_null = true)]
+#[diesel(table_name = categories, primary_key(tenant, id), treat_none_as_null = true, treat_none_as_default_value = false)]
 pub(crate) struct CategoryRow {
     pub tenant: String,
     pub id: String,
@@ -707,7 +711,7 @@ impl TryFrom<CategoryRow> for Category {
 
 /// A customer row, read and written whole.
 #[derive(Debug, Queryable, Selectable, Insertable)]
-#[diesel(table_name = customers)]
+#[diesel(table_name = customers, treat_none_as_default_value = false)]
 pub(crate) struct CustomerRow {
     pub tenant: String,
     pub id: String,
@@ -755,7 +759,7 @@ impl TryFrom<CustomerRow> for Customer {
 
 /// A new agent.
 #[derive(Debug, Insertable)]
-#[diesel(table_name = agents)]
+#[diesel(table_name = agents, treat_none_as_default_value = false)]
 pub(crate) struct AgentRow {
     pub tenant: String,
     pub id: String,
@@ -881,11 +885,68 @@ impl TryFrom<LoginRow> for Login {
 
 /// A tag of a ticket, for the tag filter.
 #[derive(Debug, Insertable)]
-#[diesel(table_name = ticket_tags)]
+#[diesel(table_name = ticket_tags, treat_none_as_default_value = false)]
 pub(crate) struct TagRow {
     pub tenant: String,
     pub ticket_id: String,
     pub tag: String,
+}
+
+impl TagRow {
+    /// The rows of the ticket's tags.
+    pub(crate) fn of(ticket: &Ticket) -> Vec<Self> {
+        let (tenant, id) = (ticket.tenant.to_string(), id_text(ticket.id.as_uuid()));
+        ticket
+            .tags
+            .iter_str()
+            .map(|tag| TagRow { tenant: tenant.clone(), ticket_id: id.clone(), tag: tag.to_owned() })
+            .collect()
+    }
+}
+
+/// A ticket's search row: its document's fields, each cut to
+/// [`SearchDocument::MAX_FIELD_CHARS`] (on SQLite the table's triggers fill the FTS5 index;
+/// on PostgreSQL the `tsvector` is a generated column).
+#[derive(Debug, Insertable)]
+#[diesel(table_name = ticket_search, treat_none_as_default_value = false)]
+pub(crate) struct SearchRow {
+    pub tenant: String,
+    pub ticket_id: String,
+    pub subject: String,
+    pub messages: String,
+    pub notes: String,
+    pub customer: String,
+    pub refs: String,
+}
+
+impl SearchRow {
+    /// The row of `ticket` with its `document`.
+    pub(crate) fn new(ticket: &Ticket, document: SearchDocument) -> Self {
+        let [subject, messages, notes, customer, refs] =
+            [document.subject, document.public, document.notes, document.customer, document.refs].map(capped);
+        Self {
+            tenant: ticket.tenant.to_string(),
+            ticket_id: id_text(ticket.id.as_uuid()),
+            subject,
+            messages,
+            notes,
+            customer,
+            refs,
+        }
+    }
+
+    /// Its fields' words, for SQLite's word list.
+    pub(crate) fn texts(&self) -> [&str; 5] {
+        [&self.subject, &self.messages, &self.notes, &self.customer, &self.refs]
+    }
+}
+
+/// `text` cut to [`SearchDocument::MAX_FIELD_CHARS`] characters.
+pub(crate) fn capped(text: String) -> String {
+    match text.char_indices().nth(SearchDocument::MAX_FIELD_CHARS) {
+        Some((cut, _)) => text[..cut].to_owned(),
+        None => text,
+    }
 }
 
 /// An idempotency record row.

@@ -20,7 +20,7 @@ use supportdesk_domain::{EventData, Message, TenantKey, Ticket, TicketChange};
 use crate::db::{write_transaction, DbConnection};
 use crate::error::Failure;
 use crate::query::Paged;
-use crate::rows::{id_text, MessageRow, TicketRow};
+use crate::rows::{capped, id_text, MessageRow, SearchRow, TicketRow};
 use crate::schema::{customers, messages, ticket_search, tickets};
 use crate::store::DieselStore;
 
@@ -67,7 +67,7 @@ const MAX_PREFIX_WORDS: i64 = 32;
 /// # Errors
 ///
 /// Database errors.
-pub fn remember_words<'a>(
+pub(crate) fn remember_words<'a>(
     conn: &mut diesel::SqliteConnection,
     texts: impl IntoIterator<Item = &'a str>,
 ) -> QueryResult<()> {
@@ -118,14 +118,6 @@ fn max_field_chars() -> i32 {
     i32::try_from(SearchDocument::MAX_FIELD_CHARS).unwrap_or(i32::MAX)
 }
 
-/// `text` cut to [`SearchDocument::MAX_FIELD_CHARS`] characters.
-fn capped(text: String) -> String {
-    match text.char_indices().nth(SearchDocument::MAX_FIELD_CHARS) {
-        Some((cut, _)) => text[..cut].to_owned(),
-        None => text,
-    }
-}
-
 /// The customer's name and email as stored, if the customer exists.
 fn customer_of(conn: &mut DbConnection, tenant: &str, id: &str) -> Result<(String, Option<String>), Failure> {
     let found: Option<(String, Option<String>)> = customers::table
@@ -139,27 +131,17 @@ fn customer_of(conn: &mut DbConnection, tenant: &str, id: &str) -> Result<(Strin
 
 /// Writes the search row of a ticket from its document, replacing any.
 fn write_document(conn: &mut DbConnection, ticket: &Ticket, document: SearchDocument) -> Result<(), Failure> {
-    let (tenant, id) = (ticket.tenant.to_string(), id_text(ticket.id.as_uuid()));
     // The words as stored: a field cut in the middle of a word holds the fragment, which a
     // prefix must expand to as FTS5 indexes it.
-    let [subject, messages, notes, customer, refs] =
-        [document.subject, document.public, document.notes, document.customer, document.refs].map(capped);
-    remember(conn, &[&subject, &messages, &notes, &customer, &refs])?;
+    let row = SearchRow::new(ticket, document);
+    remember(conn, &row.texts())?;
     diesel::delete(
-        ticket_search::table.filter(ticket_search::tenant.eq(&tenant)).filter(ticket_search::ticket_id.eq(&id)),
+        ticket_search::table
+            .filter(ticket_search::tenant.eq(&row.tenant))
+            .filter(ticket_search::ticket_id.eq(&row.ticket_id)),
     )
     .execute(conn)?;
-    diesel::insert_into(ticket_search::table)
-        .values((
-            ticket_search::tenant.eq(tenant),
-            ticket_search::ticket_id.eq(id),
-            ticket_search::subject.eq(subject),
-            ticket_search::messages.eq(messages),
-            ticket_search::notes.eq(notes),
-            ticket_search::customer.eq(customer),
-            ticket_search::refs.eq(refs),
-        ))
-        .execute(conn)?;
+    diesel::insert_into(ticket_search::table).values(&row).execute(conn)?;
     Ok(())
 }
 

@@ -108,18 +108,15 @@ fn insert_events(conn: &mut DbConnection, ticket: &Ticket, events: &[AuditEvent]
 
 /// Replaces the ticket's rows in `ticket_tags`.
 fn write_tags(conn: &mut DbConnection, ticket: &Ticket, replace: bool) -> Result<(), Failure> {
-    let (tenant, id) = (ticket.tenant.to_string(), id_text(ticket.id.as_uuid()));
     if replace {
         diesel::delete(
-            ticket_tags::table.filter(ticket_tags::tenant.eq(&tenant)).filter(ticket_tags::ticket_id.eq(&id)),
+            ticket_tags::table
+                .filter(ticket_tags::tenant.eq(ticket.tenant.as_str()))
+                .filter(ticket_tags::ticket_id.eq(id_text(ticket.id.as_uuid()))),
         )
         .execute(conn)?;
     }
-    let rows: Vec<TagRow> = ticket
-        .tags
-        .iter_str()
-        .map(|tag| TagRow { tenant: tenant.clone(), ticket_id: id.clone(), tag: tag.to_owned() })
-        .collect();
+    let rows = TagRow::of(ticket);
     if !rows.is_empty() {
         on_backend!(conn, |c| diesel::insert_into(ticket_tags::table).values(&rows).execute(c))?;
     }

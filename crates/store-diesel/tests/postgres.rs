@@ -102,3 +102,15 @@ async fn a_missing_number_sequence_is_made_again_after_the_highest_number() {
     let after = store.create_ticket(common::opened(&tenant, None), None).await.unwrap();
     assert_eq!(after.number.get(), 5);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn imported_tickets_read_back_as_made_and_are_found_after_inserts() {
+    let Some(db) = fresh().await else { return };
+    scenarios::imported_tickets_read_back_as_made_and_are_found(db, false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn imported_tickets_read_back_as_made_and_are_found_after_copy() {
+    let Some(db) = fresh().await else { return };
+    scenarios::imported_tickets_read_back_as_made_and_are_found(db, true).await;
+}

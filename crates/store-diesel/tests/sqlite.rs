@@ -219,3 +219,8 @@ async fn search_fields_stay_single_spaced_after_a_first_note_and_a_wordless_mess
     assert_eq!(fields.notes, "check the courier");
     assert_eq!(fields.messages, "my parcel never arrived it was due on monday it is on its way");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn imported_tickets_read_back_as_made_and_are_found() {
+    scenarios::imported_tickets_read_back_as_made_and_are_found(TestDb::sqlite(), false).await;
+}

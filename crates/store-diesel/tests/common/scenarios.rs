@@ -410,3 +410,74 @@ pub async fn concurrent_writes_each_get_their_own_outcome(db: TestDb, dense_numb
         assert_eq!(numbers, (1..=33).collect::<Vec<_>>(), "a refused create hands no number out");
     }
 }
+
+/// Tickets written by the bulk import (`supportdesk_store_diesel::import`) read back exactly
+/// as the domain made them, thread and audit trail included, and search finds them by their
+/// messages and their customer; `copy` loads them with PostgreSQL's `COPY`.
+pub async fn imported_tickets_read_back_as_made_and_are_found(db: TestDb, copy: bool) {
+    use supportdesk_domain::{AgentReply, MessageBody, TicketNumber};
+    use supportdesk_store_diesel::import::{ImportBatch, ImportConnection, TicketRows};
+
+    let db = Arc::new(db);
+    let store = connect(&db).await;
+    let t = tenant("acme");
+    store.ensure_tenant(&t, &[]).await.unwrap();
+    let sam = agent();
+    let mut batch = ImportBatch::default();
+    let mut made = Vec::new();
+    for n in 1..=3 {
+        let opened = opened(&t, Some(&format!("ORD-{n}")));
+        let ticket = opened.ticket.into_ticket(TicketNumber::new(100 + n).unwrap());
+        let ctx = CommandContext { actor: &sam, policy: TenantPolicy::default(), now: ticket.created_at, ids: &UuidV7 };
+        let reply = AgentReply {
+            body: MessageBody::parse("The blue kettle ships again tomorrow").unwrap(),
+            internal: false,
+            attachments: vec![],
+            status: Some(Status::Resolved),
+            resolution_note: None,
+        };
+        let change = ticket.agent_reply(&ctx, reply).unwrap();
+        let thread = vec![opened.message, change.message.clone().unwrap()];
+        let trail = [opened.events, change.events].concat();
+        let rows = TicketRows::new(&change.ticket, &thread, &trail, "Alex Doe", Some("alex@example.com")).unwrap();
+        batch.add_ticket(rows);
+        made.push((change.ticket, thread, trail));
+    }
+    let url = db.url();
+    tokio::task::spawn_blocking(move || {
+        use diesel::connection::{Connection, SimpleConnection};
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            let mut conn = diesel::SqliteConnection::establish(path).unwrap();
+            conn.batch_execute("PRAGMA foreign_keys = ON; BEGIN IMMEDIATE").unwrap();
+            batch.insert(ImportConnection::Sqlite(&mut conn)).unwrap();
+            conn.batch_execute("COMMIT").unwrap();
+        } else {
+            let mut conn = diesel::PgConnection::establish(&url).unwrap();
+            conn.transaction(|conn| {
+                if copy { batch.copy(conn) } else { batch.insert(ImportConnection::Pg(conn)) }
+                    .map_err(|e| diesel::result::Error::QueryBuilderError(Box::new(e)))
+            })
+            .unwrap();
+        }
+    })
+    .await
+    .unwrap();
+    for (ticket, thread, trail) in &made {
+        let stored = store.load_ticket(&t, TicketRef::Id(ticket.id)).await.unwrap();
+        assert_eq!(stored.as_ref(), Some(ticket));
+        for message in thread {
+            assert_eq!(store.message(&t, message.id).await.unwrap().as_ref(), Some(message));
+        }
+        assert_eq!(&store.events(&t, ticket.id).await.unwrap(), trail);
+    }
+    for words in ["kettle", "\"blue kettle\"", "alex@example.com", "ORD-2"] {
+        let query = TicketQuery {
+            text: Some(SearchText::parse(words).unwrap()),
+            sort: TicketSort::Relevance,
+            ..TicketQuery::default()
+        };
+        let found = store.list_tickets(&t, &query).await.unwrap();
+        let wanted = if words == "ORD-2" { 1 } else { 3 };
+        assert_eq!(found.items.len(), wanted, "{words}");
+    }
+}
