@@ -53,6 +53,46 @@ pub(crate) fn write_transaction<T, E>(
 where
     E: From<diesel::result::Error>,
 {
+    transaction(conn, Durability::Flushed, work)
+}
+
+/// [`write_transaction`] for the outbox's own bookkeeping (deliveries fanned out from
+/// committed events, their leases, the attempts' outcomes, mails likewise): on PostgreSQL its
+/// commit does not wait for the write-ahead log to reach the disk (`synchronous_commit =
+/// off` for this transaction only), so that the dispatcher's commits do not queue behind and
+/// in front of the writes that answer requests. A crash of the database server may lose the
+/// last few hundred milliseconds of such commits and never more, and never a promise: a lost
+/// delivery is fanned out again from its event, a lost lease or outcome is attempted again,
+/// and a repeat carries the same `webhook-id` (at least once, as `docs/integrations.md`
+/// says). A later flushed commit flushes it too. SQLite's commits do not wait for the disk
+/// in either case (WAL with `synchronous = NORMAL`).
+pub(crate) fn bookkeeping_transaction<T, E>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    transaction(conn, Durability::Relaxed, work)
+}
+
+/// Whether a PostgreSQL commit waits for its write-ahead log to be flushed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Durability {
+    /// It does (the server's default): what the commit answered survives a crash.
+    Flushed,
+    /// It does not (`SET LOCAL synchronous_commit = off`, sent with the `BEGIN`).
+    Relaxed,
+}
+
+fn transaction<T, E>(
+    conn: &mut DbConnection,
+    durability: Durability,
+    work: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
     match conn {
         // Inside the writer's group (`group_commit`) the unit's transaction is a savepoint
         // of the group's: Diesel's nested begin.
@@ -63,7 +103,13 @@ where
                 AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
             }
         }
-        DbConnection::Pg(c) => <AnsiTransactionManager as TransactionManager<PgConnection>>::begin_transaction(c)?,
+        DbConnection::Pg(c) => match durability {
+            Durability::Flushed => <AnsiTransactionManager as TransactionManager<PgConnection>>::begin_transaction(c)?,
+            // One round trip, as a plain `BEGIN`.
+            Durability::Relaxed => {
+                AnsiTransactionManager::begin_transaction_sql(c, "BEGIN; SET LOCAL synchronous_commit = off")?;
+            }
+        },
     }
     // The rest mirrors Diesel's own `TransactionManager::transaction`; the derived
     // connection delegates commit and rollback to the inner connection's manager, which
@@ -219,5 +265,44 @@ impl r2d2::ManageConnection for Manager {
 
     fn has_broken(&self, conn: &mut DbConnection) -> bool {
         conn.is_broken()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use diesel::connection::Connection;
+    use diesel::sql_types::Text;
+    use diesel::{PgConnection, QueryableByName, RunQueryDsl};
+    use supportdesk_testsupport::database::ScratchPg;
+
+    use super::*;
+
+    #[derive(QueryableByName)]
+    struct Setting {
+        #[diesel(sql_type = Text)]
+        synchronous_commit: String,
+    }
+
+    fn synchronous_commit(conn: &mut DbConnection) -> Result<String, diesel::result::Error> {
+        let DbConnection::Pg(c) = conn else { unreachable!("a PostgreSQL connection") };
+        Ok(diesel::sql_query("SHOW synchronous_commit").get_result::<Setting>(c)?.synchronous_commit)
+    }
+
+    /// The outbox's bookkeeping commits without waiting for the disk, and only it: the
+    /// setting ends with its transaction, so the request that reuses the connection next
+    /// commits durably again, and an ordinary write transaction never had it.
+    #[test]
+    fn only_bookkeeping_transactions_commit_without_waiting_for_the_disk() {
+        let Some(db) = ScratchPg::from_env("sd_db", "the bookkeeping transaction test") else { return };
+        let mut conn = DbConnection::Pg(PgConnection::establish(&db.url).unwrap());
+        assert_eq!(bookkeeping_transaction(&mut conn, synchronous_commit).unwrap(), "off");
+        assert_eq!(synchronous_commit(&mut conn).unwrap(), "on", "the connection is as it was");
+        assert_eq!(write_transaction(&mut conn, synchronous_commit).unwrap(), "on");
+        let failed: Result<(), diesel::result::Error> =
+            bookkeeping_transaction(&mut conn, |_| Err(diesel::result::Error::RollbackTransaction));
+        assert!(failed.is_err());
+        assert_eq!(synchronous_commit(&mut conn).unwrap(), "on", "a rolled back one leaves nothing either");
     }
 }

@@ -15,7 +15,7 @@ use supportdesk_domain::{Email, TenantKey};
 use time::{OffsetDateTime, PrimitiveDateTime};
 use uuid::Uuid;
 
-use crate::db::{on_backend, write_transaction, DbConnection};
+use crate::db::{bookkeeping_transaction, on_backend, DbConnection};
 use crate::error::Failure;
 use crate::feed::{to_feed_events, SETTLED};
 use crate::rows::{from_db_time, id_text, to_db_time, uuid, EventRow, SnapshotRow};
@@ -208,7 +208,7 @@ impl MailStore for DieselStore {
         let kinds = kinds.to_vec();
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.write(move |conn| {
-            write_transaction(conn, |conn| {
+            bookkeeping_transaction(conn, |conn| {
                 let all: Vec<String> = tenants::table.select(tenants::key).load(conn)?;
                 let positions: Vec<(String, i64, i64)> = match conn {
                     DbConnection::Pg(c) => mail_positions::table
@@ -270,7 +270,7 @@ impl MailStore for DieselStore {
             return Ok(Vec::new());
         }
         self.write(move |conn| {
-            write_transaction(conn, |conn| {
+            bookkeeping_transaction(conn, |conn| {
                 let rows: Vec<MailRow> = match conn {
                     DbConnection::Pg(c) => diesel::sql_query(CLAIM_PG)
                         .bind::<Timestamp, _>(lease_until)
@@ -314,20 +314,22 @@ impl MailStore for DieselStore {
     async fn record_mail_attempt(&self, delivery: &MailDelivery) -> StoreResult<()> {
         let d = delivery.clone();
         self.write(move |conn| {
-            diesel::update(
-                mail_deliveries::table
-                    .filter(mail_deliveries::tenant.eq(d.tenant.to_string()))
-                    .filter(mail_deliveries::id.eq(id_text(d.id))),
-            )
-            .set((
-                mail_deliveries::status.eq(d.status.as_str()),
-                mail_deliveries::attempts.eq(d.attempts),
-                mail_deliveries::error.eq(&d.error),
-                mail_deliveries::next_attempt_at.eq(d.next_attempt_at.map(to_db_time)),
-                mail_deliveries::lease_until.eq(None::<PrimitiveDateTime>),
-            ))
-            .execute(conn)?;
-            Ok(())
+            bookkeeping_transaction(conn, |conn| {
+                diesel::update(
+                    mail_deliveries::table
+                        .filter(mail_deliveries::tenant.eq(d.tenant.to_string()))
+                        .filter(mail_deliveries::id.eq(id_text(d.id))),
+                )
+                .set((
+                    mail_deliveries::status.eq(d.status.as_str()),
+                    mail_deliveries::attempts.eq(d.attempts),
+                    mail_deliveries::error.eq(&d.error),
+                    mail_deliveries::next_attempt_at.eq(d.next_attempt_at.map(to_db_time)),
+                    mail_deliveries::lease_until.eq(None::<PrimitiveDateTime>),
+                ))
+                .execute(conn)?;
+                Ok(())
+            })
         })
         .await
     }

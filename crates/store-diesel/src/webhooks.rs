@@ -22,7 +22,7 @@ use supportdesk_domain::TenantKey;
 use time::{OffsetDateTime, PrimitiveDateTime};
 use uuid::Uuid;
 
-use crate::db::{on_backend, write_transaction, DbConnection};
+use crate::db::{bookkeeping_transaction, on_backend, write_transaction, DbConnection};
 use crate::error::Failure;
 use crate::feed::{to_feed_events, SETTLED};
 use crate::rows::{from_db_time, id_text, to_db_time, uuid, EventRow, NewEventRow, SnapshotRow};
@@ -466,7 +466,7 @@ impl WebhookStore for DieselStore {
             return Ok(0);
         }
         self.write(move |conn| {
-            write_transaction(conn, |conn| {
+            bookkeeping_transaction(conn, |conn| {
                 let endpoints: Vec<EndpointRow> = match conn {
                     DbConnection::Pg(c) => webhook_endpoints::table
                         .filter(webhook_endpoints::active.eq(true))
@@ -519,7 +519,7 @@ impl WebhookStore for DieselStore {
         if !any {
             return Ok(Vec::new());
         }
-        self.write(move |conn| write_transaction(conn, |conn| claim(conn, now, lease_until, limit))).await
+        self.write(move |conn| bookkeeping_transaction(conn, |conn| claim(conn, now, lease_until, limit))).await
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(attempts = attempts.len()))]
@@ -531,7 +531,7 @@ impl WebhookStore for DieselStore {
         let attempts = attempts.to_vec();
         let at = to_db_time(at);
         self.write(move |conn| {
-            write_transaction(conn, |conn| {
+            bookkeeping_transaction(conn, |conn| {
                 attempts.iter().map(|(d, succeeded)| record_one(conn, d, *succeeded, at)).collect()
             })
         })
