@@ -187,12 +187,14 @@ const OLD_MIX: [(Kind, u32); 8] = [
     (Kind::ClosedAfterTwoReplies, 102),
 ];
 
-/// Whether a ticket refers to an order.
-enum OrderRule {
-    /// Always, this one.
-    Always(String),
-    /// Storefront tickets and three in ten others.
-    Sometimes(String),
+/// Where a ticket comes from, which decides its order reference and its tags.
+enum Origin {
+    /// The seeded history: storefront tickets and three in ten others refer to this order,
+    /// and about one in twelve was tagged as it came in.
+    Seeded(String),
+    /// A create as the service's `create` scenario sends it (the database floor's): always
+    /// about this order, untagged.
+    Fresh(String),
 }
 
 /// A ticket with everything written with it, as the domain's commands left it.
@@ -377,7 +379,7 @@ impl Dataset {
         let created = self.created_micros(number, &mut rng);
         let kind = self.kind(number, &mut rng);
         let customer = self.owner(number, &mut rng);
-        let order = OrderRule::Sometimes(format!("ORD-{number:08}"));
+        let order = Origin::Seeded(format!("ORD-{number:08}"));
         self.compose(number, created, SeededIds::of_ticket(number), kind, customer, order, rng)
     }
 
@@ -392,7 +394,7 @@ impl Dataset {
         ids.at(created);
         let order = format!("FLOOR-{}", ids.next_uuid().simple());
         let customer = self.general_customer(rng.below(GENERAL_CUSTOMERS));
-        self.compose(number, created, ids, Kind::New, customer, OrderRule::Always(order), Rng::new(rng.next_u64()))
+        self.compose(number, created, ids, Kind::New, customer, Origin::Fresh(order), Rng::new(rng.next_u64()))
     }
 
     /// The store's rows of a generated ticket.
@@ -437,7 +439,7 @@ impl Dataset {
         ids: SeededIds,
         kind: Kind,
         customer: usize,
-        order: OrderRule,
+        origin: Origin,
         mut rng: Rng,
     ) -> Result<Generated, BoxError> {
         let customer = customer % self.customers.len();
@@ -455,9 +457,9 @@ impl Dataset {
                 (Source::Chat, 5),
             ])
             .unwrap_or(Source::Api);
-        let order_id = match order {
-            OrderRule::Always(order) => Some(order),
-            OrderRule::Sometimes(order) => (source == Source::Storefront || rng.below(10) < 3).then_some(order),
+        let (order_id, seeded) = match origin {
+            Origin::Fresh(order) => (Some(order), false),
+            Origin::Seeded(order) => ((source == Source::Storefront || rng.below(10) < 3).then_some(order), true),
         };
         let subject = match &order_id {
             Some(order) if subject_text.ends_with("order") => format!("{subject_text} {order}"),
@@ -521,7 +523,7 @@ impl Dataset {
             agent: Actor::agent(agent_id, agent.name.clone()),
             agent_id,
         };
-        if !tags.is_empty() {
+        if seeded && !tags.is_empty() {
             // Tagged by an agent (or a rule) as it came in.
             story.tag(created, tags)?;
         }

@@ -105,7 +105,9 @@ where
         }
         DbConnection::Pg(c) => match durability {
             Durability::Flushed => <AnsiTransactionManager as TransactionManager<PgConnection>>::begin_transaction(c)?,
-            // One round trip, as a plain `BEGIN`.
+            // One round trip, as a plain `BEGIN`; Diesel refuses it inside a transaction
+            // (`AlreadyInTransaction`): the outbox's work always starts on a connection of
+            // its own.
             Durability::Relaxed => {
                 AnsiTransactionManager::begin_transaction_sql(c, "BEGIN; SET LOCAL synchronous_commit = off")?;
             }

@@ -8,6 +8,10 @@
 //! commands. After a load, rebuild the per-status counts (`COUNT_TICKETS`) and, on
 //! PostgreSQL, move the tenant's number sequence past the highest number
 //! (`docs/operations.md`).
+//!
+//! The imported audit events join the tenant's feed like any others: webhook endpoints and
+//! mail notifications that follow the feed send them. Import into a tenant before it
+//! subscribes endpoints and turns mail on, or expect the history to go out.
 
 use diesel::prelude::*;
 use diesel::{PgConnection, SqliteConnection};
@@ -19,7 +23,7 @@ use crate::rows::{AgentRow, CategoryRow, CustomerRow, NewEventRow, NewMessageRow
 use crate::schema::{agents, categories, customers, events, messages, ticket_search, ticket_tags, tickets};
 use crate::search::remember_words;
 
-/// Rows per `INSERT` statement: tickets have 43 columns, 21,500 bound values, below
+/// Rows per `INSERT` statement: tickets have 41 columns, 20,500 bound values, below
 /// SQLite's 32,766 and PostgreSQL's 65,535.
 const ROWS_PER_STATEMENT: usize = 500;
 
@@ -169,10 +173,10 @@ impl ImportBatch {
         self.tickets.len()
     }
 
-    /// Writes the batch in the caller's transaction with multi-row `INSERT`s, as the service
-    /// orders its statements: the directory, then each ticket's messages and events before
-    /// the tickets (their foreign keys to the ticket are deferred), then the tags and the
-    /// search rows; on SQLite the word list the store keeps beside its FTS5 index too.
+    /// Writes the batch in the caller's transaction with multi-row `INSERT`s: the directory,
+    /// the messages and events (their foreign keys to the ticket are deferred, checked at
+    /// commit), the tickets, their tags and search rows; on SQLite the word list the store
+    /// keeps beside its FTS5 index too.
     ///
     /// # Errors
     ///

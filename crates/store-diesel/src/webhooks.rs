@@ -163,44 +163,84 @@ pub(crate) fn feed_end(conn: &mut DbConnection, tenant: &str) -> Result<(i64, i6
         .unwrap_or((0, 0)))
 }
 
-/// Creates the deliveries of one endpoint after its position; returns how many.
-/// Saves one attempt's outcome and moves its endpoint's failing mark; returns the mark.
-fn record_one(
+/// Saves the attempts' outcomes and moves each endpoint's failing mark as if the attempts
+/// were recorded one after the other (a failure marks the endpoint failing since `at`
+/// unless it already was, a success clears the mark); returns, for each attempt, its
+/// endpoint's mark after it. One statement per attempt, one read of the endpoints' marks,
+/// and one write per endpoint whose mark moved: on PostgreSQL each statement is a round
+/// trip, and the worker records every delivery it sends.
+fn record(
     conn: &mut DbConnection,
-    d: &Delivery,
-    succeeded: bool,
+    attempts: &[(Delivery, bool)],
     at: PrimitiveDateTime,
-) -> Result<Option<OffsetDateTime>, Failure> {
-    let (tenant, id, endpoint_id) = (d.tenant.to_string(), id_text(d.id), id_text(d.endpoint_id));
-    diesel::update(
-        webhook_deliveries::table.filter(webhook_deliveries::tenant.eq(&tenant)).filter(webhook_deliveries::id.eq(&id)),
-    )
-    .set((
-        webhook_deliveries::status.eq(d.status.as_str()),
-        webhook_deliveries::attempts.eq(d.attempts),
-        webhook_deliveries::response_status.eq(d.response_status),
-        webhook_deliveries::duration_ms.eq(d.duration_ms),
-        webhook_deliveries::error.eq(&d.error),
-        webhook_deliveries::next_attempt_at.eq(d.next_attempt_at.map(to_db_time)),
-        webhook_deliveries::lease_until.eq(None::<PrimitiveDateTime>),
-    ))
-    .execute(conn)?;
-    let this = webhook_endpoints::table
-        .filter(webhook_endpoints::tenant.eq(&tenant))
-        .filter(webhook_endpoints::id.eq(&endpoint_id));
-    let Some(failing) =
-        this.select(webhook_endpoints::failing_since).get_result::<Option<PrimitiveDateTime>>(conn).optional()?
-    else {
-        return Ok(None);
-    };
-    let marked = if succeeded { None } else { Some(failing.unwrap_or(at)) };
-    // A success on an endpoint that was not failing changes nothing: no write.
-    if marked != failing {
-        diesel::update(this).set(webhook_endpoints::failing_since.eq(marked)).execute(conn)?;
+) -> Result<Vec<Option<OffsetDateTime>>, Failure> {
+    for (d, _) in attempts {
+        diesel::update(
+            webhook_deliveries::table
+                .filter(webhook_deliveries::tenant.eq(d.tenant.as_str()))
+                .filter(webhook_deliveries::id.eq(id_text(d.id))),
+        )
+        .set((
+            webhook_deliveries::status.eq(d.status.as_str()),
+            webhook_deliveries::attempts.eq(d.attempts),
+            webhook_deliveries::response_status.eq(d.response_status),
+            webhook_deliveries::duration_ms.eq(d.duration_ms),
+            webhook_deliveries::error.eq(&d.error),
+            webhook_deliveries::next_attempt_at.eq(d.next_attempt_at.map(to_db_time)),
+            webhook_deliveries::lease_until.eq(None::<PrimitiveDateTime>),
+        ))
+        .execute(conn)?;
     }
-    Ok(marked.map(from_db_time))
+    // Each endpoint's mark as stored (absent: the endpoint was deleted meanwhile), then as
+    // each attempt leaves it.
+    let mut marks: HashMap<(String, String), (Option<PrimitiveDateTime>, Option<PrimitiveDateTime>)> =
+        HashMap::new();
+    for (tenant, ids) in group_endpoints(attempts) {
+        let stored: Vec<(String, Option<PrimitiveDateTime>)> = webhook_endpoints::table
+            .filter(webhook_endpoints::tenant.eq(&tenant))
+            .filter(webhook_endpoints::id.eq_any(ids))
+            .select((webhook_endpoints::id, webhook_endpoints::failing_since))
+            .load(conn)?;
+        for (id, failing) in stored {
+            marks.insert((tenant.clone(), id), (failing, failing));
+        }
+    }
+    let after = attempts
+        .iter()
+        .map(|(d, succeeded)| {
+            let key = (d.tenant.to_string(), id_text(d.endpoint_id));
+            let (_, mark) = marks.get_mut(&key)?;
+            *mark = if *succeeded { None } else { Some(mark.unwrap_or(at)) };
+            mark.map(from_db_time)
+        })
+        .collect();
+    // A success on an endpoint that was not failing changes nothing: no write.
+    for ((tenant, id), (stored, mark)) in marks {
+        if mark != stored {
+            diesel::update(
+                webhook_endpoints::table.filter(webhook_endpoints::tenant.eq(tenant)).filter(webhook_endpoints::id.eq(id)),
+            )
+            .set(webhook_endpoints::failing_since.eq(mark))
+            .execute(conn)?;
+        }
+    }
+    Ok(after)
 }
 
+/// The endpoints of `attempts`, by tenant, each once.
+fn group_endpoints(attempts: &[(Delivery, bool)]) -> HashMap<String, Vec<String>> {
+    let mut by_tenant: HashMap<String, Vec<String>> = HashMap::new();
+    for (d, _) in attempts {
+        let ids = by_tenant.entry(d.tenant.to_string()).or_default();
+        let id = id_text(d.endpoint_id);
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    by_tenant
+}
+
+/// Creates the deliveries of one endpoint after its position; returns how many.
 fn fan_out_one(
     conn: &mut DbConnection,
     row: &EndpointRow,
@@ -531,9 +571,7 @@ impl WebhookStore for DieselStore {
         let attempts = attempts.to_vec();
         let at = to_db_time(at);
         self.write(move |conn| {
-            bookkeeping_transaction(conn, |conn| {
-                attempts.iter().map(|(d, succeeded)| record_one(conn, d, *succeeded, at)).collect()
-            })
+            bookkeeping_transaction(conn, |conn| record(conn, &attempts, at))
         })
         .await
     }

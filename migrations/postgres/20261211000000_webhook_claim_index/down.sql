@@ -1,0 +1,2 @@
+ALTER TABLE webhook_deliveries RESET (autovacuum_vacuum_scale_factor, autovacuum_vacuum_threshold);
+DROP INDEX webhook_deliveries_pending;
