@@ -193,8 +193,7 @@ fn record(
     }
     // Each endpoint's mark as stored (absent: the endpoint was deleted meanwhile), then as
     // each attempt leaves it.
-    let mut marks: HashMap<(String, String), (Option<PrimitiveDateTime>, Option<PrimitiveDateTime>)> =
-        HashMap::new();
+    let mut marks: HashMap<(String, String), (Option<PrimitiveDateTime>, Option<PrimitiveDateTime>)> = HashMap::new();
     for (tenant, ids) in group_endpoints(attempts) {
         let stored: Vec<(String, Option<PrimitiveDateTime>)> = webhook_endpoints::table
             .filter(webhook_endpoints::tenant.eq(&tenant))
@@ -218,7 +217,9 @@ fn record(
     for ((tenant, id), (stored, mark)) in marks {
         if mark != stored {
             diesel::update(
-                webhook_endpoints::table.filter(webhook_endpoints::tenant.eq(tenant)).filter(webhook_endpoints::id.eq(id)),
+                webhook_endpoints::table
+                    .filter(webhook_endpoints::tenant.eq(tenant))
+                    .filter(webhook_endpoints::id.eq(id)),
             )
             .set(webhook_endpoints::failing_since.eq(mark))
             .execute(conn)?;
@@ -570,10 +571,7 @@ impl WebhookStore for DieselStore {
     ) -> StoreResult<Vec<Option<OffsetDateTime>>> {
         let attempts = attempts.to_vec();
         let at = to_db_time(at);
-        self.write(move |conn| {
-            bookkeeping_transaction(conn, |conn| record(conn, &attempts, at))
-        })
-        .await
+        self.write(move |conn| bookkeeping_transaction(conn, |conn| record(conn, &attempts, at))).await
     }
 
     async fn list_deliveries(
