@@ -213,17 +213,17 @@ fn record(
             mark.map(from_db_time)
         })
         .collect();
-    // A success on an endpoint that was not failing changes nothing: no write.
-    for ((tenant, id), (stored, mark)) in marks {
-        if mark != stored {
-            diesel::update(
-                webhook_endpoints::table
-                    .filter(webhook_endpoints::tenant.eq(tenant))
-                    .filter(webhook_endpoints::id.eq(id)),
-            )
-            .set(webhook_endpoints::failing_since.eq(mark))
-            .execute(conn)?;
-        }
+    // A success on an endpoint that was not failing changes nothing: no write. The rows are
+    // locked in key order, so two processes recording for the same endpoints cannot
+    // deadlock.
+    let mut moved: Vec<_> = marks.into_iter().filter(|(_, (stored, mark))| mark != stored).collect();
+    moved.sort_by(|(a, _), (b, _)| a.cmp(b));
+    for ((tenant, id), (_, mark)) in moved {
+        diesel::update(
+            webhook_endpoints::table.filter(webhook_endpoints::tenant.eq(tenant)).filter(webhook_endpoints::id.eq(id)),
+        )
+        .set(webhook_endpoints::failing_since.eq(mark))
+        .execute(conn)?;
     }
     Ok(after)
 }
