@@ -15,7 +15,7 @@ use supportdesk_domain::{Email, TenantKey};
 use time::{OffsetDateTime, PrimitiveDateTime};
 use uuid::Uuid;
 
-use crate::db::{bookkeeping_transaction, on_backend, DbConnection};
+use crate::db::{bookkeeping_transaction, on_backend, write_transaction, DbConnection};
 use crate::error::Failure;
 use crate::feed::{to_feed_events, SETTLED};
 use crate::rows::{from_db_time, id_text, to_db_time, uuid, EventRow, SnapshotRow};
@@ -208,8 +208,35 @@ impl MailStore for DieselStore {
         let kinds = kinds.to_vec();
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.write(move |conn| {
+            // First sight of a tenant: its mail starts at the feed's end now, in a commit that
+            // waits for the disk: a start lost to a crash of the database would be set again
+            // later, past the events in between, which would then never be mailed.
+            let unseen: Vec<String> = tenants::table
+                .filter(diesel::dsl::not(diesel::dsl::exists(
+                    mail_positions::table.filter(mail_positions::tenant.eq(tenants::key)),
+                )))
+                .select(tenants::key)
+                .load(conn)?;
+            if !unseen.is_empty() {
+                write_transaction(conn, |conn| {
+                    for tenant in &unseen {
+                        // Another process may have just started it: inserting it is a no-op.
+                        let (txid, seq) = feed_end(conn, tenant)?;
+                        on_backend!(conn, |c| diesel::insert_into(mail_positions::table)
+                            .values((
+                                mail_positions::tenant.eq(tenant),
+                                mail_positions::cursor_txid.eq(txid),
+                                mail_positions::cursor_seq.eq(seq),
+                            ))
+                            .on_conflict_do_nothing()
+                            .execute(c))?;
+                    }
+                    Ok::<_, Failure>(())
+                })?;
+            }
+            // What the mail of the tenants seen before is: a position another process holds
+            // locked is skipped (it is fanning that tenant out).
             bookkeeping_transaction(conn, |conn| {
-                let all: Vec<String> = tenants::table.select(tenants::key).load(conn)?;
                 let positions: Vec<(String, i64, i64)> = match conn {
                     DbConnection::Pg(c) => mail_positions::table
                         .select((mail_positions::tenant, mail_positions::cursor_txid, mail_positions::cursor_seq))
@@ -220,26 +247,9 @@ impl MailStore for DieselStore {
                         .select((mail_positions::tenant, mail_positions::cursor_txid, mail_positions::cursor_seq))
                         .load(c)?,
                 };
-                let known: HashMap<String, (i64, i64)> =
-                    positions.into_iter().map(|(tenant, txid, seq)| (tenant, (txid, seq))).collect();
                 let mut created = 0;
-                for tenant in all {
-                    match known.get(&tenant) {
-                        Some(position) => created += fan_out_tenant(conn, &tenant, *position, &kinds, now, limit)?,
-                        None => {
-                            // First sight of the tenant: its mail starts now. A row another
-                            // process holds locked is skipped above; inserting it is a no-op.
-                            let (txid, seq) = feed_end(conn, &tenant)?;
-                            on_backend!(conn, |c| diesel::insert_into(mail_positions::table)
-                                .values((
-                                    mail_positions::tenant.eq(&tenant),
-                                    mail_positions::cursor_txid.eq(txid),
-                                    mail_positions::cursor_seq.eq(seq),
-                                ))
-                                .on_conflict_do_nothing()
-                                .execute(c))?;
-                        }
-                    }
+                for (tenant, txid, seq) in positions {
+                    created += fan_out_tenant(conn, &tenant, (txid, seq), &kinds, now, limit)?;
                 }
                 Ok(created)
             })
