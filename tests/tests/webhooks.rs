@@ -189,6 +189,19 @@ async fn deliveries(server: &Server, admin: &str, hook: &str) -> Vec<Value> {
 }
 
 /// Waits until the delivery log of `hook` satisfies `done`.
+/// Waits (up to 10 s) until `/metrics` holds `line`.
+async fn metrics_until(server: &Server, line: &str) {
+    let mut text = String::new();
+    for _ in 0..100 {
+        text = server.http.get(server.url("/metrics")).send().await.unwrap().text().await.unwrap();
+        if text.lines().any(|l| l == line) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("/metrics never showed `{line}`:\n{text}");
+}
+
 async fn log_until(server: &Server, admin: &str, hook: &str, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
@@ -248,6 +261,8 @@ async fn deliveries_are_signed_with_standard_webhooks_and_logged(database: Datab
     let metrics = server.http.get(server.url("/metrics")).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains(r#"supportdesk_webhook_attempts_total{outcome="succeeded"} 2"#), "{metrics}");
     assert!(metrics.contains("supportdesk_webhook_delivery_delay_seconds_count 2"), "{metrics}");
+    // The worker counts the pending deliveries at each tick: none once both are delivered.
+    metrics_until(&server, "supportdesk_webhook_deliveries_pending 0").await;
 
     let ping = server
         .http
@@ -375,6 +390,8 @@ async fn an_endpoint_failing_every_delivery_for_the_disable_period_is_disabled(d
     assert_eq!(log[0]["responseStatus"], 503);
     assert!(log[0]["error"].as_str().unwrap().contains("503"));
     assert!(log[0]["attempts"].as_i64().unwrap() >= 2);
+    // The disabled endpoint's delivery waits, the watcher's was delivered: one pending.
+    metrics_until(&server, "supportdesk_webhook_deliveries_pending 1").await;
 
     let delivery = log[0]["id"].as_str().unwrap();
     let retried = server

@@ -373,6 +373,16 @@ impl App {
         Ok(template)
     }
 
+    /// How many mails are pending, of every tenant: due, being sent, or waiting for a retry
+    /// (the mail worker's queue depth, for monitoring).
+    ///
+    /// # Errors
+    ///
+    /// `Internal` when the store fails.
+    pub async fn pending_mail(&self) -> Result<u64, AppError> {
+        Ok(self.mail.pending_mail().await?)
+    }
+
     /// Queues the mail of newly settled events; returns how many.
     ///
     /// # Errors

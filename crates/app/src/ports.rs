@@ -368,6 +368,10 @@ pub trait WebhookStore: Send + Sync {
         limit: usize,
     ) -> StoreResult<Vec<ClaimedDelivery>>;
 
+    /// How many deliveries are pending, of every tenant and endpoint: due now, leased and
+    /// in flight, or waiting for a retry. The webhook worker's queue depth (`/metrics`).
+    async fn pending_deliveries(&self) -> StoreResult<u64>;
+
     /// Saves the outcomes of attempts in one atomic step, in order: each delivery's
     /// attempts, status, response, error and next attempt, its lease freed; its endpoint
     /// marked failing since `at` unless it already was (`true`, succeeded, clears it).
@@ -434,6 +438,10 @@ pub trait MailStore: Send + Sync {
 
     /// Saves an attempt's outcome and frees the lease.
     async fn record_mail_attempt(&self, delivery: &MailDelivery) -> StoreResult<()>;
+
+    /// How many mail deliveries are pending, of every tenant, as
+    /// [`WebhookStore::pending_deliveries`]: the mail worker's queue depth.
+    async fn pending_mail(&self) -> StoreResult<u64>;
 }
 
 /// Business hours and SLA policies.

@@ -642,6 +642,16 @@ impl App {
             .ok_or(AppError::NotFound(Missing::Delivery))
     }
 
+    /// How many webhook deliveries are pending, of every tenant: due, in flight, or waiting
+    /// for a retry (the worker's queue depth, for monitoring).
+    ///
+    /// # Errors
+    ///
+    /// `Internal` when the store fails.
+    pub async fn pending_webhook_deliveries(&self) -> Result<u64, AppError> {
+        Ok(self.webhooks.pending_deliveries().await?)
+    }
+
     /// Creates the deliveries of newly settled events for every active endpoint; returns how
     /// many. Safe to run in several processes at once.
     ///

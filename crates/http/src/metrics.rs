@@ -86,6 +86,8 @@ pub struct Metrics {
     committed_writes: Family<WriterLabels, Counter>,
     webhook_attempts: Family<OutcomeLabels, Counter>,
     webhook_delay: Histogram,
+    webhook_pending: Gauge,
+    mail_pending: Gauge,
     job_runs: Counter,
     job_round_failures: Counter,
     pool: RwLock<Option<Arc<dyn PoolStats>>>,
@@ -151,6 +153,18 @@ impl Metrics {
             "From an event to its successful delivery, retries included",
             webhook_delay.clone(),
         );
+        let webhook_pending = Gauge::default();
+        registry.register(
+            "supportdesk_webhook_deliveries_pending",
+            "Webhook deliveries pending (due, in flight or waiting for a retry), as the worker last counted them",
+            webhook_pending.clone(),
+        );
+        let mail_pending = Gauge::default();
+        registry.register(
+            "supportdesk_mail_deliveries_pending",
+            "Mail deliveries pending (due, being sent or waiting for a retry), as the mail worker last counted them",
+            mail_pending.clone(),
+        );
         let job_runs = Counter::default();
         registry.register(
             "supportdesk_job_runs",
@@ -173,6 +187,8 @@ impl Metrics {
             committed_writes,
             webhook_attempts,
             webhook_delay,
+            webhook_pending,
+            mail_pending,
             job_runs,
             job_round_failures,
             pool: RwLock::new(None),
@@ -191,6 +207,16 @@ impl Metrics {
         let labels = RequestLabels { method: method.to_owned(), route: route.to_owned(), status };
         self.durations.get_or_create(&labels).observe(elapsed.as_secs_f64());
         self.requests.get_or_create(&labels).inc();
+    }
+
+    /// The webhook worker's queue depth: how many deliveries are pending.
+    pub fn webhook_backlog(&self, pending: u64) {
+        self.webhook_pending.set(i64::try_from(pending).unwrap_or(i64::MAX));
+    }
+
+    /// The mail worker's queue depth: how many mails are pending.
+    pub fn mail_backlog(&self, pending: u64) {
+        self.mail_pending.set(i64::try_from(pending).unwrap_or(i64::MAX));
     }
 
     /// Counts a ticket created (not a replay).
@@ -298,7 +324,11 @@ mod tests {
         metrics.webhook_attempt(false, Duration::from_secs(3));
         metrics.job_round(Ok(2));
         metrics.job_round(Err(()));
+        metrics.webhook_backlog(7);
+        metrics.mail_backlog(3);
         let text = metrics.render();
+        assert!(text.contains("supportdesk_webhook_deliveries_pending 7"), "{text}");
+        assert!(text.contains("supportdesk_mail_deliveries_pending 3"), "{text}");
         assert!(text.contains(r#"supportdesk_webhook_attempts_total{outcome="succeeded"} 1"#), "{text}");
         assert!(text.contains(r#"supportdesk_webhook_attempts_total{outcome="failed"} 1"#), "{text}");
         assert!(text.contains(r#"supportdesk_webhook_delivery_delay_seconds_bucket{le="0.5"} 1"#), "{text}");

@@ -321,6 +321,10 @@ async fn deliver_webhooks(app: Arc<App>, poll: Duration, metrics: Arc<Metrics>) 
                 if let Err(error) = app.fan_out_webhooks(500).await {
                     tracing::warn!(error = %error, "webhook fan-out failed; trying again");
                 }
+                match app.pending_webhook_deliveries().await {
+                    Ok(pending) => metrics.webhook_backlog(pending),
+                    Err(error) => tracing::warn!(error = %error, "counting pending webhook deliveries failed"),
+                }
                 true
             }
             Some(first) = in_flight.join_next(), if !in_flight.is_empty() => {
@@ -365,7 +369,7 @@ async fn deliver_webhooks(app: Arc<App>, poll: Duration, metrics: Arc<Metrics>) 
 
 /// The mail worker (only with `SUPPORTDESK_SMTP_URL`): queues the mail of new events and
 /// sends what is due, as the webhook worker does.
-async fn deliver_mail(app: Arc<App>, poll: Duration) {
+async fn deliver_mail(app: Arc<App>, poll: Duration, metrics: Arc<Metrics>) {
     let mut tick = tokio::time::interval(poll);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -373,6 +377,10 @@ async fn deliver_mail(app: Arc<App>, poll: Duration) {
         if let Err(error) = app.fan_out_mail(500).await {
             tracing::warn!(error = %error, "mail fan-out failed; trying again");
             continue;
+        }
+        match app.pending_mail().await {
+            Ok(pending) => metrics.mail_backlog(pending),
+            Err(error) => tracing::warn!(error = %error, "counting pending mail failed"),
         }
         loop {
             match app.deliver_mail(32).await {
@@ -453,7 +461,7 @@ async fn serve(config: Config) -> Result<(), StartupError> {
     let webhook_poll = Duration::from_millis(config.webhook_poll_ms);
     actix_web::rt::spawn(deliver_webhooks(app_for_webhooks, webhook_poll, metrics.clone()));
     if let Some(app) = app_for_mail {
-        actix_web::rt::spawn(deliver_mail(app, Duration::from_millis(config.webhook_poll_ms)));
+        actix_web::rt::spawn(deliver_mail(app, webhook_poll, metrics.clone()));
     }
     for address in server.addrs() {
         tracing::info!(backend = ?store.backend(), "listening on http://{address}");

@@ -321,6 +321,18 @@ impl MailStore for DieselStore {
         .await
     }
 
+    async fn pending_mail(&self) -> StoreResult<u64> {
+        let pending: i64 = self
+            .quick_read(|conn| {
+                Ok(mail_deliveries::table
+                    .filter(mail_deliveries::status.eq(DeliveryStatus::Pending.as_str()))
+                    .count()
+                    .get_result(conn)?)
+            })
+            .await?;
+        Ok(u64::try_from(pending).unwrap_or(0))
+    }
+
     async fn record_mail_attempt(&self, delivery: &MailDelivery) -> StoreResult<()> {
         let d = delivery.clone();
         self.write(move |conn| {

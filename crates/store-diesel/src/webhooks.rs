@@ -563,6 +563,20 @@ impl WebhookStore for DieselStore {
         self.write(move |conn| bookkeeping_transaction(conn, |conn| claim(conn, now, lease_until, limit))).await
     }
 
+    async fn pending_deliveries(&self) -> StoreResult<u64> {
+        // The partial index of pending deliveries (`webhook_deliveries_due`) holds exactly
+        // these rows: an index-only count.
+        let pending: i64 = self
+            .quick_read(|conn| {
+                Ok(webhook_deliveries::table
+                    .filter(webhook_deliveries::status.eq(DeliveryStatus::Pending.as_str()))
+                    .count()
+                    .get_result(conn)?)
+            })
+            .await?;
+        Ok(u64::try_from(pending).unwrap_or(0))
+    }
+
     #[tracing::instrument(level = "debug", skip_all, fields(attempts = attempts.len()))]
     async fn record_attempts(
         &self,

@@ -489,6 +489,11 @@ impl MailStore for MemoryStore {
         Ok(claimed)
     }
 
+    async fn pending_mail(&self) -> StoreResult<u64> {
+        let pending = self.read().mail.iter().filter(|(d, _)| d.status == DeliveryStatus::Pending).count();
+        Ok(u64::try_from(pending).unwrap_or(u64::MAX))
+    }
+
     async fn record_mail_attempt(&self, delivery: &MailDelivery) -> StoreResult<()> {
         let mut state = self.write();
         if let Some(stored) = state.mail.iter_mut().find(|(d, _)| d.id == delivery.id) {
@@ -735,6 +740,11 @@ impl WebhookStore for MemoryStore {
             }
         }
         Ok(claimed)
+    }
+
+    async fn pending_deliveries(&self) -> StoreResult<u64> {
+        let pending = self.read().deliveries.iter().filter(|(d, _)| d.status == DeliveryStatus::Pending).count();
+        Ok(u64::try_from(pending).unwrap_or(u64::MAX))
     }
 
     async fn record_attempts(

@@ -1811,6 +1811,7 @@ pub async fn an_attempt_is_recorded_and_failing_since_lasts_until_a_success<S: S
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+    assert_eq!(w.store.pending_deliveries().await.unwrap(), 2, "the opening's two events wait");
     let t0 = now();
     let claimed = w.store.claim_deliveries(t0, t0 + std::time::Duration::from_secs(30), 1).await.unwrap();
     let mut d = claimed[0].delivery.clone();
@@ -1820,6 +1821,7 @@ pub async fn an_attempt_is_recorded_and_failing_since_lasts_until_a_success<S: S
     d.error = Some("HTTP 500".into());
     d.next_attempt_at = Some(t0 + std::time::Duration::from_secs(5));
     assert_eq!(w.store.record_attempts(&[(d.clone(), false)], t0).await.unwrap(), [Some(t0)]);
+    assert_eq!(w.store.pending_deliveries().await.unwrap(), 2, "a failed attempt waits for its retry");
     let later = t0 + std::time::Duration::from_secs(60);
     assert_eq!(
         w.store.record_attempts(&[(d.clone(), false)], later).await.unwrap(),
@@ -1850,6 +1852,7 @@ pub async fn an_attempt_is_recorded_and_failing_since_lasts_until_a_success<S: S
         (stored.attempts, stored.status, stored.response_status),
         (3, crate::DeliveryStatus::Succeeded, Some(204))
     );
+    assert_eq!(w.store.pending_deliveries().await.unwrap(), 1, "the delivered one is no longer pending");
     assert!(w.store.record_attempts(&[], later).await.unwrap().is_empty());
 }
 
@@ -1915,6 +1918,7 @@ pub async fn mail_is_queued_once_per_later_event_and_leased_once<S: Store + 'sta
     }
     assert_eq!(made, 4, "created, message_added, message_added, status_changed");
     assert_eq!(w.store.fan_out_mail(now(), &crate::MAIL_EVENT_KINDS, 100).await.unwrap(), 0);
+    assert_eq!(w.store.pending_mail().await.unwrap(), 4);
     let t0 = now();
     let lease = std::time::Duration::from_secs(30);
     let claimed = w.store.claim_mail(t0, t0 + lease, 100).await.unwrap();
@@ -1927,6 +1931,7 @@ pub async fn mail_is_queued_once_per_later_event_and_leased_once<S: Store + 'sta
     done.error = Some("refused".into());
     done.next_attempt_at = None;
     w.store.record_mail_attempt(&done).await.unwrap();
+    assert_eq!(w.store.pending_mail().await.unwrap(), 3, "the failed one is no longer pending");
     let later = t0 + lease * 2;
     let again = w.store.claim_mail(later, later + lease, 100).await.unwrap();
     assert_eq!(again.len(), 3, "the failed one is not handed out again; the others' leases ran out");

@@ -488,6 +488,9 @@ mod failing {
         ) -> StoreResult<Vec<supportdesk_app::ClaimedDelivery>> {
             down()
         }
+        async fn pending_deliveries(&self) -> StoreResult<u64> {
+            down()
+        }
         async fn record_attempts(
             &self,
             _: &[(supportdesk_app::Delivery, bool)],
@@ -534,6 +537,9 @@ mod failing {
             down()
         }
         async fn fan_out_mail(&self, _: time::OffsetDateTime, _: &[&'static str], _: usize) -> StoreResult<usize> {
+            down()
+        }
+        async fn pending_mail(&self) -> StoreResult<u64> {
             down()
         }
         async fn claim_mail(
