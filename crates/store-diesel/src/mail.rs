@@ -322,6 +322,7 @@ impl MailStore for DieselStore {
     }
 
     async fn pending_mail(&self) -> StoreResult<u64> {
+        // As `pending_deliveries`: over the partial index `mail_deliveries_due`.
         let pending: i64 = self
             .quick_read(|conn| {
                 Ok(mail_deliveries::table

@@ -565,7 +565,8 @@ impl WebhookStore for DieselStore {
 
     async fn pending_deliveries(&self) -> StoreResult<u64> {
         // The partial index of pending deliveries (`webhook_deliveries_due`) holds exactly
-        // these rows: an index-only count.
+        // these rows: the count reads it, not the delivery log (on PostgreSQL without the
+        // heap only where the visibility map allows, which the table's vacuum keeps up).
         let pending: i64 = self
             .quick_read(|conn| {
                 Ok(webhook_deliveries::table
