@@ -4,6 +4,8 @@
 //! the size of the data: one for the tickets with their names, one for the count or the
 //! thread.
 
+use std::collections::HashMap;
+
 use diesel::backend::Backend;
 use diesel::dsl::{AsSelect, Nullable};
 use diesel::prelude::*;
@@ -18,7 +20,7 @@ use crate::db::{on_backend, DbConnection, MultiBackend};
 use crate::error::Failure;
 use crate::rows::{id_text, TicketRow};
 use crate::schema::{agents, categories, customers, ticket_tags, tickets};
-use crate::search::{TenantIs, TextFilter, TotalOver};
+use crate::search::{CountOver, RankedWindowPage, TenantIs, TextFilter};
 
 /// Tickets with the rows that name their customer, category and assignee. Left joins: a
 /// ticket whose customer or category row is missing still lists, with empty names (as the
@@ -59,19 +61,6 @@ pub(crate) type SummaryRow = (
     Option<String>,
     Option<String>,
     Option<String>,
-);
-
-/// A list item as read with the page's own count ([`TotalOver`]).
-type CountedSummaryRow = (
-    TicketRow,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    i64,
 );
 
 pub(crate) fn summary_columns<DB>() -> SummaryColumns<DB>
@@ -292,16 +281,17 @@ impl Filter {
 
     /// One page of list items, in the query's order; ties break on the id, the same way;
     /// and for a search by relevance how many tickets pass the filters among its ranked
-    /// matches (counted by the same statement, `COUNT(*) OVER ()`, where a separate count
-    /// would find the window of matches a second time).
+    /// matches (see [`Filter::ranked_page`]).
     ///
     /// The page and the count are built for the concrete connection (`on_backend!`): through
     /// `MultiConnection`, every execution renders the statement's SQL several times over (to
     /// look it up in the statement cache, to check that it may be cached, to collect its
     /// binds), which cost more than running it.
     pub(crate) fn page(&self, conn: &mut DbConnection) -> Result<(Vec<TicketSummary>, Option<u64>), Failure> {
-        let counted_here = self.text.as_ref().is_some_and(|t| t.window().is_some());
-        let rows: Vec<CountedSummaryRow> = on_backend!(conn, |c| {
+        if let Some(text) = self.text.as_ref().filter(|text| text.window().is_some() && self.after.is_none()) {
+            return self.ranked_page(text, conn);
+        }
+        let rows: Vec<SummaryRow> = on_backend!(conn, |c| {
             // The tickets of the tenant that pass every filter, with their names.
             let mut query = filter_tickets!(summary_source().into_boxed(), self, TagFilter::Exists);
             if let Some((value, id)) = &self.after {
@@ -335,17 +325,7 @@ impl Filter {
                     _ => query.filter(diesel::dsl::sql::<Bool>("1 = 0")),
                 };
             }
-            let query = query.select((
-                TicketRow::as_select(),
-                customers::name.nullable(),
-                customers::email.nullable(),
-                customers::image_url.nullable(),
-                categories::slug.nullable(),
-                categories::name.nullable(),
-                agents::name.nullable(),
-                agents::email.nullable(),
-                TotalOver(counted_here),
-            ));
+            let query = query.select(summary_columns());
             let query = match self.sort {
                 // Best match first, then newest first.
                 TicketSort::Relevance => match &self.text {
@@ -381,15 +361,48 @@ impl Filter {
             };
             Paged { query, limit: self.limit, offset: self.offset }.load(c)
         })?;
-        let total = match rows.first() {
-            Some(row) if counted_here => Some(u64::try_from(row.8).unwrap_or(0)),
-            _ => None,
+        let items = rows.into_iter().map(summary).collect::<Result<_, _>>()?;
+        Ok((items, None))
+    }
+
+    /// A page of a search by relevance, in two statements. First the page's ids, ranked
+    /// among the window's matches that pass the filters, with how many pass (`COUNT(*) OVER
+    /// ()`, where a separate count would find the window a second time): from `tickets`
+    /// alone, so what is ranked, counted and sorted is an id, a time and a score per match.
+    /// Then the page's tickets with their names. As one statement, PostgreSQL read, joined
+    /// and sorted the whole row of every match in the window (1,000) for a page of 20: half
+    /// of a common word's time at 1,000,000 tickets (docs/benchmarks.md).
+    fn ranked_page(
+        &self,
+        text: &TextFilter,
+        conn: &mut DbConnection,
+    ) -> Result<(Vec<TicketSummary>, Option<u64>), Failure> {
+        let window = RankedWindowPage::new(text, self.limit, self.offset).filter(|_| !self.narrowed());
+        let ranked: Vec<(String, i64)> = match (&mut *conn, window) {
+            // The search box's case, on PostgreSQL: no ticket row is needed to rank.
+            (DbConnection::Pg(c), Some(window)) => window.load(c)?,
+            (conn, _) => on_backend!(conn, |c| {
+                let query = filter_tickets!(tickets::table.into_boxed(), self, TagFilter::Exists)
+                    .select((tickets::id, CountOver))
+                    .order_by((text.rank().asc(), tickets::created_at.desc(), tickets::id.desc()));
+                Paged { query, limit: self.limit, offset: self.offset }.load(c)
+            })?,
         };
-        let items = rows
-            .into_iter()
-            .map(|(ticket, a, b, c, d, e, f, g, _)| summary((ticket, a, b, c, d, e, f, g)))
-            .collect::<Result<_, _>>()?;
-        Ok((items, total))
+        // A page past the end counts nothing itself.
+        let Some(total) = ranked.first().map(|(_, total)| u64::try_from(*total).unwrap_or(0)) else {
+            return Ok((Vec::new(), None));
+        };
+        let ids: Vec<String> = ranked.into_iter().map(|(id, _)| id).collect();
+        let rows: Vec<SummaryRow> = on_backend!(conn, |c| summary_source()
+            .filter(tickets::tenant.eq(self.tenant.clone()))
+            .filter(tickets::id.eq_any(&ids))
+            .select(summary_columns())
+            .load(c))?;
+        let mut by_id: HashMap<String, SummaryRow> = rows.into_iter().map(|row| (row.0.id.clone(), row)).collect();
+        // In the rank's order (on PostgreSQL the two statements see two snapshots; tickets
+        // are never deleted, so every id reads back).
+        let items = ids.iter().filter_map(|id| by_id.remove(id)).map(summary).collect::<Result<_, _>>()?;
+        Ok((items, Some(total)))
     }
 
     /// Whether the order runs from the largest value down.
@@ -455,19 +468,7 @@ impl Filter {
         if total >= u64::try_from(window).unwrap_or(u64::MAX) || text.index_window_full(conn)? {
             return Ok(true);
         }
-        let narrowed = self.customer_id.is_some()
-            || !self.statuses.is_empty()
-            || self.category_id.is_some()
-            || !self.priorities.is_empty()
-            || self.delivery_id.is_some()
-            || self.updated_since.is_some()
-            || self.source.is_some()
-            || self.order_id.is_some()
-            || self.assignee.is_some()
-            || self.tag.is_some()
-            || self.sla_breached
-            || self.due_before.is_some();
-        if !narrowed {
+        if !self.narrowed() {
             return Ok(false);
         }
         let count: i64 = on_backend!(conn, |c| {
@@ -479,6 +480,22 @@ impl Filter {
             CappedCount { query: matching, cap: window }.get_result(c)
         })?;
         Ok(count >= window)
+    }
+
+    /// Whether any filter but the tenant and the search applies.
+    fn narrowed(&self) -> bool {
+        self.customer_id.is_some()
+            || !self.statuses.is_empty()
+            || self.category_id.is_some()
+            || !self.priorities.is_empty()
+            || self.delivery_id.is_some()
+            || self.updated_since.is_some()
+            || self.source.is_some()
+            || self.order_id.is_some()
+            || self.assignee.is_some()
+            || self.tag.is_some()
+            || self.sla_breached
+            || self.due_before.is_some()
     }
 
     /// The total for a page of `found` items, counted up to the cap: known without counting

@@ -10,7 +10,7 @@ use diesel::backend::Backend;
 use diesel::expression::{is_aggregate, ValidGrouping};
 use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{BigInt, Bool, Double, Integer, Text};
 use diesel::sqlite::Sqlite;
 use supportdesk_app::{match_of, SearchDocument, SearchText, StoreError, TicketSummary};
@@ -534,17 +534,16 @@ macro_rules! tickets_expression {
 tickets_expression!(TextCondition, Bool);
 tickets_expression!(TextRank, Double);
 
-/// `COUNT(*) OVER ()` (every row the filters pass, before the page's `LIMIT`) when set,
-/// else the constant `-1` (a `BIGINT` on both backends): a search's page that counts
-/// itself.
+/// `COUNT(*) OVER ()`: every row the filters pass, before the page's `LIMIT` (a search's
+/// page that counts itself).
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct TotalOver(pub(crate) bool);
+pub(crate) struct CountOver;
 
-tickets_expression!(TotalOver, BigInt);
+tickets_expression!(CountOver, BigInt);
 
-impl<DB: Backend> QueryFragment<DB> for TotalOver {
+impl<DB: Backend> QueryFragment<DB> for CountOver {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        out.push_sql(if self.0 { "COUNT(*) OVER ()" } else { "CAST(-1 AS BIGINT)" });
+        out.push_sql("COUNT(*) OVER ()");
         Ok(())
     }
 }
@@ -671,12 +670,9 @@ impl QueryFragment<Pg> for TextCondition {
         }
         match self.0.window {
             Some(limit) => {
-                out.push_sql("(\"tickets\".\"id\" = ANY (ARRAY((SELECT w.id FROM tickets w WHERE w.tenant = ");
-                out.push_bind_param::<Text, String>(&self.0.tenant)?;
-                out.push_sql(" AND EXISTS (SELECT 1 FROM ticket_search s WHERE s.tenant = w.tenant");
-                out.push_sql(" AND s.ticket_id = w.id AND s.document @@ to_tsquery('simple', ");
-                out.push_bind_param::<Text, String>(&self.0.tsquery)?;
-                out.push_sql(&format!(")) ORDER BY w.created_at DESC, w.id DESC LIMIT {limit})"));
+                out.push_sql("(\"tickets\".\"id\" = ANY (ARRAY(");
+                walk_pg_window(&self.0, limit, "id", "UNION ALL", &mut out)?;
+                out.push_sql(")))");
             }
             None => {
                 out.push_sql("(\"tickets\".\"id\" IN (SELECT s.ticket_id FROM ticket_search s WHERE s.tenant = ");
@@ -684,18 +680,88 @@ impl QueryFragment<Pg> for TextCondition {
                 out.push_sql(" AND s.document @@ to_tsquery('simple', ");
                 out.push_bind_param::<Text, String>(&self.0.tsquery)?;
                 out.push_sql(")");
+                if let Some(number) = &self.0.number {
+                    out.push_sql(" UNION ALL SELECT n.id FROM tickets n WHERE n.tenant = ");
+                    out.push_bind_param::<Text, String>(&self.0.tenant)?;
+                    out.push_sql(" AND n.number = ");
+                    out.push_bind_param::<BigInt, i64>(number)?;
+                }
+                out.push_sql("))");
             }
         }
-        if let Some(number) = &self.0.number {
-            out.push_sql(" UNION ALL SELECT n.id FROM tickets n WHERE n.tenant = ");
-            out.push_bind_param::<Text, String>(&self.0.tenant)?;
-            out.push_sql(" AND n.number = ");
-            out.push_bind_param::<diesel::sql_types::BigInt, i64>(number)?;
-        }
-        out.push_sql(if self.0.window.is_some() { ")))" } else { "))" });
         Ok(())
     }
 }
+
+/// PostgreSQL: a search's window, the newest `limit` matching tickets of the tenant, and
+/// the ticket its number names, as `(SELECT w.{columns} … LIMIT n) {union} SELECT
+/// n.{columns} …`.
+fn walk_pg_window<'b>(
+    filter: &'b TextFilter,
+    limit: i64,
+    columns: &str,
+    union: &str,
+    out: &mut AstPass<'_, 'b, Pg>,
+) -> QueryResult<()> {
+    let aliased = |alias: &str| columns.split(", ").map(|c| format!("{alias}.{c}")).collect::<Vec<_>>().join(", ");
+    out.push_sql(&format!("(SELECT {} FROM tickets w WHERE w.tenant = ", aliased("w")));
+    out.push_bind_param::<Text, String>(&filter.tenant)?;
+    out.push_sql(" AND EXISTS (SELECT 1 FROM ticket_search s WHERE s.tenant = w.tenant");
+    out.push_sql(" AND s.ticket_id = w.id AND s.document @@ to_tsquery('simple', ");
+    out.push_bind_param::<Text, String>(&filter.tsquery)?;
+    out.push_sql(&format!(")) ORDER BY w.created_at DESC, w.id DESC LIMIT {limit})"));
+    if let Some(number) = &filter.number {
+        out.push_sql(&format!(" {union} SELECT {} FROM tickets n WHERE n.tenant = ", aliased("n")));
+        out.push_bind_param::<Text, String>(&filter.tenant)?;
+        out.push_sql(" AND n.number = ");
+        out.push_bind_param::<BigInt, i64>(number)?;
+    }
+    Ok(())
+}
+
+/// PostgreSQL: one page of a search by relevance with no filter but the tenant, as ids,
+/// best first, each with how many tickets the window holds (`COUNT(*) OVER ()`). The rank
+/// reads only the window's ids and times (from `tickets_created`) and each match's search
+/// row: no ticket row is read, nothing is joined. Ranking the window as a condition on
+/// `tickets` read, joined and sorted 1,000 whole tickets for a page of 20, half of a common
+/// word's time at 1,000,000 tickets (docs/benchmarks.md).
+#[derive(Debug, Clone)]
+pub(crate) struct RankedWindowPage<'a> {
+    filter: &'a TextFilter,
+    window: i64,
+    limit: i64,
+    offset: i64,
+}
+
+impl<'a> RankedWindowPage<'a> {
+    /// The page of `limit` ids after `offset` of the ranked window of `filter` (`None` when
+    /// the filter has no window).
+    pub(crate) fn new(filter: &'a TextFilter, limit: i64, offset: i64) -> Option<Self> {
+        Some(Self { filter, window: filter.window?, limit, offset })
+    }
+}
+
+impl QueryId for RankedWindowPage<'_> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl Query for RankedWindowPage<'_> {
+    type SqlType = (Text, BigInt);
+}
+
+impl QueryFragment<Pg> for RankedWindowPage<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql("SELECT m.id, COUNT(*) OVER () FROM (");
+        walk_pg_window(self.filter, self.window, "tenant, id, created_at", "UNION", &mut out)?;
+        out.push_sql(") m ORDER BY ");
+        walk_rank(self.filter, pg_float, "m", &mut out)?;
+        out.push_sql(&format!(" ASC, m.created_at DESC, m.id DESC LIMIT {} OFFSET ", self.limit));
+        out.push_bind_param::<BigInt, i64>(&self.offset)
+    }
+}
+
+impl RunQueryDsl<diesel::PgConnection> for RankedWindowPage<'_> {}
 
 /// The fields a caller searches, with their weights (as `SearchDocument`'s).
 const RANKED_FIELDS: [(&str, f64); 5] =
@@ -710,8 +776,14 @@ const RANKED_FIELDS: [(&str, f64); 5] =
 /// ticket's own search row, so it costs the same for a common word as for a rare one
 /// (FTS5's bm25 counted every match of a word for its IDF: 18 ms for a word in 1,000,000
 /// tickets). `float` writes a number as a double on the backend (PostgreSQL would
-/// otherwise compute in `numeric`, four times slower).
-fn walk_rank<'b, DB>(filter: &'b TextFilter, float: fn(f64) -> String, out: &mut AstPass<'_, 'b, DB>) -> QueryResult<()>
+/// otherwise compute in `numeric`, four times slower); `ticket` names the row ranked (its
+/// `tenant` and `id`).
+fn walk_rank<'b, DB>(
+    filter: &'b TextFilter,
+    float: fn(f64) -> String,
+    ticket: &str,
+    out: &mut AstPass<'_, 'b, DB>,
+) -> QueryResult<()>
 where
     DB: Backend + diesel::sql_types::HasSqlType<Text> + diesel::sql_types::HasSqlType<Double>,
     String: diesel::serialize::ToSql<Text, DB>,
@@ -721,8 +793,11 @@ where
     out.push_sql(&format!("COALESCE((SELECT {}", float(0.0)));
     for needle in &filter.needles {
         for (column, weight) in fields {
-            let hay = format!("(' ' || s.{column} || ' ')");
-            out.push_sql(&format!(" - {} * (octet_length({hay}) - octet_length(replace({hay}, ", float(*weight)));
+            // `octet_length(' ' || field || ' ')` is the field's length plus 2.
+            out.push_sql(&format!(
+                " - {} * (2 + octet_length(s.{column}) - octet_length(replace(' ' || s.{column} || ' ', ",
+                float(*weight)
+            ));
             out.push_bind_param::<Text, String>(&needle.text)?;
             out.push_sql(", ''))) / ");
             out.push_bind_param::<Double, f64>(&needle.bytes)?;
@@ -734,7 +809,7 @@ where
         }
     }
     out.push_sql(&format!(
-        " FROM ticket_search s WHERE s.tenant = \"tickets\".\"tenant\" AND s.ticket_id = \"tickets\".\"id\"), {})",
+        " FROM ticket_search s WHERE s.tenant = {ticket}.tenant AND s.ticket_id = {ticket}.id), {})",
         float(0.0)
     ));
     Ok(())
@@ -742,14 +817,19 @@ where
 
 impl QueryFragment<Sqlite> for TextRank {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
-        walk_rank(&self.0, |x| format!("{x:?}"), &mut out)
+        walk_rank(&self.0, |x| format!("{x:?}"), "\"tickets\"", &mut out)
     }
 }
 
 impl QueryFragment<Pg> for TextRank {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        walk_rank(&self.0, |x| format!("{x:?}::float8"), &mut out)
+        walk_rank(&self.0, pg_float, "\"tickets\"", &mut out)
     }
+}
+
+/// A number as a PostgreSQL double.
+fn pg_float(x: f64) -> String {
+    format!("{x:?}::float8")
 }
 
 /// Sets each item's match info: one query for the page's messages (without the notes for a

@@ -556,6 +556,34 @@ pub async fn search_orders_by_relevance_unless_sorted<S: Store + 'static>(s: Con
     assert_eq!(numbers(&w.app.list_tickets(&w.admin, newest).await.unwrap()), [in_message, in_subject]);
 }
 
+/// A search by relevance pages through its matches best first and counts them on every
+/// page; another filter narrows it; a `q` that is a number finds its ticket by relevance
+/// too.
+pub async fn search_by_relevance_pages_counts_and_narrows<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let broken = open_with_subject(&w, &w.alex, "Broken kettle").await.summary.ticket.number.get();
+    let asked = open_with_subject(&w, &w.blake, "Another question about my order").await;
+    w.app.agent_reply(&w.sam, by_id(&asked), reply("Which kettle do you mean?"), None, None).await.unwrap();
+    let asked = asked.summary.ticket.number.get();
+    let mut urgent = World::<S>::input("Opened for a search case");
+    urgent.subject = Some(Subject::parse("Kettle lid").unwrap());
+    urgent.priority = Priority::High;
+    let lid = w.try_open(&w.alex, urgent).await.unwrap().summary.ticket.number.get();
+    let other = open_with_subject(&w, &w.blake, "Unrelated").await.summary.ticket.number.get();
+    let page = |number: i64| TicketQuery { page: PageRequest::new(number, 2).unwrap(), ..search("kettle") };
+    let mut pages = Vec::new();
+    for number in 1..=3 {
+        let listed = w.app.list_tickets(&w.admin, page(number)).await.unwrap();
+        pages.push((numbers(&listed), listed.total));
+    }
+    // Two subjects of two words tie, newest first; a word in a reply ranks after them.
+    assert_eq!(pages, [(vec![lid, broken], 3), (vec![asked], 3), (vec![], 3)]);
+    let high = TicketQuery { priorities: vec![Priority::High], ..search("kettle") };
+    let narrowed = w.app.list_tickets(&w.admin, high).await.unwrap();
+    assert_eq!((numbers(&narrowed), narrowed.total), (vec![lid], 1));
+    assert_eq!(found(&w, &w.admin, &format!("#{other:06}")).await, [other]);
+}
+
 /// `q` that is a ticket number finds that ticket, in any spelling.
 pub async fn lists_filter_by_ticket_number_text<S: Store + 'static>(s: ContractStore<S>) {
     let (w, _s) = world(s).await;

@@ -77,6 +77,7 @@ macro_rules! store_contract_tests {
             search_never_crosses_tenants,
             search_finds_what_a_write_added_at_once,
             search_orders_by_relevance_unless_sorted,
+            search_by_relevance_pages_counts_and_narrows,
             lists_filter_by_ticket_number_text,
             paging_returns_the_requested_slice_and_the_total,
             a_cursor_walk_neither_repeats_nor_skips_while_tickets_are_inserted,
