@@ -668,6 +668,8 @@ impl QueryFragment<Pg> for TextCondition {
                 Ok(())
             });
         }
+        // Planned for its words every time (see [`RankedWindowPage`]).
+        out.unsafe_to_cache_prepared();
         match self.0.window {
             Some(limit) => {
                 out.push_sql("(\"tickets\".\"id\" = ANY (ARRAY(");
@@ -752,6 +754,14 @@ impl Query for RankedWindowPage<'_> {
 
 impl QueryFragment<Pg> for RankedWindowPage<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        // Never a cached prepared statement: its plan depends on the word (a rare one from
+        // the GIN index, a common one along `tickets_created`), and after five executions
+        // PostgreSQL may keep a generic plan made without the word. At 10,000 tickets it did:
+        // it estimated 50 matches, read all 7,332 of `parcel` from the GIN index and sorted
+        // them (`make bench`'s common word p50 17.8 ms, 9.0 ms planned for the word). Unnamed,
+        // it is planned with its values every time, as it was anyway at 1,000,000 tickets
+        // (1.3 to 2.4 ms); a rare word's search costs that planning (p50 1.1 to 1.4 ms).
+        out.unsafe_to_cache_prepared();
         out.push_sql("SELECT m.id, COUNT(*) OVER () FROM (");
         walk_pg_window(self.filter, self.window, "tenant, id, created_at", "UNION", &mut out)?;
         out.push_sql(") m ORDER BY ");
