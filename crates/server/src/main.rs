@@ -367,6 +367,50 @@ async fn deliver_webhooks(app: Arc<App>, poll: Duration, metrics: Arc<Metrics>) 
     }
 }
 
+/// How much lower than the requests the outbox's thread runs: a nice value, on Linux.
+const OUTBOX_NICENESS: i32 = 10;
+
+/// Starts the outbox's workers (webhooks, and mail when `mail` is set) on a thread of their
+/// own, with a runtime of its own, at a lower CPU priority than the requests (Linux: nice
+/// [`OUTBOX_NICENESS`], inherited by the threads it starts for its database work). A
+/// delivery costs about as much CPU as the create that caused it, and two endpoints double
+/// that: on the requests' threads every delivery competed with the requests as an equal,
+/// and a saturated server answered its creates later by what it sent. At a lower priority
+/// the deliveries take the CPU the requests leave, which is all of it short of saturation
+/// (the 200 creates/s of `make bench`'s fan-out), and less under it, where they wait for the
+/// load to pass: they are asynchronous by contract, and the requests are not.
+fn spawn_outbox(
+    webhooks: Arc<App>,
+    mail: Option<Arc<App>>,
+    poll: Duration,
+    metrics: Arc<Metrics>,
+) -> std::io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    std::thread::Builder::new().name("supportdesk-outbox".to_owned()).spawn(move || {
+        lower_this_threads_priority();
+        runtime.block_on(async move {
+            let sending = deliver_webhooks(webhooks, poll, metrics.clone());
+            match mail {
+                Some(app) => {
+                    tokio::join!(sending, deliver_mail(app, poll, metrics));
+                }
+                None => sending.await,
+            }
+        });
+    })?;
+    Ok(())
+}
+
+/// Lowers the calling thread's CPU priority by [`OUTBOX_NICENESS`] (Linux, where a nice
+/// value is a thread's and the threads it starts inherit it); elsewhere the thread keeps
+/// the process's.
+fn lower_this_threads_priority() {
+    #[cfg(target_os = "linux")]
+    if let Err(error) = rustix::process::setpriority_process(Some(rustix::thread::gettid()), OUTBOX_NICENESS) {
+        tracing::warn!(error = %error, "could not lower the outbox's CPU priority; it competes with requests as an equal");
+    }
+}
+
 /// The mail worker (only with `SUPPORTDESK_SMTP_URL`): queues the mail of new events and
 /// sends what is due, as the webhook worker does.
 async fn deliver_mail(app: Arc<App>, poll: Duration, metrics: Arc<Metrics>) {
@@ -458,11 +502,7 @@ async fn serve(config: Config) -> Result<(), StartupError> {
     let server = server.bind(config.bind)?;
     let runner = JobRunner::new(standard_jobs(), lease_owner());
     actix_web::rt::spawn(run_jobs(app_for_jobs, runner, Duration::from_millis(config.jobs_poll_ms), metrics.clone()));
-    let webhook_poll = Duration::from_millis(config.webhook_poll_ms);
-    actix_web::rt::spawn(deliver_webhooks(app_for_webhooks, webhook_poll, metrics.clone()));
-    if let Some(app) = app_for_mail {
-        actix_web::rt::spawn(deliver_mail(app, webhook_poll, metrics.clone()));
-    }
+    spawn_outbox(app_for_webhooks, app_for_mail, Duration::from_millis(config.webhook_poll_ms), metrics.clone())?;
     for address in server.addrs() {
         tracing::info!(backend = ?store.backend(), "listening on http://{address}");
     }
