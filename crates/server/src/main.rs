@@ -371,22 +371,21 @@ async fn deliver_webhooks(app: Arc<App>, poll: Duration, metrics: Arc<Metrics>) 
 const OUTBOX_NICENESS: i32 = 10;
 
 /// Starts the outbox's workers (webhooks, and mail when `mail` is set) on a thread of their
-/// own, with a runtime of its own, at a lower CPU priority than the requests (Linux: nice
-/// [`OUTBOX_NICENESS`], inherited by the threads it starts for its database work). A
-/// delivery costs about as much CPU as the create that caused it, and two endpoints double
-/// that: on the requests' threads every delivery competed with the requests as an equal,
-/// and a saturated server answered its creates later by what it sent. At a lower priority
-/// the deliveries take the CPU the requests leave, which is all of it short of saturation
-/// (the 200 creates/s of `make bench`'s fan-out), and less under it, where they wait for the
-/// load to pass: they are asynchronous by contract, and the requests are not.
+/// own (`outbox`, its database work on `outbox-db` threads), with a runtime of its own, at
+/// a lower CPU priority than the requests (Linux: nice [`OUTBOX_NICENESS`], which the
+/// threads it starts inherit). Deliveries are asynchronous by contract and requests are
+/// not: when the CPU is short, the deliveries wait. Short of saturation they get all the
+/// CPU they need (the 200 creates/s of `make bench`'s fan-out kept its commit-to-delivery
+/// p99). Under saturation on SQLite the creates are bound by the one writer, which a
+/// thread's priority does not reach (docs/decisions.md, "Webhooks").
 fn spawn_outbox(
     webhooks: Arc<App>,
     mail: Option<Arc<App>>,
     poll: Duration,
     metrics: Arc<Metrics>,
 ) -> std::io::Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    std::thread::Builder::new().name("supportdesk-outbox".to_owned()).spawn(move || {
+    let runtime = tokio::runtime::Builder::new_current_thread().thread_name("outbox-db").enable_all().build()?;
+    std::thread::Builder::new().name("outbox".to_owned()).spawn(move || {
         lower_this_threads_priority();
         runtime.block_on(async move {
             let sending = deliver_webhooks(webhooks, poll, metrics.clone());

@@ -115,6 +115,32 @@ pub(crate) fn to_feed_events(
         .collect())
 }
 
+/// The feed events of the outbox's claimed deliveries, each `(tenant, event id)`, by id:
+/// one query per tenant, and one for their messages. Read after the claim commits, on a
+/// reader: inside the claim, on SQLite, the snapshots' decoding and the messages took the one
+/// writer the requests wait for, for every delivery.
+pub(crate) fn feed_events_by_id(
+    conn: &mut DbConnection,
+    events_of: impl IntoIterator<Item = (TenantKey, uuid::Uuid)>,
+) -> Result<HashMap<uuid::Uuid, FeedEvent>, Failure> {
+    let mut by_tenant: HashMap<TenantKey, Vec<String>> = HashMap::new();
+    for (tenant, id) in events_of {
+        by_tenant.entry(tenant).or_default().push(id_text(id));
+    }
+    let mut found = HashMap::new();
+    for (tenant, ids) in by_tenant {
+        let rows: Vec<(EventRow, SnapshotRow)> = events::table
+            .filter(events::tenant.eq(tenant.to_string()))
+            .filter(events::id.eq_any(ids))
+            .select((EventRow::as_select(), SnapshotRow::as_select()))
+            .load(conn)?;
+        for event in to_feed_events(conn, &tenant, rows)? {
+            found.insert(event.id().as_uuid(), event);
+        }
+    }
+    Ok(found)
+}
+
 /// The message a feed item shows, for `message_added` and `note_added`.
 fn message_of(item: &FeedItem) -> Option<MessageId> {
     match item {

@@ -1,24 +1,21 @@
 //! [`MailStore`]: notification settings and templates, and the mail outbox, fed from the
 //! event feed and leased out like webhook deliveries (`webhooks.rs` explains the locking).
 
-use std::collections::HashMap;
-
 use async_trait::async_trait;
 use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Timestamp};
 use supportdesk_app::{
-    ClaimedMail, DeliveryStatus, FeedEvent, MailDelivery, MailSettings, MailStore, MailTemplate, NotificationKind,
-    StoreResult,
+    ClaimedMail, DeliveryStatus, MailDelivery, MailSettings, MailStore, MailTemplate, NotificationKind, StoreResult,
 };
 use supportdesk_domain::{Email, TenantKey};
 use time::{OffsetDateTime, PrimitiveDateTime};
 use uuid::Uuid;
 
-use crate::db::{bookkeeping_transaction, on_backend, write_transaction, DbConnection};
+use crate::db::{bookkeeping_transaction, on_backend, one_snapshot, write_transaction, DbConnection};
 use crate::error::Failure;
-use crate::feed::{to_feed_events, SETTLED};
-use crate::rows::{from_db_time, id_text, to_db_time, uuid, EventRow, SnapshotRow};
+use crate::feed::{feed_events_by_id, SETTLED};
+use crate::rows::{from_db_time, id_text, to_db_time, uuid};
 use crate::schema::{events, mail_deliveries, mail_positions, notification_settings, notification_templates, tenants};
 use crate::store::DieselStore;
 use crate::webhooks::feed_end;
@@ -279,40 +276,36 @@ impl MailStore for DieselStore {
         if !any {
             return Ok(Vec::new());
         }
-        self.write(move |conn| {
-            bookkeeping_transaction(conn, |conn| {
-                let rows: Vec<MailRow> = match conn {
-                    DbConnection::Pg(c) => diesel::sql_query(CLAIM_PG)
-                        .bind::<Timestamp, _>(lease_until)
-                        .bind::<Timestamp, _>(now)
-                        .bind::<BigInt, _>(limit)
-                        .load(c)?,
-                    DbConnection::Sqlite(c) => diesel::sql_query(CLAIM_SQLITE)
-                        .bind::<Timestamp, _>(lease_until)
-                        .bind::<Timestamp, _>(now)
-                        .bind::<BigInt, _>(limit)
-                        .load(c)?,
-                };
-                let deliveries = rows.into_iter().map(MailDelivery::try_from).collect::<Result<Vec<_>, _>>()?;
-                let mut by_tenant: HashMap<TenantKey, Vec<String>> = HashMap::new();
-                for d in &deliveries {
-                    by_tenant.entry(d.tenant.clone()).or_default().push(id_text(d.event_id));
-                }
-                let mut found: HashMap<Uuid, FeedEvent> = HashMap::new();
-                for (tenant, ids) in by_tenant {
-                    let rows: Vec<(EventRow, SnapshotRow)> = events::table
-                        .filter(events::tenant.eq(tenant.to_string()))
-                        .filter(events::id.eq_any(ids))
-                        .select((EventRow::as_select(), SnapshotRow::as_select()))
-                        .load(conn)?;
-                    for event in to_feed_events(conn, &tenant, rows)? {
-                        found.insert(event.id().as_uuid(), event);
-                    }
-                }
+        let deliveries = self
+            .write(move |conn| {
+                bookkeeping_transaction(conn, |conn| {
+                    let rows: Vec<MailRow> = match conn {
+                        DbConnection::Pg(c) => diesel::sql_query(CLAIM_PG)
+                            .bind::<Timestamp, _>(lease_until)
+                            .bind::<Timestamp, _>(now)
+                            .bind::<BigInt, _>(limit)
+                            .load(c)?,
+                        DbConnection::Sqlite(c) => diesel::sql_query(CLAIM_SQLITE)
+                            .bind::<Timestamp, _>(lease_until)
+                            .bind::<Timestamp, _>(now)
+                            .bind::<BigInt, _>(limit)
+                            .load(c)?,
+                    };
+                    rows.into_iter().map(MailDelivery::try_from).collect::<Result<Vec<_>, Failure>>()
+                })
+            })
+            .await?;
+        if deliveries.is_empty() {
+            return Ok(Vec::new());
+        }
+        // The events after the claim committed, on a reader (see `feed_events_by_id`).
+        self.read(move |conn| {
+            one_snapshot(conn, |conn| {
+                let events = feed_events_by_id(conn, deliveries.iter().map(|d| (d.tenant.clone(), d.event_id)))?;
                 Ok(deliveries
                     .into_iter()
                     .filter_map(|delivery| {
-                        let event = found.get(&delivery.event_id).cloned()?;
+                        let event = events.get(&delivery.event_id).cloned()?;
                         Some(ClaimedMail { delivery, event })
                     })
                     .collect())

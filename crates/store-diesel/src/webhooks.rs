@@ -15,17 +15,17 @@ use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Timestamp};
 use supportdesk_app::{
-    event_kinds, ClaimedDelivery, Delivery, DeliveryStatus, EventSelection, FeedEvent, StoreError, StoreResult,
-    TenantEvent, WebhookEndpoint, WebhookSecret, WebhookStore, WebhookUrl,
+    event_kinds, ClaimedDelivery, Delivery, DeliveryStatus, EventSelection, StoreError, StoreResult, TenantEvent,
+    WebhookEndpoint, WebhookSecret, WebhookStore, WebhookUrl,
 };
 use supportdesk_domain::TenantKey;
 use time::{OffsetDateTime, PrimitiveDateTime};
 use uuid::Uuid;
 
-use crate::db::{bookkeeping_transaction, on_backend, write_transaction, DbConnection};
+use crate::db::{bookkeeping_transaction, on_backend, one_snapshot, write_transaction, DbConnection};
 use crate::error::Failure;
-use crate::feed::{to_feed_events, SETTLED};
-use crate::rows::{from_db_time, id_text, to_db_time, uuid, EventRow, NewEventRow, SnapshotRow};
+use crate::feed::{feed_events_by_id, SETTLED};
+use crate::rows::{from_db_time, id_text, to_db_time, uuid, NewEventRow};
 use crate::schema::{events, webhook_deliveries, webhook_endpoints};
 use crate::store::DieselStore;
 
@@ -316,7 +316,7 @@ fn claim(
     now: PrimitiveDateTime,
     lease_until: PrimitiveDateTime,
     limit: i64,
-) -> Result<Vec<ClaimedDelivery>, Failure> {
+) -> Result<Vec<Delivery>, Failure> {
     let rows: Vec<DeliveryRow> = match conn {
         DbConnection::Pg(c) => diesel::sql_query(CLAIM_PG)
             .bind::<Timestamp, _>(lease_until)
@@ -329,31 +329,28 @@ fn claim(
             .bind::<BigInt, _>(limit)
             .load(c)?,
     };
-    let deliveries = rows.into_iter().map(Delivery::try_from).collect::<Result<Vec<_>, _>>()?;
+    rows.into_iter().map(Delivery::try_from).collect()
+}
+
+/// The claimed `deliveries` with their endpoints and events, read after the claim
+/// committed (events never change; an endpoint deleted since drops its deliveries; see
+/// [`feed_events_by_id`]).
+fn with_endpoints_and_events(
+    conn: &mut DbConnection,
+    deliveries: Vec<Delivery>,
+) -> Result<Vec<ClaimedDelivery>, Failure> {
     let mut endpoints: HashMap<(TenantKey, Uuid), Option<WebhookEndpoint>> = HashMap::new();
-    let mut by_tenant: HashMap<TenantKey, Vec<String>> = HashMap::new();
     for d in &deliveries {
-        by_tenant.entry(d.tenant.clone()).or_default().push(id_text(d.event_id));
         if let std::collections::hash_map::Entry::Vacant(slot) = endpoints.entry((d.tenant.clone(), d.endpoint_id)) {
             slot.insert(endpoint(conn, d.tenant.as_str(), &id_text(d.endpoint_id))?);
         }
     }
-    let mut events_by_id: HashMap<Uuid, FeedEvent> = HashMap::new();
-    for (tenant, ids) in by_tenant {
-        let rows: Vec<(EventRow, SnapshotRow)> = events::table
-            .filter(events::tenant.eq(tenant.to_string()))
-            .filter(events::id.eq_any(ids))
-            .select((EventRow::as_select(), SnapshotRow::as_select()))
-            .load(conn)?;
-        for event in to_feed_events(conn, &tenant, rows)? {
-            events_by_id.insert(event.id().as_uuid(), event);
-        }
-    }
+    let events = feed_events_by_id(conn, deliveries.iter().map(|d| (d.tenant.clone(), d.event_id)))?;
     Ok(deliveries
         .into_iter()
         .filter_map(|delivery| {
             let endpoint = endpoints.get(&(delivery.tenant.clone(), delivery.endpoint_id)).cloned().flatten()?;
-            let event = events_by_id.get(&delivery.event_id).cloned()?;
+            let event = events.get(&delivery.event_id).cloned()?;
             Some(ClaimedDelivery { delivery, endpoint, event })
         })
         .collect())
@@ -560,7 +557,12 @@ impl WebhookStore for DieselStore {
         if !any {
             return Ok(Vec::new());
         }
-        self.write(move |conn| bookkeeping_transaction(conn, |conn| claim(conn, now, lease_until, limit))).await
+        let deliveries =
+            self.write(move |conn| bookkeeping_transaction(conn, |conn| claim(conn, now, lease_until, limit))).await?;
+        if deliveries.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.read(move |conn| one_snapshot(conn, |conn| with_endpoints_and_events(conn, deliveries))).await
     }
 
     async fn pending_deliveries(&self) -> StoreResult<u64> {
