@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Timestamp};
+use diesel::sql_types::Bool;
 use supportdesk_app::{
     ClaimedMail, DeliveryStatus, MailDelivery, MailSettings, MailStore, MailTemplate, NotificationKind, StoreResult,
 };
@@ -18,7 +18,7 @@ use crate::feed::{feed_events_by_id, SETTLED};
 use crate::rows::{from_db_time, id_text, to_db_time, uuid};
 use crate::schema::{events, mail_deliveries, mail_positions, notification_settings, notification_templates, tenants};
 use crate::store::DieselStore;
-use crate::webhooks::feed_end;
+use crate::webhooks::{feed_end, lease_due};
 
 fn kind(raw: &str) -> Result<NotificationKind, Failure> {
     NotificationKind::parse(raw).map_err(|e| Failure::Corrupt(format!("notification kind: {}", e.message)))
@@ -279,18 +279,7 @@ impl MailStore for DieselStore {
         let deliveries = self
             .write(move |conn| {
                 bookkeeping_transaction(conn, |conn| {
-                    let rows: Vec<MailRow> = match conn {
-                        DbConnection::Pg(c) => diesel::sql_query(CLAIM_PG)
-                            .bind::<Timestamp, _>(lease_until)
-                            .bind::<Timestamp, _>(now)
-                            .bind::<BigInt, _>(limit)
-                            .load(c)?,
-                        DbConnection::Sqlite(c) => diesel::sql_query(CLAIM_SQLITE)
-                            .bind::<Timestamp, _>(lease_until)
-                            .bind::<Timestamp, _>(now)
-                            .bind::<BigInt, _>(limit)
-                            .load(c)?,
-                    };
+                    let rows: Vec<MailRow> = lease_due(conn, (CLAIM_PG, CLAIM_SQLITE), now, lease_until, limit)?;
                     rows.into_iter().map(MailDelivery::try_from).collect::<Result<Vec<_>, Failure>>()
                 })
             })

@@ -317,19 +317,34 @@ fn claim(
     lease_until: PrimitiveDateTime,
     limit: i64,
 ) -> Result<Vec<Delivery>, Failure> {
-    let rows: Vec<DeliveryRow> = match conn {
-        DbConnection::Pg(c) => diesel::sql_query(CLAIM_PG)
-            .bind::<Timestamp, _>(lease_until)
-            .bind::<Timestamp, _>(now)
-            .bind::<BigInt, _>(limit)
-            .load(c)?,
-        DbConnection::Sqlite(c) => diesel::sql_query(CLAIM_SQLITE)
-            .bind::<Timestamp, _>(lease_until)
-            .bind::<Timestamp, _>(now)
-            .bind::<BigInt, _>(limit)
-            .load(c)?,
-    };
+    let rows: Vec<DeliveryRow> = lease_due(conn, (CLAIM_PG, CLAIM_SQLITE), now, lease_until, limit)?;
     rows.into_iter().map(Delivery::try_from).collect()
+}
+
+/// Runs an outbox's claim statement, `sql` for PostgreSQL and for SQLite, each binding the
+/// lease's end, the time and the limit: it leases up to `limit` due rows and returns them.
+pub(crate) fn lease_due<R>(
+    conn: &mut DbConnection,
+    (pg, sqlite): (&str, &str),
+    now: PrimitiveDateTime,
+    lease_until: PrimitiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<R>>
+where
+    R: QueryableByName<diesel::pg::Pg> + QueryableByName<diesel::sqlite::Sqlite> + 'static,
+{
+    match conn {
+        DbConnection::Pg(c) => diesel::sql_query(pg)
+            .bind::<Timestamp, _>(lease_until)
+            .bind::<Timestamp, _>(now)
+            .bind::<BigInt, _>(limit)
+            .load(c),
+        DbConnection::Sqlite(c) => diesel::sql_query(sqlite)
+            .bind::<Timestamp, _>(lease_until)
+            .bind::<Timestamp, _>(now)
+            .bind::<BigInt, _>(limit)
+            .load(c),
+    }
 }
 
 /// The claimed `deliveries` with their endpoints and events, read after the claim
