@@ -384,29 +384,49 @@ fn spawn_outbox(
     poll: Duration,
     metrics: Arc<Metrics>,
 ) -> std::io::Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread().thread_name("outbox-db").enable_all().build()?;
+    // The runtime is built on its thread (a runtime dropped inside the server's async
+    // start-up would panic); start-up waits to hear that it was.
+    let (ready, started) = std::sync::mpsc::channel();
     std::thread::Builder::new().name("outbox".to_owned()).spawn(move || {
         lower_this_threads_priority();
+        let runtime = match tokio::runtime::Builder::new_current_thread().thread_name("outbox-db").enable_all().build()
+        {
+            Ok(runtime) => runtime,
+            Err(error) => {
+                let _ = ready.send(Err(error));
+                return;
+            }
+        };
+        let _ = ready.send(Ok(()));
         runtime.block_on(async move {
-            let sending = deliver_webhooks(webhooks, poll, metrics.clone());
-            match mail {
-                Some(app) => {
-                    tokio::join!(sending, deliver_mail(app, poll, metrics));
+            // Each worker a task of its own: one that panics is logged and the other goes on.
+            let mut workers = tokio::task::JoinSet::new();
+            workers.spawn(deliver_webhooks(webhooks, poll, metrics.clone()));
+            if let Some(app) = mail {
+                workers.spawn(deliver_mail(app, poll, metrics));
+            }
+            while let Some(ended) = workers.join_next().await {
+                if let Err(error) = ended {
+                    tracing::error!(error = %error, "an outbox worker stopped; its deliveries wait for a restart");
                 }
-                None => sending.await,
             }
         });
     })?;
-    Ok(())
+    started.recv().map_err(|_| std::io::Error::other("the outbox thread ended before its runtime started"))?
 }
 
-/// Lowers the calling thread's CPU priority by [`OUTBOX_NICENESS`] (Linux, where a nice
-/// value is a thread's and the threads it starts inherit it); elsewhere the thread keeps
-/// the process's.
+/// Lowers the calling thread's CPU priority by [`OUTBOX_NICENESS`] from the process's
+/// (Linux, where a nice value is a thread's and the threads it starts inherit it; at most
+/// 19); elsewhere the thread keeps the process's.
 fn lower_this_threads_priority() {
     #[cfg(target_os = "linux")]
-    if let Err(error) = rustix::process::setpriority_process(Some(rustix::thread::gettid()), OUTBOX_NICENESS) {
-        tracing::warn!(error = %error, "could not lower the outbox's CPU priority; it competes with requests as an equal");
+    {
+        let thread = Some(rustix::thread::gettid());
+        let lowered = rustix::process::getpriority_process(thread)
+            .and_then(|nice| rustix::process::setpriority_process(thread, (nice + OUTBOX_NICENESS).min(19)));
+        if let Err(error) = lowered {
+            tracing::warn!(error = %error, "could not lower the outbox's CPU priority; it competes with requests as an equal");
+        }
     }
 }
 

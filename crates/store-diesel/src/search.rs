@@ -129,9 +129,9 @@ fn customer_of(conn: &mut DbConnection, tenant: &str, id: &str) -> Result<(Strin
     Ok(found.unwrap_or_default())
 }
 
-/// Writes the search row of a ticket that has none (a new ticket; every ticket in a
-/// rebuild, which first empties the table) from its document: one `INSERT`, no `DELETE`
-/// first, which on PostgreSQL was one more round trip in every create.
+/// Writes the search row of a ticket that has none from its document: one `INSERT` (a
+/// `DELETE` first was one more round trip in every create on PostgreSQL). A rebuild
+/// deletes the row itself first: a ticket created while it runs may have one already.
 fn write_document(conn: &mut DbConnection, ticket: &Ticket, document: SearchDocument) -> Result<(), Failure> {
     // The words as stored: a field cut in the middle of a word holds the fragment, which a
     // prefix must expand to as FTS5 indexes it.
@@ -249,6 +249,12 @@ pub(crate) fn reindex(conn: &mut DbConnection) -> Result<u64, Failure> {
                 .load(conn)?;
             let thread = thread.into_iter().map(Message::try_from).collect::<Result<Vec<_>, _>>()?;
             let (name, email) = customer_of(conn, &tenant, &id_text(ticket.customer_id.as_uuid()))?;
+            // On PostgreSQL creates go on during a rebuild, and one since the table was
+            // emptied wrote its own row.
+            diesel::delete(
+                ticket_search::table.filter(ticket_search::tenant.eq(&tenant)).filter(ticket_search::ticket_id.eq(&id)),
+            )
+            .execute(conn)?;
             write_document(conn, &ticket, SearchDocument::new(&ticket, &thread, &name, email.as_deref()))?;
             indexed += 1;
         }

@@ -348,8 +348,8 @@ where
 }
 
 /// The claimed `deliveries` with their endpoints and events, read after the claim
-/// committed (events never change; an endpoint deleted since drops its deliveries; see
-/// [`feed_events_by_id`]).
+/// committed (events never change; an endpoint deleted or disabled since drops its
+/// deliveries, which keep their lease until it runs out; see [`feed_events_by_id`]).
 fn with_endpoints_and_events(
     conn: &mut DbConnection,
     deliveries: Vec<Delivery>,
@@ -357,7 +357,8 @@ fn with_endpoints_and_events(
     let mut endpoints: HashMap<(TenantKey, Uuid), Option<WebhookEndpoint>> = HashMap::new();
     for d in &deliveries {
         if let std::collections::hash_map::Entry::Vacant(slot) = endpoints.entry((d.tenant.clone(), d.endpoint_id)) {
-            slot.insert(endpoint(conn, d.tenant.as_str(), &id_text(d.endpoint_id))?);
+            // Disabled since the claim: not sent; the claim passes it by until it is active.
+            slot.insert(endpoint(conn, d.tenant.as_str(), &id_text(d.endpoint_id))?.filter(|e| e.active));
         }
     }
     let events = feed_events_by_id(conn, deliveries.iter().map(|d| (d.tenant.clone(), d.event_id)))?;
