@@ -403,10 +403,19 @@ pub struct IssuedWebhook {
     pub endpoint: WebhookEndpoint,
 }
 
-/// A delivery claimed for one attempt, from [`App::claim_webhook_attempts`].
+/// A delivery leased for one attempt, from [`App::claim_webhook_attempts`] or
+/// [`App::fan_out_webhook_attempts`].
 #[derive(Debug)]
 pub struct WebhookAttempt {
     claim: ClaimedDelivery,
+    lease_until: OffsetDateTime,
+}
+
+impl WebhookAttempt {
+    /// When its lease runs out: after that another process may send it too.
+    pub fn lease_until(&self) -> OffsetDateTime {
+        self.lease_until
+    }
 }
 
 /// A claimed delivery after its attempt, to record with [`App::record_webhook_attempts`].
@@ -724,8 +733,32 @@ impl App {
     pub async fn claim_webhook_attempts(&self, limit: usize) -> Result<Vec<WebhookAttempt>, AppError> {
         let parts = self.webhook_parts()?;
         let now = self.clock.now();
-        let claimed = self.webhooks.claim_deliveries(now, now + parts.settings.lease, limit).await?;
-        Ok(claimed.into_iter().map(|claim| WebhookAttempt { claim }).collect())
+        let lease_until = now + parts.settings.lease;
+        let claimed = self.webhooks.claim_deliveries(now, lease_until, limit).await?;
+        Ok(claimed.into_iter().map(|claim| WebhookAttempt { claim, lease_until }).collect())
+    }
+
+    /// Creates the deliveries of newly settled events, as [`App::fan_out_webhooks`] does, and
+    /// returns them leased to this process, ready to send: a worker that sends what it
+    /// fans out claims only retries and deliveries whose lease ran out. Send each before
+    /// its [`lease_until`](WebhookAttempt::lease_until) (one left waiting past it is sent by
+    /// whoever claims it then).
+    ///
+    /// # Errors
+    ///
+    /// `Internal` when webhooks are not configured or the store fails.
+    pub async fn fan_out_webhook_attempts(&self, limit: usize) -> Result<Vec<WebhookAttempt>, AppError> {
+        let parts = self.webhook_parts()?;
+        let now = self.clock.now();
+        let lease_until = now + parts.settings.lease;
+        let created = self.webhooks.fan_out_leased(now, lease_until, limit).await?;
+        Ok(created.into_iter().map(|claim| WebhookAttempt { claim, lease_until }).collect())
+    }
+
+    /// Whether `attempt` can still be sent under its lease: at least half of the lease is
+    /// left, more than a send may take (an attempt past that waits to be claimed again).
+    pub fn webhook_attempt_is_leased(&self, attempt: &WebhookAttempt) -> bool {
+        self.webhook_parts().is_ok_and(|parts| attempt.lease_until - self.clock.now() >= parts.settings.lease / 2)
     }
 
     /// Sends one claimed delivery, signed at the moment of sending; the outcome is

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Timestamp};
+use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text, Timestamp};
 use supportdesk_app::{
     event_kinds, ClaimedDelivery, Delivery, DeliveryStatus, EventSelection, StoreError, StoreResult, TenantEvent,
     WebhookEndpoint, WebhookSecret, WebhookStore, WebhookUrl,
@@ -166,30 +166,17 @@ pub(crate) fn feed_end(conn: &mut DbConnection, tenant: &str) -> Result<(i64, i6
 /// Saves the attempts' outcomes and moves each endpoint's failing mark as if the attempts
 /// were recorded one after the other (a failure marks the endpoint failing since `at`
 /// unless it already was, a success clears the mark); returns, for each attempt, its
-/// endpoint's mark after it. One statement per attempt, one read of the endpoints' marks,
-/// and one write per endpoint whose mark moved: on PostgreSQL each statement is a round
-/// trip, and the worker records every delivery it sends.
+/// endpoint's mark after it. One statement for up to [`OUTCOMES_PER_STATEMENT`] attempts,
+/// one read of the endpoints' marks, and one write per endpoint whose mark moved: on
+/// PostgreSQL each statement is a round trip, and the worker records every delivery it
+/// sends.
 fn record(
     conn: &mut DbConnection,
     attempts: &[(Delivery, bool)],
     at: PrimitiveDateTime,
 ) -> Result<Vec<Option<OffsetDateTime>>, Failure> {
-    for (d, _) in attempts {
-        diesel::update(
-            webhook_deliveries::table
-                .filter(webhook_deliveries::tenant.eq(d.tenant.as_str()))
-                .filter(webhook_deliveries::id.eq(id_text(d.id))),
-        )
-        .set((
-            webhook_deliveries::status.eq(d.status.as_str()),
-            webhook_deliveries::attempts.eq(d.attempts),
-            webhook_deliveries::response_status.eq(d.response_status),
-            webhook_deliveries::duration_ms.eq(d.duration_ms),
-            webhook_deliveries::error.eq(&d.error),
-            webhook_deliveries::next_attempt_at.eq(d.next_attempt_at.map(to_db_time)),
-            webhook_deliveries::lease_until.eq(None::<PrimitiveDateTime>),
-        ))
-        .execute(conn)?;
+    for batch in attempts.chunks(OUTCOMES_PER_STATEMENT) {
+        save_outcomes(conn, batch)?;
     }
     // Each endpoint's mark as stored (absent: the endpoint was deleted meanwhile), then as
     // each attempt leaves it.
@@ -228,6 +215,70 @@ fn record(
     Ok(after)
 }
 
+/// The most outcomes one statement saves (8 values each; SQLite binds at most 32,766).
+const OUTCOMES_PER_STATEMENT: usize = 64;
+
+/// Saves the outcomes of `batch` in one `UPDATE … FROM (VALUES …)`, each row by its key,
+/// its lease freed.
+fn save_outcomes(conn: &mut DbConnection, batch: &[(Delivery, bool)]) -> QueryResult<usize> {
+    // PostgreSQL types a VALUES column from its first row: the casts keep NULLs typed.
+    // SQLite names the columns column1 … column8.
+    let (rows, sql) = match conn {
+        DbConnection::Pg(_) => (
+            (0..batch.len())
+                .map(|i| {
+                    let p = i * 8;
+                    format!(
+                        "(${}, ${}, ${}, ${}::int4, ${}::int4, ${}::int8, ${}::text, ${}::timestamp)",
+                        p + 1,
+                        p + 2,
+                        p + 3,
+                        p + 4,
+                        p + 5,
+                        p + 6,
+                        p + 7,
+                        p + 8
+                    )
+                })
+                .collect::<Vec<_>>(),
+            "UPDATE webhook_deliveries d SET status = v.status, attempts = v.attempts, \
+             response_status = v.response_status, duration_ms = v.duration_ms, error = v.error, \
+             next_attempt_at = v.next_attempt_at, lease_until = NULL FROM (VALUES {rows}) \
+             AS v (tenant, id, status, attempts, response_status, duration_ms, error, next_attempt_at) \
+             WHERE d.tenant = v.tenant AND d.id = v.id",
+        ),
+        DbConnection::Sqlite(_) => (
+            vec!["(?, ?, ?, ?, ?, ?, ?, ?)".to_owned(); batch.len()],
+            "UPDATE webhook_deliveries SET status = v.column3, attempts = v.column4, \
+             response_status = v.column5, duration_ms = v.column6, error = v.column7, \
+             next_attempt_at = v.column8, lease_until = NULL FROM (VALUES {rows}) AS v \
+             WHERE webhook_deliveries.tenant = v.column1 AND webhook_deliveries.id = v.column2",
+        ),
+    };
+    let sql = sql.replace("{rows}", &rows.join(", "));
+    macro_rules! bind_outcomes {
+        ($c:expr, $backend:ty) => {{
+            let mut query = diesel::sql_query(&sql).into_boxed::<$backend>();
+            for (d, _) in batch {
+                query = query
+                    .bind::<Text, _>(d.tenant.as_str().to_owned())
+                    .bind::<Text, _>(id_text(d.id))
+                    .bind::<Text, _>(d.status.as_str())
+                    .bind::<Integer, _>(d.attempts)
+                    .bind::<Nullable<Integer>, _>(d.response_status)
+                    .bind::<Nullable<BigInt>, _>(d.duration_ms)
+                    .bind::<Nullable<Text>, _>(d.error.clone())
+                    .bind::<Nullable<Timestamp>, _>(d.next_attempt_at.map(to_db_time));
+            }
+            query.execute($c)
+        }};
+    }
+    match conn {
+        DbConnection::Pg(c) => bind_outcomes!(c, diesel::pg::Pg),
+        DbConnection::Sqlite(c) => bind_outcomes!(c, diesel::sqlite::Sqlite),
+    }
+}
+
 /// The endpoints of `attempts`, by tenant, each once.
 fn group_endpoints(attempts: &[(Delivery, bool)]) -> HashMap<String, Vec<String>> {
     let mut by_tenant: HashMap<String, Vec<String>> = HashMap::new();
@@ -241,13 +292,15 @@ fn group_endpoints(attempts: &[(Delivery, bool)]) -> HashMap<String, Vec<String>
     by_tenant
 }
 
-/// Creates the deliveries of one endpoint after its position; returns how many.
+/// Creates the deliveries of one endpoint after its position, leased until `lease` when
+/// given; returns them.
 fn fan_out_one(
     conn: &mut DbConnection,
     row: &EndpointRow,
     now: PrimitiveDateTime,
+    lease: Option<PrimitiveDateTime>,
     limit: i64,
-) -> Result<usize, Failure> {
+) -> Result<Vec<DeliveryRow>, Failure> {
     let is_pg = matches!(conn, DbConnection::Pg(_));
     let mut query = events::table
         .filter(events::tenant.eq(&row.tenant))
@@ -267,7 +320,7 @@ fn fan_out_one(
         .limit(limit)
         .select((events::id, events::txid, events::seq))
         .load(conn)?;
-    let Some((_, txid, seq)) = found.last().cloned() else { return Ok(0) };
+    let Some((_, txid, seq)) = found.last().cloned() else { return Ok(Vec::new()) };
     let rows: Vec<DeliveryRow> = found
         .into_iter()
         .map(|(event_id, _, _)| DeliveryRow {
@@ -281,15 +334,18 @@ fn fan_out_one(
             duration_ms: None,
             error: None,
             next_attempt_at: Some(now),
-            lease_until: None,
+            lease_until: lease,
             created_at: now,
         })
         .collect();
-    let created = on_backend!(conn, |c| diesel::insert_into(webhook_deliveries::table)
+    // Only the rows this call inserted are returned: one already there (another process's)
+    // is not handed out twice.
+    let inserted: Vec<String> = on_backend!(conn, |c| diesel::insert_into(webhook_deliveries::table)
         .values(&rows)
         .on_conflict((webhook_deliveries::tenant, webhook_deliveries::endpoint_id, webhook_deliveries::event_id))
         .do_nothing()
-        .execute(c))?;
+        .returning(webhook_deliveries::id)
+        .get_results(c))?;
     diesel::update(
         webhook_endpoints::table
             .filter(webhook_endpoints::tenant.eq(&row.tenant))
@@ -297,7 +353,42 @@ fn fan_out_one(
     )
     .set((webhook_endpoints::cursor_txid.eq(txid), webhook_endpoints::cursor_seq.eq(seq)))
     .execute(conn)?;
+    let mut created = rows;
+    if created.len() != inserted.len() {
+        created.retain(|row| inserted.contains(&row.id));
+    }
     Ok(created)
+}
+
+/// Fans out every active endpoint (see [`WebhookStore::fan_out`]) in one transaction, the
+/// new deliveries leased until `lease` when given; returns them.
+fn fan_out_all(
+    conn: &mut DbConnection,
+    now: PrimitiveDateTime,
+    lease: Option<PrimitiveDateTime>,
+    limit: i64,
+) -> Result<Vec<Delivery>, Failure> {
+    bookkeeping_transaction(conn, |conn| {
+        let endpoints: Vec<EndpointRow> = match conn {
+            DbConnection::Pg(c) => webhook_endpoints::table
+                .filter(webhook_endpoints::active.eq(true))
+                .select(EndpointRow::as_select())
+                .for_update()
+                .skip_locked()
+                .load(c)?,
+            DbConnection::Sqlite(c) => webhook_endpoints::table
+                .filter(webhook_endpoints::active.eq(true))
+                .select(EndpointRow::as_select())
+                .load(c)?,
+        };
+        let mut created = Vec::new();
+        for row in &endpoints {
+            for delivery in fan_out_one(conn, row, now, lease, limit)? {
+                created.push(Delivery::try_from(delivery)?);
+            }
+        }
+        Ok(created)
+    })
 }
 
 /// The claim: due, pending, lease free; leased in the same statement.
@@ -504,43 +595,21 @@ impl WebhookStore for DieselStore {
 
     #[tracing::instrument(level = "debug", skip_all)]
     async fn fan_out(&self, now: OffsetDateTime, limit: usize) -> StoreResult<usize> {
-        let now = to_db_time(now);
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        // The worker calls this several times a second: without an active endpoint it must
-        // not take the write lock (SQLite) or a connection from the writer pool.
-        let any = self
-            .quick_read(|conn| {
-                Ok(diesel::select(diesel::dsl::exists(
-                    webhook_endpoints::table.filter(webhook_endpoints::active.eq(true)),
-                ))
-                .get_result::<bool>(conn)?)
-            })
-            .await?;
-        if !any {
-            return Ok(0);
+        Ok(self.fan_out_deliveries(now, None, limit).await?.len())
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn fan_out_leased(
+        &self,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+        limit: usize,
+    ) -> StoreResult<Vec<ClaimedDelivery>> {
+        let created = self.fan_out_deliveries(now, Some(lease_until), limit).await?;
+        if created.is_empty() {
+            return Ok(Vec::new());
         }
-        self.write(move |conn| {
-            bookkeeping_transaction(conn, |conn| {
-                let endpoints: Vec<EndpointRow> = match conn {
-                    DbConnection::Pg(c) => webhook_endpoints::table
-                        .filter(webhook_endpoints::active.eq(true))
-                        .select(EndpointRow::as_select())
-                        .for_update()
-                        .skip_locked()
-                        .load(c)?,
-                    DbConnection::Sqlite(c) => webhook_endpoints::table
-                        .filter(webhook_endpoints::active.eq(true))
-                        .select(EndpointRow::as_select())
-                        .load(c)?,
-                };
-                let mut created = 0;
-                for row in &endpoints {
-                    created += fan_out_one(conn, row, now, limit)?;
-                }
-                Ok(created)
-            })
-        })
-        .await
+        self.read(move |conn| one_snapshot(conn, |conn| with_endpoints_and_events(conn, created))).await
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
@@ -665,5 +734,33 @@ impl WebhookStore for DieselStore {
             })
         })
         .await
+    }
+}
+
+impl DieselStore {
+    /// The fan-out of [`WebhookStore::fan_out`], its deliveries leased until `lease` when
+    /// given.
+    async fn fan_out_deliveries(
+        &self,
+        now: OffsetDateTime,
+        lease: Option<OffsetDateTime>,
+        limit: usize,
+    ) -> StoreResult<Vec<Delivery>> {
+        let (now, lease) = (to_db_time(now), lease.map(to_db_time));
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        // The worker calls this several times a second: without an active endpoint it must
+        // not take the write lock (SQLite) or a connection from the writer pool.
+        let any = self
+            .quick_read(|conn| {
+                Ok(diesel::select(diesel::dsl::exists(
+                    webhook_endpoints::table.filter(webhook_endpoints::active.eq(true)),
+                ))
+                .get_result::<bool>(conn)?)
+            })
+            .await?;
+        if !any {
+            return Ok(Vec::new());
+        }
+        self.write(move |conn| fan_out_all(conn, now, lease, limit)).await
     }
 }

@@ -597,6 +597,68 @@ impl SlaStore for MemoryStore {
     }
 }
 
+impl MemoryStore {
+    /// The fan-out of [`WebhookStore::fan_out`], its deliveries leased until `lease` when
+    /// given; returns them.
+    fn fan_out_deliveries(&self, now: OffsetDateTime, lease: Option<OffsetDateTime>, limit: usize) -> Vec<Delivery> {
+        let mut state = self.write();
+        let mut created = Vec::new();
+        let end = state.feed.len();
+        let mut moved = Vec::new();
+        for (index, (endpoint, position)) in state.webhooks.iter().enumerate() {
+            if !endpoint.active {
+                continue;
+            }
+            let mut last = *position;
+            let mut taken = 0;
+            for at in *position..end {
+                if taken == limit {
+                    break;
+                }
+                let (tenant, event) = &state.feed[at];
+                last = at + 1;
+                let kinds = endpoint.events.kinds();
+                if tenant != &endpoint.tenant || !(kinds.is_empty() || kinds.contains(&event.kind())) {
+                    continue;
+                }
+                taken += 1;
+                created.push(Delivery {
+                    id: Uuid::now_v7(),
+                    tenant: endpoint.tenant.clone(),
+                    endpoint_id: endpoint.id,
+                    event_id: event.id().as_uuid(),
+                    attempts: 0,
+                    status: DeliveryStatus::Pending,
+                    response_status: None,
+                    duration_ms: None,
+                    error: None,
+                    next_attempt_at: Some(now),
+                    created_at: now,
+                });
+            }
+            moved.push((index, last));
+        }
+        for (index, last) in moved {
+            state.webhooks[index].1 = last;
+        }
+        state.deliveries.extend(created.iter().map(|d| (d.clone(), lease)));
+        created
+    }
+}
+
+impl State {
+    /// `delivery` with its endpoint and event, ready to send (`None` when either is gone).
+    fn claimed(&self, delivery: Delivery) -> Option<ClaimedDelivery> {
+        let endpoint = self.webhooks.iter().find(|(w, _)| w.id == delivery.endpoint_id).map(|(w, _)| w.clone())?;
+        let event = self
+            .feed
+            .iter()
+            .position(|(_, e)| e.id().as_uuid() == delivery.event_id)
+            .and_then(|index| self.feed_event(index))?;
+        Some(ClaimedDelivery { delivery, endpoint, event })
+    }
+}
+
 #[async_trait]
 impl WebhookStore for MemoryStore {
     async fn insert_webhook(&self, endpoint: &WebhookEndpoint) -> StoreResult<()> {
@@ -659,49 +721,18 @@ impl WebhookStore for MemoryStore {
     }
 
     async fn fan_out(&self, now: OffsetDateTime, limit: usize) -> StoreResult<usize> {
-        let mut state = self.write();
-        let mut created = Vec::new();
-        let end = state.feed.len();
-        let mut moved = Vec::new();
-        for (index, (endpoint, position)) in state.webhooks.iter().enumerate() {
-            if !endpoint.active {
-                continue;
-            }
-            let mut last = *position;
-            let mut taken = 0;
-            for at in *position..end {
-                if taken == limit {
-                    break;
-                }
-                let (tenant, event) = &state.feed[at];
-                last = at + 1;
-                let kinds = endpoint.events.kinds();
-                if tenant != &endpoint.tenant || !(kinds.is_empty() || kinds.contains(&event.kind())) {
-                    continue;
-                }
-                taken += 1;
-                created.push(Delivery {
-                    id: Uuid::now_v7(),
-                    tenant: endpoint.tenant.clone(),
-                    endpoint_id: endpoint.id,
-                    event_id: event.id().as_uuid(),
-                    attempts: 0,
-                    status: DeliveryStatus::Pending,
-                    response_status: None,
-                    duration_ms: None,
-                    error: None,
-                    next_attempt_at: Some(now),
-                    created_at: now,
-                });
-            }
-            moved.push((index, last));
-        }
-        for (index, last) in moved {
-            state.webhooks[index].1 = last;
-        }
-        let count = created.len();
-        state.deliveries.extend(created.into_iter().map(|d| (d, None)));
-        Ok(count)
+        Ok(self.fan_out_deliveries(now, None, limit).len())
+    }
+
+    async fn fan_out_leased(
+        &self,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+        limit: usize,
+    ) -> StoreResult<Vec<ClaimedDelivery>> {
+        let created = self.fan_out_deliveries(now, Some(lease_until), limit);
+        let state = self.read();
+        Ok(created.into_iter().filter_map(|delivery| state.claimed(delivery)).collect())
     }
 
     async fn claim_deliveries(
@@ -728,16 +759,7 @@ impl WebhookStore for MemoryStore {
         let mut claimed = Vec::new();
         for i in due {
             state.deliveries[i].1 = Some(lease_until);
-            let delivery = state.deliveries[i].0.clone();
-            let endpoint = state.webhooks.iter().find(|(w, _)| w.id == delivery.endpoint_id).map(|(w, _)| w.clone());
-            let event = state
-                .feed
-                .iter()
-                .position(|(_, e)| e.id().as_uuid() == delivery.event_id)
-                .and_then(|index| state.feed_event(index));
-            if let (Some(endpoint), Some(event)) = (endpoint, event) {
-                claimed.push(ClaimedDelivery { delivery, endpoint, event });
-            }
+            claimed.extend(state.claimed(state.deliveries[i].0.clone()));
         }
         Ok(claimed)
     }

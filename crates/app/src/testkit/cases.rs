@@ -1746,6 +1746,76 @@ pub async fn a_leased_delivery_is_handed_out_once_until_its_lease_runs_out<S: St
     assert!(w.store.retry_delivery(&w.beta, hook.id, done.id, t0).await.unwrap().is_none(), "not another tenant's");
 }
 
+/// Deliveries fanned out with a lease go to their creator only, ready to send; nobody
+/// claims them before the lease runs out; recorded outcomes land on the right deliveries
+/// with every field, and an unrecorded one is claimed once its lease ran out.
+pub async fn fanned_out_deliveries_are_leased_to_their_creator<S: Store + 'static>(s: ContractStore<S>) {
+    let (w, _s) = world(s).await;
+    let hook = endpoint(&w.alpha, crate::EventSelection::Only(vec!["created"]));
+    w.store.insert_webhook(&hook).await.unwrap();
+    let mut opened = Vec::new();
+    for subject in ["Kettle", "Parcel", "Refund"] {
+        opened.push(w.open(&w.alex, subject).await.summary.ticket.id);
+    }
+    let t0 = now();
+    let lease = std::time::Duration::from_secs(30);
+    let mut leased = Vec::new();
+    for _ in 0..50 {
+        leased.extend(w.store.fan_out_leased(t0, t0 + lease, 100).await.unwrap());
+        if leased.len() >= 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(leased.len(), 3, "one delivery per created event");
+    leased.sort_by_key(|c| ticket_part(&c.event).ticket.number);
+    for (claim, ticket) in leased.iter().zip(&opened) {
+        assert_eq!(ticket_part(&claim.event).ticket.id, *ticket);
+        assert_eq!(claim.endpoint.id, hook.id);
+        assert_eq!(claim.delivery.status, crate::DeliveryStatus::Pending);
+    }
+    assert!(w.store.fan_out_leased(t0, t0 + lease, 100).await.unwrap().is_empty(), "nothing twice");
+    let during = t0 + std::time::Duration::from_secs(10);
+    assert!(w.store.claim_deliveries(during, during + lease, 10).await.unwrap().is_empty(), "leased to its creator");
+
+    let mut succeeded = leased[0].delivery.clone();
+    succeeded.attempts = 1;
+    succeeded.status = crate::DeliveryStatus::Succeeded;
+    succeeded.response_status = Some(204);
+    succeeded.duration_ms = Some(12);
+    succeeded.next_attempt_at = None;
+    let mut failed = leased[1].delivery.clone();
+    failed.attempts = 1;
+    failed.response_status = Some(500);
+    failed.duration_ms = Some(340);
+    failed.error = Some("HTTP 500: try later".to_owned());
+    failed.next_attempt_at = Some(t0 + lease * 4);
+    let marks = w.store.record_attempts(&[(succeeded.clone(), true), (failed.clone(), false)], t0).await.unwrap();
+    assert_eq!(marks, vec![None, Some(t0)], "the failure marks the endpoint failing since then");
+    let log = w.store.list_deliveries(&w.alpha, hook.id, None, 10).await.unwrap();
+    let stored = |id: Uuid| log.iter().find(|d| d.id == id).cloned().unwrap();
+    let (got_succeeded, got_failed) = (stored(succeeded.id), stored(failed.id));
+    assert_eq!(
+        (got_succeeded.status, got_succeeded.attempts, got_succeeded.response_status, got_succeeded.duration_ms),
+        (crate::DeliveryStatus::Succeeded, 1, Some(204), Some(12))
+    );
+    assert_eq!((got_succeeded.error, got_succeeded.next_attempt_at), (None, None));
+    assert_eq!(
+        (got_failed.status, got_failed.response_status, got_failed.duration_ms, got_failed.error.as_deref()),
+        (crate::DeliveryStatus::Pending, Some(500), Some(340), Some("HTTP 500: try later"))
+    );
+    assert_eq!(got_failed.next_attempt_at, Some(t0 + lease * 4));
+
+    let after = t0 + lease + std::time::Duration::from_secs(1);
+    let reclaimed = w.store.claim_deliveries(after, after + lease, 10).await.unwrap();
+    let ids: Vec<Uuid> = reclaimed.iter().map(|c| c.delivery.id).collect();
+    assert_eq!(
+        ids,
+        vec![leased[2].delivery.id],
+        "the unrecorded one, once its lease ran out; the failed one is not due"
+    );
+}
+
 /// A disabled endpoint's pending deliveries are not claimed; enabled again, they are.
 pub async fn a_disabled_endpoints_deliveries_wait_until_it_is_enabled<S: Store + 'static>(s: ContractStore<S>) {
     let (w, _s) = world(s).await;

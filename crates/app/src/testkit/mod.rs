@@ -111,6 +111,7 @@ macro_rules! store_contract_tests {
             the_feed_of_a_tenant_never_shows_another_tenants_events,
             a_new_endpoint_gets_one_delivery_per_later_event_of_its_tenant_and_types,
             a_leased_delivery_is_handed_out_once_until_its_lease_runs_out,
+            fanned_out_deliveries_are_leased_to_their_creator,
             an_attempt_is_recorded_and_failing_since_lasts_until_a_success,
             a_disabled_endpoints_deliveries_wait_until_it_is_enabled,
             disabling_an_endpoint_writes_one_webhook_disabled_event,

@@ -480,6 +480,14 @@ mod failing {
         async fn fan_out(&self, _: time::OffsetDateTime, _: usize) -> StoreResult<usize> {
             down()
         }
+        async fn fan_out_leased(
+            &self,
+            _: time::OffsetDateTime,
+            _: time::OffsetDateTime,
+            _: usize,
+        ) -> StoreResult<Vec<supportdesk_app::ClaimedDelivery>> {
+            down()
+        }
         async fn claim_deliveries(
             &self,
             _: time::OffsetDateTime,
