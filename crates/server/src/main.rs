@@ -310,42 +310,40 @@ const FAN_OUT_LIMIT: usize = 500;
 const WEBHOOK_QUEUE: usize = 4 * WEBHOOK_WINDOW;
 
 /// The webhook worker: turns newly settled events into deliveries and keeps up to
-/// [`WEBHOOK_WINDOW`] of the due ones in flight. The deliveries it creates come back leased
-/// to it, and it sends them from memory first: on SQLite that spares the one writer a claim
-/// per delivery. It claims from the store (retries, another process's expired leases, and
-/// what it fanned out unleased while its own queue was long) once its queue is empty.
-/// Outcomes are recorded in one write once half a window's worth has finished, once
-/// nothing is in flight, or at the next tick, so one endpoint at its timeout does not hold
-/// back the others, and the deliveries do not take the writer once or twice each (on
-/// PostgreSQL a write per answer, for one or two deliveries, capped the worker near 500
-/// deliveries a second on two cores). It looks for new work every `poll`, and as soon as
-/// half the window is free. Every server process runs one; the store's leases keep them
-/// from sending one delivery twice.
+/// [`WEBHOOK_WINDOW`] of the due ones in flight. Every server process runs one; the store's
+/// leases keep them from sending one delivery twice.
+///
+/// - **Fan-out.** The deliveries it creates come back leased to it, and it sends them from
+///   memory first: on SQLite that spares the one writer a claim per delivery. It fans out
+///   every `poll`, and every eighth of `poll` while fan-outs find events, so deliveries
+///   follow the writes in small batches, not a tick's worth in one long unit on the writer
+///   the requests wait for.
+/// - **Claims** (retries, another process's expired leases, and what it fanned out unleased
+///   while its own queue was long) once that queue is empty: at each tick, and between
+///   ticks once half the window is free (a claim takes the write lock; one per finished
+///   request would be a write per delivery).
+/// - **Outcomes** are recorded in one write once half a window's worth has finished, once
+///   nothing is in flight, or at the next tick, so one endpoint at its timeout does not hold
+///   back the others, and the deliveries do not take the writer once or twice each (on
+///   PostgreSQL a write per answer, for one or two deliveries, capped the worker near 500
+///   deliveries a second on two cores).
 async fn deliver_webhooks(app: Arc<App>, poll: Duration, metrics: Arc<Metrics>) {
     let mut tick = tokio::time::interval(poll);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut next_fan_out = tokio::time::Instant::now();
     let mut in_flight: tokio::task::JoinSet<Result<SentWebhook, AppError>> = tokio::task::JoinSet::new();
     let mut sent: Vec<SentWebhook> = Vec::new();
     let mut fanned_out: std::collections::VecDeque<WebhookAttempt> = std::collections::VecDeque::new();
     loop {
         let ticked = tokio::select! {
             _ = tick.tick() => {
-                // Leased to this process only while its queue is short: a long one would
-                // keep the deliveries from other processes until their leases ran out.
-                let fanned = if fanned_out.len() < WEBHOOK_QUEUE {
-                    app.fan_out_webhook_attempts(FAN_OUT_LIMIT).await.map(|new| fanned_out.extend(new))
-                } else {
-                    app.fan_out_webhooks(FAN_OUT_LIMIT).await.map(drop)
-                };
-                if let Err(error) = fanned {
-                    tracing::warn!(error = %error, "webhook fan-out failed; trying again");
-                }
                 match app.pending_webhook_deliveries().await {
                     Ok(pending) => metrics.webhook_backlog(pending),
                     Err(error) => tracing::warn!(error = %error, "counting pending webhook deliveries failed"),
                 }
                 true
             }
+            () = tokio::time::sleep_until(next_fan_out) => false,
             Some(first) = in_flight.join_next(), if !in_flight.is_empty() => {
                 let now = app.now();
                 let mut finished = Some(first);
@@ -368,6 +366,24 @@ async fn deliver_webhooks(app: Arc<App>, poll: Duration, metrics: Arc<Metrics>) 
                 tracing::warn!(error = %error, "recording webhook attempts, or disabling a failing endpoint, failed; unrecorded attempts are tried again after their lease");
             }
         }
+        if tokio::time::Instant::now() >= next_fan_out {
+            // Leased to this process only while its queue is short: a long one would keep
+            // the deliveries from other processes until their leases ran out.
+            let fanned = if fanned_out.len() < WEBHOOK_QUEUE {
+                app.fan_out_webhook_attempts(FAN_OUT_LIMIT).await.map(|new| {
+                    let found = !new.is_empty();
+                    fanned_out.extend(new);
+                    found
+                })
+            } else {
+                app.fan_out_webhooks(FAN_OUT_LIMIT).await.map(|created| created > 0)
+            };
+            let found = fanned.unwrap_or_else(|error| {
+                tracing::warn!(error = %error, "webhook fan-out failed; trying again");
+                false
+            });
+            next_fan_out = tokio::time::Instant::now() + if found { poll / 8 } else { poll };
+        }
         // What this process fanned out goes first: sending it takes no write. An attempt
         // left waiting past half its lease is dropped; it is claimed again after it.
         while in_flight.len() < WEBHOOK_WINDOW {
@@ -377,8 +393,6 @@ async fn deliver_webhooks(app: Arc<App>, poll: Duration, metrics: Arc<Metrics>) 
                 in_flight.spawn(async move { app.send_webhook(attempt).await });
             }
         }
-        // Between ticks, claim again only once half the window is free: claiming takes the
-        // write lock, and one claim per finished request would be a write per delivery.
         let room = WEBHOOK_WINDOW.saturating_sub(in_flight.len());
         if room == 0 || !fanned_out.is_empty() || (!ticked && room < WEBHOOK_WINDOW / 2) {
             continue;

@@ -25,6 +25,37 @@ use crate::rows::{id_text, EventRow, MessageRow, SnapshotRow};
 use crate::schema::{events, messages};
 use crate::store::DieselStore;
 
+/// Narrows `query` to the events after the position `(txid, seq)`, in a form that enters
+/// the index on `(tenant, txid, seq)` at the position. The plain `txid > t OR (txid = t AND
+/// seq > s)` bounds no index column: SQLite walked the tenant's events from its first one
+/// on every feed page and fan-out (30 ms at 300,000 events, `EXPLAIN QUERY PLAN`:
+/// `events_feed (tenant=?)`). SQLite's `txid` is always 0, so there it is `txid = t AND seq
+/// > s`; PostgreSQL's `txid` differs for each transaction, so `txid >= t` is a tight range
+/// and the rest a filter.
+pub(crate) fn after_position<Q>(query: Q, is_pg: bool, txid: i64, seq: i64) -> Q
+where
+    Q: diesel::query_dsl::methods::FilterDsl<pg_after, Output = Q>
+        + diesel::query_dsl::methods::FilterDsl<sqlite_after, Output = Q>,
+{
+    if is_pg {
+        query.filter(pg_after(txid, seq))
+    } else {
+        query.filter(sqlite_after(txid, seq))
+    }
+}
+
+/// [`after_position`] on PostgreSQL.
+#[diesel::dsl::auto_type]
+fn pg_after(txid: i64, seq: i64) -> _ {
+    events::txid.ge(txid).and(events::txid.gt(txid).or(events::seq.gt(seq)))
+}
+
+/// [`after_position`] on SQLite, where every `txid` is 0.
+#[diesel::dsl::auto_type]
+fn sqlite_after(txid: i64, seq: i64) -> _ {
+    events::txid.eq(txid).and(events::seq.gt(seq))
+}
+
 /// Events of transactions that may still be running are not shown yet (PostgreSQL only).
 pub(crate) const SETTLED: &str = "txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint";
 
@@ -47,8 +78,7 @@ impl EventStore for DieselStore {
                 let is_pg = matches!(conn, DbConnection::Pg(_));
                 let mut query = events::table.filter(events::tenant.eq(&tenant)).into_boxed();
                 if let Some(p) = after {
-                    query = query
-                        .filter(events::txid.gt(p.txid()).or(events::txid.eq(p.txid()).and(events::seq.gt(p.seq()))));
+                    query = after_position(query, is_pg, p.txid(), p.seq());
                 }
                 if !kinds.is_empty() {
                     query = query.filter(events::kind.eq_any(kinds));

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::db::{bookkeeping_transaction, on_backend, one_snapshot, write_transaction, DbConnection};
 use crate::error::Failure;
-use crate::feed::{feed_events_by_id, SETTLED};
+use crate::feed::{after_position, feed_events_by_id, SETTLED};
 use crate::rows::{from_db_time, id_text, to_db_time, uuid};
 use crate::schema::{events, mail_deliveries, mail_positions, notification_settings, notification_templates, tenants};
 use crate::store::DieselStore;
@@ -76,11 +76,11 @@ fn fan_out_tenant(
 ) -> Result<usize, Failure> {
     let is_pg = matches!(conn, DbConnection::Pg(_));
     let (txid, seq) = position;
-    let mut query = events::table
+    let query = events::table
         .filter(events::tenant.eq(tenant))
-        .filter(events::txid.gt(txid).or(events::txid.eq(txid).and(events::seq.gt(seq))))
         .filter(events::kind.eq_any(kinds.to_vec()))
         .into_boxed();
+    let mut query = after_position(query, is_pg, txid, seq);
     if is_pg {
         query = query.filter(sql::<Bool>(SETTLED));
     }

@@ -24,7 +24,7 @@ use uuid::Uuid;
 
 use crate::db::{bookkeeping_transaction, on_backend, one_snapshot, write_transaction, DbConnection};
 use crate::error::Failure;
-use crate::feed::{feed_events_by_id, SETTLED};
+use crate::feed::{after_position, feed_events_by_id, SETTLED};
 use crate::rows::{from_db_time, id_text, to_db_time, uuid, NewEventRow};
 use crate::schema::{events, webhook_deliveries, webhook_endpoints};
 use crate::store::DieselStore;
@@ -302,12 +302,8 @@ fn fan_out_one(
     limit: i64,
 ) -> Result<Vec<DeliveryRow>, Failure> {
     let is_pg = matches!(conn, DbConnection::Pg(_));
-    let mut query = events::table
-        .filter(events::tenant.eq(&row.tenant))
-        .filter(
-            events::txid.gt(row.cursor_txid).or(events::txid.eq(row.cursor_txid).and(events::seq.gt(row.cursor_seq))),
-        )
-        .into_boxed();
+    let query = events::table.filter(events::tenant.eq(&row.tenant)).into_boxed();
+    let mut query = after_position(query, is_pg, row.cursor_txid, row.cursor_seq);
     let kinds = selection(&row.events)?;
     if !kinds.kinds().is_empty() {
         query = query.filter(events::kind.eq_any(kinds.kinds().to_vec()));
@@ -622,13 +618,15 @@ impl WebhookStore for DieselStore {
         let (now, lease_until) = (to_db_time(now), to_db_time(lease_until));
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         // As in `fan_out`: look before taking the write lock. The partial index on pending
-        // deliveries makes this a probe.
+        // deliveries makes this a probe; deliveries in flight under a lease do not count
+        // (the worker sends what it fans out under a lease and claims between).
         let any = self
             .quick_read(move |conn| {
                 Ok(diesel::select(diesel::dsl::exists(
                     webhook_deliveries::table
                         .filter(webhook_deliveries::status.eq(DeliveryStatus::Pending.as_str()))
                         .filter(webhook_deliveries::next_attempt_at.le(now))
+                        .filter(webhook_deliveries::lease_until.is_null().or(webhook_deliveries::lease_until.le(now)))
                         .filter(diesel::dsl::exists(
                             webhook_endpoints::table
                                 .filter(webhook_endpoints::tenant.eq(webhook_deliveries::tenant))
