@@ -243,7 +243,8 @@ pub struct Config {
     pub webhook_disable_after_secs: u64,
 
     /// Milliseconds between two looks of the webhook worker for new events and due
-    /// deliveries (each server process runs one worker; they share the work).
+    /// deliveries, an eighth of it while it keeps finding new events (each server process
+    /// runs one worker; they share the work).
     #[arg(long, global = true, env = "SUPPORTDESK_WEBHOOK_POLL_MS", value_name = "SUPPORTDESK_WEBHOOK_POLL_MS",
           default_value_t = 200, value_parser = clap::value_parser!(u64).range(10..=60_000))]
     pub webhook_poll_ms: u64,

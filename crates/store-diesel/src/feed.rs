@@ -29,9 +29,9 @@ use crate::store::DieselStore;
 /// the index on `(tenant, txid, seq)` at the position. The plain `txid > t OR (txid = t AND
 /// seq > s)` bounds no index column: SQLite walked the tenant's events from its first one
 /// on every feed page and fan-out (30 ms at 300,000 events, `EXPLAIN QUERY PLAN`:
-/// `events_feed (tenant=?)`). SQLite's `txid` is always 0, so there it is `txid = t AND seq
-/// > s`; PostgreSQL's `txid` differs for each transaction, so `txid >= t` is a tight range
-/// and the rest a filter.
+/// `events_feed (tenant=?)`). SQLite's `txid` is always 0, so there it is
+/// `txid = t AND seq > s`; PostgreSQL's `txid` differs for each transaction, so `txid >= t`
+/// is a tight range and the rest a filter.
 pub(crate) fn after_position<Q>(query: Q, is_pg: bool, txid: i64, seq: i64) -> Q
 where
     Q: diesel::query_dsl::methods::FilterDsl<pg_after, Output = Q>

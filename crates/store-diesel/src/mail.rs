@@ -76,10 +76,8 @@ fn fan_out_tenant(
 ) -> Result<usize, Failure> {
     let is_pg = matches!(conn, DbConnection::Pg(_));
     let (txid, seq) = position;
-    let query = events::table
-        .filter(events::tenant.eq(tenant))
-        .filter(events::kind.eq_any(kinds.to_vec()))
-        .into_boxed();
+    let query =
+        events::table.filter(events::tenant.eq(tenant)).filter(events::kind.eq_any(kinds.to_vec())).into_boxed();
     let mut query = after_position(query, is_pg, txid, seq);
     if is_pg {
         query = query.filter(sql::<Bool>(SETTLED));
