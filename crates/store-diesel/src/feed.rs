@@ -14,6 +14,7 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use diesel::dsl::sql;
+use diesel::expression::SqlLiteral;
 use diesel::prelude::*;
 use diesel::sql_types::Bool;
 use supportdesk_app::{EventStore, FeedEvent, FeedItem, FeedPosition, StoreResult, TenantEvent, TicketFeedEvent};
@@ -30,24 +31,21 @@ use crate::store::DieselStore;
 /// seq > s)` bounds no index column: SQLite walked the tenant's events from its first one
 /// on every feed page and fan-out (30 ms at 300,000 events, `EXPLAIN QUERY PLAN`:
 /// `events_feed (tenant=?)`). SQLite's `txid` is always 0, so there it is
-/// `txid = t AND seq > s`; PostgreSQL's `txid` differs for each transaction, so `txid >= t`
-/// is a tight range and the rest a filter.
+/// `txid = t AND seq > s`. PostgreSQL compares the row `(txid, seq) > (t, s)` as an index
+/// condition; `txid >= t` alone was loose where one transaction wrote many events (an
+/// import: 18,000 rows filtered out for a page of 500).
 pub(crate) fn after_position<Q>(query: Q, is_pg: bool, txid: i64, seq: i64) -> Q
 where
-    Q: diesel::query_dsl::methods::FilterDsl<pg_after, Output = Q>
+    Q: diesel::query_dsl::methods::FilterDsl<SqlLiteral<Bool>, Output = Q>
         + diesel::query_dsl::methods::FilterDsl<sqlite_after, Output = Q>,
 {
     if is_pg {
-        query.filter(pg_after(txid, seq))
+        // Two integers written into the statement: nothing to escape. A literal keeps the
+        // statement out of the prepared-statement cache, as `SETTLED` beside it already does.
+        query.filter(sql::<Bool>(&format!("(txid, seq) > ({txid}, {seq})")))
     } else {
         query.filter(sqlite_after(txid, seq))
     }
-}
-
-/// [`after_position`] on PostgreSQL.
-#[diesel::dsl::auto_type]
-fn pg_after(txid: i64, seq: i64) -> _ {
-    events::txid.ge(txid).and(events::txid.gt(txid).or(events::seq.gt(seq)))
 }
 
 /// [`after_position`] on SQLite, where every `txid` is 0.
