@@ -353,20 +353,21 @@ pub trait WebhookStore: Send + Sync {
     /// event, also when several processes fan out at once.
     async fn fan_out(&self, now: OffsetDateTime, limit: usize) -> StoreResult<usize>;
 
-    /// As [`fan_out`](Self::fan_out), but each new delivery is leased to the caller until
-    /// `lease_until` and returned with its endpoint and event, as
-    /// [`claim_deliveries`](Self::claim_deliveries) returns it: the process that creates a
+    /// As [`fan_out`](Self::fan_out), but up to `at_most` of the new deliveries are leased
+    /// to the caller until `lease_until` and returned with their endpoints and events, as
+    /// [`claim_deliveries`](Self::claim_deliveries) returns them: the process that creates a
     /// delivery sends it without claiming it (on SQLite, one write fewer per delivery on the
-    /// one writer).
+    /// one writer). The others are created unleased, for any process to claim.
     ///
     /// # Errors
     ///
-    /// As [`fan_out`](Self::fan_out); and MUST return only the deliveries this call created.
+    /// As [`fan_out`](Self::fan_out); and MUST return only deliveries this call created.
     async fn fan_out_leased(
         &self,
         now: OffsetDateTime,
         lease_until: OffsetDateTime,
         limit: usize,
+        at_most: usize,
     ) -> StoreResult<Vec<ClaimedDelivery>>;
 
     /// Claims up to `limit` pending deliveries of active endpoints due at `now` whose lease

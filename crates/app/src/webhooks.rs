@@ -739,19 +739,24 @@ impl App {
     }
 
     /// Creates the deliveries of newly settled events, as [`App::fan_out_webhooks`] does, and
-    /// returns them leased to this process, ready to send: a worker that sends what it
-    /// fans out claims only retries and deliveries whose lease ran out. Send each before
-    /// its [`lease_until`](WebhookAttempt::lease_until) (one left waiting past it is sent by
+    /// returns up to `at_most` of them leased to this process, ready to send (the others
+    /// wait for a claim): a worker that sends what it fans out claims only retries and
+    /// deliveries whose lease ran out. Send each before its
+    /// [`lease_until`](WebhookAttempt::lease_until) (one left waiting past it is sent by
     /// whoever claims it then).
     ///
     /// # Errors
     ///
     /// `Internal` when webhooks are not configured or the store fails.
-    pub async fn fan_out_webhook_attempts(&self, limit: usize) -> Result<Vec<WebhookAttempt>, AppError> {
+    pub async fn fan_out_webhook_attempts(
+        &self,
+        limit: usize,
+        at_most: usize,
+    ) -> Result<Vec<WebhookAttempt>, AppError> {
         let parts = self.webhook_parts()?;
         let now = self.clock.now();
         let lease_until = now + parts.settings.lease;
-        let created = self.webhooks.fan_out_leased(now, lease_until, limit).await?;
+        let created = self.webhooks.fan_out_leased(now, lease_until, limit, at_most).await?;
         Ok(created.into_iter().map(|claim| WebhookAttempt { claim, lease_until }).collect())
     }
 

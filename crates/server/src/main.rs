@@ -305,23 +305,23 @@ const WEBHOOK_WINDOW: usize = 64;
 /// How many deliveries one fan-out creates per endpoint at most.
 const FAN_OUT_LIMIT: usize = 500;
 
-/// How many deliveries leased to this process may wait to be sent before its fan-outs stop
-/// leasing what they create.
+/// How many deliveries leased to this process may wait to be sent; its fan-outs lease no
+/// more than that.
 const WEBHOOK_QUEUE: usize = 4 * WEBHOOK_WINDOW;
 
 /// The webhook worker: turns newly settled events into deliveries and keeps up to
 /// [`WEBHOOK_WINDOW`] of the due ones in flight. Every server process runs one; the store's
 /// leases keep them from sending one delivery twice.
 ///
-/// - **Fan-out.** The deliveries it creates come back leased to it, and it sends them from
-///   memory first: on SQLite that spares the one writer a claim per delivery. It fans out
+/// - **Fan-out.** The deliveries it creates come back leased to it (as many as its queue of
+///   [`WEBHOOK_QUEUE`] has room for), and it sends them from memory, in up to three
+///   quarters of the window: on SQLite that spares the one writer a claim per delivery. It fans out
 ///   every `poll`, and every eighth of `poll` while fan-outs find events, so deliveries
 ///   follow the writes in small batches, not a tick's worth in one long unit on the writer
 ///   the requests wait for.
 /// - **Claims** (retries, another process's expired leases, and what it fanned out unleased
-///   while its own queue was long) once that queue is empty: at each tick, and between
-///   ticks once half the window is free (a claim takes the write lock; one per finished
-///   request would be a write per delivery).
+///   while its own queue was full) fill the rest of the window, at least its last quarter:
+///   at each tick, and between ticks once half the window is free.
 /// - **Outcomes** are recorded in one write once half a window's worth has finished, once
 ///   nothing is in flight, or at the next tick, so one endpoint at its timeout does not hold
 ///   back the others, and the deliveries do not take the writer once or twice each (on
@@ -367,10 +367,11 @@ async fn deliver_webhooks(app: Arc<App>, poll: Duration, metrics: Arc<Metrics>) 
             }
         }
         if tokio::time::Instant::now() >= next_fan_out {
-            // Leased to this process only while its queue is short: a long one would keep
-            // the deliveries from other processes until their leases ran out.
-            let fanned = if fanned_out.len() < WEBHOOK_QUEUE {
-                app.fan_out_webhook_attempts(FAN_OUT_LIMIT).await.map(|new| {
+            // Leased to this process only up to what its queue has room for: more would keep
+            // deliveries from other processes until their leases ran out.
+            let room_in_queue = WEBHOOK_QUEUE.saturating_sub(fanned_out.len());
+            let fanned = if room_in_queue > 0 {
+                app.fan_out_webhook_attempts(FAN_OUT_LIMIT, room_in_queue).await.map(|new| {
                     let found = !new.is_empty();
                     fanned_out.extend(new);
                     found
@@ -384,17 +385,22 @@ async fn deliver_webhooks(app: Arc<App>, poll: Duration, metrics: Arc<Metrics>) 
             });
             next_fan_out = tokio::time::Instant::now() + if found { poll / 8 } else { poll };
         }
-        // What this process fanned out goes first: sending it takes no write. An attempt
-        // left waiting past half its lease is dropped; it is claimed again after it.
-        while in_flight.len() < WEBHOOK_WINDOW {
+        // What this process fanned out goes first, into three quarters of the window:
+        // sending it takes no write. The last quarter is the claims' (retries, expired
+        // leases, what was fanned out unleased), so a stream of new events cannot starve
+        // them. An attempt left waiting past half its lease is dropped; it is claimed again
+        // after the lease.
+        while in_flight.len() < WEBHOOK_WINDOW - WEBHOOK_WINDOW / 4 {
             let Some(attempt) = fanned_out.pop_front() else { break };
             if app.webhook_attempt_is_leased(&attempt) {
                 let app = app.clone();
                 in_flight.spawn(async move { app.send_webhook(attempt).await });
             }
         }
+        // Between ticks, claim only once half the window is free (a claim looks before it
+        // takes the write lock, but one look per finished request would still be many).
         let room = WEBHOOK_WINDOW.saturating_sub(in_flight.len());
-        if room == 0 || !fanned_out.is_empty() || (!ticked && room < WEBHOOK_WINDOW / 2) {
+        if room == 0 || (!ticked && room < WEBHOOK_WINDOW / 2) {
             continue;
         }
         match app.claim_webhook_attempts(room).await {

@@ -292,15 +292,15 @@ fn group_endpoints(attempts: &[(Delivery, bool)]) -> HashMap<String, Vec<String>
     by_tenant
 }
 
-/// Creates the deliveries of one endpoint after its position, leased until `lease` when
-/// given; returns them.
+/// Creates the deliveries of one endpoint after its position, the first `lease.1` of them
+/// leased until `lease.0` when given; returns how many it created and the leased ones.
 fn fan_out_one(
     conn: &mut DbConnection,
     row: &EndpointRow,
     now: PrimitiveDateTime,
-    lease: Option<PrimitiveDateTime>,
+    lease: Option<(PrimitiveDateTime, usize)>,
     limit: i64,
-) -> Result<Vec<DeliveryRow>, Failure> {
+) -> Result<(usize, Vec<DeliveryRow>), Failure> {
     let is_pg = matches!(conn, DbConnection::Pg(_));
     let query = events::table.filter(events::tenant.eq(&row.tenant)).into_boxed();
     let mut query = after_position(query, is_pg, row.cursor_txid, row.cursor_seq);
@@ -316,10 +316,12 @@ fn fan_out_one(
         .limit(limit)
         .select((events::id, events::txid, events::seq))
         .load(conn)?;
-    let Some((_, txid, seq)) = found.last().cloned() else { return Ok(Vec::new()) };
+    let Some((_, txid, seq)) = found.last().cloned() else { return Ok((0, Vec::new())) };
+    let (lease_until, leased) = lease.map_or((None, 0), |(until, at_most)| (Some(until), at_most));
     let rows: Vec<DeliveryRow> = found
         .into_iter()
-        .map(|(event_id, _, _)| DeliveryRow {
+        .enumerate()
+        .map(|(index, (event_id, _, _))| DeliveryRow {
             tenant: row.tenant.clone(),
             id: id_text(Uuid::now_v7()),
             endpoint_id: row.id.clone(),
@@ -330,7 +332,7 @@ fn fan_out_one(
             duration_ms: None,
             error: None,
             next_attempt_at: Some(now),
-            lease_until: lease,
+            lease_until: lease_until.filter(|_| index < leased),
             created_at: now,
         })
         .collect();
@@ -353,17 +355,20 @@ fn fan_out_one(
     if created.len() != inserted.len() {
         created.retain(|row| inserted.contains(&row.id));
     }
-    Ok(created)
+    let count = created.len();
+    created.retain(|row| row.lease_until.is_some());
+    Ok((count, created))
 }
 
-/// Fans out every active endpoint (see [`WebhookStore::fan_out`]) in one transaction, the
-/// new deliveries leased until `lease` when given; returns them.
+/// Fans out every active endpoint (see [`WebhookStore::fan_out`]) in one transaction, at
+/// most `lease.1` of the new deliveries leased until `lease.0` when given; returns how many
+/// it created and the leased ones.
 fn fan_out_all(
     conn: &mut DbConnection,
     now: PrimitiveDateTime,
-    lease: Option<PrimitiveDateTime>,
+    lease: Option<(PrimitiveDateTime, usize)>,
     limit: i64,
-) -> Result<Vec<Delivery>, Failure> {
+) -> Result<(usize, Vec<Delivery>), Failure> {
     bookkeeping_transaction(conn, |conn| {
         let endpoints: Vec<EndpointRow> = match conn {
             DbConnection::Pg(c) => webhook_endpoints::table
@@ -377,13 +382,16 @@ fn fan_out_all(
                 .select(EndpointRow::as_select())
                 .load(c)?,
         };
-        let mut created = Vec::new();
+        let (mut created, mut leased) = (0, Vec::new());
         for row in &endpoints {
-            for delivery in fan_out_one(conn, row, now, lease, limit)? {
-                created.push(Delivery::try_from(delivery)?);
+            let budget = lease.map(|(until, at_most)| (until, at_most.saturating_sub(leased.len())));
+            let (count, rows) = fan_out_one(conn, row, now, budget, limit)?;
+            created += count;
+            for delivery in rows {
+                leased.push(Delivery::try_from(delivery)?);
             }
         }
-        Ok(created)
+        Ok((created, leased))
     })
 }
 
@@ -591,7 +599,7 @@ impl WebhookStore for DieselStore {
 
     #[tracing::instrument(level = "debug", skip_all)]
     async fn fan_out(&self, now: OffsetDateTime, limit: usize) -> StoreResult<usize> {
-        Ok(self.fan_out_deliveries(now, None, limit).await?.len())
+        Ok(self.fan_out_deliveries(now, None, limit).await?.0)
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
@@ -600,8 +608,9 @@ impl WebhookStore for DieselStore {
         now: OffsetDateTime,
         lease_until: OffsetDateTime,
         limit: usize,
+        at_most: usize,
     ) -> StoreResult<Vec<ClaimedDelivery>> {
-        let created = self.fan_out_deliveries(now, Some(lease_until), limit).await?;
+        let (_, created) = self.fan_out_deliveries(now, Some((lease_until, at_most)), limit).await?;
         if created.is_empty() {
             return Ok(Vec::new());
         }
@@ -736,15 +745,15 @@ impl WebhookStore for DieselStore {
 }
 
 impl DieselStore {
-    /// The fan-out of [`WebhookStore::fan_out`], its deliveries leased until `lease` when
-    /// given.
+    /// The fan-out of [`WebhookStore::fan_out`], at most `lease.1` of its deliveries leased
+    /// until `lease.0` when given; how many it created and the leased ones.
     async fn fan_out_deliveries(
         &self,
         now: OffsetDateTime,
-        lease: Option<OffsetDateTime>,
+        lease: Option<(OffsetDateTime, usize)>,
         limit: usize,
-    ) -> StoreResult<Vec<Delivery>> {
-        let (now, lease) = (to_db_time(now), lease.map(to_db_time));
+    ) -> StoreResult<(usize, Vec<Delivery>)> {
+        let (now, lease) = (to_db_time(now), lease.map(|(until, at_most)| (to_db_time(until), at_most)));
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         // The worker calls this several times a second: without an active endpoint it must
         // not take the write lock (SQLite) or a connection from the writer pool.
@@ -757,7 +766,7 @@ impl DieselStore {
             })
             .await?;
         if !any {
-            return Ok(Vec::new());
+            return Ok((0, Vec::new()));
         }
         self.write(move |conn| fan_out_all(conn, now, lease, limit)).await
     }

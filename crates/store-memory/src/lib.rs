@@ -598,9 +598,14 @@ impl SlaStore for MemoryStore {
 }
 
 impl MemoryStore {
-    /// The fan-out of [`WebhookStore::fan_out`], its deliveries leased until `lease` when
-    /// given; returns them.
-    fn fan_out_deliveries(&self, now: OffsetDateTime, lease: Option<OffsetDateTime>, limit: usize) -> Vec<Delivery> {
+    /// The fan-out of [`WebhookStore::fan_out`], at most `lease.1` of its deliveries leased
+    /// until `lease.0` when given; returns how many it created and the leased ones.
+    fn fan_out_deliveries(
+        &self,
+        now: OffsetDateTime,
+        lease: Option<(OffsetDateTime, usize)>,
+        limit: usize,
+    ) -> (usize, Vec<Delivery>) {
         let mut state = self.write();
         let mut created = Vec::new();
         let end = state.feed.len();
@@ -641,8 +646,13 @@ impl MemoryStore {
         for (index, last) in moved {
             state.webhooks[index].1 = last;
         }
-        state.deliveries.extend(created.iter().map(|d| (d.clone(), lease)));
-        created
+        let (until, at_most) = lease.map_or((None, 0), |(until, at_most)| (Some(until), at_most));
+        let count = created.len();
+        state
+            .deliveries
+            .extend(created.iter().enumerate().map(|(index, d)| (d.clone(), until.filter(|_| index < at_most))));
+        created.truncate(if until.is_some() { at_most } else { 0 });
+        (count, created)
     }
 }
 
@@ -721,7 +731,7 @@ impl WebhookStore for MemoryStore {
     }
 
     async fn fan_out(&self, now: OffsetDateTime, limit: usize) -> StoreResult<usize> {
-        Ok(self.fan_out_deliveries(now, None, limit).len())
+        Ok(self.fan_out_deliveries(now, None, limit).0)
     }
 
     async fn fan_out_leased(
@@ -729,8 +739,9 @@ impl WebhookStore for MemoryStore {
         now: OffsetDateTime,
         lease_until: OffsetDateTime,
         limit: usize,
+        at_most: usize,
     ) -> StoreResult<Vec<ClaimedDelivery>> {
-        let created = self.fan_out_deliveries(now, Some(lease_until), limit);
+        let (_, created) = self.fan_out_deliveries(now, Some((lease_until, at_most)), limit);
         let state = self.read();
         Ok(created.into_iter().filter_map(|delivery| state.claimed(delivery)).collect())
     }

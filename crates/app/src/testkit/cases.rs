@@ -1746,37 +1746,45 @@ pub async fn a_leased_delivery_is_handed_out_once_until_its_lease_runs_out<S: St
     assert!(w.store.retry_delivery(&w.beta, hook.id, done.id, t0).await.unwrap().is_none(), "not another tenant's");
 }
 
-/// Deliveries fanned out with a lease go to their creator only, ready to send; nobody
-/// claims them before the lease runs out; recorded outcomes land on the right deliveries
-/// with every field, and an unrecorded one is claimed once its lease ran out.
+/// Deliveries fanned out with a lease go to their creator only, ready to send, up to the
+/// number asked for (the rest are created for anyone to claim); nobody claims them before
+/// the lease runs out; recorded outcomes land on the right deliveries with every field and
+/// free the lease; an unrecorded one is claimed once its lease ran out.
 pub async fn fanned_out_deliveries_are_leased_to_their_creator<S: Store + 'static>(s: ContractStore<S>) {
     let (w, _s) = world(s).await;
     let hook = endpoint(&w.alpha, crate::EventSelection::Only(vec!["created"]));
     w.store.insert_webhook(&hook).await.unwrap();
     let mut opened = Vec::new();
-    for subject in ["Kettle", "Parcel", "Refund"] {
+    for subject in ["Kettle", "Parcel", "Refund", "Invoice"] {
         opened.push(w.open(&w.alex, subject).await.summary.ticket.id);
     }
     let t0 = now();
     let lease = std::time::Duration::from_secs(30);
     let mut leased = Vec::new();
     for _ in 0..50 {
-        leased.extend(w.store.fan_out_leased(t0, t0 + lease, 100).await.unwrap());
-        if leased.len() >= 3 {
+        leased.extend(w.store.fan_out_leased(t0, t0 + lease, 100, 3 - leased.len()).await.unwrap());
+        if leased.len() == 3 {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    assert_eq!(leased.len(), 3, "one delivery per created event");
+    assert_eq!(leased.len(), 3, "as many leased as asked for");
     leased.sort_by_key(|c| ticket_part(&c.event).ticket.number);
     for (claim, ticket) in leased.iter().zip(&opened) {
         assert_eq!(ticket_part(&claim.event).ticket.id, *ticket);
         assert_eq!(claim.endpoint.id, hook.id);
         assert_eq!(claim.delivery.status, crate::DeliveryStatus::Pending);
     }
-    assert!(w.store.fan_out_leased(t0, t0 + lease, 100).await.unwrap().is_empty(), "nothing twice");
-    let during = t0 + std::time::Duration::from_secs(10);
-    assert!(w.store.claim_deliveries(during, during + lease, 10).await.unwrap().is_empty(), "leased to its creator");
+    for _ in 0..50 {
+        if w.store.list_deliveries(&w.alpha, hook.id, None, 10).await.unwrap().len() == 4 {
+            break;
+        }
+        w.store.fan_out(t0, 100).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(w.store.fan_out_leased(t0, t0 + lease, 100, 10).await.unwrap().is_empty(), "nothing twice");
+    let unleased = w.store.list_deliveries(&w.alpha, hook.id, None, 10).await.unwrap();
+    let unleased = unleased.iter().find(|d| leased.iter().all(|c| c.delivery.id != d.id)).unwrap();
 
     let mut succeeded = leased[0].delivery.clone();
     succeeded.attempts = 1;
@@ -1789,7 +1797,7 @@ pub async fn fanned_out_deliveries_are_leased_to_their_creator<S: Store + 'stati
     failed.response_status = Some(500);
     failed.duration_ms = Some(340);
     failed.error = Some("HTTP 500: try later".to_owned());
-    failed.next_attempt_at = Some(t0 + lease * 4);
+    failed.next_attempt_at = Some(t0 + std::time::Duration::from_secs(5));
     let marks = w.store.record_attempts(&[(succeeded.clone(), true), (failed.clone(), false)], t0).await.unwrap();
     assert_eq!(marks, vec![None, Some(t0)], "the failure marks the endpoint failing since then");
     let log = w.store.list_deliveries(&w.alpha, hook.id, None, 10).await.unwrap();
@@ -1801,19 +1809,25 @@ pub async fn fanned_out_deliveries_are_leased_to_their_creator<S: Store + 'stati
     );
     assert_eq!((got_succeeded.error, got_succeeded.next_attempt_at), (None, None));
     assert_eq!(
-        (got_failed.status, got_failed.response_status, got_failed.duration_ms, got_failed.error.as_deref()),
-        (crate::DeliveryStatus::Pending, Some(500), Some(340), Some("HTTP 500: try later"))
+        (got_failed.status, got_failed.attempts, got_failed.response_status, got_failed.duration_ms),
+        (crate::DeliveryStatus::Pending, 1, Some(500), Some(340))
     );
-    assert_eq!(got_failed.next_attempt_at, Some(t0 + lease * 4));
+    assert_eq!(got_failed.error.as_deref(), Some("HTTP 500: try later"));
+    assert_eq!(got_failed.next_attempt_at, failed.next_attempt_at);
 
+    // The recorded failure's lease is freed and it is due; the one created unleased is
+    // anyone's; the third leased one is still its creator's.
+    let during = t0 + std::time::Duration::from_secs(10);
+    let mut claimed: Vec<Uuid> =
+        w.store.claim_deliveries(during, during + lease, 10).await.unwrap().iter().map(|c| c.delivery.id).collect();
+    claimed.sort();
+    let mut expected = vec![failed.id, unleased.id];
+    expected.sort();
+    assert_eq!(claimed, expected);
     let after = t0 + lease + std::time::Duration::from_secs(1);
     let reclaimed = w.store.claim_deliveries(after, after + lease, 10).await.unwrap();
     let ids: Vec<Uuid> = reclaimed.iter().map(|c| c.delivery.id).collect();
-    assert_eq!(
-        ids,
-        vec![leased[2].delivery.id],
-        "the unrecorded one, once its lease ran out; the failed one is not due"
-    );
+    assert_eq!(ids, vec![leased[2].delivery.id], "the unrecorded one, once its lease ran out");
 }
 
 /// A disabled endpoint's pending deliveries are not claimed; enabled again, they are.

@@ -485,6 +485,7 @@ mod failing {
             _: time::OffsetDateTime,
             _: time::OffsetDateTime,
             _: usize,
+            _: usize,
         ) -> StoreResult<Vec<supportdesk_app::ClaimedDelivery>> {
             down()
         }
