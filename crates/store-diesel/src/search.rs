@@ -131,7 +131,8 @@ fn customer_of(conn: &mut DbConnection, tenant: &str, id: &str) -> Result<(Strin
 
 /// Writes the search row of a ticket that has none from its document: one `INSERT` (a
 /// `DELETE` first was one more round trip in every create on PostgreSQL). A rebuild
-/// deletes the row itself first: a ticket created while it runs may have one already.
+/// writes no row twice: it starts from an empty table that no one else writes until it
+/// commits.
 fn write_document(conn: &mut DbConnection, ticket: &Ticket, document: SearchDocument) -> Result<(), Failure> {
     // The words as stored: a field cut in the middle of a word holds the fragment, which a
     // prefix must expand to as FTS5 indexes it.
@@ -216,7 +217,16 @@ const REINDEX_BATCH: i64 = 500;
 
 /// Rebuilds every ticket's search row from the tickets, their messages and their customers
 /// (in the caller's transaction); returns how many tickets were indexed.
+///
+/// Every write that touches the index waits until it commits. SQLite's one writer does that
+/// by itself; on PostgreSQL the table lock does (`SHARE ROW EXCLUSIVE` lets reads through).
+/// Without it, a reply during a rebuild lost its words: the rebuild had read the thread
+/// before the reply committed, and the reply's `UPDATE` then found its row deleted by the
+/// rebuild and the rebuild's new row outside its snapshot.
 pub(crate) fn reindex(conn: &mut DbConnection) -> Result<u64, Failure> {
+    if let DbConnection::Pg(c) = conn {
+        diesel::sql_query("LOCK TABLE ticket_search IN SHARE ROW EXCLUSIVE MODE").execute(c)?;
+    }
     diesel::delete(ticket_search::table).execute(conn)?;
     if let DbConnection::Sqlite(c) = conn {
         diesel::delete(search_words::table).execute(c)?;
@@ -249,12 +259,6 @@ pub(crate) fn reindex(conn: &mut DbConnection) -> Result<u64, Failure> {
                 .load(conn)?;
             let thread = thread.into_iter().map(Message::try_from).collect::<Result<Vec<_>, _>>()?;
             let (name, email) = customer_of(conn, &tenant, &id_text(ticket.customer_id.as_uuid()))?;
-            // On PostgreSQL creates go on during a rebuild, and one since the table was
-            // emptied wrote its own row.
-            diesel::delete(
-                ticket_search::table.filter(ticket_search::tenant.eq(&tenant)).filter(ticket_search::ticket_id.eq(&id)),
-            )
-            .execute(conn)?;
             write_document(conn, &ticket, SearchDocument::new(&ticket, &thread, &name, email.as_deref()))?;
             indexed += 1;
         }

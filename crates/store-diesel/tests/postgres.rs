@@ -73,6 +73,12 @@ async fn idempotency_keys_expire_after_their_lifetime() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn writes_during_a_rebuild_of_the_search_index_are_found() {
+    let Some(db) = fresh().await else { return };
+    scenarios::writes_during_a_rebuild_of_the_search_index_are_found(db, BULK).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn searches_by_relevance_rank_the_newest_thousand_matches_and_say_there_are_more() {
     let Some(db) = fresh().await else { return };
     scenarios::searches_by_relevance_rank_the_newest_thousand_matches_and_say_there_are_more(db, BULK).await;

@@ -141,6 +141,11 @@ async fn queue_totals_are_exact_and_other_totals_stop_at_the_cap() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn writes_during_a_rebuild_of_the_search_index_are_found() {
+    scenarios::writes_during_a_rebuild_of_the_search_index_are_found(TestDb::sqlite(), BULK).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn searches_by_relevance_rank_the_newest_thousand_matches_and_say_there_are_more() {
     scenarios::searches_by_relevance_rank_the_newest_thousand_matches_and_say_there_are_more(TestDb::sqlite(), BULK)
         .await;

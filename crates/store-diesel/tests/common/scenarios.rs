@@ -12,7 +12,8 @@ use supportdesk_app::{
     TicketSort, TicketStore,
 };
 use supportdesk_domain::{
-    CommandContext, Status, TenantKey, TenantPolicy, Ticket, TicketChange, TicketId, TicketRef, UuidV7,
+    AgentReply, CommandContext, MessageBody, Status, TenantKey, TenantPolicy, Ticket, TicketChange, TicketId,
+    TicketRef, UuidV7,
 };
 use supportdesk_store_diesel::DieselStore;
 use time::OffsetDateTime;
@@ -262,6 +263,56 @@ pub async fn queue_totals_are_exact_and_other_totals_stop_at_the_cap(db: TestDb,
     store.recount_tickets().await.unwrap();
     assert_eq!(exact(&store.list_tickets(&t, &open).await.unwrap()), (10_040 - 1_005, false));
     assert_eq!(exact(&store.list_tickets(&t, &breached(vec![])).await.unwrap()), (10_050 - 1_005, false));
+}
+
+/// A rebuild of the search index while the service writes (PostgreSQL lets writes start
+/// beside the rebuild's transaction): a reply during it is found by its words afterwards,
+/// and a ticket created during it has exactly one search row.
+pub async fn writes_during_a_rebuild_of_the_search_index_are_found(db: TestDb, bulk_insert_sql: &str) {
+    let db = Arc::new(db);
+    let store = Arc::new(connect(&db).await);
+    let setup = db.clone();
+    let sql = bulk_insert_sql.to_owned();
+    tokio::task::spawn_blocking(move || setup.execute(&sql)).await.unwrap();
+    let t = tenant("acme");
+    // Indexed in the rebuild's first batch ("acme" before "bulk"), long before it commits.
+    let ticket = store.create_ticket(opened(&t, None), None).await.unwrap();
+    let rebuild = {
+        let store = store.clone();
+        tokio::spawn(async move { store.reindex_search().await })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let sam = agent();
+    let ctx = CommandContext { actor: &sam, policy: TenantPolicy::default(), now: ticket.created_at, ids: &UuidV7 };
+    let reply = AgentReply {
+        body: MessageBody::parse("The Zanzibar courier confirmed the pickup").unwrap(),
+        internal: false,
+        attachments: vec![],
+        status: None,
+        resolution_note: None,
+    };
+    let change = ticket.agent_reply(&ctx, reply).unwrap();
+    let replied = {
+        let store = store.clone();
+        tokio::spawn(async move { store.save_change(&change, None).await })
+    };
+    let created = {
+        let (store, t) = (store.clone(), t.clone());
+        tokio::spawn(async move { store.create_ticket(opened(&t, Some("ORD-DURING")), None).await })
+    };
+    assert_eq!(rebuild.await.unwrap().unwrap(), 10_051, "the bulk tickets and the first one");
+    replied.await.unwrap().unwrap();
+    let during = created.await.unwrap().unwrap();
+    let found = |q: &str| TicketQuery {
+        text: Some(SearchText::parse(q).unwrap()),
+        sort: TicketSort::Relevance,
+        ..TicketQuery::default()
+    };
+    let page = store.list_tickets(&t, &found("zanzibar")).await.unwrap();
+    assert_eq!(page.items.iter().map(|i| i.ticket.id).collect::<Vec<_>>(), vec![ticket.id], "the reply's words");
+    let page = store.list_tickets(&t, &found("ORD-DURING")).await.unwrap();
+    assert_eq!((page.total, page.items.len()), (1, 1), "one search row for the ticket created meanwhile");
+    assert_eq!(page.items[0].ticket.id, during.id);
 }
 
 /// A search by relevance ranks the newest 1,000 matching tickets of the tenant (a common
