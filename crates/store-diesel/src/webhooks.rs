@@ -218,6 +218,9 @@ fn record(
 /// The most outcomes one statement saves (8 values each; SQLite binds at most 32,766).
 const OUTCOMES_PER_STATEMENT: usize = 64;
 
+/// The type of each column of an outcome's `VALUES` row on PostgreSQL, in bind order.
+const PG_OUTCOME_CASTS: [&str; 8] = ["", "", "", "::int4", "::int4", "::int8", "::text", "::timestamp"];
+
 /// Saves the outcomes of `batch` in one `UPDATE … FROM (VALUES …)`, each row by its key,
 /// its lease freed.
 fn save_outcomes(conn: &mut DbConnection, batch: &[(Delivery, bool)]) -> QueryResult<usize> {
@@ -226,19 +229,12 @@ fn save_outcomes(conn: &mut DbConnection, batch: &[(Delivery, bool)]) -> QueryRe
     let (rows, sql) = match conn {
         DbConnection::Pg(_) => (
             (0..batch.len())
-                .map(|i| {
-                    let p = i * 8;
-                    format!(
-                        "(${}, ${}, ${}, ${}::int4, ${}::int4, ${}::int8, ${}::text, ${}::timestamp)",
-                        p + 1,
-                        p + 2,
-                        p + 3,
-                        p + 4,
-                        p + 5,
-                        p + 6,
-                        p + 7,
-                        p + 8
-                    )
+                .map(|row| {
+                    let values = PG_OUTCOME_CASTS
+                        .iter()
+                        .enumerate()
+                        .map(|(column, cast)| format!("${}{cast}", row * PG_OUTCOME_CASTS.len() + column + 1));
+                    format!("({})", values.collect::<Vec<_>>().join(", "))
                 })
                 .collect::<Vec<_>>(),
             "UPDATE webhook_deliveries d SET status = v.status, attempts = v.attempts, \
@@ -611,10 +607,7 @@ impl WebhookStore for DieselStore {
         at_most: usize,
     ) -> StoreResult<Vec<ClaimedDelivery>> {
         let (_, created) = self.fan_out_deliveries(now, Some((lease_until, at_most)), limit).await?;
-        if created.is_empty() {
-            return Ok(Vec::new());
-        }
-        self.read(move |conn| one_snapshot(conn, |conn| with_endpoints_and_events(conn, created))).await
+        self.ready_to_send(created).await
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
@@ -651,10 +644,7 @@ impl WebhookStore for DieselStore {
         }
         let deliveries =
             self.write(move |conn| bookkeeping_transaction(conn, |conn| claim(conn, now, lease_until, limit))).await?;
-        if deliveries.is_empty() {
-            return Ok(Vec::new());
-        }
-        self.read(move |conn| one_snapshot(conn, |conn| with_endpoints_and_events(conn, deliveries))).await
+        self.ready_to_send(deliveries).await
     }
 
     async fn pending_deliveries(&self) -> StoreResult<u64> {
@@ -745,6 +735,15 @@ impl WebhookStore for DieselStore {
 }
 
 impl DieselStore {
+    /// Leased `deliveries` with their endpoints and events, read on a reader after the lease
+    /// committed ([`with_endpoints_and_events`]).
+    async fn ready_to_send(&self, deliveries: Vec<Delivery>) -> StoreResult<Vec<ClaimedDelivery>> {
+        if deliveries.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.read(move |conn| one_snapshot(conn, |conn| with_endpoints_and_events(conn, deliveries))).await
+    }
+
     /// The fan-out of [`WebhookStore::fan_out`], at most `lease.1` of its deliveries leased
     /// until `lease.0` when given; how many it created and the leased ones.
     async fn fan_out_deliveries(
